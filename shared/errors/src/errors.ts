@@ -1,0 +1,103 @@
+/**
+ * The one error vocabulary of Argmax. Every layer throws these; the HTTP edge maps them once
+ * to RFC 9457 problem details and the gRPC edge once to a status code (see the two mappers).
+ * Expected business outcomes are events, not exceptions: these are for refusing a request.
+ */
+export type ErrorKind =
+  | 'validation'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'concurrency'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal'
+
+export interface FieldIssue {
+  /** JSON-pointer-like path of the offending field, e.g. `/inputs/0/datatype` or `size`. */
+  field: string
+  message: string
+}
+
+export abstract class ArgmaxError extends Error {
+  abstract readonly kind: ErrorKind
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message)
+    this.name = new.target.name
+  }
+}
+
+export class ValidationError extends ArgmaxError {
+  readonly kind = 'validation'
+  constructor(
+    message: string,
+    readonly issues: FieldIssue[] = [],
+  ) {
+    super(message, { issues })
+  }
+  static field(field: string, message: string): ValidationError {
+    return new ValidationError(`${field}: ${message}`, [{ field, message }])
+  }
+}
+
+export class UnauthenticatedError extends ArgmaxError {
+  readonly kind = 'unauthenticated'
+}
+
+export class ForbiddenError extends ArgmaxError {
+  readonly kind = 'forbidden'
+}
+
+export class NotFoundError extends ArgmaxError {
+  readonly kind = 'not_found'
+  constructor(what: string, id: string) {
+    super(`${what} ${id} not found`, { what, id })
+  }
+}
+
+/** The request is valid but the resource's state forbids it (e.g. upload to a deleted dataset). */
+export class IllegalStateError extends ArgmaxError {
+  readonly kind = 'conflict'
+}
+
+/** An optimistic-concurrency check failed: the aggregate moved on since it was read. */
+export class ConcurrencyError extends ArgmaxError {
+  readonly kind = 'concurrency'
+  constructor(
+    readonly subject: string,
+    readonly expectedSequence: number,
+    message = `expected last sequence ${expectedSequence} on ${subject} is stale`,
+  ) {
+    super(message, { subject, expectedSequence })
+  }
+}
+
+export class PayloadTooLargeError extends ArgmaxError {
+  readonly kind = 'payload_too_large'
+  constructor(
+    readonly field: string,
+    readonly limit: number,
+    readonly actual: number,
+  ) {
+    super(`${field} is ${actual} bytes; the limit is ${limit} bytes`, { field, limit, actual })
+  }
+}
+
+export class RateLimitedError extends ArgmaxError {
+  readonly kind = 'rate_limited'
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, { retryAfterSeconds })
+  }
+}
+
+export class UnavailableError extends ArgmaxError {
+  readonly kind = 'unavailable'
+}

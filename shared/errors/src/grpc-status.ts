@@ -1,0 +1,34 @@
+import { Metadata, status, type StatusObject } from '@grpc/grpc-js'
+import { ArgmaxError, ValidationError, type ErrorKind } from './errors.ts'
+
+const codeByKind: Record<ErrorKind, status> = {
+  validation: status.INVALID_ARGUMENT,
+  unauthenticated: status.UNAUTHENTICATED,
+  forbidden: status.PERMISSION_DENIED,
+  not_found: status.NOT_FOUND,
+  conflict: status.FAILED_PRECONDITION,
+  concurrency: status.ABORTED,
+  payload_too_large: status.RESOURCE_EXHAUSTED,
+  rate_limited: status.RESOURCE_EXHAUSTED,
+  unavailable: status.UNAVAILABLE,
+  internal: status.INTERNAL,
+}
+
+export function grpcCodeOf(kind: ErrorKind): status {
+  return codeByKind[kind]
+}
+
+/** A gRPC status whose `details` names the problem; field issues also travel as metadata. */
+export function toGrpcStatus(error: unknown): Partial<StatusObject> & { code: status } {
+  if (!(error instanceof ArgmaxError)) {
+    return { code: status.INTERNAL, details: 'an unexpected error occurred' }
+  }
+  const metadata = new Metadata()
+  if (error instanceof ValidationError) {
+    for (const issue of error.issues) metadata.add('argmax-field', `${issue.field}: ${issue.message}`)
+  }
+  if ('retryAfterSeconds' in error.details) {
+    metadata.add('retry-after', String(error.details['retryAfterSeconds']))
+  }
+  return { code: codeByKind[error.kind], details: error.message, metadata }
+}

@@ -1,0 +1,40 @@
+import { defineConfig } from 'vitest/config'
+
+// One run, three projects. Integration and e2e tests share one set of real servers started by
+// the test kit's global setup (NATS, PostgreSQL, ClickHouse, S3 on loopback); each test takes a
+// fresh stream / schema / bucket from the kit so files can run in parallel.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['{shared,services,cli,bench}/**/*.unit.test.ts'],
+          exclude: ['**/node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'int',
+          include: ['{shared,services,cli,bench}/**/*.int.test.ts'],
+          exclude: ['**/node_modules/**'],
+          globalSetup: ['shared/testkit/src/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          maxConcurrency: 4,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['{shared,services,cli}/**/*.e2e.test.ts'],
+          exclude: ['**/node_modules/**'],
+          globalSetup: ['shared/testkit/src/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+})
