@@ -1,0 +1,91 @@
+import { mkdirSync } from 'node:fs'
+import { startClickhouse, clickhouseCredentials } from './clickhouse.ts'
+import type { StackEndpoints } from './endpoints.ts'
+import { startNats } from './nats.ts'
+import { freePort } from './ports.ts'
+import { startPostgres } from './postgres.ts'
+import type { RunningPart } from './process.ts'
+import { s3Credentials, startS3 } from './s3.ts'
+
+export interface StackPorts {
+  nats: number
+  natsMonitor: number
+  postgres: number
+  clickhouseHttp: number
+  clickhouseTcp: number
+  s3: number
+}
+
+export interface StackOptions {
+  dataDir: string
+  /** Fixed ports (the local stack's defaults); any left out are picked free at random. */
+  ports?: Partial<StackPorts>
+  /** Throwaway data (tests): PostgreSQL without fsync. */
+  ephemeral?: boolean
+  log?: (line: string) => void
+}
+
+export interface RunningStack {
+  endpoints: StackEndpoints
+  ports: StackPorts
+  parts: RunningPart[]
+  stop(): Promise<void>
+}
+
+/**
+ * Starts NATS JetStream, PostgreSQL, ClickHouse and S3 side by side, each checked healthy.
+ * If one fails the others are stopped again, so a failed start leaves nothing running.
+ */
+export async function startStack({
+  dataDir,
+  ports = {},
+  ephemeral = false,
+  log = () => undefined,
+}: StackOptions): Promise<RunningStack> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o755 })
+  const resolved: StackPorts = {
+    nats: ports.nats ?? (await freePort()),
+    natsMonitor: ports.natsMonitor ?? (await freePort()),
+    postgres: ports.postgres ?? (await freePort()),
+    clickhouseHttp: ports.clickhouseHttp ?? (await freePort()),
+    clickhouseTcp: ports.clickhouseTcp ?? (await freePort()),
+    s3: ports.s3 ?? (await freePort()),
+  }
+  const starts = [
+    startNats({ dataDir, port: resolved.nats, monitorPort: resolved.natsMonitor }),
+    startPostgres({ dataDir, port: resolved.postgres, ephemeral }),
+    startClickhouse({
+      dataDir,
+      httpPort: resolved.clickhouseHttp,
+      tcpPort: resolved.clickhouseTcp,
+    }),
+    startS3({ dataDir, port: resolved.s3 }),
+  ]
+  const results = await Promise.allSettled(starts)
+  const parts = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []))
+  if (failures.length > 0) {
+    await Promise.all(parts.map((p) => p.stop()))
+    throw new AggregateError(failures, failures.map((f) => f.message).join('\n'))
+  }
+  for (const part of parts) log(`${part.name} ready at ${part.url} (pid ${part.pid})`)
+  const byName = (name: string) => parts.find((p) => p.name === name)!
+  const endpoints: StackEndpoints = {
+    natsUrl: byName('nats').url,
+    postgresUrl: byName('postgres').url,
+    clickhouseUrl: byName('clickhouse').url,
+    clickhouseUser: clickhouseCredentials.writer.user,
+    clickhousePassword: clickhouseCredentials.writer.password,
+    clickhouseAnalystUser: clickhouseCredentials.analyst.user,
+    clickhouseAnalystPassword: clickhouseCredentials.analyst.password,
+    s3: { endpoint: byName('s3').url, ...s3Credentials },
+  }
+  return {
+    endpoints,
+    ports: resolved,
+    parts,
+    async stop() {
+      await Promise.all(parts.map((p) => p.stop()))
+    },
+  }
+}
