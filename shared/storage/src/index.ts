@@ -1,0 +1,5 @@
+export * from './client.ts'
+export * from './errors.ts'
+export * from './presign.ts'
+export * from './objects.ts'
+export * from './multipart-plan.ts'

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { freshBucket, stackEndpoints } from '@argmax/testkit'
+import { describe, expect, it } from 'vitest'
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createS3Client,
+  deletePrefix,
+  ensureBucket,
+  objectExists,
+  openObjectStream,
+  presignGetObject,
+  presignUploadPart,
+  startMultipartUpload,
+} from '../src/index.ts'
+
+const MiB = 1024 * 1024
+
+async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk))
+  return Buffer.concat(chunks)
+}
+
+describe('S3 helpers against the local endpoint', () => {
+  it('uploads parts through presigned URLs, completes, and reads the object back', async () => {
+    const { bucket } = await freshBucket('storage')
+    const s3 = createS3Client({ ...stackEndpoints().s3, forcePathStyle: true })
+    const key = 'datasets/d1/versions/v1/data.csv'
+    const uploadId = await startMultipartUpload(s3, { bucket, key, contentType: 'text/csv' })
+    const first = Buffer.alloc(5 * MiB, 'a')
+    const last = Buffer.from('the end\n')
+    const parts = []
+    for (const [index, body] of [first, last].entries()) {
+      const url = await presignUploadPart(s3, {
+        bucket,
+        key,
+        uploadId,
+        partNumber: index + 1,
+        expiresInSeconds: 600,
+      })
+      const response = await fetch(url, { method: 'PUT', body })
+      expect(response.status).toBe(200)
+      parts.push({ partNumber: index + 1, etag: response.headers.get('etag')! })
+    }
+    await completeMultipartUpload(s3, { bucket, key, uploadId, parts })
+
+    const { body, contentLength } = await openObjectStream(s3, { bucket, key })
+    const bytes = await readAll(body)
+    expect(contentLength).toBe(first.length + last.length)
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(
+      createHash('sha256')
+        .update(Buffer.concat([first, last]))
+        .digest('hex'),
+    )
+
+    const download = await fetch(
+      await presignGetObject(s3, {
+        bucket,
+        key,
+        expiresInSeconds: 60,
+        downloadFileName: 'movies.csv',
+      }),
+    )
+    expect(download.status).toBe(200)
+    expect((await download.arrayBuffer()).byteLength).toBe(first.length + last.length)
+  })
+
+  it('reports an endpoint without AbortMultipartUpload as not supported', async () => {
+    const { bucket, s3 } = await freshBucket('storage')
+    const key = 'datasets/d1/versions/v2/data.csv'
+    const uploadId = await startMultipartUpload(s3, { bucket, key })
+    expect(['aborted', 'not_supported']).toContain(
+      await abortMultipartUpload(s3, { bucket, key, uploadId }),
+    )
+  })
+
+  it('deletes exactly the objects under a prefix', async () => {
+    const { bucket, s3 } = await freshBucket('storage')
+    for (const key of ['datasets/1/a', 'datasets/1/b/c', 'datasets/10/a']) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' }))
+    }
+    expect(await deletePrefix(s3, { bucket, prefix: 'datasets/1/' })).toBe(2)
+    expect(await objectExists(s3, { bucket, key: 'datasets/1/a' })).toBe(false)
+    expect(await objectExists(s3, { bucket, key: 'datasets/10/a' })).toBe(true)
+    await expect(deletePrefix(s3, { bucket, prefix: 'datasets/1' })).rejects.toThrow(/must end/)
+  })
+
+  it('creates a bucket once and accepts being asked again', async () => {
+    const { s3 } = await freshBucket('storage')
+    const bucket = `ensure-${Date.now().toString(36)}`
+    await ensureBucket(s3, bucket)
+    await ensureBucket(s3, bucket)
+  })
+})
