@@ -1,0 +1,5 @@
+export * from './config-error.ts'
+export * from './load-config.ts'
+export * from './env-config.ts'
+export * from './env-values.ts'
+export * from './settings.ts'
