@@ -1,0 +1,52 @@
+import { ValidationError, type FieldIssue } from '@argmax/errors'
+import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_TAGS, TAG_PATTERN } from './limits.ts'
+
+/** The editable fields of a dataset, checked the same way on create and on update. */
+export interface DatasetFields {
+  name?: string
+  description?: string
+  tags?: string[]
+}
+
+export function datasetFieldIssues(fields: DatasetFields): FieldIssue[] {
+  const issues: FieldIssue[] = []
+  if (fields.name !== undefined) {
+    const name = fields.name.trim()
+    if (name.length === 0) issues.push({ field: 'name', message: 'must not be blank' })
+    if (name.length > MAX_NAME_LENGTH) {
+      issues.push({ field: 'name', message: `must be at most ${MAX_NAME_LENGTH} characters` })
+    }
+  }
+  if (fields.description !== undefined && fields.description.length > MAX_DESCRIPTION_LENGTH) {
+    issues.push({
+      field: 'description',
+      message: `must be at most ${MAX_DESCRIPTION_LENGTH} characters`,
+    })
+  }
+  if (fields.tags !== undefined) {
+    if (fields.tags.length > MAX_TAGS) {
+      issues.push({ field: 'tags', message: `at most ${MAX_TAGS} tags` })
+    }
+    fields.tags.forEach((tag, index) => {
+      if (!TAG_PATTERN.test(tag)) {
+        issues.push({
+          field: `tags/${index}`,
+          message: 'letters, digits and . _ : / - only, starting with a letter or digit, ≤ 63',
+        })
+      }
+    })
+  }
+  return issues
+}
+
+export function assertValidDatasetFields(fields: DatasetFields): void {
+  const issues = datasetFieldIssues(fields)
+  if (issues.length > 0) {
+    throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues)
+  }
+}
+
+/** Tags are a set: order and duplicates carry no meaning, so store them sorted and unique. */
+export function normaliseTags(tags: string[]): string[] {
+  return [...new Set(tags)].sort()
+}

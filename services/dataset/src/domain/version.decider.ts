@@ -1,0 +1,329 @@
+import { IllegalStateError, NotFoundError, ValidationError, type FieldIssue } from '@argmax/errors'
+import { uploadCompletedEventId, validationOutcomeEventId } from './event-ids.ts'
+import type { DatasetFormat } from './limits.ts'
+import { planUpload, type UploadRequest } from './upload-request.ts'
+import type {
+  Json,
+  UploadAborted,
+  UploadedPart,
+  VersionEvent,
+  VersionIssue,
+  VersionStatus,
+} from './version.events.ts'
+
+export type VersionState =
+  | { status: 'absent' }
+  | {
+      status: VersionStatus
+      versionId: string
+      datasetId: string
+      ownerId: string
+      fileName: string
+      format: DatasetFormat
+      size: number
+      sha256: string
+      partSize: number
+      partCount: number
+      bucket: string
+      objectKey: string
+      s3UploadId: string
+      /** ETag by part number, as recorded. */
+      parts: Record<number, string>
+    }
+
+export const initialVersionState: VersionState = { status: 'absent' }
+
+export type ValidationOutcome =
+  | {
+      ok: true
+      rowCount: number
+      size: number
+      sha256: string
+      schema: Json
+      profile: Json
+    }
+  | { ok: false; errors: VersionIssue[]; checksumMismatch: boolean; objectDeleted: boolean }
+
+export type VersionCommand =
+  | {
+      type: 'StartUpload'
+      data: {
+        versionId: string
+        datasetId: string
+        ownerId: string
+        request: UploadRequest
+        bucket: string
+        s3UploadId: string
+        now: Date
+      }
+    }
+  | { type: 'RecordParts'; data: { versionId: string; parts: UploadedPart[] } }
+  | { type: 'CompleteUpload'; data: { versionId: string; parts: UploadedPart[]; now: Date } }
+  | {
+      type: 'AbortUpload'
+      data: { versionId: string; reason: UploadAborted['data']['reason']; now: Date }
+    }
+  | { type: 'RecordValidation'; data: { versionId: string; outcome: ValidationOutcome; now: Date } }
+
+export function evolveVersion(state: VersionState, event: VersionEvent): VersionState {
+  switch (event.type) {
+    case 'UploadStarted': {
+      const { startedAt: _startedAt, ...data } = event.data
+      return { status: 'UPLOADING', ...data, parts: {} }
+    }
+    case 'UploadPartsRecorded': {
+      if (state.status === 'absent') return state
+      const parts = { ...state.parts }
+      for (const part of event.data.parts) parts[part.partNumber] = part.etag
+      return { ...state, parts }
+    }
+    case 'UploadCompleted':
+      return state.status === 'absent' ? state : { ...state, status: 'VALIDATING' }
+    case 'UploadAborted':
+      return state.status === 'absent' ? state : { ...state, status: 'ABORTED' }
+    case 'VersionValidated':
+      return state.status === 'absent' ? state : { ...state, status: 'VALIDATED' }
+    case 'VersionRejected':
+      return state.status === 'absent' ? state : { ...state, status: 'REJECTED' }
+    default: {
+      const unknownEvent: never = event
+      return unknownEvent
+    }
+  }
+}
+
+export function decideVersion(command: VersionCommand, state: VersionState): VersionEvent[] {
+  switch (command.type) {
+    case 'StartUpload': {
+      const { versionId, datasetId, ownerId, request, bucket, s3UploadId, now } = command.data
+      if (state.status !== 'absent') {
+        throw new IllegalStateError(`version ${versionId} already exists`)
+      }
+      const plan = planUpload(request, { datasetId, versionId })
+      return [
+        {
+          type: 'UploadStarted',
+          data: {
+            versionId,
+            datasetId,
+            ownerId,
+            fileName: plan.fileName,
+            format: plan.format,
+            size: plan.size,
+            sha256: plan.sha256,
+            partSize: plan.partSize,
+            partCount: plan.partCount,
+            bucket,
+            objectKey: plan.objectKey,
+            s3UploadId,
+            startedAt: now.toISOString(),
+          },
+        },
+      ]
+    }
+    case 'RecordParts': {
+      const version = requireUploading(state, command.data.versionId, 'record parts of')
+      assertPartNumbers(command.data.parts, version.partCount)
+      // Only what is new or changed (a part uploaded again gets a new ETag): recording the
+      // same parts twice writes nothing, so clients may retry freely.
+      const changed = dedupeByPartNumber(command.data.parts).filter(
+        (part) => version.parts[part.partNumber] !== normaliseEtag(part.etag),
+      )
+      if (changed.length === 0) return []
+      return [
+        {
+          type: 'UploadPartsRecorded',
+          data: {
+            versionId: version.versionId,
+            parts: changed.map((part) => ({ ...part, etag: normaliseEtag(part.etag) })),
+          },
+        },
+      ]
+    }
+    case 'CompleteUpload': {
+      const { versionId, now } = command.data
+      const version = requireExisting(state, versionId)
+      // A retried complete after success changes nothing.
+      if (version.status !== 'UPLOADING' && version.status !== 'ABORTED') return []
+      const uploading = requireUploading(state, versionId, 'complete')
+      assertCompletePartList(command.data.parts, uploading)
+      return [
+        {
+          id: uploadCompletedEventId(versionId),
+          type: 'UploadCompleted',
+          data: {
+            versionId,
+            datasetId: uploading.datasetId,
+            bucket: uploading.bucket,
+            objectKey: uploading.objectKey,
+            format: uploading.format,
+            size: uploading.size,
+            sha256: uploading.sha256,
+            partCount: uploading.partCount,
+            completedAt: now.toISOString(),
+          },
+        },
+      ]
+    }
+    case 'AbortUpload': {
+      const { versionId, reason, now } = command.data
+      const version = requireExisting(state, versionId)
+      if (version.status === 'ABORTED') return []
+      if (version.status !== 'UPLOADING') {
+        throw new IllegalStateError(
+          `upload ${versionId} is ${version.status}: only an upload in progress can be aborted`,
+        )
+      }
+      return [{ type: 'UploadAborted', data: { versionId, reason, abortedAt: now.toISOString() } }]
+    }
+    case 'RecordValidation': {
+      const { versionId, outcome, now } = command.data
+      const version = requireExisting(state, versionId)
+      // One outcome per version, ever: a validator that crashed after writing it and
+      // re-ran must not write a second (possibly different) one.
+      if (version.status === 'VALIDATED' || version.status === 'REJECTED') return []
+      if (version.status !== 'VALIDATING') {
+        throw new IllegalStateError(`version ${versionId} is ${version.status}, not VALIDATING`)
+      }
+      const id = validationOutcomeEventId(versionId)
+      const at = now.toISOString()
+      if (outcome.ok) {
+        const { ok: _ok, ...result } = outcome
+        return [
+          {
+            id,
+            type: 'VersionValidated',
+            data: { versionId, datasetId: version.datasetId, ...result, validatedAt: at },
+          },
+        ]
+      }
+      return [
+        {
+          id,
+          type: 'VersionRejected',
+          data: {
+            versionId,
+            datasetId: version.datasetId,
+            errors: outcome.errors,
+            checksumMismatch: outcome.checksumMismatch,
+            objectDeleted: outcome.objectDeleted,
+            rejectedAt: at,
+          },
+        },
+      ]
+    }
+    default: {
+      const unknownCommand: never = command
+      return unknownCommand
+    }
+  }
+}
+
+type ExistingVersion = Exclude<VersionState, { status: 'absent' }>
+
+function requireExisting(state: VersionState, versionId: string): ExistingVersion {
+  if (state.status === 'absent') throw new NotFoundError('upload', versionId)
+  return state
+}
+
+function requireUploading(state: VersionState, versionId: string, action: string) {
+  const version = requireExisting(state, versionId)
+  if (version.status !== 'UPLOADING') {
+    throw new IllegalStateError(`cannot ${action} upload ${versionId}: it is ${version.status}`)
+  }
+  return version
+}
+
+function assertPartNumbers(parts: UploadedPart[], partCount: number): void {
+  const issues: FieldIssue[] = []
+  parts.forEach((part, index) => {
+    if (!Number.isInteger(part.partNumber) || part.partNumber < 1 || part.partNumber > partCount) {
+      issues.push({ field: `parts/${index}/partNumber`, message: `must be within 1..${partCount}` })
+    }
+    if (normaliseEtag(part.etag).length === 0) {
+      issues.push({ field: `parts/${index}/etag`, message: 'must not be empty' })
+    }
+  })
+  if (issues.length > 0) {
+    throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues)
+  }
+}
+
+/**
+ * Completing must name every part 1..partCount exactly once, each as recorded. Checked here,
+ * before S3 sees the list: some endpoints crash on a Complete naming a missing part, and on
+ * AWS a mismatch would surface as an opaque InvalidPart.
+ */
+function assertCompletePartList(parts: UploadedPart[], version: ExistingVersion): void {
+  assertPartNumbers(parts, version.partCount)
+  const given = new Map<number, string>()
+  for (const part of parts) {
+    if (given.has(part.partNumber)) {
+      throw ValidationError.field('parts', `part ${part.partNumber} is listed twice`)
+    }
+    given.set(part.partNumber, normaliseEtag(part.etag))
+  }
+  const missing: number[] = []
+  const unrecorded: number[] = []
+  const mismatched: number[] = []
+  for (let partNumber = 1; partNumber <= version.partCount; partNumber++) {
+    const etag = given.get(partNumber)
+    const recorded = version.parts[partNumber]
+    if (etag === undefined) missing.push(partNumber)
+    else if (recorded === undefined) unrecorded.push(partNumber)
+    else if (recorded !== etag) mismatched.push(partNumber)
+  }
+  const issues: FieldIssue[] = []
+  if (missing.length > 0) {
+    issues.push({
+      field: 'parts',
+      message: `missing part(s) ${summarise(missing)} of ${version.partCount}`,
+    })
+  }
+  if (unrecorded.length > 0) {
+    issues.push({
+      field: 'parts',
+      message: `part(s) ${summarise(unrecorded)} were never recorded as uploaded`,
+    })
+  }
+  if (mismatched.length > 0) {
+    issues.push({
+      field: 'parts',
+      message: `part(s) ${summarise(mismatched)} have a different ETag than recorded`,
+    })
+  }
+  if (issues.length > 0) {
+    throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues)
+  }
+}
+
+function summarise(numbers: number[]): string {
+  const shown = numbers.slice(0, 10).join(', ')
+  return numbers.length > 10 ? `${shown} and ${numbers.length - 10} more` : shown
+}
+
+function dedupeByPartNumber(parts: UploadedPart[]): UploadedPart[] {
+  const byNumber = new Map<number, UploadedPart>()
+  for (const part of parts) byNumber.set(part.partNumber, part)
+  return [...byNumber.values()].sort((a, b) => a.partNumber - b.partNumber)
+}
+
+/** ETags travel quoted (`"abc"`) in headers and bare in JSON; compare them bare. */
+export function normaliseEtag(etag: string): string {
+  return etag
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"+|"+$/g, '')
+}
+
+export function recordedParts(state: ExistingVersion): UploadedPart[] {
+  return Object.entries(state.parts)
+    .map(([partNumber, etag]) => ({ partNumber: Number(partNumber), etag }))
+    .sort((a, b) => a.partNumber - b.partNumber)
+}
+
+export const versionDecider = {
+  decide: decideVersion,
+  evolve: evolveVersion,
+  initialState: initialVersionState,
+}
