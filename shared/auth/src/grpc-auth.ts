@@ -1,0 +1,125 @@
+import type {
+  Metadata,
+  ServerDuplexStream,
+  ServerReadableStream,
+  ServerUnaryCall,
+  ServerWritableStream,
+  handleBidiStreamingCall,
+  handleClientStreamingCall,
+  handleServerStreamingCall,
+  handleUnaryCall,
+} from '@grpc/grpc-js'
+import { ArgmaxError, toGrpcStatus } from '@argmax/errors'
+import { requireRole } from './authorization.ts'
+import type { Principal, Role } from './principal.ts'
+import type { Verifier } from './verifier.ts'
+
+export interface GrpcAuthOptions {
+  /** Called with errors that are not ours (bugs): the client only sees INTERNAL. */
+  onUnexpectedError?: (error: unknown, path: string) => void
+}
+
+export interface GrpcHandlerOptions {
+  /** The call needs any one of these roles (admins always pass). */
+  roles?: Role[]
+}
+
+type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, principal: Principal) => Promise<Res>
+type ClientStream<Req, Res> = (
+  call: ServerReadableStream<Req, Res>,
+  principal: Principal,
+) => Promise<Res>
+type ServerStream<Req, Res> = (
+  call: ServerWritableStream<Req, Res>,
+  principal: Principal,
+) => Promise<void>
+type Bidi<Req, Res> = (call: ServerDuplexStream<Req, Res>, principal: Principal) => Promise<void>
+
+function authorizationOf(metadata: Metadata): string | undefined {
+  const value = metadata.get('authorization')[0]
+  return typeof value === 'string' ? value : undefined
+}
+
+/**
+ * Wraps grpc-js handlers so each one authenticates the `authorization` metadata (a bearer JWT,
+ * as in REST), checks roles, and receives the principal. Handlers are async and throw
+ * @argmax/errors; every failure reaches the client through `toGrpcStatus` (UNAUTHENTICATED,
+ * PERMISSION_DENIED, INVALID_ARGUMENT…). Wrappers rather than a server interceptor because an
+ * interceptor cannot hand the principal to the handler.
+ */
+export function createGrpcAuth(verifier: Verifier, options: GrpcAuthOptions = {}) {
+  const authenticate = async (call: { metadata: Metadata }, handler: GrpcHandlerOptions) => {
+    const principal = await verifier.authenticate(authorizationOf(call.metadata))
+    if (handler.roles) requireRole(principal, ...handler.roles)
+    return principal
+  }
+  const status = (error: unknown, path: string) => {
+    if (!(error instanceof ArgmaxError)) options.onUnexpectedError?.(error, path)
+    return toGrpcStatus(error)
+  }
+
+  return {
+    unary<Req, Res>(
+      handler: Unary<Req, Res>,
+      opts: GrpcHandlerOptions = {},
+    ): handleUnaryCall<Req, Res> {
+      return (call, callback) => {
+        authenticate(call, opts)
+          .then((principal) => handler(call, principal))
+          .then(
+            (response) => callback(null, response),
+            (error: unknown) => callback(status(error, call.getPath())),
+          )
+      }
+    },
+
+    clientStream<Req, Res>(
+      handler: ClientStream<Req, Res>,
+      opts: GrpcHandlerOptions = {},
+    ): handleClientStreamingCall<Req, Res> {
+      return (call, callback) => {
+        authenticate(call, opts)
+          .then((principal) => handler(call, principal))
+          .then(
+            (response) => callback(null, response),
+            (error: unknown) => callback(status(error, call.getPath())),
+          )
+      }
+    },
+
+    serverStream<Req, Res>(
+      handler: ServerStream<Req, Res>,
+      opts: GrpcHandlerOptions = {},
+    ): handleServerStreamingCall<Req, Res> {
+      return (call) => {
+        authenticate(call, opts)
+          .then((principal) => handler(call, principal))
+          .then(
+            () => {
+              if (!call.writableEnded) call.end()
+            },
+            // grpc-js turns an 'error' event on a server stream into the call's final status.
+            (error: unknown) => call.emit('error', status(error, call.getPath())),
+          )
+      }
+    },
+
+    bidi<Req, Res>(
+      handler: Bidi<Req, Res>,
+      opts: GrpcHandlerOptions = {},
+    ): handleBidiStreamingCall<Req, Res> {
+      return (call) => {
+        authenticate(call, opts)
+          .then((principal) => handler(call, principal))
+          .then(
+            () => {
+              if (!call.writableEnded) call.end()
+            },
+            (error: unknown) => call.emit('error', status(error, call.getPath())),
+          )
+      }
+    },
+  }
+}
+
+export type GrpcAuth = ReturnType<typeof createGrpcAuth>

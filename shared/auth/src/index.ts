@@ -1,0 +1,7 @@
+export * from './principal.ts'
+export * from './claims.ts'
+export * from './dev-token.ts'
+export * from './verifier.ts'
+export * from './authorization.ts'
+export * from './fastify-auth.plugin.ts'
+export * from './grpc-auth.ts'
