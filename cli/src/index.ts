@@ -1,0 +1,6 @@
+export { createApiContext, type ApiContext } from './api-context.ts'
+export { createProgram } from './program.ts'
+export { routeFor, edgeRoutes } from './stack/edge-routes.ts'
+export { defaultPorts, portsFromBase, type LocalPorts } from './stack/ports.ts'
+export { readState, type StackState, type ProcessRecord } from './stack/state.ts'
+export { resolveDataDir, stackPaths, type StackPaths } from './stack/paths.ts'

@@ -1,0 +1,19 @@
+import { Command } from 'commander'
+import { createApiContext, type ApiContext } from './api-context.ts'
+import { registerDownCommand } from './commands/down.command.ts'
+import { registerLoginCommand } from './commands/login.command.ts'
+import { registerStatusCommand } from './commands/status.command.ts'
+import { registerUpCommand } from './commands/up.command.ts'
+
+/** The whole `argmax` command tree; main.ts only parses argv with it. */
+export function createProgram(ctx: ApiContext = createApiContext()): Command {
+  const program = new Command('argmax')
+    .description('Argmax: datasets, training, registry, inference and feedback, from a terminal')
+    .showHelpAfterError()
+  registerUpCommand(program)
+  registerStatusCommand(program)
+  registerDownCommand(program)
+  registerLoginCommand(program)
+  void ctx
+  return program
+}

@@ -1,0 +1,66 @@
+import replyFrom from '@fastify/reply-from'
+import { NotFoundError, UnavailableError, toProblem, type ArgmaxError } from '@argmax/errors'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
+import { routeFor } from './edge-routes.ts'
+import type { ServiceName } from './services.ts'
+
+export interface EdgeOptions {
+  /** Base URL of each service, e.g. `http://127.0.0.1:7101`. */
+  upstreams: Record<ServiceName, string>
+  /** Upstream response timeout; long enough for a slow query, short enough to notice a hang. */
+  timeoutMs?: number
+}
+
+/**
+ * The local stack's single HTTP port: what the Ingress is in a cluster. It proxies each public
+ * path to the service that owns it (see edge-routes.ts) without reading bodies, so uploads and
+ * downloads stream through. Authentication is the services' job (they check ownership too);
+ * the edge only adds `x-forwarded-*` so services see the original client.
+ */
+export async function createEdge({
+  upstreams,
+  timeoutMs = 300_000,
+}: EdgeOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, disableRequestLogging: true, return503OnClosing: true })
+  await app.register(replyFrom, {
+    undici: { connections: 64, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+  })
+
+  // Bodies are passed on as streams: the owning service parses and limits them.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+
+  app.get('/healthz', async () => ({ status: 'ok', service: 'edge' }))
+
+  app.all('/*', (request, reply) => {
+    const service = routeFor(request.url)
+    if (!service) {
+      return sendProblem(
+        reply,
+        new NotFoundError('route', request.url.split('?')[0] ?? request.url),
+      )
+    }
+    return reply.from(`${upstreams[service]}${request.url}`, {
+      rewriteRequestHeaders: (req, headers) => ({
+        ...headers,
+        'x-forwarded-for': req.ip,
+        'x-forwarded-host': req.headers.host ?? '',
+        'x-forwarded-proto': req.protocol,
+      }),
+      onError: (errorReply, { error }) => {
+        void sendProblem(
+          errorReply as FastifyReply,
+          new UnavailableError(`the ${service} service did not answer: ${error.message}`, {
+            service,
+          }),
+        )
+      },
+    })
+  })
+  return app
+}
+
+function sendProblem(reply: FastifyReply, error: ArgmaxError): FastifyReply {
+  const problem = toProblem(error, reply.request.url)
+  return reply.code(problem.status).type('application/problem+json').send(problem)
+}

@@ -1,0 +1,64 @@
+import type { StackPorts } from '@argmax/stack'
+import type { ServiceName } from './services.ts'
+
+/** Every TCP port one local stack listens on (all on 127.0.0.1): infrastructure, services, edge. */
+export interface LocalPorts extends StackPorts {
+  edge: number
+  services: Record<ServiceName, number>
+}
+
+/**
+ * The defaults are the parts' usual ports, except PostgreSQL (5433, so a system PostgreSQL on
+ * 5432 can coexist) and the services (71xx, a block nothing common uses).
+ */
+export const defaultPorts: LocalPorts = {
+  edge: 8080,
+  nats: 4222,
+  natsMonitor: 8222,
+  postgres: 5433,
+  clickhouseHttp: 8123,
+  clickhouseTcp: 9000,
+  s3: 4569,
+  services: { dataset: 7101, training: 7102, registry: 7103, inference: 7104, feedback: 7105 },
+}
+
+/**
+ * A whole stack on consecutive ports from `base` (edge = base), so a second stack (a test, a
+ * colleague on the same machine) can run beside the default one with a single flag.
+ */
+export function portsFromBase(base: number): LocalPorts {
+  if (!Number.isInteger(base) || base < 1024 || base > 65_535 - 20) {
+    throw new Error(`--port-base must be an integer between 1024 and ${65_535 - 20}, got ${base}`)
+  }
+  return {
+    edge: base,
+    nats: base + 1,
+    natsMonitor: base + 2,
+    postgres: base + 3,
+    clickhouseHttp: base + 4,
+    clickhouseTcp: base + 5,
+    s3: base + 6,
+    services: {
+      dataset: base + 10,
+      training: base + 11,
+      registry: base + 12,
+      inference: base + 13,
+      feedback: base + 14,
+    },
+  }
+}
+
+export function infraPorts({
+  nats,
+  natsMonitor,
+  postgres,
+  clickhouseHttp,
+  clickhouseTcp,
+  s3,
+}: LocalPorts): StackPorts {
+  return { nats, natsMonitor, postgres, clickhouseHttp, clickhouseTcp, s3 }
+}
+
+export function allPorts(ports: LocalPorts): number[] {
+  return [ports.edge, ...Object.values(infraPorts(ports)), ...Object.values(ports.services)]
+}

@@ -1,0 +1,221 @@
+import {
+  ensureSystemPackages,
+  PartStartError,
+  startStack,
+  type RunningPart,
+  type RunningStack,
+} from '@argmax/stack'
+import type { FastifyInstance } from 'fastify'
+import { ensureDevSecret } from './dev-secret.ts'
+import { createEdge } from './edge.ts'
+import type { StackPaths } from './paths.ts'
+import { infraPorts, type LocalPorts } from './ports.ts'
+import { findStackProcesses, isAlive, stackMarker, terminate } from './processes.ts'
+import { startService } from './service-process.ts'
+import { serviceEnv, serviceProcesses, type ServiceName } from './services.ts'
+import { readState, removeState, writeState, type ProcessRecord, type StackState } from './state.ts'
+
+export interface SupervisorOptions {
+  paths: StackPaths
+  ports: LocalPorts
+  repoRoot: string
+  generateSecret: () => string
+  log: (line: string) => void
+  now?: () => Date
+}
+
+export interface RunningSupervisor {
+  state: StackState
+  jwtSecret: string
+  /** Stops the edge, then the services, then the infrastructure; removes state.json. */
+  stop(): Promise<void>
+}
+
+export class StackAlreadyRunningError extends Error {
+  constructor(readonly state: StackState) {
+    super(
+      `a stack is already running from ${state.dataDir} (supervisor pid ${state.supervisorPid})`,
+    )
+  }
+}
+
+/**
+ * Brings the whole local platform up in this process's care: infrastructure, the five
+ * services, the edge. Everything started is a child of this process and carries the stack
+ * marker in its environment. If any part fails, what did start is stopped again and the error
+ * names the part, the reason and the fix.
+ */
+export async function startSupervisor({
+  paths,
+  ports,
+  repoRoot,
+  generateSecret,
+  log,
+  now = () => new Date(),
+}: SupervisorOptions): Promise<RunningSupervisor> {
+  const previous = readState(paths.stateFile)
+  if (previous && previous.supervisorPid !== process.pid && isAlive(previous.supervisorPid)) {
+    throw new StackAlreadyRunningError(previous)
+  }
+  await reapLeftovers(paths.dataDir, log)
+
+  // Inherited by every child: `argmax down` finds stragglers by it even without state.json.
+  process.env[stackMarker] = paths.dataDir
+  const state: StackState = {
+    version: 1,
+    supervisorPid: process.pid,
+    dataDir: paths.dataDir,
+    status: 'starting',
+    startedAt: now().toISOString(),
+    ports,
+    edgeUrl: `http://127.0.0.1:${ports.edge}`,
+    processes: [],
+  }
+  writeState(paths.stateFile, state)
+
+  let stack: RunningStack | undefined
+  const services: RunningPart[] = []
+  let edge: FastifyInstance | undefined
+  let jwtSecret = ''
+  const stopAll = async () => {
+    await edge?.close()
+    await Promise.all(services.map((s) => s.stop()))
+    await stack?.stop()
+  }
+
+  try {
+    const installed = ensureSystemPackages(log)
+    if (installed.length > 0) log(`installed ${installed.join(', ')}`)
+    const { secret, created } = ensureDevSecret(paths.jwtSecretFile, generateSecret)
+    jwtSecret = secret
+    if (created) log(`created the dev JWT secret in ${paths.jwtSecretFile}`)
+
+    log(`starting NATS, PostgreSQL, ClickHouse and S3 with data in ${paths.dataDir} …`)
+    stack = await startStack({ dataDir: paths.dataDir, ports: infraPorts(ports), log })
+    state.endpoints = stack.endpoints
+    state.processes = stack.parts.map((part) => infraRecord(part, ports))
+    writeState(paths.stateFile, state)
+
+    log('starting the services …')
+    const started = await Promise.allSettled(
+      serviceProcesses.map((service) =>
+        startService({
+          service,
+          repoRoot,
+          logsDir: paths.logsDir,
+          port: ports.services[service.name],
+          env: serviceEnv({
+            endpoints: stack!.endpoints,
+            port: ports.services[service.name],
+            jwtSecret: secret,
+            stackDir: paths.dataDir,
+          }),
+        }).then((part) => {
+          services.push(part)
+          log(`${part.name} ready at ${part.url} (pid ${part.pid})`)
+          return part
+        }),
+      ),
+    )
+    const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []))
+    if (failures.length > 0)
+      throw new AggregateError(failures, failures.map((f) => f.message).join('\n'))
+    const order = serviceProcesses.map((s) => s.name as string)
+    services.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))
+    state.processes.push(...services.map(serviceRecord))
+
+    edge = await createEdge({ upstreams: upstreamsOf(services) })
+    await edge.listen({ host: '127.0.0.1', port: ports.edge }).catch((error: Error) => {
+      throw new PartStartError(
+        'edge',
+        error.message,
+        `free port ${ports.edge} or pick others with --port-base`,
+      )
+    })
+    state.processes.push({
+      name: 'edge',
+      kind: 'edge',
+      pid: process.pid,
+      url: state.edgeUrl,
+      health: { kind: 'http', url: `${state.edgeUrl}/healthz` },
+      logFile: `${paths.logsDir}/supervisor.log`,
+    })
+    state.status = 'ready'
+    writeState(paths.stateFile, state)
+  } catch (error) {
+    await stopAll().catch((stopError: Error) => log(`while cleaning up: ${stopError.message}`))
+    writeState(paths.stateFile, {
+      ...state,
+      status: 'failed',
+      error: (error as Error).message,
+      processes: [],
+    })
+    throw error
+  }
+
+  let stopping: Promise<void> | undefined
+  return {
+    state,
+    jwtSecret,
+    stop() {
+      stopping ??= (async () => {
+        writeState(paths.stateFile, { ...state, status: 'stopping' })
+        await stopAll()
+        removeState(paths.stateFile)
+      })()
+      return stopping
+    },
+  }
+}
+
+/** Processes of an earlier stack on this data dir whose supervisor died without cleaning up. */
+async function reapLeftovers(dataDir: string, log: (line: string) => void): Promise<void> {
+  const leftovers = findStackProcesses(dataDir)
+  if (leftovers.length === 0) return
+  log(
+    `stopping ${leftovers.length} leftover process(es) of an earlier run: ${leftovers.join(', ')}`,
+  )
+  await terminate(leftovers, 10_000)
+}
+
+function infraRecord(part: RunningPart, ports: LocalPorts): ProcessRecord {
+  const base = {
+    name: part.name,
+    kind: 'infra' as const,
+    pid: part.pid,
+    url: part.url,
+    logFile: part.logFile,
+  }
+  switch (part.name) {
+    case 'nats':
+      return {
+        ...base,
+        health: {
+          kind: 'http',
+          url: `http://127.0.0.1:${ports.natsMonitor}/healthz?js-enabled-only=true`,
+        },
+      }
+    case 'postgres':
+      return { ...base, health: { kind: 'postgres', url: part.url } }
+    case 'clickhouse':
+      return { ...base, health: { kind: 'http', url: `${part.url}/ping` } }
+    default:
+      // s3rver answers its root with an XML bucket list; any non-5xx answer means it serves.
+      return { ...base, health: { kind: 'http', url: part.url, okBelow: 500 } }
+  }
+}
+
+function serviceRecord(part: RunningPart): ProcessRecord {
+  return {
+    name: part.name,
+    kind: 'service',
+    pid: part.pid,
+    url: part.url,
+    health: { kind: 'http', url: `${part.url}/readyz` },
+    logFile: part.logFile,
+  }
+}
+
+function upstreamsOf(services: RunningPart[]): Record<ServiceName, string> {
+  return Object.fromEntries(services.map((s) => [s.name, s.url])) as Record<ServiceName, string>
+}
