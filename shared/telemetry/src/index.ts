@@ -1,0 +1,3 @@
+export * from './start-telemetry.ts'
+export * from './prometheus-metrics.ts'
+export * from './logger.ts'
