@@ -1,0 +1,167 @@
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { parseAllDocuments } from 'yaml'
+import { repoRoot } from '../src/stack/paths.ts'
+import { routeFor } from '../src/stack/edge-routes.ts'
+
+interface K8sObject {
+  kind: string
+  metadata: { name: string; namespace?: string }
+  spec?: Record<string, unknown>
+  data?: Record<string, string>
+}
+
+const services = ['dataset', 'training', 'registry', 'inference', 'feedback']
+
+function render(overlay: string): K8sObject[] {
+  const output = execFileSync(
+    'kubectl',
+    ['kustomize', join(repoRoot, 'deploy/kustomize/overlays', overlay)],
+    {
+      encoding: 'utf8',
+    },
+  )
+  return parseAllDocuments(output).map((doc) => doc.toJS() as K8sObject)
+}
+
+const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind)
+const named = (objects: K8sObject[], kind: string, name: string) => {
+  const found = objects.find(
+    (o) => o.kind === kind && (o.metadata.name === name || o.metadata.name.startsWith(`${name}-`)),
+  )
+  if (!found) throw new Error(`no ${kind} ${name}`)
+  return found
+}
+
+interface Container {
+  args: string[]
+  readinessProbe: { httpGet: { path: string; port: string } }
+  livenessProbe: { httpGet: { path: string; port: string } }
+  envFrom: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>
+  resources: { limits?: Record<string, string> }
+}
+const podSpec = (deployment: K8sObject) =>
+  (
+    deployment.spec as {
+      template: { spec: { containers: Container[]; serviceAccountName?: string } }
+    }
+  ).template.spec
+
+describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
+  const objects = render(overlay)
+  const namespace = overlay === 'dev' ? 'argmax-dev' : 'argmax'
+
+  it('renders a Deployment and a Service per service, all in one namespace', () => {
+    expect(
+      byKind(objects, 'Deployment')
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual([...services].sort())
+    expect(
+      byKind(objects, 'Service')
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual([...services].sort())
+    expect(named(objects, 'Namespace', namespace)).toBeDefined()
+    for (const object of objects.filter((o) => o.kind !== 'Namespace')) {
+      expect(object.metadata.namespace, `${object.kind} ${object.metadata.name}`).toBe(namespace)
+    }
+  })
+
+  it('probes readiness on /readyz and liveness on /healthz, and runs each service entry point', () => {
+    for (const name of services) {
+      const [container] = podSpec(named(objects, 'Deployment', name)).containers
+      expect(container?.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' })
+      expect(container?.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' })
+      expect(container?.args).toEqual([`services/${name}/src/main.ts`])
+    }
+  })
+
+  it('configures every service from the generated ConfigMap and the credentials Secret', () => {
+    const config = named(objects, 'ConfigMap', 'argmax-config')
+    for (const name of services) {
+      const envFrom = podSpec(named(objects, 'Deployment', name)).containers[0]!.envFrom
+      expect(envFrom).toContainEqual({ configMapRef: { name: config.metadata.name } })
+      expect(envFrom).toContainEqual({ secretRef: { name: 'argmax-credentials' } })
+    }
+    expect(config.data?.['ARGMAX_AUTH_MODE']).toBe(overlay === 'dev' ? 'hs256' : 'oidc')
+    expect(config.data?.['ARGMAX_STREAM_REPLICAS']).toBe(overlay === 'dev' ? '1' : '3')
+  })
+
+  it('sets the replicas of the overlay', () => {
+    const replicas = Object.fromEntries(
+      byKind(objects, 'Deployment').map((d) => [
+        d.metadata.name,
+        (d.spec as { replicas: number }).replicas,
+      ]),
+    )
+    if (overlay === 'dev') expect(Object.values(replicas)).toEqual([1, 1, 1, 1, 1])
+    else {
+      expect(replicas).toEqual({ dataset: 2, training: 2, registry: 2, inference: 3, feedback: 2 })
+      expect(byKind(objects, 'PodDisruptionBudget')).toHaveLength(services.length)
+    }
+  })
+
+  it('routes the public paths to the same services as the local edge', () => {
+    const ingress = named(objects, 'Ingress', 'argmax')
+    const paths = (
+      ingress.spec as {
+        rules: Array<{
+          http: { paths: Array<{ path: string; backend: { service: { name: string } } }> }
+        }>
+      }
+    ).rules[0]!.http.paths
+    const target = (path: string) => paths.find((p) => p.path === path)?.backend.service.name
+    const examples: Array<[string, string]> = [
+      ['/v1/datasets', '/v1/datasets'],
+      ['/v1/runs', '/v1/runs'],
+      ['/v1/pipelines', '/v1/pipelines'],
+      ['/v1/models', '/v1/models/movies'],
+      ['/v1/models/[^/]+:predict$', '/v1/models/movies:predict'],
+      ['/v2/', '/v2/models/movies/infer'],
+      ['/v1/feedback', '/v1/feedback'],
+    ]
+    for (const [ingressPath, url] of examples)
+      expect(target(ingressPath), ingressPath).toBe(routeFor(url))
+    expect(paths).toHaveLength(examples.length)
+  })
+
+  it(
+    overlay === 'gpu'
+      ? 'runs training attempts as Jobs on GPU nodes'
+      : 'runs training attempts locally',
+    () => {
+      const runner = named(objects, 'ConfigMap', 'training-runner')
+      const training = podSpec(named(objects, 'Deployment', 'training'))
+      expect(training.containers[0]!.envFrom).toContainEqual({
+        configMapRef: { name: runner.metadata.name },
+      })
+      if (overlay !== 'gpu') {
+        expect(runner.data?.['ARGMAX_TRAINING_RUNNER']).toBe('local')
+        expect(byKind(objects, 'Role')).toHaveLength(0)
+        return
+      }
+      expect(runner.data?.['ARGMAX_TRAINING_RUNNER']).toBe('kubernetes')
+      expect(runner.data?.['ARGMAX_TRAINING_GPU_RESOURCE']).toBe('nvidia.com/gpu')
+      expect(JSON.parse(runner.data?.['ARGMAX_TRAINING_GPU_TOLERATIONS'] ?? '[]')).toContainEqual({
+        key: 'nvidia.com/gpu',
+        operator: 'Exists',
+        effect: 'NoSchedule',
+      })
+      expect(JSON.parse(runner.data?.['ARGMAX_TRAINING_GPU_NODE_SELECTOR'] ?? '{}')).toEqual({
+        'nvidia.com/gpu.present': 'true',
+      })
+      expect(training.serviceAccountName).toBe('training')
+      const role = named(objects, 'Role', 'training-runner') as unknown as {
+        rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>
+      }
+      expect(role.rules).toContainEqual({
+        apiGroups: ['batch'],
+        resources: ['jobs'],
+        verbs: ['create', 'get', 'list', 'watch', 'delete'],
+      })
+      expect(named(objects, 'RoleBinding', 'training-runner')).toBeDefined()
+    },
+  )
+})
