@@ -4,6 +4,7 @@ import { registerDownCommand } from './commands/down.command.ts'
 import { registerLoginCommand } from './commands/login.command.ts'
 import { registerStatusCommand } from './commands/status.command.ts'
 import { registerUpCommand } from './commands/up.command.ts'
+import { registerDatasetCommands } from './datasets/index.ts'
 
 /** The whole `argmax` command tree; main.ts only parses argv with it. */
 export function createProgram(ctx: ApiContext = createApiContext()): Command {
@@ -14,6 +15,6 @@ export function createProgram(ctx: ApiContext = createApiContext()): Command {
   registerStatusCommand(program)
   registerDownCommand(program)
   registerLoginCommand(program)
-  void ctx
+  registerDatasetCommands(program, ctx)
   return program
 }
