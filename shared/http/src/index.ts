@@ -1,0 +1,6 @@
+export { requestPrincipal } from '@argmax/auth'
+export * from './service-app.ts'
+export * from './send-problem.ts'
+export * from './fastify-errors.ts'
+export * from './readiness.ts'
+export * from './listen.ts'

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { authPlugin, type Verifier } from '@argmax/auth'
+import { ArgmaxError } from '@argmax/errors'
+import { fromFastifyError } from './fastify-errors.ts'
+import { registerOperationalRoutes } from './health.routes.ts'
+import { registerOpenApi } from './openapi.ts'
+import type { Readiness } from './readiness.ts'
+import { recordRequestError, registerRequestTracing } from './request-tracing.ts'
+import { httpProblem, sendProblem } from './send-problem.ts'
+
+export interface ServiceAppOptions {
+  /** The bounded context, e.g. `training`: names the OpenAPI document and the spans. */
+  service: string
+  version?: string
+  description?: string
+  /** A pino logger, usually `createLogger({ service })` from @argmax/telemetry. */
+  logger: FastifyBaseLogger
+  verifier: Verifier
+  /** /readyz: a boolean, or a report naming each check (see `readinessChecks`). */
+  ready: Readiness
+  /** /metrics: the Prometheus text, usually `telemetry.metricsText`. */
+  metrics?: () => Promise<string>
+  /** Largest accepted request body in bytes (default 1 MiB); larger ones get 413 unread. */
+  bodyLimit?: number
+  /** Further paths served without a token, beside /healthz, /readyz, /metrics and /docs. */
+  publicPaths?: string[]
+  /** Request ids for requests that arrive without `x-request-id` (default: random UUIDs). */
+  newRequestId?: () => string
+}
+
+export const OPERATIONAL_PATHS = ['/healthz', '/readyz', '/metrics', '/docs'] as const
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024
+
+/**
+ * The shell every Argmax REST service runs in: bearer auth on everything but the operational
+ * paths, /healthz /readyz /metrics /docs, request spans, and one error handler that answers
+ * every refusal as RFC 9457 problem+json. Add routes (with JSON schemas) to the returned app.
+ */
+export async function createServiceApp(options: ServiceAppOptions): Promise<FastifyInstance> {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
+  const newRequestId = options.newRequestId ?? randomUUID
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => newRequestId(),
+    // Report every invalid field at once rather than the first one, and refuse unknown fields
+    // (`additionalProperties: false`) instead of silently dropping them: bad input is named.
+    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
+  })
+
+  registerRequestTracing(app, options.service)
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  app.setErrorHandler((error, request, reply) => {
+    const translated = fromFastifyError(error, request, bodyLimit)
+    if (!(translated instanceof ArgmaxError) && translated === error) {
+      // Not a refusal we know: a bug or a failed dependency. Log it; say nothing specific.
+      recordRequestError(request, error)
+      request.log.error({ err: error }, 'request failed')
+    } else if (translated instanceof ArgmaxError && translated.kind === 'unavailable') {
+      request.log.warn({ err: translated }, 'dependency unavailable')
+    }
+    return sendProblem(reply, translated)
+  })
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      httpProblem(404, `no route ${request.method} ${request.url.split('?', 1)[0]}`, request.url),
+    ),
+  )
+
+  await registerOpenApi(app, {
+    service: options.service,
+    version: options.version ?? '0.0.0',
+    ...(options.description ? { description: options.description } : {}),
+  })
+  await app.register(authPlugin, {
+    verifier: options.verifier,
+    publicPaths: [...OPERATIONAL_PATHS, ...(options.publicPaths ?? [])],
+  })
+  registerOperationalRoutes(app, {
+    ready: options.ready,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  })
+  return app
+}

@@ -1,0 +1,137 @@
+import { request as httpRequest } from 'node:http'
+import { Writable } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createVerifier, generateDevSecret, mintDevToken } from '@argmax/auth'
+import { createLogger, startTelemetry } from '@argmax/telemetry'
+import { connectNats, freshSchema } from '@argmax/testkit'
+import { createServiceApp, listen, readinessChecks, requestPrincipal } from '../src/index.ts'
+
+// Real tracer provider (no exporter) so the handler's log lines carry the caller's trace.
+const telemetry = startTelemetry({ serviceName: 'shell-int', env: {} })
+const secret = generateDevSecret()
+const logLines: Record<string, unknown>[] = []
+let app: FastifyInstance
+let baseUrl: string
+let schema: string
+let pool: Awaited<ReturnType<typeof freshSchema>>['pool']
+let handlerCalls = 0
+
+beforeAll(async () => {
+  ;({ schema, pool } = await freshSchema('http_readiness'))
+  const nats = await connectNats()
+  app = await createServiceApp({
+    service: 'shell-int',
+    logger: createLogger({
+      service: 'shell-int',
+      destination: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          for (const line of chunk.toString().split('\n')) if (line) logLines.push(JSON.parse(line))
+          done()
+        },
+      }),
+    }),
+    verifier: createVerifier({ mode: 'hs256', secret }),
+    // Ready once the backbone answers and the projection's table has been migrated.
+    ready: readinessChecks({
+      nats: () => nats.flush(),
+      postgres: () => pool.query(`select 1 from "${schema}".checkpoints limit 1`),
+    }),
+    metrics: telemetry.metricsText,
+    bodyLimit: 64 * 1024,
+  })
+  app.post('/datasets', async (request) => {
+    handlerCalls += 1
+    request.log.info('creating dataset')
+    return { owner: requestPrincipal(request).subject }
+  })
+  baseUrl = await listen(app, { host: '127.0.0.1', port: 0 })
+})
+
+afterAll(async () => {
+  await app.close()
+  await telemetry.shutdown()
+})
+
+describe('the service shell on a real socket', () => {
+  it('listen() returns the bound URL', () => {
+    expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+  })
+
+  it('/readyz is 503 naming postgres until its table exists, then 200', async () => {
+    const down = await fetch(`${baseUrl}/readyz`)
+    expect(down.status).toBe(503)
+    const problem = (await down.json()) as { detail: string; checks: Record<string, unknown> }
+    expect(problem.detail).toMatch(
+      /^not ready: postgres \(relation ".*checkpoints" does not exist\)$/,
+    )
+    expect(problem.checks['nats']).toEqual({ ok: true })
+    await pool.query(`create table "${schema}".checkpoints (name text primary key, seq bigint)`)
+    const up = await fetch(`${baseUrl}/readyz`)
+    expect(up.status).toBe(200)
+    expect(await up.json()).toEqual({
+      status: 'ready',
+      checks: { nats: { ok: true }, postgres: { ok: true } },
+    })
+  })
+
+  it('refuses a declared oversized body with 413 before the body is sent', async () => {
+    const token = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 60 })
+    const before = handlerCalls
+    // Announce 50 MiB and send none of it: the answer must come from the headers alone.
+    const { status, contentType, body } = await new Promise<{
+      status: number
+      contentType: string
+      body: string
+    }>((resolve, reject) => {
+      const request = httpRequest(`${baseUrl}/datasets`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': String(50 * 1024 * 1024),
+        },
+      })
+      request.on('error', reject)
+      request.on('response', (response) => {
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk))
+        response.on('end', () => {
+          resolve({
+            status: response.statusCode ?? 0,
+            contentType: String(response.headers['content-type']),
+            body: Buffer.concat(chunks).toString(),
+          })
+          request.destroy()
+        })
+      })
+      request.flushHeaders()
+    })
+    expect(status).toBe(413)
+    expect(contentType).toBe('application/problem+json; charset=utf-8')
+    expect(JSON.parse(body)).toMatchObject({
+      status: 413,
+      detail: `body is ${50 * 1024 * 1024} bytes; the limit is ${64 * 1024} bytes`,
+    })
+    expect(handlerCalls).toBe(before)
+  })
+
+  it('continues the caller’s trace: handler logs carry the incoming trace id', async () => {
+    const token = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 60 })
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+    const response = await fetch(`${baseUrl}/datasets`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+      },
+      body: JSON.stringify({ name: 'houses' }),
+    })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ owner: 'alice' })
+    const line = logLines.find((entry) => entry['msg'] === 'creating dataset')
+    expect(line).toMatchObject({ trace_id: traceId, service: 'shell-int' })
+    expect(line?.['span_id']).not.toBe('00f067aa0ba902b7')
+  })
+})
