@@ -1,11 +1,5 @@
 import type { FastifyError, FastifyRequest } from 'fastify'
-import {
-  ArgmaxError,
-  PayloadTooLargeError,
-  ValidationError,
-  type FieldIssue,
-  type ProblemDetails,
-} from '@argmax/errors'
+import { ArgmaxError, PayloadTooLargeError, ValidationError, type FieldIssue } from '@argmax/errors'
 import { httpProblem } from './send-problem.ts'
 
 type SchemaIssue = NonNullable<FastifyError['validation']>[number]
@@ -39,13 +33,14 @@ function fieldIssue(context: string | undefined, issue: SchemaIssue): FieldIssue
 /**
  * Translates what fastify itself throws (schema validation, body limits, content types) into
  * the platform's vocabulary, so one error handler answers every refusal the same way.
- * Returns the error unchanged when it is already ours or is not a client error.
+ * Returns an ArgmaxError or a ready problem, or the error unchanged when it is already ours or
+ * is not a client error.
  */
 export function fromFastifyError(
   error: unknown,
   request: FastifyRequest,
   bodyLimit: number,
-): ArgmaxError | ProblemDetails | unknown {
+): unknown {
   if (error instanceof ArgmaxError || typeof error !== 'object' || error === null) return error
   const fastifyError = error as FastifyError
   if (fastifyError.validation) {
