@@ -2,13 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
-import { missingSystemPackages, startStack, type StackEndpoints } from '@argmax/stack'
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    stack: StackEndpoints
-  }
-}
+import { missingSystemPackages, startStack } from '@argmax/stack'
+import './provided-context.ts'
 
 /**
  * Starts one set of real servers (NATS JetStream, PostgreSQL, ClickHouse, S3) on free loopback

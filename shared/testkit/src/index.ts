@@ -5,6 +5,7 @@ import { connect, type NatsConnection } from 'nats'
 import pg from 'pg'
 import { afterAll, inject } from 'vitest'
 import type { StackEndpoints } from '@argmax/stack'
+import './provided-context.ts'
 
 export type { StackEndpoints }
 
