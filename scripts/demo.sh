@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The README's first command: sets up this machine (system packages + pnpm workspace), starts
+# the whole platform in the background, shows every part ready, then uploads the movies demo
+# dataset (3,201 films from vega-datasets) and prints the schema and profile the platform
+# inferred. Safe to run again: the stack and the dataset are reused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/bootstrap.sh
+export AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1 NODE_NO_WARNINGS=1
+argmax() { cli/bin/argmax "$@"; }
+
+echo "── argmax up --detach"
+argmax up --detach
+echo
+echo "── argmax status"
+argmax status
+
+echo
+echo "── the movies dataset"
+demo_dir=".argmax/demo"
+mkdir -p "$demo_dir"
+# vega-datasets ships movies.json as one JSON array; the platform takes JSON Lines.
+node -e '
+  const { createRequire } = require("node:module")
+  const path = require("node:path"), fs = require("node:fs")
+  const req = createRequire(path.resolve("services/dataset/package.json"))
+  const data = path.join(path.dirname(req.resolve("vega-datasets")), "../data/movies.json")
+  const rows = JSON.parse(fs.readFileSync(data, "utf8"))
+  fs.writeFileSync(process.argv[1], rows.map((r) => JSON.stringify(r)).join("\n") + "\n")
+' "$demo_dir/movies.jsonl"
+
+# Reads JSON on stdin and prints the result of a JS expression over it (`it`), or nothing.
+pick() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const it=JSON.parse(s);const v=eval(process.argv[1]);process.stdout.write(v==null?"":String(v))})' "$1"; }
+
+dataset_id=$(argmax datasets list --name movies --json | pick 'it.items.find((d) => d.name === "movies")?.id')
+if [ -z "$dataset_id" ]; then
+  dataset_id=$(argmax datasets create movies --description "IMDB and Rotten Tomatoes ratings, budgets and grosses of 3,201 films (vega-datasets)" --tag demo --json | pick 'it.id')
+  echo "created dataset $dataset_id"
+fi
+version_id=$(argmax datasets versions "$dataset_id" --json | pick 'it.items.find((v) => v.status === "VALIDATED")?.id')
+if [ -z "$version_id" ]; then
+  argmax datasets upload "$dataset_id" "$demo_dir/movies.jsonl" --no-progress
+else
+  argmax datasets show "$dataset_id" "$version_id"
+fi
+
+echo
+echo "The platform keeps running: 'cli/bin/argmax status' to check, 'cli/bin/argmax down' to stop it."
