@@ -1,0 +1,76 @@
+import type { Kysely, Transaction } from 'kysely'
+import type { ProjectionsTables } from './checkpoints.table.ts'
+
+type Db = Kysely<ProjectionsTables> | Transaction<ProjectionsTables>
+
+export interface CheckpointKey {
+  name: string
+  stream: string
+}
+
+/** Creates the row at position 0 when missing, so it can be locked; returns the position. */
+export async function ensureCheckpoint(db: Db, key: CheckpointKey, now: Date): Promise<number> {
+  await db
+    .insertInto('projection_checkpoints')
+    .values({ ...key, position: 0, updated_at: now })
+    .onConflict((oc) => oc.columns(['name', 'stream']).doNothing())
+    .execute()
+  return (await readCheckpoint(db, key)) ?? 0
+}
+
+export async function readCheckpoint(db: Db, key: CheckpointKey): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('projection_checkpoints')
+    .select('position')
+    .where('name', '=', key.name)
+    .where('stream', '=', key.stream)
+    .executeTakeFirst()
+  return row ? Number(row.position) : undefined
+}
+
+/**
+ * Reads the position under a row lock held until the transaction ends: two runners of the same
+ * projection (two replicas, or a rebuild next to a live runner) take turns per batch and each
+ * skips what the other already committed.
+ */
+export async function lockCheckpoint(trx: Transaction<ProjectionsTables>, key: CheckpointKey) {
+  const row = await trx
+    .selectFrom('projection_checkpoints')
+    .select('position')
+    .where('name', '=', key.name)
+    .where('stream', '=', key.stream)
+    .forUpdate()
+    .executeTakeFirst()
+  return row ? Number(row.position) : undefined
+}
+
+export async function saveCheckpoint(
+  db: Db,
+  key: CheckpointKey,
+  position: number,
+  now: Date,
+): Promise<void> {
+  await db
+    .insertInto('projection_checkpoints')
+    .values({ ...key, position, updated_at: now })
+    .onConflict((oc) => oc.columns(['name', 'stream']).doUpdateSet({ position, updated_at: now }))
+    .execute()
+}
+
+/** Every stream this projection has a checkpoint for, with its position. */
+export async function listCheckpoints(
+  db: Db,
+  name: string,
+): Promise<Array<{ stream: string; position: number; updatedAt: Date }>> {
+  const rows = await db
+    .selectFrom('projection_checkpoints')
+    .select(['stream', 'position', 'updated_at'])
+    .where('name', '=', name)
+    .orderBy('stream')
+    .execute()
+  return rows.map((row) => ({
+    stream: row.stream,
+    position: Number(row.position),
+    updatedAt: row.updated_at,
+  }))
+}

@@ -1,0 +1,71 @@
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import { CheckpointListener, registerCheckpointListener } from './checkpoint-listener.ts'
+import { jsonLineLogger, type ProjectionLogger } from './logger.ts'
+import { assertSchemaName } from './schema-name.ts'
+
+export interface DatabaseOptions {
+  connectionString: string
+  /** The service's own schema: every unqualified table name resolves in it, and only in it. */
+  schema: string
+  poolMax?: number
+  log?: ProjectionLogger
+}
+
+export interface Database<DB> {
+  db: Kysely<DB>
+  pool: pg.Pool
+  schema: string
+  /** Closes the checkpoint listener (if one was opened) and every pooled connection. */
+  destroy(): Promise<void>
+}
+
+const DUPLICATE_SCHEMA = new Set(['42P06', '23505'])
+
+/**
+ * Opens a pool whose connections have `search_path` set to the service's schema (one schema per
+ * service: a service cannot read another's tables by accident) and creates the schema when it is
+ * missing. The search path is sent in the startup packet, so it is in force before the first
+ * query on every connection, including ones the pool opens later.
+ */
+export async function createDatabase<DB>(options: DatabaseOptions): Promise<Database<DB>> {
+  const schema = assertSchemaName(options.schema)
+  const log = options.log ?? jsonLineLogger
+  const config: pg.PoolConfig = {
+    connectionString: options.connectionString,
+    options: `-c search_path=${schema}`,
+    max: options.poolMax ?? 10,
+  }
+  const pool = new pg.Pool(config)
+  // An idle connection dropped by the server must not crash the process; the pool replaces it.
+  pool.on('error', (error) => log.error({ err: error, schema }, 'idle postgres connection failed'))
+  try {
+    await createSchemaIfMissing(pool, schema)
+  } catch (error) {
+    await pool.end()
+    throw error
+  }
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  const listener = new CheckpointListener(config, schema, log)
+  registerCheckpointListener(db, listener)
+  return {
+    db,
+    pool,
+    schema,
+    async destroy() {
+      await listener.close()
+      await db.destroy()
+    },
+  }
+}
+
+async function createSchemaIfMissing(pool: pg.Pool, schema: string): Promise<void> {
+  try {
+    // The name is validated (lower-case identifier): interpolating it is safe.
+    await pool.query(`create schema if not exists ${schema}`)
+  } catch (error) {
+    // Two processes creating the same schema at once: one of them loses the race, harmlessly.
+    const code = (error as { code?: string }).code
+    if (!code || !DUPLICATE_SCHEMA.has(code)) throw error
+  }
+}
