@@ -182,3 +182,18 @@ export function quoteEtag(etag: string): string {
   const bare = etag.replace(/^W\//, '').replace(/^"+|"+$/g, '')
   return `"${bare}"`
 }
+
+/** Keys under a prefix (first `limit`), for housekeeping and tests. */
+export async function listObjectKeys(
+  s3: S3Client,
+  input: { bucket: string; prefix: string; limit?: number },
+): Promise<string[]> {
+  const listing = await s3.send(
+    new ListObjectsV2Command({
+      Bucket: input.bucket,
+      Prefix: input.prefix,
+      MaxKeys: input.limit ?? 1000,
+    }),
+  )
+  return (listing.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []))
+}
