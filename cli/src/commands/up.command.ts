@@ -6,7 +6,12 @@ import { readDevSecret } from '../stack/dev-secret.ts'
 import { repoRoot, type StackPaths } from '../stack/paths.ts'
 import type { LocalPorts } from '../stack/ports.ts'
 import { formatReadySummary } from '../stack/summary.ts'
-import { StackAlreadyRunningError, startSupervisor } from '../stack/supervisor.ts'
+import {
+  StackAlreadyRunningError,
+  StartInterruptedError,
+  startSupervisor,
+  type RunningSupervisor,
+} from '../stack/supervisor.ts'
 import type { StackState } from '../stack/state.ts'
 import { pathsOf, portBaseOf, portsOf, type StackCommandOptions } from './stack-options.ts'
 
@@ -50,7 +55,33 @@ export function registerUpCommand(program: Command): void {
 
 async function runForeground(paths: StackPaths, ports: LocalPorts): Promise<void> {
   const log = (line: string) => console.log(`[argmax] ${line}`)
-  let supervisor
+  const interrupted = new AbortController()
+  let supervisor: RunningSupervisor | undefined
+  let finished: () => void = () => undefined
+  const stopped = new Promise<void>((resolve) => (finished = resolve))
+  // Installed before anything starts: an interrupt during start-up must stop what already
+  // runs, not kill this process and orphan the services. Repeated signals are harmless.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!supervisor) {
+      log(`${signal}: interrupting the start …`)
+      interrupted.abort()
+      return
+    }
+    log(`${signal}: stopping the services, then the infrastructure …`)
+    supervisor.stop().then(
+      () => {
+        log(`stopped; data kept in ${paths.dataDir}`)
+        finished()
+      },
+      (error: Error) => {
+        console.error(`stopping failed: ${error.message}`)
+        process.exitCode = 1
+        finished()
+      },
+    )
+  }
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+  for (const signal of signals) process.on(signal, onSignal)
   try {
     supervisor = await startSupervisor({
       paths,
@@ -58,10 +89,13 @@ async function runForeground(paths: StackPaths, ports: LocalPorts): Promise<void
       repoRoot,
       generateSecret: generateDevSecret,
       log,
+      signal: interrupted.signal,
     })
   } catch (error) {
     if (error instanceof StackAlreadyRunningError) {
       console.error(`${error.message}; 'argmax status' shows it, 'argmax down' stops it`)
+    } else if (error instanceof StartInterruptedError) {
+      log(error.message)
     } else {
       console.error(`argmax up failed:\n${(error as Error).message}`)
     }
@@ -70,24 +104,8 @@ async function runForeground(paths: StackPaths, ports: LocalPorts): Promise<void
   }
   await printReady(paths, supervisor.state)
   console.log('\nPress Ctrl-C to stop everything.')
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      log(`${signal}: stopping the services, then the infrastructure …`)
-      supervisor.stop().then(
-        () => {
-          log('stopped; data kept in ' + paths.dataDir)
-          resolve()
-        },
-        (error: Error) => {
-          console.error(`stopping failed: ${error.message}`)
-          process.exitCode = 1
-          resolve()
-        },
-      )
-    }
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-  })
+  await stopped
+  for (const signal of signals) process.off(signal, onSignal)
 }
 
 /** Prints the endpoints and a fresh admin token; keeps a still-valid stored login untouched. */

@@ -22,6 +22,8 @@ export interface SupervisorOptions {
   generateSecret: () => string
   log: (line: string) => void
   now?: () => Date
+  /** Aborted by Ctrl-C / SIGTERM during start-up: what already runs is stopped again. */
+  signal?: AbortSignal
 }
 
 export interface RunningSupervisor {
@@ -29,6 +31,12 @@ export interface RunningSupervisor {
   jwtSecret: string
   /** Stops the edge, then the services, then the infrastructure; removes state.json. */
   stop(): Promise<void>
+}
+
+export class StartInterruptedError extends Error {
+  constructor() {
+    super('the start was interrupted; everything it had started is stopped again')
+  }
 }
 
 export class StackAlreadyRunningError extends Error {
@@ -52,6 +60,7 @@ export async function startSupervisor({
   generateSecret,
   log,
   now = () => new Date(),
+  signal,
 }: SupervisorOptions): Promise<RunningSupervisor> {
   const previous = readState(paths.stateFile)
   if (previous && previous.supervisorPid !== process.pid && isAlive(previous.supervisorPid)) {
@@ -83,6 +92,11 @@ export async function startSupervisor({
     await stack?.stop()
   }
 
+  // Each step can take seconds; an interrupt is honoured between steps.
+  const checkpoint = () => {
+    if (signal?.aborted) throw new StartInterruptedError()
+  }
+
   try {
     const installed = ensureSystemPackages(log)
     if (installed.length > 0) log(`installed ${installed.join(', ')}`)
@@ -91,7 +105,9 @@ export async function startSupervisor({
     if (created) log(`created the dev JWT secret in ${paths.jwtSecretFile}`)
 
     log(`starting NATS, PostgreSQL, ClickHouse and S3 with data in ${paths.dataDir} …`)
+    checkpoint()
     stack = await startStack({ dataDir: paths.dataDir, ports: infraPorts(ports), log })
+    checkpoint()
     state.endpoints = stack.endpoints
     state.processes = stack.parts.map((part) => infraRecord(part, ports))
     writeState(paths.stateFile, state)
@@ -120,6 +136,7 @@ export async function startSupervisor({
     const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []))
     if (failures.length > 0)
       throw new AggregateError(failures, failures.map((f) => f.message).join('\n'))
+    checkpoint()
     const order = serviceProcesses.map((s) => s.name as string)
     services.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))
     state.processes.push(...services.map(serviceRecord))
@@ -140,6 +157,7 @@ export async function startSupervisor({
       health: { kind: 'http', url: `${state.edgeUrl}/healthz` },
       logFile: `${paths.logsDir}/supervisor.log`,
     })
+    checkpoint()
     state.status = 'ready'
     writeState(paths.stateFile, state)
   } catch (error) {
