@@ -21,9 +21,11 @@ export async function createEdge({
   upstreams,
   timeoutMs = 300_000,
 }: EdgeOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, disableRequestLogging: true, return503OnClosing: true })
+  const app = Fastify({ logger: false, return503OnClosing: true })
   await app.register(replyFrom, {
     undici: { connections: 64, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+    // Bodies are forwarded as the raw stream; never re-serialised (the default JSON-encodes).
+    contentTypesToEncode: [],
   })
 
   // Bodies are passed on as streams: the owning service parses and limits them.
