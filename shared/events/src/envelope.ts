@@ -20,8 +20,10 @@ export interface EventEnvelope<Type extends string = string, Data = unknown> {
 }
 
 /** An envelope as read back from a stream, with its position. */
-export interface RecordedEvent<Type extends string = string, Data = unknown>
-  extends EventEnvelope<Type, Data> {
+export interface RecordedEvent<Type extends string = string, Data = unknown> extends EventEnvelope<
+  Type,
+  Data
+> {
   /** Stream sequence: the checkpoint of projections, the revision of aggregates. */
   sequence: number
 }
