@@ -1,0 +1,306 @@
+import { isAscii, isUtf8 } from 'node:buffer'
+import { CsvError, type Options as CsvParseOptions } from 'csv-parse'
+import { parse as parseCsv } from 'csv-parse/sync'
+import type { ValidationIssue } from '../validation.types.ts'
+import { firstInvalidUtf8Offset } from '../utf8.ts'
+import type { Delimiter } from './delimiter.ts'
+
+const NL = 10
+const CR = 13
+const QUOTE = 34
+
+/** A record longer than this is refused rather than buffered (it is usually an open quote). */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024
+const WINDOW_BYTES = 64 * 1024
+
+export interface CsvSink {
+  /** A record's fields and the line it starts on. */
+  record(fields: string[], row: number): void
+  issue(issue: ValidationIssue): void
+  /** The header's name for a field position, once there is a header. */
+  columnName(index: number): string | undefined
+}
+
+/**
+ * Cuts a CSV byte stream into records, in two gears.
+ *
+ * csv-parse is the reference RFC 4180 parser, but it walks the input byte by byte in
+ * JavaScript (≈15–25 MB/s here), too slow for 2 GB files. Most lines of real files hold no
+ * quote at all, and for those RFC 4180 reduces to "split the line at the delimiter" — which
+ * native `indexOf` / `toString` / `split` do an order of magnitude faster. So:
+ * - a line without a quote character is split directly (a trailing CR is dropped);
+ * - a record containing a quote is located by toggling a quote state across quote characters
+ *   (a doubled "" toggles twice, so escapes need no special case) until a newline outside
+ *   quotes, and that exact byte range is parsed by csv-parse, which also judges malformed
+ *   quoting. A quoting error stops the splitter: what follows cannot be aligned reliably.
+ * Empty lines are skipped (as pandas and csv-parse's skip_empty_lines do).
+ *
+ * UTF-8 is checked with the native `buffer.isUtf8` over each stretch of complete lines (never
+ * splitting a character, since a newline byte cannot occur inside one); only when a stretch
+ * fails are its records checked one by one, to name the line and column of the bad bytes.
+ */
+export class CsvSplitter {
+  stopped = false
+  /** Unconsumed bytes; always starts at a record boundary. */
+  private pending: Buffer | null = null
+  /** Line of the next record's first byte (1-based). */
+  private line = 1
+  /** File offset of `pending[0]` (or of the next chunk when nothing is pending). */
+  private offset = 0
+  private readonly parseOptions: CsvParseOptions
+
+  constructor(
+    private readonly delimiter: Delimiter,
+    private readonly sink: CsvSink,
+    /** File offset of the first byte pushed (after a byte order mark). */
+    startOffset = 0,
+    private readonly maxRecordBytes = MAX_RECORD_BYTES,
+  ) {
+    this.offset = startOffset
+    this.parseOptions = {
+      delimiter,
+      record_delimiter: ['\r\n', '\n'],
+      quote: '"',
+      escape: '"',
+      relax_column_count: true,
+      skip_empty_lines: true,
+      bom: false,
+    }
+  }
+
+  push(chunk: Buffer): void {
+    if (this.stopped) return
+    const buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk])
+    this.pending = null
+    const consumed = this.consume(buf, false)
+    this.offset += consumed
+    if (this.stopped || consumed >= buf.length) return
+    const rest = buf.subarray(consumed)
+    if (rest.length > this.maxRecordBytes) this.refuseLongRecord(rest)
+    else this.pending = rest
+  }
+
+  end(): void {
+    if (this.stopped || this.pending === null) return
+    const buf = this.pending
+    this.pending = null
+    this.consume(buf, true)
+  }
+
+  /** Processes the complete records of `buf` (all of it when `final`); returns bytes used. */
+  private consume(buf: Buffer, final: boolean): number {
+    const len = buf.length
+    const regionEnd = final ? len : buf.lastIndexOf(NL) + 1
+    let pos = 0
+    while (pos < regionEnd && !this.stopped) {
+      // Decoding in windows of complete lines keeps strings small (V8 allocates big ones
+      // slowly and they outlive the young generation); a record longer than a window gets
+      // the rest of the region.
+      let end = regionEnd
+      if (end - pos > WINDOW_BYTES) {
+        const cut = buf.lastIndexOf(NL, pos + WINDOW_BYTES - 1) + 1
+        if (cut > pos) end = cut
+      }
+      let used = this.consumeWindow(buf, pos, end, final && end === len)
+      if (used === 0 && end < regionEnd) {
+        end = regionEnd
+        used = this.consumeWindow(buf, pos, end, final && end === len)
+      }
+      if (used === 0) break
+      pos += used
+    }
+    return pos
+  }
+
+  /** Records of `buf[start, end)`; returns bytes used (less when the last record is cut). */
+  private consumeWindow(buf: Buffer, start: number, end: number, final: boolean): number {
+    const window = buf.subarray(start, end)
+    if (!isUtf8(window)) return this.consumeSuspect(window, this.offset + start, final)
+    // ASCII is the common case and decodes as Latin-1 several times faster than as UTF-8.
+    const text = isAscii(window) ? window.toString('latin1') : window.toString('utf8')
+    const used = this.consumeText(text, final)
+    return used === text.length ? window.length : Buffer.byteLength(text.slice(0, used), 'utf8')
+  }
+
+  /** The hot loop, over decoded text; returns the characters used. */
+  private consumeText(text: string, final: boolean): number {
+    const len = text.length
+    const delimiter = this.delimiter
+    const sink = this.sink
+    let pos = 0
+    let quotePos = -2
+    while (pos < len && !this.stopped) {
+      let nl = text.indexOf('\n', pos)
+      if (nl === -1) {
+        if (!final) break
+        nl = len
+      }
+      if (quotePos !== -1 && quotePos < pos) quotePos = text.indexOf('"', pos)
+      if (quotePos === -1 || quotePos > nl) {
+        let end = nl
+        if (end > pos && text.charCodeAt(end - 1) === CR) end--
+        if (end > pos) sink.record(text.slice(pos, end).split(delimiter), this.line)
+        this.line++
+        pos = nl + 1
+        continue
+      }
+      const recordEnd = findQuotedRecordEnd(text, pos, quotePos, '\n', '"')
+      if (recordEnd === -1 && !final) break
+      const end = recordEnd === -1 ? len : recordEnd + 1
+      const segment = text.slice(pos, end)
+      const startLine = this.line
+      this.line += countNewlines(segment)
+      this.parseQuoted(segment, startLine)
+      pos = end
+    }
+    return Math.min(pos, len)
+  }
+
+  /**
+   * A stretch that is not all valid UTF-8: cut it into records by bytes, report the invalid
+   * ones (with line, column and file offset) and run the valid ones through the text path.
+   */
+  private consumeSuspect(window: Buffer, fileOffset: number, final: boolean): number {
+    let pos = 0
+    while (pos < window.length && !this.stopped) {
+      const end = recordEndInBytes(window, pos, final)
+      if (end === -1) break
+      const record = window.subarray(pos, end)
+      if (isUtf8(record)) {
+        this.consumeText(record.toString('utf8'), true)
+      } else {
+        this.invalidUtf8(record, fileOffset + pos, this.line)
+        this.line += countNewlines(record.toString('latin1'))
+      }
+      pos = end
+    }
+    return pos
+  }
+
+  private parseQuoted(segment: string, row: number): void {
+    let records: string[][]
+    try {
+      records = parseCsv(segment, this.parseOptions) as string[][]
+    } catch (err) {
+      if (!(err instanceof CsvError)) throw err
+      this.quotingIssue(err, row)
+      return
+    }
+    for (const fields of records) this.sink.record(fields, row)
+  }
+
+  private quotingIssue(err: CsvError, row: number): void {
+    const context = err as CsvError & { lines?: number; column?: number | string | null }
+    const line = row + (typeof context.lines === 'number' ? context.lines - 1 : 0)
+    const column =
+      typeof context.column === 'number' ? this.sink.columnName(context.column) : undefined
+    const what =
+      err.code === 'CSV_INVALID_CLOSING_QUOTE'
+        ? 'a closing quote is followed by something other than a delimiter or a line end'
+        : err.code === 'INVALID_OPENING_QUOTE'
+          ? 'a quote appears inside an unquoted field (quote the whole field and double inner quotes)'
+          : err.code === 'CSV_QUOTE_NOT_CLOSED'
+            ? 'a quoted field is still open at the end of the file'
+            : err.message
+    this.sink.issue({
+      code: 'invalid_quoting',
+      row,
+      ...(column !== undefined ? { column } : {}),
+      message: `broken quoting in the record starting on line ${row} (at line ${line}): ${what}`,
+    })
+    this.stopped = true
+  }
+
+  private invalidUtf8(record: Buffer, fileOffset: number, row: number): void {
+    const at = Math.max(0, firstInvalidUtf8Offset(record))
+    const column = this.sink.columnName(fieldIndexAt(record, at, this.delimiter.charCodeAt(0)))
+    const byte = record[at]!.toString(16).padStart(2, '0')
+    this.sink.issue({
+      code: 'invalid_utf8',
+      row,
+      ...(column !== undefined ? { column } : {}),
+      message: `line ${row} is not valid UTF-8: byte 0x${byte} at file offset ${fileOffset + at}`,
+    })
+  }
+
+  /** The pending bytes hold no record end within the limit: say why and stop. */
+  private refuseLongRecord(rest: Buffer): void {
+    this.stopped = true
+    // An open quote is the usual cause; csv-parse can often say where the quoting went wrong.
+    if (rest.indexOf(QUOTE) !== -1) {
+      try {
+        parseCsv(rest, this.parseOptions)
+      } catch (err) {
+        if (err instanceof CsvError && err.code !== 'CSV_QUOTE_NOT_CLOSED') {
+          this.quotingIssue(err, this.line)
+          return
+        }
+      }
+    }
+    this.sink.issue({
+      code: 'record_too_large',
+      row: this.line,
+      message: `the record starting on line ${this.line} is longer than ${this.maxRecordBytes} bytes (an unclosed quote?)`,
+    })
+  }
+}
+
+interface Searchable<T> {
+  indexOf(value: T, from: number): number
+}
+
+/**
+ * Index of the newline ending the record that starts at `start` (given the first quote at or
+ * after it), or -1 when the record does not end inside `data`. Outside quotes the next newline
+ * ends the record, unless a quote comes first: then skip to the closing quote and look again.
+ */
+export function findQuotedRecordEnd<T>(
+  data: Searchable<T>,
+  start: number,
+  firstQuote: number,
+  newline: T,
+  quote: T,
+): number {
+  let from = start
+  let next = firstQuote
+  for (;;) {
+    const nl = data.indexOf(newline, from)
+    if (next === -1 || (nl !== -1 && nl < next)) return nl
+    const close = data.indexOf(quote, next + 1)
+    if (close === -1) return -1
+    from = close + 1
+    next = data.indexOf(quote, from)
+  }
+}
+
+/** End (exclusive) of the record starting at `pos`, or -1 when it needs more bytes. */
+function recordEndInBytes(buf: Buffer, pos: number, final: boolean): number {
+  const nl = buf.indexOf(NL, pos)
+  const quote = buf.indexOf(QUOTE, pos)
+  const end =
+    quote === -1 || (nl !== -1 && nl < quote) ? nl : findQuotedRecordEnd(buf, pos, quote, NL, QUOTE)
+  if (end !== -1) return end + 1
+  return final ? buf.length : -1
+}
+
+function countNewlines(text: string): number {
+  let n = 0
+  let i = text.indexOf('\n')
+  while (i !== -1) {
+    n++
+    i = text.indexOf('\n', i + 1)
+  }
+  return n
+}
+
+/** Which field (0-based) of a record the byte at `at` belongs to, honouring quotes. */
+function fieldIndexAt(record: Uint8Array, at: number, delimiter: number): number {
+  let field = 0
+  let quoted = false
+  for (let i = 0; i < at; i++) {
+    const b = record[i]!
+    if (b === QUOTE) quoted = !quoted
+    else if (b === delimiter && !quoted) field++
+  }
+  return field
+}

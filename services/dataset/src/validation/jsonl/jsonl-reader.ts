@@ -1,0 +1,150 @@
+import { isUtf8 } from 'node:buffer'
+import type { FormatReader } from '../format-reader.ts'
+import type { IssueCollector } from '../issue-collector.ts'
+import { MAX_COLUMNS, type TableProfiler } from '../profile/table-profiler.ts'
+import { firstInvalidUtf8Offset } from '../utf8.ts'
+import { MAX_RECORD_BYTES } from '../csv/csv-splitter.ts'
+
+const NL = 10
+const CR = 13
+const MAX_MESSAGE_CHARS = 200
+
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = buf[i]
+    if (b !== 32 && b !== 9) return false
+  }
+  return true
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  return `a ${typeof v}`
+}
+
+/**
+ * JSON Lines: one JSON object per line (LF or CRLF; blank lines are skipped). Each line is
+ * decoded and parsed on its own, so a bad line is reported with its number and the reader
+ * carries on with the next. UTF-8 is checked natively over each stretch of complete lines,
+ * and line by line only when a stretch fails.
+ */
+export class JsonlReader implements FormatReader {
+  private pending: Buffer | null = null
+  private line = 1
+  private offset = 0
+  private rows = 0
+  private halted = false
+
+  constructor(
+    private readonly issues: IssueCollector,
+    private readonly profiler: TableProfiler,
+  ) {}
+
+  get stopped(): boolean {
+    return this.halted || this.issues.full
+  }
+
+  push(chunk: Buffer): void {
+    if (this.stopped) return
+    const buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk])
+    this.pending = null
+    const consumed = this.consume(buf, false)
+    this.offset += consumed
+    if (this.stopped || consumed >= buf.length) return
+    if (buf.length - consumed > MAX_RECORD_BYTES) {
+      this.halted = true
+      this.issues.add({
+        code: 'record_too_large',
+        row: this.line,
+        message: `line ${this.line} is longer than ${MAX_RECORD_BYTES} bytes`,
+      })
+      return
+    }
+    this.pending = buf.subarray(consumed)
+  }
+
+  end(size: number): void {
+    if (this.stopped) return
+    if (this.pending !== null) {
+      const buf = this.pending
+      this.pending = null
+      this.consume(buf, true)
+    }
+    if (this.stopped || this.issues.count > 0) return
+    if (size === 0) this.issues.add({ code: 'empty_file', message: 'the file is empty' })
+    else if (this.rows === 0) this.issues.add({ code: 'no_rows', message: 'the file has no rows' })
+  }
+
+  private consume(buf: Buffer, final: boolean): number {
+    const len = buf.length
+    const checkedEnd = final ? len : buf.lastIndexOf(NL) + 1
+    const utf8Suspect = checkedEnd > 0 && !isUtf8(buf.subarray(0, checkedEnd))
+    let pos = 0
+    while (pos < len && !this.stopped) {
+      let nl = buf.indexOf(NL, pos)
+      if (nl === -1) {
+        if (!final) break
+        nl = len
+      }
+      let end = nl
+      if (end > pos && buf[end - 1] === CR) end--
+      if (!isBlank(buf, pos, end)) {
+        if (utf8Suspect && !isUtf8(buf.subarray(pos, end))) this.invalidUtf8(buf, pos, end)
+        else this.parseLine(buf.toString('utf8', pos, end))
+      }
+      this.line++
+      pos = nl + 1
+    }
+    return Math.min(pos, len)
+  }
+
+  private parseLine(line: string): void {
+    const row = this.line
+    // A byte order mark is not JSON whitespace; editors still put one at the start.
+    const text = row === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line
+    this.rows++
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch (err) {
+      const reason = (err as Error).message.slice(0, MAX_MESSAGE_CHARS)
+      this.issues.add({
+        code: 'invalid_json',
+        row,
+        message: `line ${row} is not valid JSON: ${reason}`,
+      })
+      return
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.issues.add({
+        code: 'not_an_object',
+        row,
+        message: `line ${row} is ${describe(value)}, each line must be a JSON object`,
+      })
+      return
+    }
+    if (this.issues.count > 0) return
+    const refused = this.profiler.addJsonRow(value as Record<string, unknown>, row)
+    if (refused !== undefined) {
+      this.halted = true
+      this.issues.add({
+        code: 'too_many_columns',
+        row,
+        column: refused.slice(0, MAX_MESSAGE_CHARS),
+        message: `line ${row} brings the number of distinct keys over ${MAX_COLUMNS}`,
+      })
+    }
+  }
+
+  private invalidUtf8(buf: Buffer, start: number, end: number): void {
+    this.rows++
+    const at = Math.max(0, firstInvalidUtf8Offset(buf.subarray(start, end)))
+    const byte = buf[start + at]!.toString(16).padStart(2, '0')
+    this.issues.add({
+      code: 'invalid_utf8',
+      row: this.line,
+      message: `line ${this.line} is not valid UTF-8: byte 0x${byte} at file offset ${this.offset + start + at}`,
+    })
+  }
+}

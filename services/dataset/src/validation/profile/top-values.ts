@@ -1,0 +1,91 @@
+import type { TopValue } from '../validation.types.ts'
+import { detach } from './strings.ts'
+
+/**
+ * Frequent values by the Misra–Gries summary: at most `capacity` counters; an unseen value
+ * when all are taken decrements every counter instead of being stored. Each kept count is a
+ * lower bound of the true count, off by at most n/(capacity+1), and every value occurring more
+ * than n/(capacity+1) times is kept. With fewer distinct values than `capacity` the counts are
+ * exact. The decrement step touches all counters, but it can happen at most n/(capacity+1)
+ * times, so the cost per value stays O(1) amortised.
+ *
+ * The counters live in a small open-addressing table keyed by the value's hash, which the
+ * caller already computed for the distinct count: a probe of typed arrays plus one string
+ * comparison instead of a Map lookup that would hash every fresh string again.
+ */
+export class TopValues {
+  private readonly mask: number
+  private readonly hashes: Uint32Array
+  /** 0 marks an empty slot. */
+  private readonly counts: Int32Array
+  private readonly values: (string | undefined)[]
+  private size = 0
+  private decrements = 0
+
+  constructor(private readonly capacity = 64) {
+    let slots = 1
+    while (slots < capacity * 2) slots *= 2
+    this.mask = slots - 1
+    this.hashes = new Uint32Array(slots)
+    this.counts = new Int32Array(slots)
+    this.values = new Array<string | undefined>(slots).fill(undefined)
+  }
+
+  add(value: string, hash: number): void {
+    const { counts, hashes, values, mask } = this
+    let i = hash & mask
+    while (counts[i] !== 0) {
+      if (hashes[i] === hash && values[i] === value) {
+        counts[i]!++
+        return
+      }
+      i = (i + 1) & mask
+    }
+    if (this.size < this.capacity) {
+      hashes[i] = hash
+      counts[i] = 1
+      values[i] = detach(value)
+      this.size++
+      return
+    }
+    this.decrementAll()
+  }
+
+  /**
+   * The `limit` largest counters, most frequent first, ties by value for determinism. Once
+   * values were dropped, a counter of 1 says nothing about frequency (it is whichever value
+   * came last), so those are left out: a column of unique ids has no top values.
+   */
+  top(limit = 10): TopValue[] {
+    const floor = this.decrements > 0 ? 2 : 1
+    const kept: TopValue[] = []
+    for (let i = 0; i <= this.mask; i++) {
+      const count = this.counts[i]!
+      if (count >= floor) kept.push({ value: this.values[i]!, count })
+    }
+    return kept
+      .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+      .slice(0, limit)
+  }
+
+  /** Decrements every counter, drops those reaching zero and re-packs the table. */
+  private decrementAll(): void {
+    this.decrements++
+    const { counts, hashes, values, mask } = this
+    const survivors: { hash: number; count: number; value: string }[] = []
+    for (let i = 0; i <= mask; i++) {
+      if (counts[i]! > 1)
+        survivors.push({ hash: hashes[i]!, count: counts[i]! - 1, value: values[i]! })
+    }
+    counts.fill(0)
+    values.fill(undefined)
+    for (const s of survivors) {
+      let i = s.hash & mask
+      while (counts[i] !== 0) i = (i + 1) & mask
+      hashes[i] = s.hash
+      counts[i] = s.count
+      values[i] = s.value
+    }
+    this.size = survivors.length
+  }
+}

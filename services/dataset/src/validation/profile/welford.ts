@@ -1,0 +1,25 @@
+/**
+ * Running count, mean and variance by Welford's method: one pass, constant space, and no
+ * catastrophic cancellation from summing squares of large values.
+ */
+export class RunningMoments {
+  count = 0
+  mean = 0
+  min = Infinity
+  max = -Infinity
+  private m2 = 0
+
+  add(x: number): void {
+    this.count++
+    const delta = x - this.mean
+    this.mean += delta / this.count
+    this.m2 += delta * (x - this.mean)
+    if (x < this.min) this.min = x
+    if (x > this.max) this.max = x
+  }
+
+  /** Sample standard deviation (n − 1); null below two values. */
+  sampleStd(): number | null {
+    return this.count < 2 ? null : Math.sqrt(this.m2 / (this.count - 1))
+  }
+}
