@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { connect, type NatsConnection } from 'nats'
+import { connect } from 'nats'
 import { createEventStore, ensureStreams, subjectOf, type EventStore } from '@argmax/events'
 import { freePort, startNats } from '@argmax/stack'
 
