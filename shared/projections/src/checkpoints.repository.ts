@@ -1,7 +1,16 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { ProjectionsTables } from './checkpoints.table.ts'
 
-type Db = Kysely<ProjectionsTables> | Transaction<ProjectionsTables>
+/**
+ * Any service's database or transaction: the checkpoint table is in every service schema,
+ * whatever the rest of its DB type says (Kysely's own idiom for code that spans schemas).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyDatabase = Kysely<any>
+
+function own(db: AnyDatabase): Kysely<ProjectionsTables> {
+  return db
+}
 
 export interface CheckpointKey {
   name: string
@@ -9,8 +18,12 @@ export interface CheckpointKey {
 }
 
 /** Creates the row at position 0 when missing, so it can be locked; returns the position. */
-export async function ensureCheckpoint(db: Db, key: CheckpointKey, now: Date): Promise<number> {
-  await db
+export async function ensureCheckpoint(
+  db: AnyDatabase,
+  key: CheckpointKey,
+  now: Date,
+): Promise<number> {
+  await own(db)
     .insertInto('projection_checkpoints')
     .values({ ...key, position: 0, updated_at: now })
     .onConflict((oc) => oc.columns(['name', 'stream']).doNothing())
@@ -18,8 +31,11 @@ export async function ensureCheckpoint(db: Db, key: CheckpointKey, now: Date): P
   return (await readCheckpoint(db, key)) ?? 0
 }
 
-export async function readCheckpoint(db: Db, key: CheckpointKey): Promise<number | undefined> {
-  const row = await db
+export async function readCheckpoint(
+  db: AnyDatabase,
+  key: CheckpointKey,
+): Promise<number | undefined> {
+  const row = await own(db)
     .selectFrom('projection_checkpoints')
     .select('position')
     .where('name', '=', key.name)
@@ -45,12 +61,12 @@ export async function lockCheckpoint(trx: Transaction<ProjectionsTables>, key: C
 }
 
 export async function saveCheckpoint(
-  db: Db,
+  db: AnyDatabase,
   key: CheckpointKey,
   position: number,
   now: Date,
 ): Promise<void> {
-  await db
+  await own(db)
     .insertInto('projection_checkpoints')
     .values({ ...key, position, updated_at: now })
     .onConflict((oc) => oc.columns(['name', 'stream']).doUpdateSet({ position, updated_at: now }))
@@ -59,10 +75,10 @@ export async function saveCheckpoint(
 
 /** Every stream this projection has a checkpoint for, with its position. */
 export async function listCheckpoints(
-  db: Db,
+  db: AnyDatabase,
   name: string,
 ): Promise<Array<{ stream: string; position: number; updatedAt: Date }>> {
-  const rows = await db
+  const rows = await own(db)
     .selectFrom('projection_checkpoints')
     .select(['stream', 'position', 'updated_at'])
     .where('name', '=', name)

@@ -1,5 +1,5 @@
 import { NotFoundError } from '@argmax/errors'
-import type { Kysely, Transaction } from 'kysely'
+import type { Transaction } from 'kysely'
 import type { NatsConnection } from 'nats'
 import { ensureCheckpoint } from './checkpoints.repository.ts'
 import type { ProjectionsTables } from './checkpoints.table.ts'
@@ -43,9 +43,8 @@ export async function rebuildProjection<DB>(
   const monotonic = options.monotonic ?? (() => performance.now())
   const started = monotonic()
   const target = await lastSequence(nc, stream)
-  const checkpoints = db as unknown as Kysely<ProjectionsTables>
 
-  await ensureCheckpoint(checkpoints, { name: projection.name, stream }, now())
+  await ensureCheckpoint(db, { name: projection.name, stream }, now())
   await db.transaction().execute(async (trx) => {
     // Checkpoints first, tables second: the same lock order as a runner's batch, so a live
     // runner's batch either commits before the reset or waits for it, and they never deadlock.

@@ -94,7 +94,6 @@ export async function startProjection<DB>(
     throw ValidationError.field('batchSize', `must be an integer from 1 to ${MAX_BATCH}`)
   }
   const db = options.db
-  const checkpoints = db as unknown as Kysely<ProjectionsTables>
   const log = options.log ?? jsonLineLogger
   const now = options.now ?? (() => new Date())
   const upcast = options.upcast ?? ((event: RecordedEvent) => event)
@@ -102,7 +101,7 @@ export async function startProjection<DB>(
   const key: CheckpointKey = { name: projection.name, stream }
   const decode = (message: StoredMessage) => upcast(decodeRecorded(message.data, message.sequence))
 
-  let committed = await ensureCheckpoint(checkpoints, key, now())
+  let committed = await ensureCheckpoint(db, key, now())
   const openReader = (from: number) =>
     StreamReader.open({
       js: nc.jetstream(),

@@ -1,8 +1,7 @@
 import { ValidationError } from '@argmax/errors'
 import type { Kysely } from 'kysely'
 import { checkpointListenerFor, type CheckpointSubscriber } from './checkpoint-listener.ts'
-import { listCheckpoints } from './checkpoints.repository.ts'
-import type { ProjectionsTables } from './checkpoints.table.ts'
+import { listCheckpoints, type AnyDatabase } from './checkpoints.repository.ts'
 import { ProjectionTimeoutError } from './errors.ts'
 
 export interface WaitForPositionOptions {
@@ -30,7 +29,6 @@ export async function waitForPosition<DB>(
   options: WaitForPositionOptions,
 ): Promise<number> {
   assertSequence(sequence)
-  const checkpoints = db as unknown as Kysely<ProjectionsTables>
   // A notice can arrive while the checkpoint is being read: `signalled` keeps it for the wait.
   let signalled = false
   let resolveWait: (() => void) | undefined
@@ -55,7 +53,7 @@ export async function waitForPosition<DB>(
   try {
     for (;;) {
       signalled = false
-      const position = await currentPosition(checkpoints, projection, options.stream)
+      const position = await currentPosition(db, projection, options.stream)
       if (position >= sequence) return position
       if (timedOut) {
         throw new ProjectionTimeoutError(projection, sequence, position, options.timeoutMs)
@@ -77,7 +75,7 @@ export async function waitForPosition<DB>(
 }
 
 async function currentPosition(
-  db: Kysely<ProjectionsTables>,
+  db: AnyDatabase,
   projection: string,
   stream: string | undefined,
 ): Promise<number> {

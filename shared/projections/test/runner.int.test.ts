@@ -1,0 +1,262 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { NotFoundError } from '@argmax/errors'
+import type { RecordedEvent } from '@argmax/events'
+import { connectNats, stackEndpoints } from '@argmax/testkit'
+import { describe, expect, it } from 'vitest'
+import {
+  ProjectionFailedError,
+  ProjectionStoppedError,
+  ProjectionTimeoutError,
+} from '../src/errors.ts'
+import {
+  aggregateCountsEventProjection,
+  aggregateCountsProjection,
+  type ExampleDB,
+} from '../src/example/index.ts'
+import { silentLogger } from '../src/logger.ts'
+import type { BatchProjection } from '../src/projection.ts'
+import { startProjection } from '../src/runner.ts'
+import {
+  dumpCounts,
+  exampleDatabase,
+  expectedCounts,
+  freshStream,
+  publishEvents,
+  scriptedEvents,
+  storedCheckpoint,
+} from './support.ts'
+
+const NAME = aggregateCountsProjection.name
+
+/** Publishes `count` scripted events to a fresh stream and returns what a correct run holds. */
+async function seededStream(count: number) {
+  const nc = await connectNats()
+  const stream = await freshStream(nc)
+  const events = scriptedEvents(count)
+  const sequences = await publishEvents(nc, stream, events)
+  return {
+    nc,
+    stream,
+    events,
+    sequences,
+    last: sequences.at(-1)!,
+    expected: expectedCounts(events, sequences),
+  }
+}
+
+describe('startProjection', () => {
+  it('applies a stream in batches and checkpoints its last sequence, ignored types included', async () => {
+    const { nc, stream, last, expected } = await seededStream(500)
+    const { db } = await exampleDatabase()
+    const running = await startProjection({
+      nc,
+      db,
+      stream,
+      projection: aggregateCountsProjection,
+      batchSize: 64,
+      log: silentLogger,
+    })
+    // The last event is an ItemRenamed the projection does not handle: it still counts.
+    expect(await running.waitFor(last, 20_000)).toBe(last)
+    expect(await dumpCounts(db)).toEqual(expected)
+    expect(await storedCheckpoint(db, NAME, stream)).toBe(last)
+    expect(running.status()).toMatchObject({
+      state: 'running',
+      position: last,
+      caughtUp: true,
+      processed: 500,
+      applied: 400,
+    })
+    await running.stop()
+    expect(running.status().state).toBe('stopped')
+  })
+
+  it('keeps applying events published while it runs, and resumes after a restart', async () => {
+    const { nc, stream, events: first, sequences: firstSequences } = await seededStream(50)
+    const { db } = await exampleDatabase()
+    const options = { nc, db, stream, projection: aggregateCountsProjection, log: silentLogger }
+    const running = await startProjection(options)
+    const more = scriptedEvents(30).reverse()
+    const moreSequences = await publishEvents(nc, stream, more, 50)
+    await running.waitFor(moreSequences.at(-1)!, 20_000)
+    await running.stop()
+    const later = scriptedEvents(20)
+    const laterSequences = await publishEvents(nc, stream, later, 80)
+    const resumed = await startProjection(options)
+    await resumed.waitFor(laterSequences.at(-1)!, 20_000)
+    await resumed.stop()
+    expect(await dumpCounts(db)).toEqual(
+      expectedCounts(
+        [...first, ...more, ...later],
+        [...firstSequences, ...moreSequences, ...laterSequences],
+      ),
+    )
+  })
+
+  it('applies event-by-event projections to the same rows as batch ones', async () => {
+    const { nc, stream, last, expected } = await seededStream(300)
+    const { db } = await exampleDatabase()
+    const running = await startProjection({
+      nc,
+      db,
+      stream,
+      projection: aggregateCountsEventProjection,
+      log: silentLogger,
+    })
+    await running.waitFor(last, 20_000)
+    await running.stop()
+    expect(await dumpCounts(db)).toEqual(expected)
+  })
+
+  it('ends with the same rows when two runners see every event (redelivery is harmless)', async () => {
+    const { nc, stream, last, expected } = await seededStream(600)
+    const { db } = await exampleDatabase()
+    const options = { nc, db, stream, projection: aggregateCountsProjection, log: silentLogger }
+    // Both read the whole stream from sequence 1; each batch locks the checkpoint, so whatever
+    // one committed is skipped by the other.
+    const [a, b] = await Promise.all([
+      startProjection({ ...options, batchSize: 7 }),
+      startProjection({ ...options, batchSize: 11 }),
+    ])
+    await Promise.all([a.waitFor(last, 20_000), b.waitFor(last, 20_000)])
+    await Promise.all([a.stop(), b.stop()])
+    expect(await dumpCounts(db)).toEqual(expected)
+    // Every handled event applied exactly once between the two.
+    expect(a.status().applied + b.status().applied).toBe(480)
+  })
+
+  it('stops on a failing event with everything before it committed, and resumes at it', async () => {
+    const { nc, stream, last, sequences, expected } = await seededStream(200)
+    const { db } = await exampleDatabase()
+    const culprit = sequences[120]!
+    // A bug that is there in the first deployment and fixed in the second.
+    let buggy = true
+    const flaky: BatchProjection<ExampleDB> = {
+      ...aggregateCountsProjection,
+      async applyBatch(trx, events: readonly RecordedEvent[]) {
+        if (buggy && events.some((event) => event.sequence === culprit)) {
+          throw new Error('handler bug')
+        }
+        await aggregateCountsProjection.applyBatch(trx, events)
+      },
+    }
+    const options = { nc, db, stream, projection: flaky, batchSize: 50, log: silentLogger }
+    const running = await startProjection(options)
+    const failure = await running.stopped
+    expect(failure).toBeInstanceOf(ProjectionFailedError)
+    expect(failure).toMatchObject({ sequence: culprit, eventType: 'ItemAdded' })
+    expect(failure?.message).toMatch(`sequence ${culprit} (ItemAdded): handler bug`)
+    expect(running.status()).toMatchObject({
+      state: 'stopped',
+      position: culprit - 1,
+      error: failure,
+    })
+    expect(await storedCheckpoint(db, NAME, stream)).toBe(culprit - 1)
+    await expect(running.waitFor(last, 1_000)).rejects.toThrow(ProjectionStoppedError)
+
+    buggy = false
+    const resumed = await startProjection(options)
+    await resumed.waitFor(last, 20_000)
+    await resumed.stop()
+    expect(await dumpCounts(db)).toEqual(expected)
+  })
+
+  it('ends with the same rows after stop() part-way and a restart', async () => {
+    const { nc, stream, last, expected } = await seededStream(1_000)
+    const { db } = await exampleDatabase()
+    const options = {
+      nc,
+      db,
+      stream,
+      projection: aggregateCountsEventProjection,
+      batchSize: 5,
+      log: silentLogger,
+    }
+    const first = await startProjection(options)
+    await first.waitFor(100, 20_000)
+    await first.stop()
+    const stoppedAt = first.position()
+    expect(stoppedAt).toBeLessThan(last)
+    expect(await storedCheckpoint(db, NAME, stream)).toBe(stoppedAt)
+    const second = await startProjection(options)
+    await second.waitFor(last, 20_000)
+    await second.stop()
+    expect(second.status().processed).toBe(last - stoppedAt)
+    expect(await dumpCounts(db)).toEqual(expected)
+  })
+
+  it('ends with the same rows after its process is killed with SIGKILL mid-stream', async () => {
+    const { nc, stream, last, expected } = await seededStream(2_000)
+    const { db, schema } = await exampleDatabase()
+    const endpoints = stackEndpoints()
+    const script = fileURLToPath(new URL('./fixtures/run-projection.main.ts', import.meta.url))
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      env: {
+        ...process.env,
+        PROJ_NATS_URL: endpoints.natsUrl,
+        PROJ_POSTGRES_URL: endpoints.postgresUrl,
+        PROJ_SCHEMA: schema,
+        PROJ_STREAM: stream,
+        PROJ_BATCH: '5',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let output = ''
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString()
+          const positions = [...output.matchAll(/position (\d+)/g)].map((m) => Number(m[1]))
+          if (positions.some((position) => position >= 200)) resolve()
+        })
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+        child.once('exit', (code) => reject(new Error(`child exited (${code}): ${output}`)))
+      })
+    } finally {
+      child.kill('SIGKILL')
+      await exited
+    }
+    const killedAt = (await storedCheckpoint(db, NAME, stream))!
+    expect(killedAt).toBeGreaterThanOrEqual(200)
+    expect(killedAt).toBeLessThan(last)
+
+    const running = await startProjection({
+      nc,
+      db,
+      stream,
+      projection: aggregateCountsProjection,
+      log: silentLogger,
+    })
+    await running.waitFor(last, 20_000)
+    await running.stop()
+    expect(await dumpCounts(db)).toEqual(expected)
+  })
+
+  it('times out a wait for a sequence the stream does not have yet', async () => {
+    const { nc, stream, last } = await seededStream(10)
+    const { db } = await exampleDatabase()
+    const running = await startProjection({
+      nc,
+      db,
+      stream,
+      projection: aggregateCountsProjection,
+      log: silentLogger,
+    })
+    await expect(running.waitFor(last + 5, 300)).rejects.toThrow(ProjectionTimeoutError)
+    await expect(running.waitFor(last + 5, 300)).rejects.toThrow(
+      `did not reach sequence ${last + 5} within 300 ms (its checkpoint is at ${last})`,
+    )
+    await running.stop()
+  })
+
+  it('refuses a stream that does not exist', async () => {
+    const nc = await connectNats()
+    const { db } = await exampleDatabase()
+    await expect(
+      startProjection({ nc, db, stream: 'NO_SUCH_STREAM', projection: aggregateCountsProjection }),
+    ).rejects.toThrow(NotFoundError)
+  })
+})
