@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { RecordedEvent } from '@argmax/events'
+import type { EventProjection } from '@argmax/projections'
 import {
   DATASET_EVENT_TYPES,
   VERSION_EVENT_TYPES,
@@ -201,4 +202,11 @@ export async function applyCatalogEvent(db: Db, recorded: RecordedEvent): Promis
 /** Empties the projection's tables, for a rebuild from sequence 1. */
 export async function truncateCatalog(db: Db): Promise<void> {
   await sql`truncate table upload_parts, dataset_versions, datasets`.execute(db)
+}
+
+/** The projection as the runner of @argmax/projections takes it. */
+export const catalogProjection: EventProjection<DatasetDatabase> = {
+  name: CATALOG_PROJECTION,
+  handles: CATALOG_EVENT_TYPES,
+  apply: applyCatalogEvent,
 }

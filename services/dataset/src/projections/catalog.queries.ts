@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DatasetVersionRow } from './dataset-versions.table.ts'
 import type { DatasetRow } from './datasets.table.ts'
 import type { DatasetDatabase } from './database.ts'
@@ -95,7 +95,7 @@ export async function listDatasets(
   let select = db.selectFrom('datasets').selectAll()
   if (query.ownerId !== undefined) select = select.where('owner_id', '=', query.ownerId)
   if (query.name) select = select.where('name', 'ilike', `%${escapeLike(query.name)}%`)
-  if (query.tag) select = select.where('tags', '@>', [query.tag] as never)
+  if (query.tag) select = select.where(sql<boolean>`tags @> array[${query.tag}]::text[]`)
   if (!query.includeDeleted) select = select.where('deleted_at', 'is', null)
   const after = query.cursor ? decodeCursor(query.cursor) : undefined
   if (after) {

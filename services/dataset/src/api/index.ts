@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify'
+import type { DatasetDeps } from '../application/dependencies.ts'
+import { registerDatasetRoutes } from './datasets.routes.ts'
+import type { WaitForPosition } from './read-your-writes.ts'
+import { registerUploadRoutes } from './uploads.routes.ts'
+import { registerVersionRoutes } from './versions.routes.ts'
+
+export type { WaitForPosition } from './read-your-writes.ts'
+export { MIN_POSITION_HEADER } from './read-your-writes.ts'
+
+/** Every `/v1/datasets` route, on an app built by @argmax/http's createServiceApp. */
+export function registerDatasetApi(
+  app: FastifyInstance,
+  deps: DatasetDeps,
+  waitForPosition: WaitForPosition,
+): void {
+  registerDatasetRoutes(app, deps, waitForPosition)
+  registerUploadRoutes(app, deps)
+  registerVersionRoutes(app, deps, waitForPosition)
+}

@@ -1,0 +1,37 @@
+import type { Principal } from '@argmax/auth'
+import { completeMultipartUpload, objectExists } from '@argmax/storage'
+import { decideVersion, type UploadedPart, type VersionState } from '../domain/index.ts'
+import { runVersionCommand } from './aggregates.ts'
+import type { DatasetDeps } from './dependencies.ts'
+import { assertDatasetAcceptsUploads } from './upload-parts.ts'
+import { accessibleVersion } from './version-access.ts'
+
+/**
+ * Completes the S3 upload and hands the version to the validator (UploadCompleted). The part
+ * list is checked against the recorded parts before S3 sees it, and a retry after S3 already
+ * assembled the object skips straight to recording, so a lost reply is safe to retry.
+ */
+export async function completeUpload(
+  deps: Pick<DatasetDeps, 'store' | 'names' | 's3' | 'now'>,
+  principal: Principal,
+  datasetId: string,
+  versionId: string,
+  parts: UploadedPart[],
+): Promise<{ position: number; state: VersionState }> {
+  const { version } = await accessibleVersion(deps, principal, datasetId, versionId, 'write')
+  const command = {
+    type: 'CompleteUpload' as const,
+    data: { versionId, parts, now: deps.now() },
+  }
+  if (version.status === 'UPLOADING') {
+    await assertDatasetAcceptsUploads(deps, datasetId)
+    // Throws (400/409) on a bad part list before S3 is touched.
+    decideVersion(command, version)
+    const ref = { bucket: version.bucket, key: version.objectKey }
+    if (!(await objectExists(deps.s3, ref))) {
+      await completeMultipartUpload(deps.s3, { ...ref, uploadId: version.s3UploadId, parts })
+    }
+  }
+  const outcome = await runVersionCommand(deps, principal, versionId, command)
+  return { position: outcome.position, state: outcome.state }
+}

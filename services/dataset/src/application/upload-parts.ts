@@ -1,0 +1,70 @@
+import type { Principal } from '@argmax/auth'
+import { IllegalStateError, ValidationError } from '@argmax/errors'
+import { presignUploadPart } from '@argmax/storage'
+import { assertAcceptsUploads, recordedParts, type UploadedPart } from '../domain/index.ts'
+import { loadDataset, runVersionCommand } from './aggregates.ts'
+import type { DatasetDeps } from './dependencies.ts'
+import { accessibleVersion } from './version-access.ts'
+
+/** Most URLs handed out per request: clients ask in batches as they go. */
+export const MAX_PRESIGN_BATCH = 1000
+
+export async function presignParts(
+  deps: Pick<DatasetDeps, 'store' | 'names' | 's3' | 'presignExpirySeconds'>,
+  principal: Principal,
+  datasetId: string,
+  versionId: string,
+  partNumbers: number[],
+): Promise<{ parts: Array<{ partNumber: number; url: string }>; expiresInSeconds: number }> {
+  const { version } = await accessibleVersion(deps, principal, datasetId, versionId, 'write')
+  if (version.status !== 'UPLOADING') {
+    throw new IllegalStateError(`upload ${versionId} is ${version.status}: no more parts`)
+  }
+  await assertDatasetAcceptsUploads(deps, datasetId)
+  const bad = partNumbers.findIndex((n) => !Number.isInteger(n) || n < 1 || n > version.partCount)
+  if (bad >= 0) {
+    throw ValidationError.field(`partNumbers/${bad}`, `must be within 1..${version.partCount}`)
+  }
+  const unique = [...new Set(partNumbers)].sort((a, b) => a - b)
+  const parts = await Promise.all(
+    unique.map(async (partNumber) => ({
+      partNumber,
+      url: await presignUploadPart(deps.s3, {
+        bucket: version.bucket,
+        key: version.objectKey,
+        uploadId: version.s3UploadId,
+        partNumber,
+        expiresInSeconds: deps.presignExpirySeconds,
+      }),
+    })),
+  )
+  return { parts, expiresInSeconds: deps.presignExpirySeconds }
+}
+
+/** Records parts the client stored (with S3's ETags), the record a resume starts from. */
+export async function recordParts(
+  deps: Pick<DatasetDeps, 'store' | 'names'>,
+  principal: Principal,
+  datasetId: string,
+  versionId: string,
+  parts: UploadedPart[],
+): Promise<{ position: number; recorded: number }> {
+  await accessibleVersion(deps, principal, datasetId, versionId, 'write')
+  const outcome = await runVersionCommand(deps, principal, versionId, {
+    type: 'RecordParts',
+    data: { versionId, parts },
+  })
+  const state = outcome.state
+  return {
+    position: outcome.position,
+    recorded: state.status === 'absent' ? 0 : recordedParts(state).length,
+  }
+}
+
+export async function assertDatasetAcceptsUploads(
+  deps: Pick<DatasetDeps, 'store' | 'names'>,
+  datasetId: string,
+): Promise<void> {
+  const { state } = await loadDataset(deps, datasetId)
+  assertAcceptsUploads(state, datasetId)
+}

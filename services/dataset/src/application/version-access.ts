@@ -1,0 +1,28 @@
+import type { Principal } from '@argmax/auth'
+import { NotFoundError } from '@argmax/errors'
+import type { VersionState } from '../domain/index.ts'
+import { assertCanChange, assertCanRead } from './access.ts'
+import { loadVersion } from './aggregates.ts'
+import type { DatasetDeps } from './dependencies.ts'
+
+export type ExistingVersion = Exclude<VersionState, { status: 'absent' }>
+
+/**
+ * Loads a version (upload) from its events and checks it belongs to the dataset in the path
+ * and that the caller may see it — or change it, with `access: 'write'`.
+ */
+export async function accessibleVersion(
+  deps: Pick<DatasetDeps, 'store' | 'names'>,
+  principal: Principal,
+  datasetId: string,
+  versionId: string,
+  access: 'read' | 'write',
+): Promise<{ version: ExistingVersion; lastSequence: number }> {
+  const { state, lastSequence } = await loadVersion(deps, versionId)
+  if (state.status === 'absent' || state.datasetId !== datasetId) {
+    throw new NotFoundError('upload', versionId)
+  }
+  if (access === 'write') assertCanChange(principal, state.ownerId, 'upload', versionId)
+  else assertCanRead(principal, state.ownerId, 'upload', versionId)
+  return { version: state, lastSequence }
+}

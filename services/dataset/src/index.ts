@@ -1,0 +1,7 @@
+export * from './domain/index.ts'
+export * from './streams.ts'
+export * from './config.ts'
+export * from './service.ts'
+export type { DatasetDeps } from './application/dependencies.ts'
+export { purgeDeletedDatasets } from './application/purge-deleted-datasets.ts'
+export { validateVersion } from './application/validate-version.ts'

@@ -1,0 +1,77 @@
+import { listObjectKeys } from '@argmax/storage'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createDatasetAs,
+  startHarness,
+  uploadBytes,
+  waitForOutcome,
+  type Harness,
+} from '../support/harness.ts'
+
+const DAY = 24 * 3600 * 1000
+
+describe('purging deleted datasets', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({ retentionDays: 90 })
+  })
+  afterAll(() => h.stop())
+
+  async function objectsUnder(prefix: string): Promise<string[]> {
+    return listObjectKeys(h.service.deps.s3, { bucket: h.bucket, prefix })
+  }
+
+  async function datasetWithVersion(name: string): Promise<string> {
+    const datasetId = await createDatasetAs(h, h.tokens.alice, name)
+    const { versionId, position } = await uploadBytes(
+      h,
+      h.tokens.alice,
+      datasetId,
+      Buffer.from('a,b\n1,2\n'),
+    )
+    expect((await waitForOutcome(h, h.tokens.alice, datasetId, versionId, position)).status).toBe(
+      'VALIDATED',
+    )
+    return datasetId
+  }
+
+  it('removes files and rows of a dataset deleted longer ago than the retention, and only those', async () => {
+    const older = await datasetWithVersion('older')
+    const newer = await datasetWithVersion('newer')
+    await h.call('DELETE', `/v1/datasets/${older}`, h.tokens.alice)
+    h.clock.advance(30 * DAY)
+    const deleted = await h.call<{ position: number }>(
+      'DELETE',
+      `/v1/datasets/${newer}`,
+      h.tokens.alice,
+    )
+    await h.service.waitForPosition(deleted.body.position)
+    h.clock.advance(61 * DAY) // older: deleted 91 days ago; newer: 61 days ago
+
+    expect(await objectsUnder(`datasets/${older}/`)).toHaveLength(1)
+    const report = await h.service.purge.runOnce()
+    expect(report.failures).toEqual([])
+    expect(report.purged.map((p) => p.datasetId)).toEqual([older])
+    expect(report.purged[0]!.objectsDeleted).toBe(1)
+
+    expect(await objectsUnder(`datasets/${older}/`)).toEqual([])
+    expect(await objectsUnder(`datasets/${newer}/`)).toHaveLength(1)
+    const events = await h.service.deps.store.load(`${h.names.root}.dataset.${older}`)
+    expect(events.at(-1)!.type).toBe('DatasetPurged')
+    await h.service.waitForPosition(events.at(-1)!.sequence)
+    expect((await h.call('GET', `/v1/datasets/${older}`, h.tokens.admin)).status).toBe(404)
+    const kept = await h.call<{ deletedAt: string }>('GET', `/v1/datasets/${newer}`, h.tokens.admin)
+    expect(kept.status).toBe(200)
+    expect(kept.body.deletedAt).toBeTruthy()
+    const keptVersions = await h.call<{ items: unknown[] }>(
+      'GET',
+      `/v1/datasets/${newer}/versions`,
+      h.tokens.admin,
+    )
+    expect(keptVersions.body.items).toHaveLength(1)
+
+    // A second run finds nothing more to do.
+    const again = await h.service.purge.runOnce()
+    expect(again.purged).toEqual([])
+  })
+})
