@@ -2,6 +2,7 @@ import { isAscii, isUtf8 } from 'node:buffer'
 import { CsvError, type Options as CsvParseOptions } from 'csv-parse'
 import { parse as parseCsv } from 'csv-parse/sync'
 import type { ValidationIssue } from '../validation.types.ts'
+import { CarryOver } from '../carry-over.ts'
 import { firstInvalidUtf8Offset } from '../utf8.ts'
 import type { Delimiter } from './delimiter.ts'
 
@@ -41,11 +42,11 @@ export interface CsvSink {
  */
 export class CsvSplitter {
   stopped = false
-  /** Unconsumed bytes; always starts at a record boundary. */
-  private pending: Buffer | null = null
+  /** Unconsumed bytes; always start at a record boundary. */
+  private readonly carry = new CarryOver()
   /** Line of the next record's first byte (1-based). */
   private line = 1
-  /** File offset of `pending[0]` (or of the next chunk when nothing is pending). */
+  /** File offset of the first carried byte (or of the next chunk when nothing is carried). */
   private offset = 0
   private readonly parseOptions: CsvParseOptions
 
@@ -70,21 +71,24 @@ export class CsvSplitter {
 
   push(chunk: Buffer): void {
     if (this.stopped) return
-    const buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk])
-    this.pending = null
+    if (this.carry.length > 0 && chunk.indexOf(NL) === -1) {
+      // No record can end in a chunk without a newline: keep it aside, uncopied.
+      this.carry.add(chunk)
+      if (this.carry.length > this.maxRecordBytes) this.refuseLongRecord(this.carry.takeWith())
+      return
+    }
+    const buf = this.carry.length === 0 ? chunk : this.carry.takeWith(chunk)
     const consumed = this.consume(buf, false)
     this.offset += consumed
     if (this.stopped || consumed >= buf.length) return
     const rest = buf.subarray(consumed)
     if (rest.length > this.maxRecordBytes) this.refuseLongRecord(rest)
-    else this.pending = rest
+    else this.carry.add(rest)
   }
 
   end(): void {
-    if (this.stopped || this.pending === null) return
-    const buf = this.pending
-    this.pending = null
-    this.consume(buf, true)
+    if (this.stopped || this.carry.length === 0) return
+    this.consume(this.carry.takeWith(), true)
   }
 
   /** Processes the complete records of `buf` (all of it when `final`); returns bytes used. */

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer'
 import type { FormatReader } from '../format-reader.ts'
 import type { IssueCollector } from '../issue-collector.ts'
 import { MAX_COLUMNS, type TableProfiler } from '../profile/table-profiler.ts'
+import { CarryOver } from '../carry-over.ts'
 import { firstInvalidUtf8Offset } from '../utf8.ts'
 import { MAX_RECORD_BYTES } from '../csv/csv-splitter.ts'
 
@@ -30,7 +31,7 @@ function describe(v: unknown): string {
  * and line by line only when a stretch fails.
  */
 export class JsonlReader implements FormatReader {
-  private pending: Buffer | null = null
+  private readonly carry = new CarryOver()
   private line = 1
   private offset = 0
   private rows = 0
@@ -47,33 +48,36 @@ export class JsonlReader implements FormatReader {
 
   push(chunk: Buffer): void {
     if (this.stopped) return
-    const buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk])
-    this.pending = null
+    if (this.carry.length > 0 && chunk.indexOf(NL) === -1) {
+      // No line can end in a chunk without a newline: keep it aside, uncopied.
+      this.carry.add(chunk)
+      if (this.carry.length > MAX_RECORD_BYTES) this.refuseLongLine()
+      return
+    }
+    const buf = this.carry.length === 0 ? chunk : this.carry.takeWith(chunk)
     const consumed = this.consume(buf, false)
     this.offset += consumed
     if (this.stopped || consumed >= buf.length) return
-    if (buf.length - consumed > MAX_RECORD_BYTES) {
-      this.halted = true
-      this.issues.add({
-        code: 'record_too_large',
-        row: this.line,
-        message: `line ${this.line} is longer than ${MAX_RECORD_BYTES} bytes`,
-      })
-      return
-    }
-    this.pending = buf.subarray(consumed)
+    this.carry.add(buf.subarray(consumed))
+    if (this.carry.length > MAX_RECORD_BYTES) this.refuseLongLine()
   }
 
   end(size: number): void {
     if (this.stopped) return
-    if (this.pending !== null) {
-      const buf = this.pending
-      this.pending = null
-      this.consume(buf, true)
-    }
+    if (this.carry.length > 0) this.consume(this.carry.takeWith(), true)
     if (this.stopped || this.issues.count > 0) return
     if (size === 0) this.issues.add({ code: 'empty_file', message: 'the file is empty' })
     else if (this.rows === 0) this.issues.add({ code: 'no_rows', message: 'the file has no rows' })
+  }
+
+  private refuseLongLine(): void {
+    this.halted = true
+    this.carry.takeWith()
+    this.issues.add({
+      code: 'record_too_large',
+      row: this.line,
+      message: `line ${this.line} is longer than ${MAX_RECORD_BYTES} bytes`,
+    })
   }
 
   private consume(buf: Buffer, final: boolean): number {
