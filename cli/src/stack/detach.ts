@@ -42,7 +42,8 @@ export async function startDetached({
 
   mkdirSync(paths.logsDir, { recursive: true })
   const logFile = join(paths.logsDir, 'supervisor.log')
-  const out = openSync(logFile, 'a')
+  // Owner-only: the supervisor prints the dev admin token.
+  const out = openSync(logFile, 'a', 0o600)
   const args = [
     ...tsxNodeArgs(join(repoRoot, 'cli/src/main.ts')),
     'up',

@@ -1,0 +1,194 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { repoRoot } from '../src/stack/paths.ts'
+import { allPorts, portsFromBase } from '../src/stack/ports.ts'
+import { isAlive } from '../src/stack/processes.ts'
+import type { StackState } from '../src/stack/state.ts'
+
+/**
+ * The whole local platform through its public surface: the `argmax` command and the edge.
+ * One temporary data dir and a block of non-default ports, so it runs beside a developer's
+ * own stack and the test kit's servers.
+ */
+const argmax = join(repoRoot, 'cli/bin/argmax')
+const dataDir = mkdtempSync(join(tmpdir(), 'argmax-e2e-'))
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function run(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      argmax,
+      [...args, '--data-dir', dataDir],
+      { timeout: 240_000, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+        resolve({ code, stdout, stderr })
+      },
+    )
+  })
+}
+
+const readState = (): StackState =>
+  JSON.parse(readFileSync(join(dataDir, 'run/state.json'), 'utf8')) as StackState
+
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
+}
+
+/** A base whose whole block of ports is free now (bounded search over a quiet range). */
+async function freePortBase(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 30_000 + Math.floor(Math.random() * 900) * 20
+    const free = await Promise.all(allPorts(portsFromBase(base)).map(portIsFree))
+    if (free.every(Boolean)) return base
+  }
+  throw new Error('no free block of ports found')
+}
+
+/** Infrastructure servers whose command line names this data dir, as `ps` would show them. */
+function serversOfDataDir(): string[] {
+  const found: string[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let cmdline: string
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ')
+    } catch {
+      continue
+    }
+    if (
+      /(nats-server|postgres|clickhouse)/.test(cmdline) &&
+      cmdline.includes(dataDir) &&
+      isAlive(Number(entry))
+    ) {
+      found.push(`${entry}: ${cmdline}`)
+    }
+  }
+  return found
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+
+describe('argmax up / status / login / down', () => {
+  let base: number
+  let edge: string
+
+  beforeAll(async () => {
+    base = await freePortBase()
+    edge = `http://127.0.0.1:${base}`
+  })
+
+  afterAll(async () => {
+    // Whatever happened above, leave nothing running and nothing on disk.
+    await run('down')
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('comes up detached with every part ready and reports it', async () => {
+    const up = await run('up', '--detach', '--port-base', String(base))
+    expect(up.code, up.stderr).toBe(0)
+    expect(up.stdout).toContain(edge)
+    expect(up.stdout).toMatch(/Dev admin token/)
+
+    const status = await run('status')
+    expect(status.code, status.stdout).toBe(0)
+    expect(status.stdout.trim().split('\n').at(-1)).toBe('all ready')
+    for (const name of [
+      'nats',
+      'postgres',
+      'clickhouse',
+      's3',
+      'dataset',
+      'training',
+      'registry',
+      'inference',
+      'feedback',
+      'edge',
+    ]) {
+      expect(status.stdout).toMatch(new RegExp(`^${name}\\s.*\\sready\\s`, 'm'))
+    }
+    const json = JSON.parse((await run('status', '--json')).stdout) as {
+      allReady: boolean
+      parts: unknown[]
+    }
+    expect(json.allReady).toBe(true)
+    expect(json.parts).toHaveLength(10)
+  })
+
+  it('answers through the edge only with a valid token, from the service that owns the path', async () => {
+    const anonymous = await fetch(`${edge}/v1/runs`)
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.headers.get('content-type')).toMatch(/application\/problem\+json/)
+
+    const login = await run('login', '--role', 'user', '--subject', 'alice', '--print-only')
+    expect(login.code, login.stderr).toBe(0)
+    const token = login.stdout.trim()
+    const badlySigned = `${token.slice(0, -4)}AAAA`
+    expect((await fetch(`${edge}/v1/runs`, { headers: bearer(badlySigned) })).status).toBe(401)
+
+    // training has no routes yet: its own 404, reached through the edge with the token accepted.
+    const owned = await fetch(`${edge}/v1/runs`, { headers: bearer(token) })
+    expect(owned.status).toBe(404)
+    expect(await owned.json()).toMatchObject({ status: 404 })
+
+    const datasets = await fetch(`${edge}/v1/datasets`, { headers: bearer(token) })
+    expect(datasets.status).toBe(200)
+
+    // No service owns this path: the edge answers itself.
+    const nowhere = await fetch(`${edge}/v9/nothing`, { headers: bearer(token) })
+    expect(nowhere.status).toBe(404)
+  })
+
+  it('stores a login for the other commands', async () => {
+    const login = await run('login', '--role', 'admin', '--subject', 'ops')
+    expect(login.code, login.stderr).toBe(0)
+    expect(readFileSync(join(dataDir, 'token'), 'utf8').trim()).toBe(login.stdout.trim())
+  })
+
+  it('stops everything on down, and a second up reuses the data', async () => {
+    const first = readState()
+    const pool = new pg.Pool({ connectionString: first.endpoints!.postgresUrl, max: 1 })
+    await pool.query('create table e2e_marker (note text)')
+    await pool.query(`insert into e2e_marker values ('kept')`)
+    await pool.end()
+    const token = readFileSync(join(dataDir, 'token'), 'utf8').trim()
+
+    const down = await run('down')
+    expect(down.code, down.stderr).toBe(0)
+    const pids = [first.supervisorPid, ...first.processes.map((p) => p.pid)]
+    expect(pids.filter(isAlive)).toEqual([])
+    expect(serversOfDataDir()).toEqual([])
+    expect((await run('status')).code).toBe(1)
+
+    const again = await run('up', '--detach', '--port-base', String(base))
+    expect(again.code, again.stderr).toBe(0)
+    const second = readState()
+    const reopened = new pg.Pool({ connectionString: second.endpoints!.postgresUrl, max: 1 })
+    const { rows } = await reopened.query<{ note: string }>('select note from e2e_marker')
+    await reopened.end()
+    expect(rows).toEqual([{ note: 'kept' }])
+    // Same dev secret: a token minted before the restart is still accepted.
+    expect((await fetch(`${edge}/v1/datasets`, { headers: bearer(token) })).status).toBe(200)
+
+    const finalDown = await run('down')
+    expect(finalDown.code, finalDown.stderr).toBe(0)
+    expect([second.supervisorPid, ...second.processes.map((p) => p.pid)].filter(isAlive)).toEqual(
+      [],
+    )
+    expect(serversOfDataDir()).toEqual([])
+  })
+})
