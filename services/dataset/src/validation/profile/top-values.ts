@@ -22,7 +22,7 @@ export class TopValues {
   private size = 0
   private decrements = 0
 
-  constructor(private readonly capacity = 64) {
+  constructor(private readonly capacity = 256) {
     let slots = 1
     while (slots < capacity * 2) slots *= 2
     this.mask = slots - 1
