@@ -9,6 +9,8 @@ export interface StackPaths {
   dataDir: string
   runDir: string
   stateFile: string
+  /** The background supervisor's pid, written when it is spawned (before state.json exists). */
+  supervisorPidFile: string
   logsDir: string
   secretsDir: string
   jwtSecretFile: string
@@ -33,6 +35,7 @@ export function stackPaths(dataDir: string): StackPaths {
     dataDir: root,
     runDir: join(root, 'run'),
     stateFile: join(root, 'run', 'state.json'),
+    supervisorPidFile: join(root, 'run', 'supervisor.pid'),
     logsDir: join(root, 'logs'),
     secretsDir: join(root, 'secrets'),
     jwtSecretFile: join(root, 'secrets', 'jwt-secret'),
