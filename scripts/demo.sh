@@ -18,7 +18,7 @@ argmax status
 
 echo
 echo "── the movies dataset"
-demo_dir=".argmax/demo"
+demo_dir="${ARGMAX_DATA_DIR:-.argmax}/demo"
 mkdir -p "$demo_dir"
 # vega-datasets ships movies.json as one JSON array; the platform takes JSON Lines.
 node -e '
