@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { ProjectionsTables } from './checkpoints.table.ts'
 
 /**
@@ -47,16 +47,24 @@ export async function readCheckpoint(
 /**
  * Reads the position under a row lock held until the transaction ends: two runners of the same
  * projection (two replicas, or a rebuild next to a live runner) take turns per batch and each
- * skips what the other already committed.
+ * skips what the other already committed. With `asyncCommit` the same statement turns off the
+ * WAL flush wait for this transaction (one round trip fewer than a separate SET LOCAL).
  */
-export async function lockCheckpoint(trx: Transaction<ProjectionsTables>, key: CheckpointKey) {
-  const row = await trx
+export async function lockCheckpoint(
+  trx: AnyDatabase,
+  key: CheckpointKey,
+  { asyncCommit = false }: { asyncCommit?: boolean } = {},
+): Promise<number | undefined> {
+  let query = own(trx)
     .selectFrom('projection_checkpoints')
     .select('position')
     .where('name', '=', key.name)
     .where('stream', '=', key.stream)
     .forUpdate()
-    .executeTakeFirst()
+  if (asyncCommit) {
+    query = query.select(sql<string>`set_config('synchronous_commit', 'off', true)`.as('commit'))
+  }
+  const row = await query.executeTakeFirst()
   return row ? Number(row.position) : undefined
 }
 

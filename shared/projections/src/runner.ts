@@ -1,6 +1,6 @@
 import { ValidationError } from '@argmax/errors'
 import { decodeRecorded, type RecordedEvent } from '@argmax/events'
-import type { Kysely, Transaction } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { NatsConnection } from 'nats'
 import { planBatch, type StoredMessage } from './batch-plan.ts'
 import {
@@ -9,7 +9,6 @@ import {
   saveCheckpoint,
   type CheckpointKey,
 } from './checkpoints.repository.ts'
-import type { ProjectionsTables } from './checkpoints.table.ts'
 import { ProjectionFailedError, ProjectionStoppedError, ProjectionTimeoutError } from './errors.ts'
 import { jsonLineLogger, type ProjectionLogger } from './logger.ts'
 import { applyEvents, selectorFor, type Projection } from './projection.ts'
@@ -20,7 +19,7 @@ export interface StartProjectionOptions<DB> {
   db: Kysely<DB>
   stream: string
   projection: Projection<DB>
-  /** Most events applied in one transaction (default 500). Smaller batches form by themselves
+  /** Most events applied in one transaction (default 1000). Smaller batches form by themselves
    * when fewer events are waiting, so a quiet stream is applied event by event. */
   batchSize?: number
   /** Brings old event versions to the current schema before the handlers see them. */
@@ -29,6 +28,13 @@ export interface StartProjectionOptions<DB> {
   now?: () => Date
   /** How long one pull waits on an idle stream before the next one (default 5 s). */
   idlePullMs?: number
+  /**
+   * Wait for the WAL flush when a batch commits (default false). Not needed: tables and their
+   * checkpoint commit together, so a commit lost in a PostgreSQL crash loses its checkpoint too
+   * and those events are applied again from the stream. Skipping the flush wait roughly doubles
+   * rebuild speed on ordinary disks.
+   */
+  durableCommits?: boolean
 }
 
 export interface ProjectionStatus {
@@ -61,7 +67,7 @@ export interface RunningProjection {
   readonly stopped: Promise<ProjectionFailedError | undefined>
 }
 
-const DEFAULT_BATCH = 500
+const DEFAULT_BATCH = 1_000
 const MAX_BATCH = 10_000
 
 /** Raised inside a batch transaction when the stored checkpoint is behind what this run
@@ -97,6 +103,7 @@ export async function startProjection<DB>(
   const log = options.log ?? jsonLineLogger
   const now = options.now ?? (() => new Date())
   const upcast = options.upcast ?? ((event: RecordedEvent) => event)
+  const durableCommits = options.durableCommits ?? false
   const selector = selectorFor(projection)
   const key: CheckpointKey = { name: projection.name, stream }
   const decode = (message: StoredMessage) => upcast(decodeRecorded(message.data, message.sequence))
@@ -125,13 +132,12 @@ export async function startProjection<DB>(
   /** One transaction: lock the checkpoint, apply what is new, move the checkpoint. */
   async function applyInTransaction(messages: readonly ReadMessage[]) {
     return db.transaction().execute(async (trx) => {
-      const own = trx as unknown as Transaction<ProjectionsTables>
       // A missing row means someone deleted the checkpoint: the same as a reset to 0.
-      const stored = (await lockCheckpoint(own, key)) ?? 0
+      const stored = (await lockCheckpoint(trx, key, { asyncCommit: !durableCommits })) ?? 0
       if (stored < committed) throw new CheckpointMovedBack(stored)
       const plan = planBatch(messages, stored, selector, decode)
       await applyEvents(projection, trx, plan.events)
-      if (plan.through > stored) await saveCheckpoint(own, key, plan.through, now())
+      if (plan.through > stored) await saveCheckpoint(trx, key, plan.through, now())
       return { position: plan.through, applied: plan.events.length, plan }
     })
   }

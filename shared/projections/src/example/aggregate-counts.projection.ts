@@ -57,22 +57,26 @@ export function foldCounts(events: readonly RecordedEvent[]): NewAggregateCounts
   return [...rows.values()]
 }
 
-// 5 parameters a row; Postgres allows 65,535 parameters in one statement.
-const ROWS_PER_STATEMENT = 5_000
-
+/**
+ * One upsert for the whole batch, whatever its size: the rows travel as five arrays (five
+ * parameters) and `unnest` turns them back into rows, so neither Kysely nor PostgreSQL has to
+ * handle thousands of placeholders.
+ */
 async function upsertCounts(trx: Transaction<ExampleDB>, rows: NewAggregateCounts[]) {
-  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    await trx
-      .insertInto('aggregate_counts')
-      .values(rows.slice(start, start + ROWS_PER_STATEMENT))
-      .onConflict((oc) =>
-        oc.column('aggregate_id').doUpdateSet((eb) => ({
-          added: sql<number>`aggregate_counts.added + ${eb.ref('excluded.added')}`,
-          removed: sql<number>`aggregate_counts.removed + ${eb.ref('excluded.removed')}`,
-          last_sequence: eb.ref('excluded.last_sequence'),
-          last_event_type: eb.ref('excluded.last_event_type'),
-        })),
-      )
-      .execute()
-  }
+  if (rows.length === 0) return
+  await sql`
+    insert into aggregate_counts (aggregate_id, added, removed, last_sequence, last_event_type)
+    select * from unnest(
+      ${rows.map((row) => row.aggregate_id)}::text[],
+      ${rows.map((row) => row.added)}::integer[],
+      ${rows.map((row) => row.removed)}::integer[],
+      ${rows.map((row) => row.last_sequence)}::bigint[],
+      ${rows.map((row) => row.last_event_type)}::text[]
+    )
+    on conflict (aggregate_id) do update set
+      added = aggregate_counts.added + excluded.added,
+      removed = aggregate_counts.removed + excluded.removed,
+      last_sequence = excluded.last_sequence,
+      last_event_type = excluded.last_event_type
+  `.execute(trx)
 }
