@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createUpcasters, deciderSpec, type Decider, type RecordedEvent } from '../src/index.ts'
+import { deciderSpec, type Decider } from '../src/index.ts'
 
 type Event = { type: 'Opened'; data: { at: string } } | { type: 'Closed'; data: { at: string } }
 type Command = { type: 'Close'; at: string }
@@ -34,39 +34,5 @@ describe('deciderSpec', () => {
     expect(() => spec.given([]).when({ type: 'Close', at: 't1' }).thenThrows(TypeError)).toThrow(
       /expected TypeError/,
     )
-  })
-})
-
-describe('upcasters', () => {
-  const base: RecordedEvent = {
-    id: '1',
-    type: 'Renamed',
-    schemaVersion: 1,
-    stream: 'S',
-    subject: 's.a.1',
-    occurredAt: '',
-    actor: 'a',
-    correlationId: '1',
-    causationId: null,
-    data: { name: 'x' },
-    sequence: 1,
-  }
-  const upcast = createUpcasters({
-    Renamed: {
-      1: (d) => ({ ...(d as object), reason: 'unknown' }),
-      2: (d) => ({ title: (d as { name: string }).name, reason: (d as { reason: string }).reason }),
-    },
-  })
-  it('walks an old event up one version at a time', () => {
-    expect(upcast(base)).toMatchObject({
-      schemaVersion: 3,
-      data: { title: 'x', reason: 'unknown' },
-    })
-  })
-  it('leaves current and unknown events as they are', () => {
-    const current = { ...base, schemaVersion: 3 }
-    expect(upcast(current)).toBe(current)
-    const other = { ...base, type: 'Other' }
-    expect(upcast(other)).toBe(other)
   })
 })
