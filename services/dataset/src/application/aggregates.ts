@@ -86,11 +86,16 @@ export async function runVersionCommand(
   versionId: string,
   command: VersionCommand,
   correlationId?: string,
+  /** Checks on the state the command is decided on (access rules), saving a separate load. */
+  guard?: (state: VersionState) => void,
 ): Promise<CommandOutcome<VersionState>> {
   const result = await handleCommand({
     store,
     subject: versionSubject(names, versionId),
-    decide: versionDecider.decide,
+    decide: (command: VersionCommand, state: VersionState) => {
+      guard?.(state)
+      return versionDecider.decide(command, state)
+    },
     evolve: (state: VersionState, event: RecordedEvent | VersionEvent) =>
       versionDecider.evolve(state, asDomainEvent<VersionEvent>(event as RecordedEvent)),
     initialState: versionDecider.initialState,

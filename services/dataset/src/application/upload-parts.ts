@@ -4,7 +4,7 @@ import { presignUploadPart } from '@argmax/storage'
 import { assertAcceptsUploads, recordedParts, type UploadedPart } from '../domain/index.ts'
 import { loadDataset, runVersionCommand } from './aggregates.ts'
 import type { DatasetDeps } from './dependencies.ts'
-import { accessibleVersion } from './version-access.ts'
+import { accessibleVersion, assertVersionAccess } from './version-access.ts'
 
 /** Most URLs handed out per request: clients ask in batches as they go. */
 export const MAX_PRESIGN_BATCH = 1000
@@ -16,11 +16,15 @@ export async function presignParts(
   versionId: string,
   partNumbers: number[],
 ): Promise<{ parts: Array<{ partNumber: number; url: string }>; expiresInSeconds: number }> {
-  const { version } = await accessibleVersion(deps, principal, datasetId, versionId, 'write')
+  // Both loads at once: the version (access, state) and the dataset (not deleted).
+  const [{ version }, { state: dataset }] = await Promise.all([
+    accessibleVersion(deps, principal, datasetId, versionId, 'write'),
+    loadDataset(deps, datasetId),
+  ])
   if (version.status !== 'UPLOADING') {
     throw new IllegalStateError(`upload ${versionId} is ${version.status}: no more parts`)
   }
-  await assertDatasetAcceptsUploads(deps, datasetId)
+  assertAcceptsUploads(dataset, datasetId)
   const bad = partNumbers.findIndex((n) => !Number.isInteger(n) || n < 1 || n > version.partCount)
   if (bad >= 0) {
     throw ValidationError.field(`partNumbers/${bad}`, `must be within 1..${version.partCount}`)
@@ -49,11 +53,15 @@ export async function recordParts(
   versionId: string,
   parts: UploadedPart[],
 ): Promise<{ position: number; recorded: number }> {
-  await accessibleVersion(deps, principal, datasetId, versionId, 'write')
-  const outcome = await runVersionCommand(deps, principal, versionId, {
-    type: 'RecordParts',
-    data: { versionId, parts },
-  })
+  // One load: the access check runs on the state the command is decided on.
+  const outcome = await runVersionCommand(
+    deps,
+    principal,
+    versionId,
+    { type: 'RecordParts', data: { versionId, parts } },
+    undefined,
+    (state) => assertVersionAccess(state, principal, datasetId, versionId, 'write'),
+  )
   const state = outcome.state
   return {
     position: outcome.position,

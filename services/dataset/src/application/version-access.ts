@@ -19,10 +19,24 @@ export async function accessibleVersion(
   access: 'read' | 'write',
 ): Promise<{ version: ExistingVersion; lastSequence: number }> {
   const { state, lastSequence } = await loadVersion(deps, versionId)
+  return {
+    version: assertVersionAccess(state, principal, datasetId, versionId, access),
+    lastSequence,
+  }
+}
+
+/** The checks of accessibleVersion on a state already loaded (e.g. inside a command). */
+export function assertVersionAccess(
+  state: VersionState,
+  principal: Principal,
+  datasetId: string,
+  versionId: string,
+  access: 'read' | 'write',
+): ExistingVersion {
   if (state.status === 'absent' || state.datasetId !== datasetId) {
     throw new NotFoundError('upload', versionId)
   }
   if (access === 'write') assertCanChange(principal, state.ownerId, 'upload', versionId)
   else assertCanRead(principal, state.ownerId, 'upload', versionId)
-  return { version: state, lastSequence }
+  return state
 }
