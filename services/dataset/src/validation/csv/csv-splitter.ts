@@ -1,5 +1,5 @@
 import { isAscii, isUtf8 } from 'node:buffer'
-import { CsvError, type Options as CsvParseOptions } from 'csv-parse'
+import { CsvError, Parser, type Options as CsvParseOptions } from 'csv-parse'
 import { parse as parseCsv } from 'csv-parse/sync'
 import type { ValidationIssue } from '../validation.types.ts'
 import { CarryOver } from '../carry-over.ts'
@@ -13,6 +13,7 @@ const QUOTE = 34
 /** A record longer than this is refused rather than buffered (it is usually an open quote). */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024
 const WINDOW_BYTES = 64 * 1024
+const QUOTED_BATCH_CHARS = 64 * 1024
 
 export interface CsvSink {
   /** A record's fields and the line it starts on. */
@@ -32,7 +33,7 @@ export interface CsvSink {
  * - a line without a quote character is split directly (a trailing CR is dropped);
  * - a record containing a quote is located by toggling a quote state across quote characters
  *   (a doubled "" toggles twice, so escapes need no special case) until a newline outside
- *   quotes, and that exact byte range is parsed by csv-parse, which also judges malformed
+ *   quotes; runs of such records are parsed by csv-parse, which also judges malformed
  *   quoting. A quoting error stops the splitter: what follows cannot be aligned reliably.
  * Empty lines are skipped (as pandas and csv-parse's skip_empty_lines do).
  *
@@ -49,6 +50,7 @@ export class CsvSplitter {
   /** File offset of the first carried byte (or of the next chunk when nothing is carried). */
   private offset = 0
   private readonly parseOptions: CsvParseOptions
+  private quotedParser: Parser | null = null
 
   constructor(
     private readonly delimiter: Delimiter,
@@ -87,8 +89,9 @@ export class CsvSplitter {
   }
 
   end(): void {
-    if (this.stopped || this.carry.length === 0) return
-    this.consume(this.carry.takeWith(), true)
+    if (!this.stopped && this.carry.length > 0) this.consume(this.carry.takeWith(), true)
+    this.quotedParser?.destroy()
+    this.quotedParser = null
   }
 
   /** Processes the complete records of `buf` (all of it when `final`); returns bytes used. */
@@ -148,13 +151,28 @@ export class CsvSplitter {
         pos = nl + 1
         continue
       }
-      const recordEnd = findQuotedRecordEnd(text, pos, quotePos, '\n', '"')
-      if (recordEnd === -1 && !final) break
-      const end = recordEnd === -1 ? len : recordEnd + 1
-      const segment = text.slice(pos, end)
-      const startLine = this.line
-      this.line += countNewlines(segment)
-      this.parseQuoted(segment, startLine)
+      // A run of consecutive records with quotes goes to csv-parse in one call: its set-up
+      // cost per call is far larger than per record (files that quote every text field).
+      const rows: number[] = []
+      let end = pos
+      let next = quotePos
+      let line = this.line
+      while (next !== -1 && end - pos < QUOTED_BATCH_CHARS) {
+        const recordEnd = findQuotedRecordEnd(text, end, next, '\n', '"')
+        if (recordEnd === -1 && !final) break
+        const stop = recordEnd === -1 ? len : recordEnd + 1
+        rows.push(line)
+        line += countNewlines(text, end, stop)
+        end = stop
+        // Only a record that itself holds a quote joins the run.
+        next = text.indexOf('"', end)
+        const nextNl = text.indexOf('\n', end)
+        if (next !== -1 && nextNl !== -1 && nextNl < next) next = -1
+        if (next !== -1 && nextNl === -1 && !final) next = -1
+      }
+      if (rows.length === 0) break
+      this.line = line
+      this.parseQuoted(text, pos, end, rows)
       pos = end
     }
     return Math.min(pos, len)
@@ -181,16 +199,61 @@ export class CsvSplitter {
     return pos
   }
 
-  private parseQuoted(segment: string, row: number): void {
-    let records: string[][]
-    try {
-      records = parseCsv(segment, this.parseOptions) as string[][]
-    } catch (err) {
-      if (!(err instanceof CsvError)) throw err
-      this.quotingIssue(err, row)
+  /** Records of `text[start, end)`, which start on the lines `rows` (one each). */
+  private parseQuoted(text: string, start: number, end: number, rows: number[]): void {
+    const records = this.parseWithStream(text.slice(start, end), rows.length)
+    if (records !== null) {
+      for (let i = 0; i < records.length; i++) this.sink.record(records[i]!, rows[i]!)
       return
     }
-    for (const fields of records) this.sink.record(fields, row)
+    // The run did not parse cleanly: parse its records one by one with the one-shot API to
+    // keep the good ones before the broken one and name the broken one's line exactly.
+    let from = start
+    for (const row of rows) {
+      if (this.stopped) return
+      const stop = nextRecordEnd(text, from, end)
+      try {
+        for (const fields of parseCsv(text.slice(from, stop), this.parseOptions) as string[][]) {
+          this.sink.record(fields, row)
+        }
+      } catch (err) {
+        if (!(err instanceof CsvError)) throw err
+        this.quotingIssue(err, row)
+      }
+      from = stop
+    }
+  }
+
+  /**
+   * Parses `segment` with one long-lived csv-parse stream (its set-up costs several times a
+   * short record's parsing, so it is not paid per record). csv-parse holds back the last two
+   * bytes of each write in case they are a CRLF; two extra newlines make it emit the last
+   * record now, and it reads them as empty lines, skipped. Returns null when the stream
+   * failed or did not give exactly `expected` records; it is then discarded.
+   */
+  private parseWithStream(segment: string, expected: number): string[][] | null {
+    let parser = this.quotedParser
+    if (parser === null) {
+      parser = new Parser(this.parseOptions)
+      // Failures are read from `errored` right after the write; the event is not needed.
+      parser.on('error', () => {})
+      this.quotedParser = parser
+    }
+    parser.write(`${segment}\n\n`)
+    const records: string[][] = []
+    for (
+      let r = parser.read() as string[] | null;
+      r !== null;
+      r = parser.read() as string[] | null
+    ) {
+      records.push(r)
+    }
+    if (parser.errored || records.length !== expected) {
+      parser.destroy()
+      this.quotedParser = null
+      return null
+    }
+    return records
   }
 
   private quotingIssue(err: CsvError, row: number): void {
@@ -287,14 +350,25 @@ function recordEndInBytes(buf: Buffer, pos: number, final: boolean): number {
   return final ? buf.length : -1
 }
 
-function countNewlines(text: string): number {
+function countNewlines(text: string, start = 0, end = text.length): number {
   let n = 0
-  let i = text.indexOf('\n')
-  while (i !== -1) {
+  let i = text.indexOf('\n', start)
+  while (i !== -1 && i < end) {
     n++
     i = text.indexOf('\n', i + 1)
   }
   return n
+}
+
+/** End (exclusive) of the record starting at `from`, no further than `limit`. */
+function nextRecordEnd(text: string, from: number, limit: number): number {
+  const quote = text.indexOf('"', from)
+  const nl = text.indexOf('\n', from)
+  const end =
+    quote === -1 || (nl !== -1 && nl < quote)
+      ? nl
+      : findQuotedRecordEnd(text, from, quote, '\n', '"')
+  return end === -1 || end >= limit ? limit : end + 1
 }
 
 /** Which field (0-based) of a record the byte at `at` belongs to, honouring quotes. */
