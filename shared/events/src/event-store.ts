@@ -50,9 +50,12 @@ export function createEventStore({
   const jsm = () => (jsmPromise ??= nc.jetstreamManager())
   const streamBySubject = new Map<string, string>()
 
-  async function streamOf(subject: string): Promise<string> {
-    const known = streamBySubject.get(subject)
-    if (known) return known
+  // Returns synchronously on a cache hit: append is on the hot path of every command.
+  function streamOf(subject: string): string | Promise<string> {
+    return streamBySubject.get(subject) ?? findStream(subject)
+  }
+
+  async function findStream(subject: string): Promise<string> {
     const stream = await (await jsm()).streams.find(subject)
     // Bounded: aggregates are many, but the cache only saves one request per load.
     if (streamBySubject.size > 10_000) streamBySubject.clear()
@@ -113,7 +116,8 @@ export function createEventStore({
           }
           throw error
         }
-        recorded.push({ ...envelope, sequence: ack.seq })
+        // Encoded already, so the envelope itself becomes the recorded event (no copy).
+        recorded.push(Object.assign(envelope, { sequence: ack.seq }))
         if (expected !== 'any') expected = ack.seq
       }
       return { lastSequence: recorded.at(-1)?.sequence ?? 0, events: recorded }
