@@ -32,7 +32,13 @@ export interface Harness {
  * bucket of its own, the embedded validator unless `validator: 'off'`.
  */
 export async function startHarness(
-  options: { validator?: 'embedded' | 'off'; retentionDays?: number; ackWaitMs?: number } = {},
+  options: {
+    validator?: 'embedded' | 'off'
+    retentionDays?: number
+    ackWaitMs?: number
+    /** Listen on a free port (for clients that need a URL, like the CLI). */
+    listen?: boolean
+  } = {},
 ): Promise<Harness> {
   const endpoints = stackEndpoints()
   const { bucket } = await freshBucket('datasets')
@@ -63,7 +69,7 @@ export async function startHarness(
     nc: await connectNats(),
     names,
     now: clock.now,
-    listen: false,
+    listen: options.listen ?? false,
   })
   const mint = (subject: string, roles: Role[]) =>
     mintDevToken({ secret, subject, roles, ttl: 3600 })

@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Command } from 'commander'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+// The dataset service in this process, on a real port, against the test kit's servers.
+import {
+  sha256Hex,
+  startHarness,
+  type Harness,
+} from '../../../services/dataset/test/support/harness.ts'
+import {
+  createDatasetApi,
+  downloadVersion,
+  registerDatasetCommands,
+  uploadFile,
+  waitForOutcome,
+  type DatasetApi,
+} from '../../src/datasets/index.ts'
+
+const MiB = 1024 * 1024
+
+/** ~12 MiB of CSV: three parts of 5 MiB (the last one short). */
+function writeCsv(path: string): { bytes: Buffer; rows: number } {
+  const lines = ['id,amount,kind']
+  let size = 0
+  let id = 0
+  while (size < 12 * MiB) {
+    const line = `${id},${(id % 1000) / 4},${id % 2 === 0 ? 'even' : 'odd'}`
+    lines.push(line)
+    size += line.length + 1
+    id++
+  }
+  const bytes = Buffer.from(lines.join('\n') + '\n')
+  writeFileSync(path, bytes)
+  return { bytes, rows: id }
+}
+
+describe('argmax datasets upload against the service', () => {
+  let h: Harness
+  let api: DatasetApi
+  let dir: string
+  beforeAll(async () => {
+    h = await startHarness({ listen: true })
+    api = createDatasetApi({ apiUrl: h.service.url!, token: h.tokens.alice })
+    dir = mkdtempSync(join(tmpdir(), 'argmax-cli-upload-'))
+  })
+  afterAll(async () => {
+    await h.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('resumes an interrupted upload from the recorded parts and downloads the same bytes', async () => {
+    const { id: datasetId } = await api.create({ name: 'resumable' })
+    const path = join(dir, 'amounts.csv')
+    const { bytes, rows } = writeCsv(path)
+
+    // First attempt: interrupted once the first part is stored.
+    const controller = new AbortController()
+    let uploadId = ''
+    await expect(
+      uploadFile({
+        api,
+        datasetId,
+        filePath: path,
+        partSize: 5 * MiB,
+        concurrency: 1,
+        signal: controller.signal,
+        onStart: (upload) => (uploadId = upload.uploadId),
+        onProgress: (p) => {
+          if (p.phase === 'uploading' && p.bytes >= 5 * MiB) controller.abort(new Error('Ctrl-C'))
+        },
+      }),
+    ).rejects.toThrow()
+    // The part reported just before the interruption reaches the service.
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if ((await api.getUpload(datasetId, uploadId)).parts.length > 0) break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect((await api.getUpload(datasetId, uploadId)).parts.length).toBeGreaterThan(0)
+
+    // Second attempt: finds the unfinished upload of the same file and sends only the rest.
+    const result = await uploadFile({ api, datasetId, filePath: path, concurrency: 4 })
+    expect(result.uploadId).toBe(uploadId)
+    expect(result.resumedParts).toBeGreaterThan(0)
+    expect(result.partCount).toBe(3)
+    expect(result.sha256).toBe(sha256Hex(bytes))
+
+    const version = await waitForOutcome(api, datasetId, result.versionId, result.position, {
+      timeoutMs: 60_000,
+    })
+    expect(version.status).toBe('VALIDATED')
+    expect(version.rowCount).toBe(rows)
+
+    const saved = await downloadVersion({
+      api,
+      datasetId,
+      versionId: result.versionId,
+      outputPath: join(dir, 'downloaded.csv'),
+    })
+    expect(saved.sha256).toBe(sha256Hex(bytes))
+  })
+
+  it('prints JSON for scripts', async () => {
+    const ctx = { apiUrl: h.service.url!, token: h.tokens.alice, json: false }
+    const program = new Command().exitOverride()
+    registerDatasetCommands(program, ctx)
+    const printed: string[] = []
+    const log = vi
+      .spyOn(console, 'log')
+      .mockImplementation((line: string) => void printed.push(line))
+    try {
+      await program.parseAsync([
+        'node',
+        'argmax',
+        'datasets',
+        'create',
+        'scripted',
+        '--tag',
+        'ci',
+        '--json',
+      ])
+      const created = JSON.parse(printed.pop()!) as { id: string; dataset: { tags: string[] } }
+      expect(created.dataset.tags).toEqual(['ci'])
+      await program.parseAsync(['node', 'argmax', 'datasets', 'list', '--tag', 'ci', '--json'])
+      const listed = JSON.parse(printed.pop()!) as { items: Array<{ id: string }> }
+      expect(listed.items.map((d) => d.id)).toEqual([created.id])
+      await program.parseAsync(['node', 'argmax', 'datasets', 'delete', created.id, '--json'])
+      expect(JSON.parse(printed.pop()!)).toMatchObject({ id: created.id })
+    } finally {
+      log.mockRestore()
+    }
+  })
+})
