@@ -102,6 +102,31 @@ describe('CsvSplitter', () => {
   })
 })
 
+it('keeps the records of a quoted run before a broken one and names the broken line', () => {
+  const lines = ['"a","b"']
+  for (let i = 2; i <= 60; i++) lines.push(i === 50 ? `"${i}","x"y` : `"${i}","v ${i}"`)
+  const { records, issues } = split(Buffer.from(lines.join('\r\n')), ',', [1000])
+  expect(records).toHaveLength(49)
+  expect(records.at(-1)).toEqual({ fields: ['49', 'v 49'], row: 49 })
+  expect(issues).toEqual([
+    expect.objectContaining({ code: 'invalid_quoting', row: 50, column: 'c1' }),
+  ])
+})
+
+it('gives the same records from one long-lived csv-parse stream across many quoted runs', () => {
+  const lines = ['h,i']
+  for (let i = 0; i < 5000; i++) {
+    lines.push(i % 3 === 0 ? `plain ${i},${i}` : `"q ""${i}""",${i}`)
+  }
+  const bytes = Buffer.from(lines.join('\n'))
+  const { records, issues } = split(bytes, ',', [4096, 77])
+  expect(issues).toEqual([])
+  expect(records.map((r) => r.fields)).toEqual(
+    parse(bytes, { relax_column_count: true, skip_empty_lines: true }) as string[][],
+  )
+  expect(records.map((r) => r.row)).toEqual(lines.map((_, i) => i + 1))
+})
+
 describe('detectDelimiter', () => {
   it.each([
     ['a,b,c', ','],
