@@ -1,0 +1,158 @@
+/**
+ * Validation benchmark: the dataset validator (SHA-256 + size + CSV parse + type inference +
+ * profile, one streaming pass) against two baselines over the same generated CSV on disk:
+ * - a plain streaming read + SHA-256 of the file (the floor: reading and hashing only);
+ * - a bare csv-parse pass (its stream API, records counted and dropped): what parsing with
+ *   the reference CSV parser alone costs.
+ * Ours runs in a child process so that its peak RSS is its own (`process.resourceUsage()`).
+ *
+ *   npx tsx bench/validation.bench.ts [--size-mb 2048]
+ *
+ * MB are MiB. The generated file is deleted at the end. Ends with ONE line of JSON.
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs'
+import { once } from 'node:events'
+import { execFile } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Transform } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { parseArgs, promisify } from 'node:util'
+import { validateAndProfile } from '../services/dataset/src/validation/index.ts'
+import { syntheticCsvChunks } from '../services/dataset/test/validation/synthetic-csv.ts'
+
+const MB = 1024 * 1024
+
+/** The child: validate the file, print one JSON line with its own figures. */
+async function child(file: string, size: number, sha256: string): Promise<void> {
+  const started = performance.now()
+  const result = await validateAndProfile(createReadStream(file), {
+    format: 'csv',
+    declaredSize: size,
+    declaredSha256: sha256,
+  })
+  const seconds = (performance.now() - started) / 1000
+  console.log(
+    JSON.stringify({
+      ok: result.ok,
+      rowCount: result.ok ? result.rowCount : null,
+      errors: result.ok ? [] : result.errors,
+      seconds,
+      // maxRSS is in KiB.
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    }),
+  )
+}
+
+async function generate(file: string, bytes: number): Promise<number> {
+  const out = createWriteStream(file)
+  for (const chunk of syntheticCsvChunks(bytes, MB)) {
+    if (!out.write(chunk)) await once(out, 'drain')
+  }
+  out.end()
+  await once(out, 'finish')
+  return statSync(file).size
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const started = performance.now()
+  const value = await run()
+  return { value, seconds: (performance.now() - started) / 1000 }
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+/** csv-parse comes from the dataset service's dependencies (the bench package lacks it). */
+async function csvParseRecords(file: string): Promise<number> {
+  const require = createRequire(new URL('../services/dataset/package.json', import.meta.url))
+  const { parse } = require('csv-parse') as { parse: (options: object) => Transform }
+  const parser = createReadStream(file).pipe(parse({ relax_column_count: true }))
+  let records = 0
+  for await (const _record of parser) records++
+  return records
+}
+
+async function runChild(file: string, size: number, sha256: string) {
+  const self = fileURLToPath(import.meta.url)
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...process.execArgv, self, '--child', file, String(size), sha256],
+    { maxBuffer: 16 * MB },
+  )
+  const last = stdout.trim().split('\n').at(-1)!
+  return JSON.parse(last) as {
+    ok: boolean
+    rowCount: number | null
+    errors: unknown[]
+    seconds: number
+    peakRssMb: number
+  }
+}
+
+const round = (x: number) => Math.round(x * 10) / 10
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { 'size-mb': { type: 'string', default: '2048' }, child: { type: 'boolean' } },
+  })
+  if (values.child) {
+    const [file, size, sha256] = positionals
+    await child(file!, Number(size), sha256!)
+    return
+  }
+  const sizeMb = Number(values['size-mb'])
+  if (!(sizeMb > 0)) throw new Error('--size-mb must be a positive number')
+  const file = join(tmpdir(), `argmax-validation-bench-${process.pid}.csv`)
+  const cleanup = () => rmSync(file, { force: true })
+  process.once('SIGINT', () => {
+    cleanup()
+    process.exit(130)
+  })
+  try {
+    console.log(`generating ${sizeMb} MB of CSV in ${file}`)
+    // The generator stops at the first chunk past the size, so the file is a little larger.
+    const size = await generate(file, sizeMb * MB - MB / 2)
+    const fileMb = size / MB
+
+    const hashed = await timed(() => sha256Of(file))
+    const sha256MbS = fileMb / hashed.seconds
+    console.log(`baseline read + sha256: ${round(sha256MbS)} MB/s`)
+
+    const parsed = await timed(() => csvParseRecords(file))
+    const csvParseMbS = fileMb / parsed.seconds
+    console.log(`baseline csv-parse:     ${round(csvParseMbS)} MB/s (${parsed.value} records)`)
+
+    const ours = await runChild(file, size, hashed.value)
+    if (!ours.ok) throw new Error(`the validator rejected the file: ${JSON.stringify(ours.errors)}`)
+    const oursMbS = fileMb / ours.seconds
+    console.log(
+      `ours (validate+profile): ${round(oursMbS)} MB/s, ${ours.rowCount} rows, ` +
+        `peak RSS ${round(ours.peakRssMb)} MB`,
+    )
+    console.log(
+      `ratios: ours / csv-parse = ${round(oursMbS / csvParseMbS)}, ` +
+        `ours / read+sha256 = ${round((oursMbS / sha256MbS) * 100) / 100}`,
+    )
+    console.log(
+      JSON.stringify({
+        bench: 'validation',
+        size_mb: round(fileMb),
+        sha256_mb_s: round(sha256MbS),
+        csv_parse_mb_s: round(csvParseMbS),
+        ours_mb_s: round(oursMbS),
+        ours_peak_rss_mb: round(ours.peakRssMb),
+      }),
+    )
+  } finally {
+    cleanup()
+  }
+}
+
+await main()
