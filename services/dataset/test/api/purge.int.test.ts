@@ -38,6 +38,14 @@ describe('purging deleted datasets', () => {
   it('removes files and rows of a dataset deleted longer ago than the retention, and only those', async () => {
     const older = await datasetWithVersion('older')
     const newer = await datasetWithVersion('newer')
+    const abandoned = await createDatasetAs(h, h.tokens.alice, 'abandoned')
+    const started = await h.call<{ uploadId: string }>(
+      'POST',
+      `/v1/datasets/${abandoned}/uploads`,
+      h.tokens.alice,
+      { fileName: 'never.csv', size: 100, sha256: 'd'.repeat(64), format: 'csv' },
+    )
+    expect(started.status).toBe(201)
     await h.call('DELETE', `/v1/datasets/${older}`, h.tokens.alice)
     h.clock.advance(30 * DAY)
     const deleted = await h.call<{ position: number }>(
@@ -53,6 +61,14 @@ describe('purging deleted datasets', () => {
     expect(report.failures).toEqual([])
     expect(report.purged.map((p) => p.datasetId)).toEqual([older])
     expect(report.purged[0]!.objectsDeleted).toBe(1)
+    // An upload left UPLOADING for longer than a week is aborted by the same job.
+    expect(report.abortedUploads).toEqual([started.body.uploadId])
+    const upload = await h.call<{ status: string }>(
+      'GET',
+      `/v1/datasets/${abandoned}/uploads/${started.body.uploadId}`,
+      h.tokens.alice,
+    )
+    expect(upload.body.status).toBe('ABORTED')
 
     expect(await objectsUnder(`datasets/${older}/`)).toEqual([])
     expect(await objectsUnder(`datasets/${newer}/`)).toHaveLength(1)
@@ -73,5 +89,6 @@ describe('purging deleted datasets', () => {
     // A second run finds nothing more to do.
     const again = await h.service.purge.runOnce()
     expect(again.purged).toEqual([])
+    expect(again.abortedUploads).toEqual([])
   })
 })
