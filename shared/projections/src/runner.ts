@@ -78,6 +78,8 @@ class CheckpointMovedBack extends Error {
   }
 }
 
+type Prepared = { event: RecordedEvent } | { error: unknown }
+
 interface Waiter {
   reached(): boolean
   resolve(position: number): void
@@ -106,7 +108,24 @@ export async function startProjection<DB>(
   const durableCommits = options.durableCommits ?? false
   const selector = selectorFor(projection)
   const key: CheckpointKey = { name: projection.name, stream }
-  const decode = (message: StoredMessage) => upcast(decodeRecorded(message.data, message.sequence))
+  const decodeNow = (message: StoredMessage) =>
+    upcast(decodeRecorded(message.data, message.sequence))
+  // Decoded on arrival (see StreamReader's `prepare`); a failure is kept and thrown when the
+  // batch reaches that message, so it stops the projection at the right place.
+  const prepare = (message: StoredMessage): Prepared | undefined => {
+    if (!selector.wantsSubject(message.subject)) return undefined
+    try {
+      return { event: decodeNow(message) }
+    } catch (error) {
+      return { error }
+    }
+  }
+  const decode = (message: StoredMessage): RecordedEvent => {
+    const prepared = (message as ReadMessage).prepared as Prepared | undefined
+    if (prepared === undefined) return decodeNow(message)
+    if ('error' in prepared) throw prepared.error
+    return prepared.event
+  }
 
   let committed = await ensureCheckpoint(db, key, now())
   const openReader = (from: number) =>
@@ -117,6 +136,7 @@ export async function startProjection<DB>(
       fetchSize: batchSize,
       maxBuffered: batchSize * 2,
       idlePullMs: options.idlePullMs ?? 5_000,
+      prepare,
     })
   let reader = await openReader(committed)
   let state: ProjectionStatus['state'] = 'running'

@@ -13,11 +13,18 @@ export interface StreamReaderOptions {
   maxBuffered: number
   /** How long one pull waits on an idle stream before the next is sent. */
   idlePullMs: number
+  /**
+   * Work done on each message as it arrives (decoding), kept in `prepared`. It runs while the
+   * previous batch is in PostgreSQL, so the decoding overlaps the database work instead of
+   * following it. Must not throw.
+   */
+  prepare?: (message: StoredMessage) => unknown
 }
 
 /** A message plus how many were left after it when it was delivered (0: it was the last). */
 export interface ReadMessage extends StoredMessage {
   pending: number
+  prepared?: unknown
 }
 
 // A pull can fail while NATS reconnects; that is worth a few retries before giving up.
@@ -105,7 +112,9 @@ export class StreamReader {
         // stop() may have run while the pull was being set up.
         if (this.stopped) messages.stop()
         for await (const message of messages) {
-          this.buffer.push(toReadMessage(message))
+          const read = toReadMessage(message)
+          if (this.options.prepare) read.prepared = this.options.prepare(read)
+          this.buffer.push(read)
           this.wake('taker')
         }
         attempt = 0
