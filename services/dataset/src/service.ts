@@ -3,7 +3,7 @@ import { UnavailableError } from '@argmax/errors'
 import { createEventStore, ensureStreams } from '@argmax/events'
 import { createServiceApp, listen, readinessChecks } from '@argmax/http'
 import { createDatabase, migrateToLatest, startProjection } from '@argmax/projections'
-import { createS3Client, ensureBucket } from '@argmax/storage'
+import { assertBucketReachable, createS3Client, ensureBucket } from '@argmax/storage'
 import type { Logger } from '@argmax/telemetry'
 import type { FastifyInstance } from 'fastify'
 import { connect, type NatsConnection } from 'nats'
@@ -115,6 +115,7 @@ export async function startDatasetService(
       ready: readinessChecks({
         nats: () => jsm.streams.info(names.stream),
         postgres: () => database.pool.query('select 1'),
+        s3: () => assertBucketReachable(s3, config.dataset.bucket),
         catalog: async () => {
           const status = projection.status()
           if (status.state !== 'running') throw new Error(String(status.error ?? 'stopped'))

@@ -15,6 +15,11 @@ import {
 import { isAlreadyOwned, isNotFound, isNotImplemented } from './errors.ts'
 import type { ObjectRef } from './presign.ts'
 
+/** Resolves when the bucket answers (readiness probes); rejects otherwise. */
+export async function assertBucketReachable(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new HeadBucketCommand({ Bucket: bucket }))
+}
+
 /** Creates the bucket unless it exists; safe to call at every start-up. */
 export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
   try {

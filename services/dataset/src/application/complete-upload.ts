@@ -1,5 +1,6 @@
 import type { Principal } from '@argmax/auth'
-import { completeMultipartUpload, objectExists } from '@argmax/storage'
+import { ValidationError } from '@argmax/errors'
+import { completeMultipartUpload, httpStatusOfS3Error, objectExists } from '@argmax/storage'
 import { decideVersion, type UploadedPart, type VersionState } from '../domain/index.ts'
 import { runVersionCommand } from './aggregates.ts'
 import type { DatasetDeps } from './dependencies.ts'
@@ -29,7 +30,13 @@ export async function completeUpload(
     decideVersion(command, version)
     const ref = { bucket: version.bucket, key: version.objectKey }
     if (!(await objectExists(deps.s3, ref))) {
-      await completeMultipartUpload(deps.s3, { ...ref, uploadId: version.s3UploadId, parts })
+      try {
+        await completeMultipartUpload(deps.s3, { ...ref, uploadId: version.s3UploadId, parts })
+      } catch (error) {
+        // S3 refusing the list (InvalidPart, EntityTooSmall…) is the client's to fix.
+        if (httpStatusOfS3Error(error) !== 400) throw error
+        throw ValidationError.field('parts', `S3 refused to complete: ${(error as Error).message}`)
+      }
     }
   }
   const outcome = await runVersionCommand(deps, principal, versionId, command)

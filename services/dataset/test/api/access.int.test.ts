@@ -16,6 +16,17 @@ describe('who may do what, and bad input', () => {
   })
   afterAll(() => h.stop())
 
+  it('is ready once NATS, Postgres, S3 and the catalog are', async () => {
+    const ready = await h.service.app.inject({ method: 'GET', url: '/readyz' })
+    expect(ready.statusCode).toBe(200)
+    expect(Object.keys(JSON.parse(ready.body).checks).sort()).toEqual([
+      'catalog',
+      'nats',
+      'postgres',
+      's3',
+    ])
+  })
+
   it('refuses a file over 2 GiB with 413 before anything is created', async () => {
     const datasetId = await createDatasetAs(h, h.tokens.alice, 'too-big')
     const refused = await h.call<{ status: number; limit: number }>(
