@@ -1,7 +1,8 @@
 /**
  * Append benchmark: our `append` (envelope, UUIDv7 id, trace headers, expected last subject
  * sequence) against a raw acknowledged `js.publish` of the same payloads, sequential and with
- * 64 appends in flight, against one nats-server started here.
+ * 64 appends in flight, against one nats-server started here. A third, diagnostic variant
+ * (raw publish carrying the same expectation) shows how much of the gap is the server's check.
  *
  *   npx tsx bench/append.bench.ts [--events 5000] [--aggregates 100]
  *
@@ -46,14 +47,9 @@ async function freshContext(): Promise<string> {
   return context
 }
 
-/**
- * Raw: the same bytes as one of our envelopes, encoded once up front, a msgID for dedup, an
- * ack; no envelope building, no trace headers, no expectation.
- */
-async function raw(inflight: number): Promise<number> {
-  const context = await freshContext()
-  const js = nc.jetstream()
-  const body = encodeEnvelope({
+/** The same bytes as one of our envelopes, encoded once up front for the raw variants. */
+function rawBody(context: string): Uint8Array {
+  return encodeEnvelope({
     id: newEventId(),
     type: 'RunProgressed',
     schemaVersion: 1,
@@ -65,8 +61,32 @@ async function raw(inflight: number): Promise<number> {
     causationId: null,
     data: payload,
   })
+}
+
+/** Raw: pre-encoded body, a msgID for dedup, an ack; no envelope, no headers, no expectation. */
+async function raw(inflight: number): Promise<number> {
+  const context = await freshContext()
+  const js = nc.jetstream()
+  const body = rawBody(context)
   return timed(inflight, async (i) => {
     await js.publish(subjectOf(context, 'run', `r${i % aggregates}`), body, { msgID: `raw-${i}` })
+  })
+}
+
+/**
+ * Diagnostic: raw plus the same expected-last-subject-sequence check as ours, so the table
+ * separates what our client code costs from what the server's check costs.
+ */
+async function rawExpecting(inflight: number): Promise<number> {
+  const context = await freshContext()
+  const js = nc.jetstream()
+  const body = rawBody(context)
+  return timedPerAggregate(inflight, async (i, aggregate, last) => {
+    const ack = await js.publish(subjectOf(context, 'run', `r${aggregate}`), body, {
+      msgID: `raw-${i}`,
+      expect: { lastSubjectSequence: last },
+    })
+    return ack.seq
   })
 }
 
@@ -74,19 +94,31 @@ async function raw(inflight: number): Promise<number> {
 async function ours(inflight: number): Promise<number> {
   const context = await freshContext()
   const store: EventStore = createEventStore({ nc })
+  return timedPerAggregate(inflight, async (_i, aggregate, last) => {
+    const { lastSequence } = await store.append(
+      subjectOf(context, 'run', `r${aggregate}`),
+      [{ type: 'RunProgressed', data: payload }],
+      { expectedLastSubjectSequence: last, meta: { actor: 'system:bench' } },
+    )
+    return lastSequence
+  })
+}
+
+/**
+ * Appends round-robin over the aggregates, tracking each one's last sequence. With several in
+ * flight, appends to one aggregate wait for each other: each expects the previous one's
+ * sequence (that is what optimistic concurrency means).
+ */
+function timedPerAggregate(
+  inflight: number,
+  op: (i: number, aggregate: number, last: number) => Promise<number>,
+): Promise<number> {
   const last = new Array<number>(aggregates).fill(0)
-  // With several appends in flight, appends to one aggregate must wait for each other: the
-  // expectation is the previous append's sequence (that is what optimistic concurrency means).
   const chains = new Array<Promise<unknown>>(aggregates).fill(Promise.resolve())
   return timed(inflight, async (i) => {
     const aggregate = i % aggregates
     const append = chains[aggregate]!.then(async () => {
-      const { lastSequence } = await store.append(
-        subjectOf(context, 'run', `r${aggregate}`),
-        [{ type: 'RunProgressed', data: payload }],
-        { expectedLastSubjectSequence: last[aggregate]!, meta: { actor: 'system:bench' } },
-      )
-      last[aggregate] = lastSequence
+      last[aggregate] = await op(i, aggregate, last[aggregate]!)
     })
     chains[aggregate] = append
     await append
@@ -107,23 +139,26 @@ async function timed(inflight: number, op: (i: number) => Promise<void>): Promis
 
 const ROUNDS = 7
 
-/** Alternates the two so machine noise hits both alike; reports the median of each. */
+/** Alternates the variants so machine noise hits them alike; reports the median of each. */
 async function compare(inflight: number) {
-  // Warm up both paths (JIT, connections, stream creation) before measuring.
-  await raw(inflight)
-  await ours(inflight)
-  const rawRuns: number[] = []
-  const oursRuns: number[] = []
+  const variants = { raw, rawExpecting, ours }
+  const runs = { raw: [] as number[], rawExpecting: [] as number[], ours: [] as number[] }
+  // Warm up every path (JIT, connections, stream creation) before measuring.
+  for (const run of Object.values(variants)) await run(inflight)
   for (let i = 0; i < ROUNDS; i++) {
-    rawRuns.push(await raw(inflight))
-    oursRuns.push(await ours(inflight))
+    for (const [name, run] of Object.entries(variants)) {
+      runs[name as keyof typeof runs].push(await run(inflight))
+    }
   }
-  const rawPerS = median(rawRuns)
-  const oursPerS = median(oursRuns)
+  const rawPerS = median(runs.raw)
+  const rawExpectPerS = median(runs.rawExpecting)
+  const oursPerS = median(runs.ours)
   return {
     raw_per_s: rawPerS,
     ours_per_s: oursPerS,
     ratio: Number((oursPerS / rawPerS).toFixed(3)),
+    raw_expect_per_s: rawExpectPerS,
+    ratio_vs_raw_expect: Number((oursPerS / rawExpectPerS).toFixed(3)),
   }
 }
 
@@ -138,10 +173,14 @@ try {
   console.log(
     `append benchmark: ${total} events over ${aggregates} aggregates, median of ${ROUNDS} rounds`,
   )
-  console.log(`                 raw js.publish/s   ours append/s   ratio`)
+  console.log(
+    '               raw publish/s  raw+expect/s  ours append/s  ours/raw  ours/raw+expect',
+  )
   for (const [name, r] of Object.entries({ sequential, inflight64 })) {
+    const cells = [r.raw_per_s, r.raw_expect_per_s, r.ours_per_s, r.ratio, r.ratio_vs_raw_expect]
+    const widths = [13, 13, 14, 9, 16]
     console.log(
-      `  ${name.padEnd(12)} ${String(r.raw_per_s).padStart(16)} ${String(r.ours_per_s).padStart(15)}   ${r.ratio}`,
+      `  ${name.padEnd(12)}${cells.map((c, k) => String(c).padStart(widths[k]!)).join(' ')}`,
     )
   }
   console.log(JSON.stringify({ bench: 'append', events: total, sequential, inflight64 }))

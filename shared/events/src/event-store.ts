@@ -79,37 +79,42 @@ export function createEventStore({
 
     async append(subject, events, { expectedLastSubjectSequence, meta }) {
       const clock = meta.now ?? now
-      const ids = events.map((event) => event.id ?? newId())
-      const correlationId = meta.correlationId ?? ids[0] ?? newId()
       const stream = await streamOf(subject)
+      const actor = meta.actor
+      const causationId = meta.causationId ?? null
+      let correlationId = meta.correlationId
       const recorded: RecordedEvent[] = []
       // Each event of a batch expects its predecessor, so no concurrent writer can interleave.
       // JetStream 2.9 has no atomic batch: if the process dies mid-batch, the events already
       // acknowledged stay and the next command decides on top of them (their ids make a
       // retry of the same batch idempotent).
       let expected = expectedLastSubjectSequence
-      for (const [index, event] of events.entries()) {
+      for (const event of events) {
+        const id = event.id ?? newId()
+        correlationId ??= id
         const envelope: EventEnvelope = {
-          id: ids[index]!,
+          id,
           type: event.type,
           schemaVersion: event.schemaVersion ?? 1,
           stream,
           subject,
           occurredAt: clock().toISOString(),
-          actor: meta.actor,
+          actor,
           correlationId,
-          causationId: meta.causationId ?? null,
+          causationId,
           data: event.data,
         }
         const headers = newHeaders()
         injectTraceContext(headers)
         let ack: PubAck
         try {
-          ack = await js.publish(subject, encodeEnvelope(envelope), {
-            msgID: envelope.id,
-            headers,
-            ...(expected === 'any' ? {} : { expect: { lastSubjectSequence: expected } }),
-          })
+          ack = await js.publish(
+            subject,
+            encodeEnvelope(envelope),
+            expected === 'any'
+              ? { msgID: id, headers }
+              : { msgID: id, headers, expect: { lastSubjectSequence: expected } },
+          )
         } catch (error) {
           if (apiErrorCode(error) === WRONG_LAST_SEQUENCE && expected !== 'any') {
             throw new ConcurrencyError(subject, expected)
