@@ -75,3 +75,22 @@ describe('validateAndProfile on a JSON Lines file', () => {
     expect(result.schema.map((c) => c.name)).toEqual(['a'])
   })
 })
+
+describe('validateAndProfile on JSON Lines, chunking', () => {
+  it('gives the same result, byte for byte in JSON, however the bytes are chunked', async () => {
+    const lines: string[] = []
+    for (let i = 0; i < 2000; i++) {
+      lines.push(
+        JSON.stringify({ i, x: i * 0.25, name: `naïve ${i % 13}`, at: `2024-01-${(i % 28) + 1}` }),
+      )
+    }
+    const jsonl = lines.join('\n')
+    const results = await Promise.all(
+      [1, 5, 333, 1 << 20].map(async (chunkSize) =>
+        JSON.stringify(await validate(jsonl, 'jsonl', { chunkSize })),
+      ),
+    )
+    expect(new Set(results).size).toBe(1)
+    expect(JSON.parse(results[0]!)).toMatchObject({ ok: true, rowCount: 2000 })
+  })
+})

@@ -19,18 +19,32 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57
 }
 
-/** Integer or float grammar check; returns the kind or 'string'. */
-function numberKind(s: string): ColumnType {
+/**
+ * Integer or float grammar check; returns the kind or 'string'. A short integer's value is
+ * accumulated during the scan (exact below 2^53, so no `Number()` call is needed); for the
+ * other numbers `out.value` is left for the caller to parse.
+ */
+function numberKind(s: string, out: ParsedValue): ColumnType | 'number' {
   const len = s.length
   let i = 0
   let c = s.charCodeAt(0)
-  if (c === 43 /* + */ || c === 45 /* - */) i++
+  const negative = c === 45
+  if (c === 43 /* + */ || negative) i++
   let intDigits = 0
-  while (i < len && isDigit(s.charCodeAt(i))) {
+  let value = 0
+  while (i < len) {
+    const d = s.charCodeAt(i) - 48
+    if (d < 0 || d > 9) break
+    value = value * 10 + d
     i++
     intDigits++
   }
-  if (i === len) return intDigits > 0 ? 'integer' : 'string'
+  if (i === len) {
+    if (intDigits === 0) return 'string'
+    if (intDigits > 15) return 'number'
+    out.value = negative ? -value : value
+    return 'integer'
+  }
   let fracDigits = 0
   if (s.charCodeAt(i) === 46 /* . */) {
     i++
@@ -53,7 +67,16 @@ function numberKind(s: string): ColumnType {
     }
     if (expDigits === 0 || i !== len) return 'string'
   }
-  return 'float'
+  return 'number'
+}
+
+/** No fraction or exponent: a long integer literal (within 2^53 it is still an integer). */
+function isIntegerText(s: string): boolean {
+  for (let i = 1; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 46 || c === 101 || c === 69) return false
+  }
+  return true
 }
 
 function isBooleanWord(s: string, out: ParsedValue): boolean {
@@ -84,13 +107,13 @@ export function classifyText(s: string, out: ParsedValue): ColumnType {
       }
       return 'string'
     }
-    const kind = numberKind(s)
-    if (kind === 'string') return kind
+    const kind = numberKind(s, out)
+    if (kind !== 'number') return kind
+    // Floats and long integers: let the engine parse them (correctly rounded).
     const n = Number(s)
     if (!Number.isFinite(n)) return 'string'
     out.value = n
-    if (kind === 'integer' && !Number.isSafeInteger(n)) return 'float'
-    return kind
+    return isIntegerText(s) && Number.isSafeInteger(n) ? 'integer' : 'float'
   }
   if (c === 116 || c === 102 || c === 84 || c === 70) {
     if (isBooleanWord(s, out)) return 'boolean'
