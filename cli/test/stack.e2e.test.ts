@@ -52,7 +52,8 @@ async function portIsFree(port: number): Promise<boolean> {
 /** A base whose whole block of ports is free now (bounded search over a quiet range). */
 async function freePortBase(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30_000 + Math.floor(Math.random() * 900) * 20
+    // Below Linux's ephemeral range (32768+), where outgoing connections could take a port meanwhile.
+    const base = 20_000 + Math.floor(Math.random() * 600) * 20
     const free = await Promise.all(allPorts(portsFromBase(base)).map(portIsFree))
     if (free.every(Boolean)) return base
   }
@@ -190,5 +191,57 @@ describe('argmax up / status / login / down', () => {
       [],
     )
     expect(serversOfDataDir()).toEqual([])
+  })
+})
+
+describe('argmax up when a part cannot start', () => {
+  const failedDir = mkdtempSync(join(tmpdir(), 'argmax-e2e-fail-'))
+  const runIn = (...args: string[]): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(
+        argmax,
+        [...args, '--data-dir', failedDir],
+        { timeout: 240_000 },
+        (error, stdout, stderr) =>
+          resolve({
+            code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+            stdout,
+            stderr,
+          }),
+      )
+    })
+
+  afterAll(async () => {
+    await runIn('down')
+    rmSync(failedDir, { recursive: true, force: true })
+  })
+
+  it('names the part, the reason and the fix, and leaves nothing running', async () => {
+    const base = await freePortBase()
+    // Someone else holds the NATS port.
+    const squatter = createServer()
+    await new Promise<void>((resolve) => squatter.listen(base + 1, '127.0.0.1', resolve))
+    try {
+      const up = await runIn('up', '--detach', '--port-base', String(base))
+      expect(up.code).not.toBe(0)
+      expect(up.stderr).toMatch(/nats could not start/)
+      expect(up.stderr).toMatch(new RegExp(`how to fix: check that port ${base + 1} is free`))
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve))
+    }
+    const status = await runIn('status')
+    expect(status.code).toBe(1)
+    expect(status.stdout).toMatch(/the last start failed: .*nats could not start/s)
+    const leftovers = readdirSync('/proc').filter((entry) => {
+      try {
+        return (
+          /^\d+$/.test(entry) &&
+          readFileSync(`/proc/${entry}/environ`, 'utf8').includes(`ARGMAX_STACK_DIR=${failedDir}\0`)
+        )
+      } catch {
+        return false
+      }
+    })
+    expect(leftovers.filter((pid) => isAlive(Number(pid)))).toEqual([])
   })
 })

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PartStartError, spawnServer, waitUntilHealthy, type RunningPart } from '@argmax/stack'
 import type { ServiceProcess } from './services.ts'
@@ -44,11 +44,20 @@ export async function startService({
     detached: true,
   })
   const url = `http://127.0.0.1:${port}`
-  await waitUntilHealthy(service.name, server, async () => (await fetch(`${url}/readyz`)).ok, {
-    logFile,
-    timeoutMs: readyTimeoutMs,
-    hint: `read ${logFile}; check that port ${port} is free (or pick others with --port-base)`,
-  })
+  const hint = `read ${logFile}; check that port ${port} is free (or pick others with --port-base)`
+  try {
+    await waitUntilHealthy(
+      service.name,
+      server,
+      async () => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) })).ok,
+      { logFile, timeoutMs: readyTimeoutMs, hint },
+    )
+  } catch (error) {
+    if (!(error instanceof PartStartError)) throw error
+    // The service's own last words usually say why (a config error, a refused connection).
+    const reason = error.message.split('\n')[0]!.replace(`${service.name} could not start: `, '')
+    throw new PartStartError(service.name, `${reason}\n${indent(lastLines(logFile, 5))}`, hint)
+  }
   return {
     name: service.name,
     pid: server.child.pid!,
@@ -56,4 +65,17 @@ export async function startService({
     logFile,
     stop: () => server.stop(15_000),
   }
+}
+
+function lastLines(file: string, count: number): string {
+  if (!existsSync(file)) return '(no log output)'
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count)
+  return lines.map((line) => (line.length > 400 ? `${line.slice(0, 400)}…` : line)).join('\n')
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `    | ${line}`)
+    .join('\n')
 }

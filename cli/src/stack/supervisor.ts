@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import { ensureDevSecret } from './dev-secret.ts'
 import { createEdge } from './edge.ts'
 import type { StackPaths } from './paths.ts'
+import { assertPortsFree } from './port-check.ts'
 import { infraPorts, type LocalPorts } from './ports.ts'
 import { findStackProcesses, isAlive, stackMarker, terminate } from './processes.ts'
 import { startService } from './service-process.ts'
@@ -104,6 +105,7 @@ export async function startSupervisor({
     jwtSecret = secret
     if (created) log(`created the dev JWT secret in ${paths.jwtSecretFile}`)
 
+    await assertPortsFree(ports)
     log(`starting NATS, PostgreSQL, ClickHouse and S3 with data in ${paths.dataDir} …`)
     checkpoint()
     stack = await startStack({ dataDir: paths.dataDir, ports: infraPorts(ports), log })
