@@ -6,9 +6,9 @@
  *
  *   npx tsx bench/append.bench.ts [--events 5000] [--aggregates 100]
  *
- * Ends with ONE line of JSON.
+ * Prints the tables on stderr and ends with ONE line of JSON on stdout.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -64,7 +64,7 @@ function rawBody(context: string): Uint8Array {
 }
 
 /** Raw: pre-encoded body, a msgID for dedup, an ack; no envelope, no headers, no expectation. */
-async function raw(inflight: number): Promise<number> {
+async function raw(inflight: number): Promise<Measure> {
   const context = await freshContext()
   const js = nc.jetstream()
   const body = rawBody(context)
@@ -77,7 +77,7 @@ async function raw(inflight: number): Promise<number> {
  * Diagnostic: raw plus the same expected-last-subject-sequence check as ours, so the table
  * separates what our client code costs from what the server's check costs.
  */
-async function rawExpecting(inflight: number): Promise<number> {
+async function rawExpecting(inflight: number): Promise<Measure> {
   const context = await freshContext()
   const js = nc.jetstream()
   const body = rawBody(context)
@@ -91,7 +91,7 @@ async function rawExpecting(inflight: number): Promise<number> {
 }
 
 /** Ours: each aggregate's appends expect its previous sequence, as command handlers do. */
-async function ours(inflight: number): Promise<number> {
+async function ours(inflight: number): Promise<Measure> {
   const context = await freshContext()
   const store: EventStore = createEventStore({ nc })
   return timedPerAggregate(inflight, async (_i, aggregate, last) => {
@@ -112,7 +112,7 @@ async function ours(inflight: number): Promise<number> {
 function timedPerAggregate(
   inflight: number,
   op: (i: number, aggregate: number, last: number) => Promise<number>,
-): Promise<number> {
+): Promise<Measure> {
   const last = new Array<number>(aggregates).fill(0)
   const chains = new Array<Promise<unknown>>(aggregates).fill(Promise.resolve())
   return timed(inflight, async (i) => {
@@ -125,8 +125,27 @@ function timedPerAggregate(
   })
 }
 
-async function timed(inflight: number, op: (i: number) => Promise<void>): Promise<number> {
+interface Measure {
+  perS: number
+  /** Client process + nats-server CPU per append: far less sensitive to a busy machine. */
+  cpuUsPerOp: number
+}
+
+/** nats-server's user+system CPU so far, in µs (Linux /proc; NaN elsewhere). */
+function serverCpuUs(): number {
+  try {
+    const fields = readFileSync(`/proc/${nats.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicksPerSecond
+  } catch {
+    return Number.NaN
+  }
+}
+const clockTicksPerSecond = 100
+
+async function timed(inflight: number, op: (i: number) => Promise<void>): Promise<Measure> {
   let next = 0
+  const serverBefore = serverCpuUs()
+  const clientBefore = process.cpuUsage()
   const started = process.hrtime.bigint()
   await Promise.all(
     Array.from({ length: inflight }, async () => {
@@ -134,7 +153,9 @@ async function timed(inflight: number, op: (i: number) => Promise<void>): Promis
     }),
   )
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
-  return Math.round(total / seconds)
+  const client = process.cpuUsage(clientBefore)
+  const cpuUs = client.user + client.system + (serverCpuUs() - serverBefore)
+  return { perS: Math.round(total / seconds), cpuUsPerOp: Math.round(cpuUs / total) }
 }
 
 const ROUNDS = 7
@@ -142,7 +163,7 @@ const ROUNDS = 7
 /** Alternates the variants so machine noise hits them alike; reports the median of each. */
 async function compare(inflight: number) {
   const variants = { raw, rawExpecting, ours }
-  const runs = { raw: [] as number[], rawExpecting: [] as number[], ours: [] as number[] }
+  const runs = { raw: [] as Measure[], rawExpecting: [] as Measure[], ours: [] as Measure[] }
   // Warm up every path (JIT, connections, stream creation) before measuring.
   for (const run of Object.values(variants)) await run(inflight)
   for (let i = 0; i < ROUNDS; i++) {
@@ -150,15 +171,17 @@ async function compare(inflight: number) {
       runs[name as keyof typeof runs].push(await run(inflight))
     }
   }
-  const rawPerS = median(runs.raw)
-  const rawExpectPerS = median(runs.rawExpecting)
-  const oursPerS = median(runs.ours)
+  const perS = (name: keyof typeof runs) => median(runs[name].map((m) => m.perS))
+  const cpu = (name: keyof typeof runs) => median(runs[name].map((m) => m.cpuUsPerOp))
   return {
-    raw_per_s: rawPerS,
-    ours_per_s: oursPerS,
-    ratio: Number((oursPerS / rawPerS).toFixed(3)),
-    raw_expect_per_s: rawExpectPerS,
-    ratio_vs_raw_expect: Number((oursPerS / rawExpectPerS).toFixed(3)),
+    raw_per_s: perS('raw'),
+    ours_per_s: perS('ours'),
+    ratio: Number((perS('ours') / perS('raw')).toFixed(3)),
+    raw_expect_per_s: perS('rawExpecting'),
+    ratio_vs_raw_expect: Number((perS('ours') / perS('rawExpecting')).toFixed(3)),
+    raw_cpu_us_per_op: cpu('raw'),
+    raw_expect_cpu_us_per_op: cpu('rawExpecting'),
+    ours_cpu_us_per_op: cpu('ours'),
   }
 }
 
@@ -170,19 +193,32 @@ function median(values: number[]): number {
 try {
   const sequential = await compare(1)
   const inflight64 = await compare(64)
-  console.log(
+  console.error(
     `append benchmark: ${total} events over ${aggregates} aggregates, median of ${ROUNDS} rounds`,
   )
-  console.log(
-    '               raw publish/s  raw+expect/s  ours append/s  ours/raw  ours/raw+expect',
-  )
-  for (const [name, r] of Object.entries({ sequential, inflight64 })) {
-    const cells = [r.raw_per_s, r.raw_expect_per_s, r.ours_per_s, r.ratio, r.ratio_vs_raw_expect]
-    const widths = [13, 13, 14, 9, 16]
-    console.log(
-      `  ${name.padEnd(12)}${cells.map((c, k) => String(c).padStart(widths[k]!)).join(' ')}`,
-    )
+  const table = (label: string, headings: string[], pick: (r: typeof sequential) => number[]) => {
+    console.error(`${label.padEnd(14)}${headings.map((h) => h.padStart(14)).join('')}`)
+    for (const [name, r] of Object.entries({ sequential, inflight64 })) {
+      console.error(
+        `  ${name.padEnd(12)}${pick(r)
+          .map((c) => String(c).padStart(14))
+          .join('')}`,
+      )
+    }
   }
+  table('appends/s', ['raw', 'raw+expect', 'ours', 'ours/raw', 'ours/raw+exp'], (r) => [
+    r.raw_per_s,
+    r.raw_expect_per_s,
+    r.ours_per_s,
+    r.ratio,
+    r.ratio_vs_raw_expect,
+  ])
+  // Client plus nats-server CPU per append: the cost, whatever else the machine is doing.
+  table('CPU µs/append', ['raw', 'raw+expect', 'ours'], (r) => [
+    r.raw_cpu_us_per_op,
+    r.raw_expect_cpu_us_per_op,
+    r.ours_cpu_us_per_op,
+  ])
   console.log(JSON.stringify({ bench: 'append', events: total, sequential, inflight64 }))
 } finally {
   await nc.close()
