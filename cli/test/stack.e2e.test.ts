@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -216,22 +216,31 @@ describe('argmax up when a part cannot start', () => {
     rmSync(failedDir, { recursive: true, force: true })
   })
 
-  it('names the part, the reason and the fix, and leaves nothing running', async () => {
+  it('refuses ports in use before starting anything', async () => {
     const base = await freePortBase()
-    // Someone else holds the NATS port.
     const squatter = createServer()
     await new Promise<void>((resolve) => squatter.listen(base + 1, '127.0.0.1', resolve))
     try {
       const up = await runIn('up', '--detach', '--port-base', String(base))
       expect(up.code).not.toBe(0)
-      expect(up.stderr).toMatch(/nats could not start/)
-      expect(up.stderr).toMatch(new RegExp(`how to fix: check that port ${base + 1} is free`))
+      expect(up.stderr).toContain(`nats could not start: port ${base + 1} already in use`)
+      expect(up.stderr).toMatch(/how to fix: .*--port-base/)
     } finally {
       await new Promise((resolve) => squatter.close(resolve))
     }
+  })
+
+  it('names the part, the reason and the fix, and leaves nothing running', async () => {
+    // A PostgreSQL data directory that is not one: the other parts start, then are stopped.
+    mkdirSync(join(failedDir, 'postgres'), { recursive: true })
+    writeFileSync(join(failedDir, 'postgres', 'PG_VERSION'), 'not a cluster\n')
+    const up = await runIn('up', '--detach', '--port-base', String(await freePortBase()))
+    expect(up.code).not.toBe(0)
+    expect(up.stderr).toMatch(/postgres could not start: .+/)
+    expect(up.stderr).toMatch(/how to fix: .+/)
     const status = await runIn('status')
     expect(status.code).toBe(1)
-    expect(status.stdout).toMatch(/the last start failed: .*nats could not start/s)
+    expect(status.stdout).toMatch(/the last start failed: .*postgres could not start/s)
     const leftovers = readdirSync('/proc').filter((entry) => {
       try {
         return (
