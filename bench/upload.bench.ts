@@ -44,7 +44,7 @@ const partSize = Number(values['part-size-mb']) * MiB
 const rounds = Math.max(1, Number(values.rounds))
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** A tabular CSV of about `bytes` bytes, written as a stream (memory stays flat). */
+/** A tabular CSV of at most `bytes` bytes (just under), written as a stream (memory stays flat). */
 async function generateCsv(path: string, bytes: number): Promise<number> {
   const out = createWriteStream(path, { highWaterMark: 4 * MiB })
   let written = 0
@@ -59,8 +59,13 @@ async function generateCsv(path: string, bytes: number): Promise<number> {
       const day = String((id % 28) + 1).padStart(2, '0')
       chunk += `${id},${((id * 7919) % 100_000) / 100},${id % 97},${categories[id % 5]},${id % 2 === 0},2026-01-${day}T12:00:00Z\n`
     }
+    if (written + chunk.length > bytes) {
+      // Stop at a row boundary without passing the target: 2048 MiB is exactly the 2 GiB limit.
+      chunk = chunk.slice(0, chunk.lastIndexOf('\n', bytes - written - 1) + 1)
+    }
     written += chunk.length
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()))
+    if (chunk.length === 0 || written >= bytes - 64) break
   }
   await new Promise<void>((r, j) => out.end((error?: Error | null) => (error ? j(error) : r())))
   return (await stat(path)).size
