@@ -38,6 +38,9 @@ function split(bytes: Buffer, delimiter: Delimiter, chunkSizes: number[]) {
   const issues: ValidationIssue[] = []
   const splitter = new CsvSplitter(delimiter, {
     record: (fields, row) => records.push({ fields, row }),
+    line: (text, start, end, row) => {
+      records.push({ fields: text.slice(start, end).split(delimiter), row })
+    },
     issue: (issue) => issues.push(issue),
     columnName: (i) => `c${i}`,
   })

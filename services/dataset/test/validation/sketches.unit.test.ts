@@ -45,6 +45,33 @@ describe('classifyText', () => {
     expect(kind(s)).toBe(expected)
   })
 
+  it('parses numbers to exactly the double Number() gives, fast path or not', () => {
+    const random = seededRandom(5)
+    const out = { value: 0 }
+    for (let i = 0; i < 20_000; i++) {
+      const digits = String(Math.floor(random() * 10 ** Math.floor(random() * 18)))
+      const point = Math.floor(random() * (digits.length + 1))
+      let s = random() < 0.5 ? digits : `${digits.slice(0, point)}.${digits.slice(point)}`
+      if (s === '.') s = '0.5'
+      if (random() < 0.3) s += `e${Math.floor(random() * 60) - 30}`
+      if (random() < 0.3) s = `-${s}`
+      const kind = classifyText(s, out)
+      expect(kind === 'integer' || kind === 'float', s).toBe(true)
+      expect(Object.is(out.value, Number(s)), s).toBe(true)
+    }
+  })
+
+  it('reads a cell in place without looking past its end', () => {
+    const out = { value: 0 }
+    const line = '12,2024-01-01T10:00:0,3.5e,true'
+    expect(classifyText(line, out, 0, 2)).toBe('integer')
+    expect(out.value).toBe(12)
+    expect(classifyText(line, out, 3, 21)).toBe('string')
+    expect(classifyText(line, out, 22, 26)).toBe('string')
+    expect(classifyText(line, out, 22, 25)).toBe('float')
+    expect(classifyText(line, out, 27, 31)).toBe('boolean')
+  })
+
   it('hands back the parsed value', () => {
     const out = { value: 0 }
     classifyText('-12.25', out)
@@ -170,7 +197,7 @@ describe('HyperLogLog', () => {
 })
 
 describe('TopValues', () => {
-  const add = (top: TopValues, v: string) => top.add(v, hashString(v))
+  const add = (top: TopValues, v: string) => top.add(v, 0, v.length, hashString(v))
 
   it('counts exactly with fewer distinct values than counters', () => {
     const top = new TopValues(8)

@@ -2,7 +2,7 @@ import type { FormatReader } from '../format-reader.ts'
 import type { IssueCollector } from '../issue-collector.ts'
 import { MAX_COLUMNS, type TableProfiler } from '../profile/table-profiler.ts'
 import { CsvSplitter, type CsvSink } from './csv-splitter.ts'
-import { detectDelimiter } from './delimiter.ts'
+import { detectDelimiter, type Delimiter } from './delimiter.ts'
 
 const NL = 10
 const CR = 13
@@ -22,6 +22,10 @@ export class CsvTableReader implements FormatReader {
   private header: string[] | null = null
   private rows = 0
   private halted = false
+  private delimiter: Delimiter = ','
+  /** Where each field of the current line starts and ends; reused from line to line. */
+  private starts = new Int32Array(0)
+  private ends = new Int32Array(0)
 
   constructor(
     private readonly issues: IssueCollector,
@@ -79,7 +83,8 @@ export class CsvTableReader implements FormatReader {
       })
       return
     }
-    this.splitter = new CsvSplitter(detectDelimiter(firstLine), this.sink, offset)
+    this.delimiter = detectDelimiter(firstLine)
+    this.splitter = new CsvSplitter(this.delimiter, this.sink, offset)
     this.splitter.push(buf)
   }
 
@@ -91,15 +96,19 @@ export class CsvTableReader implements FormatReader {
         return
       }
       this.rows++
-      if (fields.length !== header.length) {
-        this.issues.add({
-          code: 'ragged_row',
-          row,
-          message: `line ${row} has ${fields.length} field${fields.length === 1 ? '' : 's'}, the header has ${header.length}`,
-        })
-      } else if (this.issues.count === 0) {
-        this.profiler.addTextRow(fields, row)
+      if (fields.length !== header.length) this.ragged(row, fields.length, header.length)
+      else if (this.issues.count === 0) this.profiler.addTextRow(fields, row)
+      if (this.issues.full) this.halt()
+    },
+    line: (text, start, end, row) => {
+      if (this.header === null) {
+        this.sink.record(text.slice(start, end).split(this.delimiter), row)
+        return
       }
+      this.rows++
+      const fields = this.locateFields(text, start, end)
+      if (fields !== this.header.length) this.ragged(row, fields, this.header.length)
+      else if (this.issues.count === 0) this.profiler.addLine(text, this.starts, this.ends, row)
       if (this.issues.full) this.halt()
     },
     issue: (issue) => {
@@ -110,8 +119,40 @@ export class CsvTableReader implements FormatReader {
     columnName: (index) => this.header?.[index],
   }
 
+  /**
+   * Fills `starts`/`ends` with the fields of `text[start, end)` (as far as the header has
+   * columns) and returns how many fields the line has.
+   */
+  private locateFields(text: string, start: number, end: number): number {
+    const { starts, ends, delimiter } = this
+    const columns = starts.length
+    let count = 0
+    let from = start
+    for (;;) {
+      const at = text.indexOf(delimiter, from)
+      const fieldEnd = at === -1 || at >= end ? end : at
+      if (count < columns) {
+        starts[count] = from
+        ends[count] = fieldEnd
+      }
+      count++
+      if (fieldEnd === end) return count
+      from = fieldEnd + 1
+    }
+  }
+
+  private ragged(row: number, fields: number, columns: number): void {
+    this.issues.add({
+      code: 'ragged_row',
+      row,
+      message: `line ${row} has ${fields} field${fields === 1 ? '' : 's'}, the header has ${columns}`,
+    })
+  }
+
   private acceptHeader(names: string[]): void {
     this.header = names
+    this.starts = new Int32Array(names.length)
+    this.ends = new Int32Array(names.length)
     if (names.length > MAX_COLUMNS) {
       this.issues.add({
         code: 'too_many_columns',

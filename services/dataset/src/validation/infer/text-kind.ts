@@ -2,9 +2,10 @@ import type { ColumnType } from '../validation.types.ts'
 import { parseIsoTimestamp } from './timestamp.ts'
 
 /**
- * What one non-empty text cell looks like. Runs once per CSV cell, so it scans characters
- * instead of trying regexes and `Number()` in turn; the parsed value lands in `out.value`
- * (the number, the epoch milliseconds, or 1/0 for booleans) to avoid allocating per cell.
+ * What one non-empty text cell looks like. Runs once per CSV cell, so it scans characters of
+ * the cell's range in its line (no substring is cut) instead of trying regexes and `Number()`
+ * in turn; the parsed value lands in `out.value` (the number, the epoch milliseconds, or 1/0
+ * for booleans) to avoid allocating per cell.
  *
  * Numbers are plain decimal: an optional sign, digits with an optional fraction, an optional
  * exponent. `0x1F`, `Infinity`, `NaN`, ` 12` (spaces), `1_000` and `1,5` stay strings, as
@@ -15,108 +16,119 @@ export interface ParsedValue {
   value: number
 }
 
+/** 10^0 … 10^22: every one is exactly representable as a double. */
+const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`))
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57
 }
 
 /**
- * Integer or float grammar check; returns the kind or 'string'. A short integer's value is
- * accumulated during the scan (exact below 2^53, so no `Number()` call is needed); for the
- * other numbers `out.value` is left for the caller to parse.
+ * Checks the decimal grammar on `s[start, end)` and computes the value. With at most 15
+ * significant digits and a decimal exponent within ±22 both the digits and the power of ten
+ * are exact doubles, so one multiplication or division gives the correctly rounded value
+ * (Clinger's fast path) — the same double `Number()` returns. Other numbers are left to
+ * `Number()`.
  */
-function numberKind(s: string, out: ParsedValue): ColumnType | 'number' {
-  const len = s.length
-  let i = 0
-  let c = s.charCodeAt(0)
+function parseNumber(s: string, start: number, end: number, out: ParsedValue): ColumnType {
+  let i = start
+  let c = s.charCodeAt(i)
   const negative = c === 45
   if (c === 43 /* + */ || negative) i++
+  let digits = 0
+  let significant = 0
+  let mantissa = 0
   let intDigits = 0
-  let value = 0
-  while (i < len) {
+  while (i < end) {
     const d = s.charCodeAt(i) - 48
     if (d < 0 || d > 9) break
-    value = value * 10 + d
+    if (significant > 0 || d > 0) significant++
+    mantissa = mantissa * 10 + d
     i++
     intDigits++
   }
-  if (i === len) {
-    if (intDigits === 0) return 'string'
-    if (intDigits > 15) return 'number'
-    out.value = negative ? -value : value
-    return 'integer'
-  }
+  digits = intDigits
+  let isInteger = true
   let fracDigits = 0
-  if (s.charCodeAt(i) === 46 /* . */) {
+  if (i < end && s.charCodeAt(i) === 46 /* . */) {
+    isInteger = false
     i++
-    while (i < len && isDigit(s.charCodeAt(i))) {
+    while (i < end) {
+      const d = s.charCodeAt(i) - 48
+      if (d < 0 || d > 9) break
+      if (significant > 0 || d > 0) significant++
+      mantissa = mantissa * 10 + d
       i++
       fracDigits++
     }
+    digits += fracDigits
   }
-  if (intDigits + fracDigits === 0) return 'string'
-  if (i < len) {
+  if (digits === 0) return 'string'
+  let exponent = 0
+  if (i < end) {
     c = s.charCodeAt(i)
     if (c !== 101 /* e */ && c !== 69 /* E */) return 'string'
+    isInteger = false
     i++
     c = s.charCodeAt(i)
-    if (c === 43 || c === 45) i++
+    const negativeExponent = c === 45
+    if (i < end && (c === 43 || negativeExponent)) i++
     let expDigits = 0
-    while (i < len && isDigit(s.charCodeAt(i))) {
+    while (i < end) {
+      const d = s.charCodeAt(i) - 48
+      if (d < 0 || d > 9) break
+      // Capped: beyond this the value is 0 or Infinity anyway, and Number() decides.
+      if (exponent < 100_000) exponent = exponent * 10 + d
       i++
       expDigits++
     }
-    if (expDigits === 0 || i !== len) return 'string'
+    if (expDigits === 0 || i !== end) return 'string'
+    if (negativeExponent) exponent = -exponent
   }
-  return 'number'
+  const scale = exponent - fracDigits
+  let value: number
+  if (significant <= 15 && scale >= -22 && scale <= 22) {
+    value =
+      scale < 0 ? mantissa / EXACT_POWERS_OF_TEN[-scale]! : mantissa * EXACT_POWERS_OF_TEN[scale]!
+    if (negative) value = -value
+  } else {
+    value = Number(s.slice(start, end))
+    if (!Number.isFinite(value)) return 'string'
+  }
+  out.value = value
+  return isInteger && Number.isSafeInteger(value) ? 'integer' : 'float'
 }
 
-/** No fraction or exponent: a long integer literal (within 2^53 it is still an integer). */
-function isIntegerText(s: string): boolean {
-  for (let i = 1; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c === 46 || c === 101 || c === 69) return false
+/** `true` / `false` in any case. */
+function isBooleanWord(s: string, start: number, end: number, out: ParsedValue): boolean {
+  const len = end - start
+  if (len !== 4 && len !== 5) return false
+  const word = len === 4 ? 'true' : 'false'
+  for (let i = 0; i < len; i++) {
+    // ASCII letters: setting bit 5 lower-cases them.
+    if ((s.charCodeAt(start + i) | 0x20) !== word.charCodeAt(i)) return false
   }
+  out.value = len === 4 ? 1 : 0
   return true
 }
 
-function isBooleanWord(s: string, out: ParsedValue): boolean {
-  if (s.length === 4) {
-    if (s === 'true' || s.toLowerCase() === 'true') {
-      out.value = 1
-      return true
-    }
-  } else if (s.length === 5) {
-    if (s === 'false' || s.toLowerCase() === 'false') {
-      out.value = 0
-      return true
-    }
-  }
-  return false
-}
-
-/** Classifies a non-empty cell. */
-export function classifyText(s: string, out: ParsedValue): ColumnType {
-  const c = s.charCodeAt(0)
+/** Classifies the non-empty cell `s[start, end)`. */
+export function classifyText(s: string, out: ParsedValue, start = 0, end = s.length): ColumnType {
+  const c = s.charCodeAt(start)
   if (isDigit(c) || c === 45 || c === 43 || c === 46) {
     // Dates start with four digits and a dash; try them before numbers.
-    if (s.length >= 10 && s.charCodeAt(4) === 45 && isDigit(c)) {
-      const t = parseIsoTimestamp(s)
+    if (end - start >= 10 && s.charCodeAt(start + 4) === 45 && isDigit(c)) {
+      const t = parseIsoTimestamp(s, start, end)
       if (t === t) {
         out.value = t
         return 'timestamp'
       }
       return 'string'
     }
-    const kind = numberKind(s, out)
-    if (kind !== 'number') return kind
-    // Floats and long integers: let the engine parse them (correctly rounded).
-    const n = Number(s)
-    if (!Number.isFinite(n)) return 'string'
-    out.value = n
-    return isIntegerText(s) && Number.isSafeInteger(n) ? 'integer' : 'float'
+    return parseNumber(s, start, end, out)
   }
-  if (c === 116 || c === 102 || c === 84 || c === 70) {
-    if (isBooleanWord(s, out)) return 'boolean'
+  if ((c | 0x20) === 116 /* t */ || (c | 0x20) === 102 /* f */) {
+    if (isBooleanWord(s, start, end, out)) return 'boolean'
   }
   return 'string'
 }

@@ -16,8 +16,9 @@ function digitAt(s: string, i: number): number {
   return d >= 0 && d <= 9 ? d : -1
 }
 
-/** Reads `count` digits at `i`; -1 when any of them is not a digit. */
-function digits(s: string, i: number, count: number): number {
+/** Reads `count` digits at `i`, before `end`; -1 when any of them is not a digit. */
+function digits(s: string, i: number, count: number, end: number): number {
+  if (i + count > end) return -1
   let n = 0
   for (let k = 0; k < count; k++) {
     const d = digitAt(s, i + k)
@@ -53,58 +54,64 @@ function utc(year: number, month: number, day: number, h = 0, m = 0, s = 0, ms =
   return daysFromCivil(year, month, day) * 86_400_000 + ((h * 60 + m) * 60 + s) * 1000 + ms
 }
 
-/** Epoch milliseconds of an ISO-8601 date or date-time, or NaN when `s` is not one. */
-export function parseIsoTimestamp(s: string): number {
-  const len = s.length
-  if (len < 10 || len > 40 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return NaN
-  const year = digits(s, 0, 4)
-  const month = digits(s, 5, 2)
-  const day = digits(s, 8, 2)
+/**
+ * Epoch milliseconds of the ISO-8601 date or date-time `s[start, end)`, or NaN when it is not
+ * one. Taking a range lets the CSV reader test a field without cutting it out of its line.
+ */
+export function parseIsoTimestamp(s: string, start = 0, end = s.length): number {
+  const b = start
+  const len = end - start
+  if (len < 10 || len > 40 || s.charCodeAt(b + 4) !== 45 || s.charCodeAt(b + 7) !== 45) {
+    return NaN
+  }
+  const year = digits(s, b, 4, end)
+  const month = digits(s, b + 5, 2, end)
+  const day = digits(s, b + 8, 2, end)
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
     return NaN
   }
   if (len === 10) return utc(year, month, day)
 
-  const sep = s.charCodeAt(10)
+  const sep = s.charCodeAt(b + 10)
   if (sep !== 84 /* T */ && sep !== 32 /* space */) return NaN
-  if (len < 16 || s.charCodeAt(13) !== 58 /* : */) return NaN
-  const hour = digits(s, 11, 2)
-  const minute = digits(s, 14, 2)
+  if (len < 16 || s.charCodeAt(b + 13) !== 58 /* : */) return NaN
+  const hour = digits(s, b + 11, 2, end)
+  const minute = digits(s, b + 14, 2, end)
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return NaN
-  let i = 16
+  let i = b + 16
   let second = 0
   let millis = 0
-  if (i < len && s.charCodeAt(i) === 58) {
-    second = digits(s, i + 1, 2)
+  if (i < end && s.charCodeAt(i) === 58) {
+    second = digits(s, i + 1, 2, end)
     if (second < 0 || second > 59) return NaN
     i += 3
     const c = s.charCodeAt(i)
-    if (i < len && (c === 46 /* . */ || c === 44) /* , */) {
+    if (i < end && (c === 46 /* . */ || c === 44) /* , */) {
       i++
-      const start = i
+      const fractionStart = i
       let scale = 100
-      while (i < len && digitAt(s, i) >= 0) {
+      while (i < end && digitAt(s, i) >= 0) {
         millis += digitAt(s, i) * scale
         scale /= 10
         i++
       }
-      if (i === start) return NaN
+      if (i === fractionStart) return NaN
       millis = Math.floor(millis)
     }
   }
   let offsetMinutes = 0
-  if (i < len) {
+  if (i < end) {
     const c = s.charCodeAt(i)
     if (c === 90 /* Z */ || c === 122 /* z */) {
       i++
     } else if (c === 43 /* + */ || c === 45 /* - */) {
-      const oh = digits(s, i + 1, 2)
+      const oh = digits(s, i + 1, 2, end)
       if (oh < 0 || oh > 23) return NaN
       i += 3
-      if (i < len && s.charCodeAt(i) === 58) i++
+      if (i < end && s.charCodeAt(i) === 58) i++
       let om = 0
-      if (i < len) {
-        om = digits(s, i, 2)
+      if (i < end) {
+        om = digits(s, i, 2, end)
         if (om < 0 || om > 59) return NaN
         i += 2
       }
@@ -113,6 +120,6 @@ export function parseIsoTimestamp(s: string): number {
       return NaN
     }
   }
-  if (i !== len) return NaN
+  if (i !== end) return NaN
   return utc(year, month, day, hour, minute, second, millis) - offsetMinutes * 60_000
 }

@@ -43,15 +43,20 @@ export class ColumnProfiler {
 
   /** A CSV cell; the empty string is null. */
   observeText(s: string, row: number): void {
-    if (s.length === 0) return
+    this.observeRange(s, 0, s.length, row)
+  }
+
+  /** The CSV cell `text[start, end)`, read in place in its line; empty is null. */
+  observeRange(text: string, start: number, end: number, row: number): void {
+    if (start === end) return
     this.count++
     if (this.type === 'string') {
-      this.addText(s)
+      this.addText(text, start, end)
       return
     }
-    const kind = classifyText(s, this.parsed)
-    if (kind !== this.type) this.retype(kind, s, row)
-    this.addTyped(s)
+    const kind = classifyText(text, this.parsed, start, end)
+    if (kind !== this.type) this.retype(kind, text.slice(start, end), row)
+    this.addTyped(text, start, end)
   }
 
   /**
@@ -95,11 +100,11 @@ export class ColumnProfiler {
     }
     this.count++
     if (kind !== this.type) this.retype(kind, text, row)
-    this.addTyped(text)
+    this.addTyped(text, 0, text.length)
   }
 
-  /** Adds the value in `parsed` (or `text`) to the statistics of the column's current type. */
-  private addTyped(text: string): void {
+  /** Adds the value in `parsed` (or `text[start, end)`) to the statistics of the column's type. */
+  private addTyped(text: string, start: number, end: number): void {
     const value = this.parsed.value
     switch (this.type) {
       case 'integer':
@@ -114,19 +119,25 @@ export class ColumnProfiler {
         if (value > this.maxTime) this.maxTime = value
         return
       case 'boolean':
-        this.addText(value ? 'true' : 'false')
+        if (value) this.addText('true', 0, 4)
+        else this.addText('false', 0, 5)
         return
       default:
-        this.addText(text)
+        this.addText(text, start, end)
     }
   }
 
   /** Distinct and frequent values; only for text and booleans, where categories live. */
-  private addText(s: string): void {
-    const hash = hashString(s)
+  private addText(text: string, start: number, end: number): void {
+    const hash = hashString(text, start, end)
     this.distinct.addHash(hash)
-    // Counted by the full value's hash; a value longer than the cut is shown cut.
-    this.top.add(s.length > TOP_VALUE_MAX_CHARS ? truncate(s, TOP_VALUE_MAX_CHARS) : s, hash)
+    if (end - start <= TOP_VALUE_MAX_CHARS) {
+      this.top.add(text, start, end, hash)
+    } else {
+      // Counted by the full value's hash; a value longer than the cut is shown cut.
+      const cut = truncate(text.slice(start, end), TOP_VALUE_MAX_CHARS)
+      this.top.add(cut, 0, cut.length, hash)
+    }
   }
 
   private retype(kind: ColumnType, text: string, row: number): void {

@@ -26,9 +26,10 @@ function fmix32(x: number): number {
   return h >>> 0
 }
 
-export function hashString(s: string): number {
+/** Hash of `s[start, end)` (all of `s` by default). */
+export function hashString(s: string, start = 0, end = s.length): number {
   let h = 0x811c9dc5
-  for (let i = 0; i < s.length; i++) {
+  for (let i = start; i < end; i++) {
     h ^= s.charCodeAt(i)
     h = Math.imul(h, 0x01000193)
   }

@@ -13,6 +13,14 @@ import { detach } from './strings.ts'
  * caller already computed for the distinct count: a probe of typed arrays plus one string
  * comparison instead of a Map lookup that would hash every fresh string again.
  */
+function equalsRange(value: string, text: string, start: number, end: number): boolean {
+  if (value.length !== end - start) return false
+  for (let i = 0; i < value.length; i++) {
+    if (value.charCodeAt(i) !== text.charCodeAt(start + i)) return false
+  }
+  return true
+}
+
 export class TopValues {
   private readonly mask: number
   private readonly hashes: Uint32Array
@@ -31,11 +39,12 @@ export class TopValues {
     this.values = new Array<string | undefined>(slots).fill(undefined)
   }
 
-  add(value: string, hash: number): void {
+  /** Counts the value `text[start, end)`, whose hash (hashString) is `hash`. */
+  add(text: string, start: number, end: number, hash: number): void {
     const { counts, hashes, values, mask } = this
     let i = hash & mask
     while (counts[i] !== 0) {
-      if (hashes[i] === hash && values[i] === value) {
+      if (hashes[i] === hash && equalsRange(values[i]!, text, start, end)) {
         counts[i]!++
         return
       }
@@ -44,7 +53,7 @@ export class TopValues {
     if (this.size < this.capacity) {
       hashes[i] = hash
       counts[i] = 1
-      values[i] = detach(value)
+      values[i] = detach(start === 0 && end === text.length ? text : text.slice(start, end))
       this.size++
       return
     }
