@@ -17,6 +17,18 @@ import type { StackState } from '../src/stack/state.ts'
  */
 const argmax = join(repoRoot, 'cli/bin/argmax')
 const dataDir = mkdtempSync(join(tmpdir(), 'argmax-e2e-'))
+const failedDir = mkdtempSync(join(tmpdir(), 'argmax-e2e-fail-'))
+
+// File-level, so it runs even when a filter skips one of the describes: whatever happened,
+// leave nothing running and nothing on disk.
+afterAll(async () => {
+  for (const dir of [dataDir, failedDir]) {
+    await new Promise((resolve) =>
+      execFile(argmax, ['down', '--data-dir', dir], { timeout: 120_000 }, resolve),
+    )
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
 
 interface Run {
   code: number
@@ -91,12 +103,6 @@ describe('argmax up / status / login / down', () => {
   beforeAll(async () => {
     base = await freePortBase()
     edge = `http://127.0.0.1:${base}`
-  })
-
-  afterAll(async () => {
-    // Whatever happened above, leave nothing running and nothing on disk.
-    await run('down')
-    rmSync(dataDir, { recursive: true, force: true })
   })
 
   it('comes up detached with every part ready and reports it', async () => {
@@ -195,7 +201,6 @@ describe('argmax up / status / login / down', () => {
 })
 
 describe('argmax up when a part cannot start', () => {
-  const failedDir = mkdtempSync(join(tmpdir(), 'argmax-e2e-fail-'))
   const runIn = (...args: string[]): Promise<Run> =>
     new Promise((resolve) => {
       execFile(
@@ -210,11 +215,6 @@ describe('argmax up when a part cannot start', () => {
           }),
       )
     })
-
-  afterAll(async () => {
-    await runIn('down')
-    rmSync(failedDir, { recursive: true, force: true })
-  })
 
   it('refuses ports in use before starting anything', async () => {
     const base = await freePortBase()
