@@ -7,6 +7,7 @@ import {
   waitForOutcome,
   type Harness,
 } from '../support/harness.ts'
+import { loadMovies, moviesAsJsonl } from '../validation/movies-fixture.ts'
 
 const csv = 'id,price,city,active\n1,2.5,Paris,true\n2,3.5,Lyon,false\n3,,Paris,true\n'
 const jsonl = [
@@ -79,6 +80,20 @@ describe('uploading a version', () => {
       label: ['string', false],
       at: ['timestamp', false],
     })
+  })
+
+  it('validates the demo movies dataset (vega-datasets) as the README uploads it', async () => {
+    const datasetId = await createDatasetAs(h, h.tokens.alice, 'movies')
+    const bytes = Buffer.from(moviesAsJsonl(loadMovies()))
+    const { versionId, position } = await uploadBytes(h, h.tokens.alice, datasetId, bytes, {
+      fileName: 'movies.jsonl',
+      format: 'jsonl',
+    })
+    const version = await waitForOutcome(h, h.tokens.alice, datasetId, versionId, position)
+    expect(version.status).toBe('VALIDATED')
+    expect(version.rowCount).toBe(3201)
+    const imdb = version.schema!.find((c) => c.name === 'IMDB Rating')
+    expect(imdb).toMatchObject({ type: 'float', nullable: true })
   })
 
   it('hands out a download URL whose bytes are the upload', async () => {
