@@ -1,7 +1,7 @@
 import { IllegalStateError, NotFoundError, ValidationError } from '@argmax/errors'
 import { describe, it } from 'vitest'
 import { datasetDecider, type DatasetEvent } from '../../src/domain/index.ts'
-import { spec } from './decider-spec.ts'
+import { deciderSpec as spec } from '@argmax/events'
 
 const now = new Date('2026-01-10T12:00:00.000Z')
 const datasetId = '0190a5c8-0000-7000-8000-000000000001'

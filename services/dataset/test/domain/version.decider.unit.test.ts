@@ -13,7 +13,7 @@ import {
   versionDecider,
   type VersionEvent,
 } from '../../src/domain/index.ts'
-import { spec } from './decider-spec.ts'
+import { deciderSpec as spec } from '@argmax/events'
 
 const MiB = 1024 * 1024
 const now = new Date('2026-01-10T12:00:00.000Z')
