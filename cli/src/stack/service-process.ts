@@ -63,6 +63,7 @@ export async function startService({
     pid: server.child.pid!,
     url,
     logFile,
+    exited: server.exited,
     stop: () => server.stop(15_000),
   }
 }

@@ -174,6 +174,12 @@ export async function startSupervisor({
   }
 
   let stopping: Promise<void> | undefined
+  // A part that dies on its own is logged at once; `argmax status` then shows it not ready.
+  for (const part of [...(stack?.parts ?? []), ...services]) {
+    void part.exited.then((code) => {
+      if (!stopping) log(`${part.name} (pid ${part.pid}) exited unexpectedly with code ${code}`)
+    })
+  }
   return {
     state,
     jwtSecret,

@@ -25,7 +25,8 @@ export function toGrpcStatus(error: unknown): Partial<StatusObject> & { code: st
   }
   const metadata = new Metadata()
   if (error instanceof ValidationError) {
-    for (const issue of error.issues) metadata.add('argmax-field', `${issue.field}: ${issue.message}`)
+    for (const issue of error.issues)
+      metadata.add('argmax-field', `${issue.field}: ${issue.message}`)
   }
   if ('retryAfterSeconds' in error.details) {
     metadata.add('retry-after', String(error.details['retryAfterSeconds']))

@@ -44,6 +44,7 @@ export async function startClickhouse({
   return {
     name: 'clickhouse',
     pid: server.child.pid!,
+    exited: server.exited,
     url,
     logFile,
     stop: () => server.stop(30_000),

@@ -35,5 +35,12 @@ export async function startNats({ dataDir, port, monitorPort }: NatsOptions): Pr
       hint: `check that port ${port} is free and 'nats-server --version' works (apt-get install nats-server)`,
     },
   )
-  return { name: 'nats', pid: server.child.pid!, url, logFile, stop: () => server.stop() }
+  return {
+    name: 'nats',
+    pid: server.child.pid!,
+    url,
+    logFile,
+    exited: server.exited,
+    stop: () => server.stop(),
+  }
 }

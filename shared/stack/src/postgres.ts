@@ -89,6 +89,7 @@ export async function startPostgres({
   return {
     name: 'postgres',
     pid: server.child.pid!,
+    exited: server.exited,
     url,
     logFile,
     stop: async () => {

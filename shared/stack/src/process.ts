@@ -9,6 +9,8 @@ export interface RunningPart {
   /** The URL clients use. */
   url: string
   logFile: string
+  /** Settles with the exit code when the process ends, whoever ended it. */
+  exited: Promise<number | null>
   stop(): Promise<void>
 }
 

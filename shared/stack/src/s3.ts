@@ -34,7 +34,14 @@ export async function startS3({ dataDir, port }: S3Options): Promise<RunningPart
     logFile,
     hint: `check that port ${port} is free and 'pnpm install' has installed s3rver`,
   })
-  return { name: 's3', pid: server.child.pid!, url, logFile, stop: () => server.stop() }
+  return {
+    name: 's3',
+    pid: server.child.pid!,
+    exited: server.exited,
+    url,
+    logFile,
+    stop: () => server.stop(),
+  }
 }
 
 /** tsx's loader, resolved from this package so the child runs whatever its cwd. */
