@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { createApiContext, type ApiContext } from './api-context.ts'
 import { registerDownCommand } from './commands/down.command.ts'
 import { registerLoginCommand } from './commands/login.command.ts'
+import { registerProjectionsCommands } from './commands/projections.command.ts'
 import { registerStatusCommand } from './commands/status.command.ts'
 import { registerUpCommand } from './commands/up.command.ts'
 import { registerDatasetCommands } from './datasets/index.ts'
@@ -15,6 +16,7 @@ export function createProgram(ctx: ApiContext = createApiContext()): Command {
   registerStatusCommand(program)
   registerDownCommand(program)
   registerLoginCommand(program)
+  registerProjectionsCommands(program)
   registerDatasetCommands(program, ctx)
   return program
 }
