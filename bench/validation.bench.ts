@@ -8,7 +8,8 @@
  *
  *   npx tsx bench/validation.bench.ts [--size-mb 2048]
  *
- * MB are MiB. The generated file is deleted at the end. Ends with ONE line of JSON.
+ * MB are MiB. The generated file is deleted at the end. A table on stderr, then ONE line of
+ * JSON on stdout.
  */
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs'
@@ -116,27 +117,27 @@ async function main(): Promise<void> {
     process.exit(130)
   })
   try {
-    console.log(`generating ${sizeMb} MB of CSV in ${file}`)
+    console.error(`generating ${sizeMb} MB of CSV in ${file}`)
     // The generator stops at the first chunk past the size, so the file is a little larger.
     const size = await generate(file, sizeMb * MB - MB / 2)
     const fileMb = size / MB
 
     const hashed = await timed(() => sha256Of(file))
     const sha256MbS = fileMb / hashed.seconds
-    console.log(`baseline read + sha256: ${round(sha256MbS)} MB/s`)
+    console.error(`baseline read + sha256: ${round(sha256MbS)} MB/s`)
 
     const parsed = await timed(() => csvParseRecords(file))
     const csvParseMbS = fileMb / parsed.seconds
-    console.log(`baseline csv-parse:     ${round(csvParseMbS)} MB/s (${parsed.value} records)`)
+    console.error(`baseline csv-parse:     ${round(csvParseMbS)} MB/s (${parsed.value} records)`)
 
     const ours = await runChild(file, size, hashed.value)
     if (!ours.ok) throw new Error(`the validator rejected the file: ${JSON.stringify(ours.errors)}`)
     const oursMbS = fileMb / ours.seconds
-    console.log(
+    console.error(
       `ours (validate+profile): ${round(oursMbS)} MB/s, ${ours.rowCount} rows, ` +
         `peak RSS ${round(ours.peakRssMb)} MB`,
     )
-    console.log(
+    console.error(
       `ratios: ours / csv-parse = ${round(oursMbS / csvParseMbS)}, ` +
         `ours / read+sha256 = ${round((oursMbS / sha256MbS) * 100) / 100}`,
     )
