@@ -41,9 +41,11 @@ const words = new Uint32Array(float.buffer)
 
 /**
  * Numbers are hashed by value (their IEEE-754 bits), much cheaper than by text, and 1, 1.0
- * and 1e0 count once. -0 is folded into 0.
+ * and 1e0 count once. Integers that fit 32 bits — most numeric cells — skip the float view;
+ * -0 is folded into 0.
  */
 export function hashNumber(x: number): number {
+  if ((x | 0) === x) return fmix32((x | 0) ^ 0x9e3779b9)
   float[0] = x === 0 ? 0 : x
   return fmix32(words[0]! ^ fmix32(words[1]! ^ 0x9e3779b9))
 }
