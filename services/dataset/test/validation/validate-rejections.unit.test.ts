@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { validateAndProfile } from '../../src/validation/index.ts'
+import { MAX_COLUMNS, validateAndProfile } from '../../src/validation/index.ts'
 import { chunked, expectFailure, sha256Hex, validate } from './validation-helpers.ts'
 
 const GOOD_CSV = 'id,name,score\n1,ann,3.5\n2,bo,4\n3,cy,5\n'
@@ -148,6 +148,18 @@ describe('validateAndProfile rejects', () => {
         message: 'column "name" appears twice in the header (fields 2 and 4)',
       },
       { code: 'empty_column_name', row: 1, message: 'header field 5 has no name' },
+    ])
+  })
+
+  it('more columns than supported, in a CSV header or as JSON keys', async () => {
+    const names = Array.from({ length: MAX_COLUMNS + 1 }, (_, i) => `c${i}`)
+    const csv = expectFailure(await validate(`${names.join(',')}\n${names.join(',')}\n`, 'csv'))
+    expect(csv.errors).toEqual([expect.objectContaining({ code: 'too_many_columns', row: 1 })])
+
+    const lines = names.map((name, i) => JSON.stringify({ [name]: i }))
+    const jsonl = expectFailure(await validate(lines.join('\n'), 'jsonl'))
+    expect(jsonl.errors).toEqual([
+      expect.objectContaining({ code: 'too_many_columns', row: MAX_COLUMNS + 1, column: 'c2000' }),
     ])
   })
 
