@@ -15,12 +15,11 @@ import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs'
 import { once } from 'node:events'
 import { execFile } from 'node:child_process'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Transform } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
+import { parse } from 'csv-parse'
 import { validateAndProfile } from '../services/dataset/src/validation/index.ts'
 import { syntheticCsvChunks } from '../services/dataset/test/validation/synthetic-csv.ts'
 
@@ -69,10 +68,7 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex')
 }
 
-/** csv-parse comes from the dataset service's dependencies (the bench package lacks it). */
 async function csvParseRecords(file: string): Promise<number> {
-  const require = createRequire(new URL('../services/dataset/package.json', import.meta.url))
-  const { parse } = require('csv-parse') as { parse: (options: object) => Transform }
   const parser = createReadStream(file).pipe(parse({ relax_column_count: true }))
   let records = 0
   for await (const _record of parser) records++
