@@ -8,6 +8,7 @@ import type {
   handleClientStreamingCall,
   handleServerStreamingCall,
   handleUnaryCall,
+  sendUnaryData,
 } from '@grpc/grpc-js'
 import { ArgmaxError, toGrpcStatus } from '@argmax/errors'
 import { requireRole } from './authorization.ts'
@@ -58,67 +59,62 @@ export function createGrpcAuth(verifier: Verifier, options: GrpcAuthOptions = {}
     return toGrpcStatus(error)
   }
 
+  type Call = { metadata: Metadata; getPath(): string }
+  /** Calls that answer once: the handler's result or its error goes to the callback. */
+  const answering =
+    <C extends Call, Res>(
+      handler: (call: C, principal: Principal) => Promise<Res>,
+      opts: GrpcHandlerOptions,
+    ) =>
+    (call: C, callback: sendUnaryData<Res>) => {
+      authenticate(call, opts)
+        .then((principal) => handler(call, principal))
+        .then(
+          (response) => callback(null, response),
+          (error: unknown) => callback(status(error, call.getPath())),
+        )
+    }
+  /** Calls that stream back: the handler writes; its end or error ends the call. */
+  const streaming =
+    <
+      C extends Call & {
+        writableEnded: boolean
+        end(): void
+        emit(event: 'error', e: unknown): boolean
+      },
+    >(
+      handler: (call: C, principal: Principal) => Promise<void>,
+      opts: GrpcHandlerOptions,
+    ) =>
+    (call: C) => {
+      authenticate(call, opts)
+        .then((principal) => handler(call, principal))
+        .then(
+          () => {
+            if (!call.writableEnded) call.end()
+          },
+          // grpc-js turns an 'error' event on a server stream into the call's final status.
+          (error: unknown) => call.emit('error', status(error, call.getPath())),
+        )
+    }
+
   return {
-    unary<Req, Res>(
+    unary: <Req, Res>(
       handler: Unary<Req, Res>,
       opts: GrpcHandlerOptions = {},
-    ): handleUnaryCall<Req, Res> {
-      return (call, callback) => {
-        authenticate(call, opts)
-          .then((principal) => handler(call, principal))
-          .then(
-            (response) => callback(null, response),
-            (error: unknown) => callback(status(error, call.getPath())),
-          )
-      }
-    },
-
-    clientStream<Req, Res>(
+    ): handleUnaryCall<Req, Res> => answering(handler, opts),
+    clientStream: <Req, Res>(
       handler: ClientStream<Req, Res>,
       opts: GrpcHandlerOptions = {},
-    ): handleClientStreamingCall<Req, Res> {
-      return (call, callback) => {
-        authenticate(call, opts)
-          .then((principal) => handler(call, principal))
-          .then(
-            (response) => callback(null, response),
-            (error: unknown) => callback(status(error, call.getPath())),
-          )
-      }
-    },
-
-    serverStream<Req, Res>(
+    ): handleClientStreamingCall<Req, Res> => answering(handler, opts),
+    serverStream: <Req, Res>(
       handler: ServerStream<Req, Res>,
       opts: GrpcHandlerOptions = {},
-    ): handleServerStreamingCall<Req, Res> {
-      return (call) => {
-        authenticate(call, opts)
-          .then((principal) => handler(call, principal))
-          .then(
-            () => {
-              if (!call.writableEnded) call.end()
-            },
-            // grpc-js turns an 'error' event on a server stream into the call's final status.
-            (error: unknown) => call.emit('error', status(error, call.getPath())),
-          )
-      }
-    },
-
-    bidi<Req, Res>(
+    ): handleServerStreamingCall<Req, Res> => streaming(handler, opts),
+    bidi: <Req, Res>(
       handler: Bidi<Req, Res>,
       opts: GrpcHandlerOptions = {},
-    ): handleBidiStreamingCall<Req, Res> {
-      return (call) => {
-        authenticate(call, opts)
-          .then((principal) => handler(call, principal))
-          .then(
-            () => {
-              if (!call.writableEnded) call.end()
-            },
-            (error: unknown) => call.emit('error', status(error, call.getPath())),
-          )
-      }
-    },
+    ): handleBidiStreamingCall<Req, Res> => streaming(handler, opts),
   }
 }
 
