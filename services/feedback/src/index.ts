@@ -1,3 +1,2 @@
-export * from './config.ts'
 export * from './service.ts'
 export * from './streams.ts'

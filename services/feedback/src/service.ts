@@ -1,73 +1,18 @@
-import { ensureStreams } from '@argmax/events'
-import { createVerifier } from '@argmax/auth'
-import { createServiceApp, listen, readinessChecks } from '@argmax/http'
-import { createDatabase, migrateToLatest } from '@argmax/projections'
-import type { Logger } from '@argmax/telemetry'
-import type { FastifyInstance } from 'fastify'
-import { connect } from 'nats'
-import type { FeedbackConfig } from './config.ts'
+import { startServiceShell, type ServiceStartOptions } from '@argmax/service'
 import { feedbackMigrations } from './migrations/index.ts'
 import { FEEDBACK_STREAM, feedbackStreams } from './streams.ts'
 
-export interface FeedbackServiceOptions {
-  config: FeedbackConfig
-  logger: Logger
-  /** Prometheus text for /metrics. */
-  metrics: () => Promise<string>
-  /** The service's own Postgres schema; tests pass a fresh one. */
-  schema?: string
-}
-
-export interface RunningFeedbackService {
-  app: FastifyInstance
-  url: string
-  /** Stops taking requests, drains NATS, closes the pool. */
-  stop(): Promise<void>
-}
-
 /**
- * Wires the feedback service: NATS (its stream ensured), its Postgres schema (migrated), and
- * the HTTP shell whose /readyz reports both. Its domain arrives with its issue; until then the service exposes only the operational endpoints.
+ * The feedback service as it stands: its stream, its schema and the HTTP shell. Its domain
+ * arrives with its issue; until then it serves only the operational endpoints.
  */
-export async function startFeedbackService({
-  config,
-  logger,
-  metrics,
-  schema = 'feedback',
-}: FeedbackServiceOptions): Promise<RunningFeedbackService> {
-  // Reconnect forever: a NATS restart must cost readiness for a while, not the process.
-  const nc = await connect({ servers: config.nats.url, name: 'feedback', maxReconnectAttempts: -1 })
-  const cleanups: Array<() => Promise<unknown>> = [() => nc.drain()]
-  try {
-    const jsm = await nc.jetstreamManager()
-    await ensureStreams(jsm, feedbackStreams(config.nats.streamReplicas))
-
-    const database = await createDatabase({ connectionString: config.postgres.url, schema })
-    cleanups.unshift(() => database.destroy())
-    const applied = await migrateToLatest(database.db, schema, feedbackMigrations)
-    if (applied.length > 0) logger.info({ migrations: applied, schema }, 'migrations applied')
-
-    const app = await createServiceApp({
-      service: 'feedback',
-      description: 'Ground truth, live quality monitors, retrain triggers and feedback datasets',
-      logger,
-      verifier: createVerifier(config.auth),
-      metrics,
-      ready: readinessChecks({
-        nats: () => jsm.streams.info(FEEDBACK_STREAM),
-        postgres: () => database.pool.query('select 1'),
-      }),
-    })
-    cleanups.unshift(() => app.close())
-    const url = await listen(app, config.http)
-    return { app, url, stop: () => runAll(cleanups) }
-  } catch (error) {
-    await runAll(cleanups).catch(() => undefined)
-    throw error
-  }
-}
-
-/** In order: the HTTP server first, then the database, then NATS. */
-async function runAll(steps: Array<() => Promise<unknown>>): Promise<void> {
-  for (const step of steps) await step()
+export function startFeedbackService(options: ServiceStartOptions) {
+  return startServiceShell({
+    ...options,
+    service: 'feedback',
+    description: 'Ground truth, live quality monitors, retrain triggers and feedback datasets',
+    streams: feedbackStreams,
+    readinessStream: FEEDBACK_STREAM,
+    migrations: feedbackMigrations,
+  })
 }

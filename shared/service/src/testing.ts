@@ -1,0 +1,127 @@
+// The test every service shell owes: its own wiring, proven against the test kit's servers.
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { Writable } from 'node:stream'
+import { generateDevSecret, mintDevToken } from '@argmax/auth'
+import { createLogger } from '@argmax/telemetry'
+import { connectNats, freshSchema, stackEndpoints } from '@argmax/testkit'
+import { describe, expect, it } from 'vitest'
+import { loadShellConfig } from './shell-config.ts'
+import type { RunningService, ServiceStartOptions } from './service-shell.ts'
+
+export interface ServiceShellSpec {
+  service: string
+  start: (options: ServiceStartOptions) => Promise<RunningService>
+  /** The stream /readyz checks and the subjects it must capture. */
+  stream: string
+  subjects: string[]
+  /** Further stream settings the service relies on (e.g. retention). */
+  streamConfig?: Record<string, unknown>
+  /** A path of the service's API: 401 without a token. */
+  apiPath: string
+  /** The service's main.ts, run as a process. */
+  mainFile: string
+}
+
+export function describeServiceShell(spec: ServiceShellSpec): void {
+  const secret = generateDevSecret()
+  const quietLogger = createLogger({
+    service: spec.service,
+    destination: new Writable({ write: (_c, _e, done) => done() }),
+  })
+  const env = (): Record<string, string> => {
+    const endpoints = stackEndpoints()
+    return {
+      ARGMAX_NATS_URL: endpoints.natsUrl,
+      ARGMAX_POSTGRES_URL: endpoints.postgresUrl,
+      ARGMAX_JWT_SECRET: secret,
+      ARGMAX_HTTP_PORT: '0',
+    }
+  }
+  const startIn = (schema: string, metrics = async () => '# HELP up\n') =>
+    spec.start({ config: loadShellConfig(env()), logger: quietLogger, metrics, schema })
+
+  describe(`${spec.service} service shell`, () => {
+    it('ensures its stream, migrates its schema and serves health, readiness, metrics and auth', async () => {
+      const { schema, pool } = await freshSchema(spec.service)
+      const service = await startIn(schema)
+      try {
+        expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
+        const ready = await fetch(`${service.url}/readyz`)
+        expect(ready.status).toBe(200)
+        expect(await ready.json()).toMatchObject({
+          checks: { nats: { ok: true }, postgres: { ok: true } },
+        })
+        expect(await (await fetch(`${service.url}/metrics`)).text()).toContain('# HELP up')
+
+        expect((await fetch(`${service.url}${spec.apiPath}`)).status).toBe(401)
+        const token = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 60 })
+        const authorized = await fetch(`${service.url}${spec.apiPath}`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+        expect(authorized.status).toBe(404)
+
+        const jsm = await (await connectNats()).jetstreamManager()
+        const { config: stream } = await jsm.streams.info(spec.stream)
+        expect(stream.subjects).toEqual(spec.subjects)
+        expect(stream).toMatchObject(spec.streamConfig ?? {})
+
+        const { rows } = await pool.query(
+          `select table_name from information_schema.tables where table_schema = $1`,
+          [schema],
+        )
+        expect(rows.map((r: { table_name: string }) => r.table_name)).toContain(
+          'projection_checkpoints',
+        )
+      } finally {
+        await service.stop()
+      }
+
+      // Started again on the same schema: migrations already applied, nothing runs twice.
+      const count = `select count(*)::int as n from "${schema}".kysely_migration`
+      const { rows: before } = await pool.query(count)
+      await (await startIn(schema, async () => '')).stop()
+      expect((await pool.query(count)).rows).toEqual(before)
+    })
+
+    it('names every missing setting and exits 1', async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', spec.mainFile], {
+        env: { PATH: process.env['PATH'] ?? '' },
+      })
+      let stderr = ''
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+      expect(code).toBe(1)
+      for (const variable of [
+        'ARGMAX_NATS_URL',
+        'ARGMAX_POSTGRES_URL',
+        'ARGMAX_JWT_SECRET',
+        'ARGMAX_HTTP_PORT',
+      ]) {
+        expect(stderr).toContain(variable)
+      }
+    })
+
+    it('runs as a process and shuts down cleanly on SIGTERM', async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', spec.mainFile], {
+        env: { ...process.env, ...env() },
+      })
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          const lines = createInterface({ input: child.stdout })
+          lines.on('line', (line) => {
+            const entry = JSON.parse(line) as { msg?: string; url?: string }
+            if (entry.msg === `${spec.service} service ready` && entry.url) resolve(entry.url)
+          })
+          child.once('exit', (code) => reject(new Error(`exited with ${code} before it was ready`)))
+        })
+        expect((await fetch(`${url}/readyz`)).status).toBe(200)
+        child.kill('SIGTERM')
+        expect(await exited).toBe(0)
+      } finally {
+        child.kill('SIGKILL')
+      }
+    })
+  })
+}
