@@ -1,10 +1,10 @@
 import { IllegalStateError, NotFoundError, ValidationError, type FieldIssue } from '@argmax/errors'
 import { uploadCompletedEventId, validationOutcomeEventId } from './event-ids.ts'
-import type { DatasetFormat } from './limits.ts'
 import { planUpload, type UploadRequest } from './upload-request.ts'
 import type {
   Json,
   UploadAborted,
+  UploadStarted,
   UploadedPart,
   VersionEvent,
   VersionIssue,
@@ -13,23 +13,11 @@ import type {
 
 export type VersionState =
   | { status: 'absent' }
-  | {
+  | (Omit<UploadStarted['data'], 'startedAt'> & {
       status: VersionStatus
-      versionId: string
-      datasetId: string
-      ownerId: string
-      fileName: string
-      format: DatasetFormat
-      size: number
-      sha256: string
-      partSize: number
-      partCount: number
-      bucket: string
-      objectKey: string
-      s3UploadId: string
       /** ETag by part number, as recorded. */
       parts: Record<number, string>
-    }
+    })
 
 export const initialVersionState: VersionState = { status: 'absent' }
 
