@@ -45,6 +45,19 @@ async function seededStream(count: number) {
   }
 }
 
+/** Runs a projection until it has applied `last`, then stops it. */
+async function runToEnd(
+  options: Pick<
+    Parameters<typeof startProjection<ExampleDB>>[0],
+    'nc' | 'db' | 'stream' | 'projection'
+  >,
+  last: number,
+) {
+  const running = await startProjection({ ...options, log: silentLogger })
+  await running.waitFor(last, 20_000)
+  await running.stop()
+}
+
 describe('startProjection', () => {
   it('applies a stream in batches and checkpoints its last sequence, ignored types included', async () => {
     const { nc, stream, last, expected } = await seededStream(500)
@@ -97,15 +110,7 @@ describe('startProjection', () => {
   it('applies event-by-event projections to the same rows as batch ones', async () => {
     const { nc, stream, last, expected } = await seededStream(300)
     const { db } = await exampleDatabase()
-    const running = await startProjection({
-      nc,
-      db,
-      stream,
-      projection: aggregateCountsEventProjection,
-      log: silentLogger,
-    })
-    await running.waitFor(last, 20_000)
-    await running.stop()
+    await runToEnd({ nc, db, stream, projection: aggregateCountsEventProjection }, last)
     expect(await dumpCounts(db)).toEqual(expected)
   })
 
@@ -223,15 +228,7 @@ describe('startProjection', () => {
     expect(killedAt).toBeGreaterThanOrEqual(200)
     expect(killedAt).toBeLessThan(last)
 
-    const running = await startProjection({
-      nc,
-      db,
-      stream,
-      projection: aggregateCountsProjection,
-      log: silentLogger,
-    })
-    await running.waitFor(last, 20_000)
-    await running.stop()
+    await runToEnd({ nc, db, stream, projection: aggregateCountsProjection }, last)
     expect(await dumpCounts(db)).toEqual(expected)
   })
 

@@ -1,19 +1,13 @@
 import { IllegalStateError, NotFoundError } from '@argmax/errors'
 import { assertValidDatasetFields, normaliseTags } from './dataset-fields.ts'
-import type { DatasetEvent } from './dataset.events.ts'
+import type { DatasetCreated, DatasetEvent } from './dataset.events.ts'
 
 export type DatasetState =
   | { status: 'absent' }
-  | {
+  | (DatasetCreated['data'] & {
       status: 'active' | 'deleted' | 'purged'
-      datasetId: string
-      name: string
-      description: string
-      tags: string[]
-      ownerId: string
-      createdAt: string
       deletedAt: string | null
-    }
+    })
 
 export const initialDatasetState: DatasetState = { status: 'absent' }
 
