@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{shared,services,cli,bench}/**/*.unit.test.ts'],
+          include: ['{shared,services,cli,bench,proto}/**/*.unit.test.ts'],
           exclude: ['**/node_modules/**'],
         },
       },

@@ -1,0 +1,6 @@
+export {
+  INFERENCE_PROTO_PATH,
+  INFERENCE_SERVICE_NAME,
+  PROTO_LOADER_OPTIONS,
+  loadInferenceService,
+} from './inference.ts'
