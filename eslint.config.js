@@ -15,4 +15,13 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // CommonJS entry points (a worker thread's loader shim): require and module are real here.
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __filename: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 )

@@ -4,7 +4,9 @@
  * - a plain streaming read + SHA-256 of the file (the floor: reading and hashing only);
  * - a bare csv-parse pass (its stream API, records counted and dropped): what parsing with
  *   the reference CSV parser alone costs.
- * Ours runs in a child process so that its peak RSS is its own (`process.resourceUsage()`).
+ * Ours runs twice, each in a child process so that its peak RSS (worker threads included) is
+ * its own (`process.resourceUsage()`): on one thread (`workers: 0`), and with its default
+ * worker threads (one per core).
  *
  *   npx tsx bench/validation.bench.ts [--size-mb 2048]
  *
@@ -15,7 +17,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs'
 import { once } from 'node:events'
 import { execFile } from 'node:child_process'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
@@ -26,12 +28,13 @@ import { syntheticCsvChunks } from '../services/dataset/test/validation/syntheti
 const MB = 1024 * 1024
 
 /** The child: validate the file, print one JSON line with its own figures. */
-async function child(file: string, size: number, sha256: string): Promise<void> {
+async function child(file: string, size: number, sha256: string, workers: string): Promise<void> {
   const started = performance.now()
   const result = await validateAndProfile(createReadStream(file), {
     format: 'csv',
     declaredSize: size,
     declaredSha256: sha256,
+    ...(workers === 'default' ? {} : { workers: Number(workers) }),
   })
   const seconds = (performance.now() - started) / 1000
   console.log(
@@ -75,11 +78,11 @@ async function csvParseRecords(file: string): Promise<number> {
   return records
 }
 
-async function runChild(file: string, size: number, sha256: string) {
+async function runChild(file: string, size: number, sha256: string, workers: string) {
   const self = fileURLToPath(import.meta.url)
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [...process.execArgv, self, '--child', file, String(size), sha256],
+    [...process.execArgv, self, '--child', file, String(size), sha256, workers],
     { maxBuffer: 16 * MB },
   )
   const last = stdout.trim().split('\n').at(-1)!
@@ -100,8 +103,8 @@ async function main(): Promise<void> {
     options: { 'size-mb': { type: 'string', default: '2048' }, child: { type: 'boolean' } },
   })
   if (values.child) {
-    const [file, size, sha256] = positionals
-    await child(file!, Number(size), sha256!)
+    const [file, size, sha256, workers] = positionals
+    await child(file!, Number(size), sha256!, workers!)
     return
   }
   const sizeMb = Number(values['size-mb'])
@@ -126,11 +129,18 @@ async function main(): Promise<void> {
     const csvParseMbS = fileMb / parsed.seconds
     console.error(`baseline csv-parse:     ${round(csvParseMbS)} MB/s (${parsed.value} records)`)
 
-    const ours = await runChild(file, size, hashed.value)
-    if (!ours.ok) throw new Error(`the validator rejected the file: ${JSON.stringify(ours.errors)}`)
+    const oneThread = await runChild(file, size, hashed.value, '0')
+    const ours = await runChild(file, size, hashed.value, 'default')
+    for (const run of [oneThread, ours]) {
+      if (!run.ok) throw new Error(`the validator rejected the file: ${JSON.stringify(run.errors)}`)
+    }
+    const oneThreadMbS = fileMb / oneThread.seconds
     const oursMbS = fileMb / ours.seconds
     console.error(
-      `ours (validate+profile): ${round(oursMbS)} MB/s, ${ours.rowCount} rows, ` +
+      `ours on one thread:      ${round(oneThreadMbS)} MB/s, peak RSS ${round(oneThread.peakRssMb)} MB`,
+    )
+    console.error(
+      `ours, ${availableParallelism()} worker threads: ${round(oursMbS)} MB/s, ${ours.rowCount} rows, ` +
         `peak RSS ${round(ours.peakRssMb)} MB`,
     )
     console.error(
@@ -143,6 +153,9 @@ async function main(): Promise<void> {
         size_mb: round(fileMb),
         sha256_mb_s: round(sha256MbS),
         csv_parse_mb_s: round(csvParseMbS),
+        ours_one_thread_mb_s: round(oneThreadMbS),
+        ours_one_thread_peak_rss_mb: round(oneThread.peakRssMb),
+        workers: availableParallelism(),
         ours_mb_s: round(oursMbS),
         ours_peak_rss_mb: round(ours.peakRssMb),
       }),

@@ -26,6 +26,11 @@ export const datasetSettings = z
     /** `embedded`: the API process also runs a validator; `off`: run validator-main.ts apart. */
     ARGMAX_DATASET_VALIDATOR: z.enum(['embedded', 'off']).default('embedded'),
     ARGMAX_DATASET_VALIDATOR_ACK_WAIT_SECONDS: envInt({ min: 1, max: 3600 }).default(60),
+    /**
+     * Worker threads per file of more than one batch; default one per core the process sees
+     * (set it to the CPU limit where a container sees more cores than it may use).
+     */
+    ARGMAX_DATASET_VALIDATOR_WORKERS: envInt({ min: 0, max: 256 }).optional(),
     ARGMAX_DATASET_SCHEMA: envString().default('dataset'),
   })
   .transform((env) => ({
@@ -36,6 +41,7 @@ export const datasetSettings = z
     presignExpirySeconds: env.ARGMAX_DATASET_PRESIGN_EXPIRY_SECONDS,
     validator: env.ARGMAX_DATASET_VALIDATOR,
     validatorAckWaitMs: env.ARGMAX_DATASET_VALIDATOR_ACK_WAIT_SECONDS * 1000,
+    validatorWorkers: env.ARGMAX_DATASET_VALIDATOR_WORKERS,
     schema: env.ARGMAX_DATASET_SCHEMA,
   }))
 export type DatasetSettings = z.output<typeof datasetSettings>

@@ -132,6 +132,7 @@ export async function startDatasetService(
         nc,
         deps,
         ackWaitMs: config.dataset.validatorAckWaitMs,
+        workers: config.dataset.validatorWorkers,
         log,
       })
       cleanups.unshift(() => validator!.stop())

@@ -34,6 +34,7 @@ try {
     nc,
     deps: { store: createEventStore({ nc, now }), names, s3, now },
     ackWaitMs: config.dataset.validatorAckWaitMs,
+    workers: config.dataset.validatorWorkers,
     log: (fields, message) => logger.info(fields, message),
   })
   logger.info({ stream: names.stream }, 'dataset validator ready')

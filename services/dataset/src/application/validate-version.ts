@@ -18,7 +18,12 @@ export type ValidateOutcome = 'validated' | 'rejected' | 'skipped'
 export async function validateVersion(
   deps: Pick<DatasetDeps, 'store' | 'names' | 's3' | 'now'>,
   versionId: string,
-  options: { maxErrors?: number; signal?: AbortSignal; correlationId?: string } = {},
+  options: {
+    maxErrors?: number
+    signal?: AbortSignal
+    correlationId?: string
+    workers?: number | undefined
+  } = {},
 ): Promise<{ outcome: ValidateOutcome; state: VersionState; position: number }> {
   const { state, lastSequence } = await loadVersion(deps, versionId)
   if (state.status !== 'VALIDATING') {
@@ -36,6 +41,7 @@ export async function validateVersion(
       declaredSize: state.size,
       declaredSha256: state.sha256,
       maxErrors: options.maxErrors ?? 20,
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     })
     if (checked.ok) {

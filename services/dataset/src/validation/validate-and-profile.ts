@@ -1,30 +1,12 @@
 import { createHash } from 'node:crypto'
+import { BatchCutter } from './batches/batch-cutter.ts'
+import { BatchProfiling, defaultWorkers } from './batches/batch-profiling.ts'
 import { bufferChunks, type ByteSource } from './byte-source.ts'
-import { CsvTableReader } from './csv/csv-table-reader.ts'
-import type { FormatReader } from './format-reader.ts'
-import { IssueCollector } from './issue-collector.ts'
-import { JsonlReader } from './jsonl/jsonl-reader.ts'
-import { TableProfiler } from './profile/table-profiler.ts'
 import type { ValidationIssue, ValidationOptions, ValidationResult } from './validation.types.ts'
 
 export const DEFAULT_MAX_ERRORS = 20
-
-function readerFor(
-  format: ValidationOptions['format'],
-  issues: IssueCollector,
-  profiler: TableProfiler,
-): FormatReader {
-  switch (format) {
-    case 'csv':
-      return new CsvTableReader(issues, profiler)
-    case 'jsonl':
-      return new JsonlReader(issues, profiler)
-    default: {
-      const never: never = format
-      throw new TypeError(`unknown format ${String(never)}`)
-    }
-  }
-}
+/** Large enough that a batch's set-up and merge cost nothing next to its parsing. */
+export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
 
 function checksumIssues(
   size: number,
@@ -51,13 +33,16 @@ function checksumIssues(
 
 /**
  * Validates and profiles a dataset file in one streaming pass: every chunk is hashed and
- * counted, then parsed, typed and profiled, so memory stays flat whatever the file size (the
- * largest buffer is one record, at most 16 MiB). When the parser has stopped (a fatal error
- * or `maxErrors` issues) the remaining bytes are still hashed, so the size and checksum
- * verdicts are always complete.
+ * counted on this thread, and cut into batches of whole records that are parsed, typed and
+ * profiled — on worker threads once the file has more than one — and joined in file order.
+ * Memory stays flat whatever the file size: a few batches in flight, and the largest record
+ * at most 16 MiB. When the profile can no longer change the outcome (a fatal error, or
+ * `maxErrors` issues) the remaining bytes are still hashed, so the size and checksum verdicts
+ * are always complete.
  *
- * Pure apart from reading `source`: no clock, no randomness, so the same bytes give the same
- * result, equal in JSON byte for byte. Aborting `signal` rejects with its reason.
+ * Pure apart from reading `source` and using worker threads: no clock, no randomness, so the
+ * same bytes give the same result, equal in JSON byte for byte. Aborting `signal` rejects
+ * with its reason.
  */
 export async function validateAndProfile(
   source: ByteSource,
@@ -65,25 +50,30 @@ export async function validateAndProfile(
 ): Promise<ValidationResult> {
   const { format, declaredSize, declaredSha256, signal } = options
   const maxErrors = Math.max(1, options.maxErrors ?? DEFAULT_MAX_ERRORS)
-  const issues = new IssueCollector(maxErrors)
-  const profiler = new TableProfiler()
-  const reader = readerFor(format, issues, profiler)
+  const cutter = new BatchCutter(format === 'csv', options.batchBytes ?? DEFAULT_BATCH_BYTES)
+  const batches = new BatchProfiling(format, maxErrors, options.workers ?? defaultWorkers())
   const hash = createHash('sha256')
   let size = 0
-
-  for await (const chunk of bufferChunks(source, signal)) {
-    hash.update(chunk)
-    size += chunk.length
-    if (!reader.stopped) reader.push(chunk)
+  let profiled
+  try {
+    for await (const chunk of bufferChunks(source, signal)) {
+      hash.update(chunk)
+      size += chunk.length
+      if (batches.stopped) continue
+      for (const batch of cutter.push(chunk)) await batches.add(batch, cutter.header)
+    }
+    for (const batch of cutter.end()) await batches.add(batch, cutter.header)
+    profiled = await batches.finish(size)
+  } finally {
+    await batches.close()
   }
-  reader.end(size)
 
   const sha256 = hash.digest('hex')
   const mismatches = checksumIssues(size, sha256, declaredSize, declaredSha256)
-  const errors = [...mismatches, ...issues.issues].slice(0, maxErrors)
+  const errors = [...mismatches, ...profiled.issues].slice(0, maxErrors)
   if (errors.length > 0) {
     return { ok: false, size, sha256, errors, checksumMismatch: mismatches.length > 0 }
   }
-  const { schema, profile } = profiler.result()
+  const { schema, profile } = profiled.profile.result()
   return { ok: true, size, sha256, rowCount: profile.rowCount, schema, profile }
 }

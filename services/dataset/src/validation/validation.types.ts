@@ -117,6 +117,13 @@ export interface ValidationOptions {
   maxErrors?: number
   /** Aborting rejects the promise with the signal's reason and stops reading the source. */
   signal?: AbortSignal
+  /**
+   * Worker threads that profile batches when the file has more than one (default: one per
+   * core; 0 profiles every batch on the calling thread). The result does not depend on it.
+   */
+  workers?: number
+  /** About how many bytes a batch holds (default 4 MiB); cuts fall on record boundaries. */
+  batchBytes?: number
 }
 
 export interface ValidationSuccess {

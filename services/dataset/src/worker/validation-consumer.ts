@@ -22,6 +22,8 @@ export interface ValidatorOptions {
    * redelivered; one that died (killed mid-file) loses its claim after at most this long.
    */
   ackWaitMs?: number
+  /** Worker threads for one file (see validateAndProfile); undefined: one per core. */
+  workers?: number | undefined
   /** Wait before retrying after an infrastructure failure (S3 or NATS unreachable). */
   retryDelayMs?: number
   log?: (fields: Record<string, unknown>, message: string) => void
@@ -79,6 +81,7 @@ export async function startValidator(options: ValidatorOptions): Promise<Running
       const result = await validateVersion(options.deps, versionId, {
         signal: controller.signal,
         correlationId: event.correlationId,
+        workers: options.workers,
       })
       handled[result.outcome]++
       log({ versionId, outcome: result.outcome }, 'validation recorded')

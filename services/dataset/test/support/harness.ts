@@ -60,6 +60,7 @@ export async function startHarness(
       presignExpirySeconds: 600,
       validator: options.validator ?? 'embedded',
       validatorAckWaitMs: options.ackWaitMs ?? 10_000,
+      validatorWorkers: undefined,
       schema: uniqueName('dataset').toLowerCase(),
     },
   }

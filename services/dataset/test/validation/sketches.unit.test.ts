@@ -240,3 +240,85 @@ describe('firstInvalidUtf8Offset', () => {
     expect(firstInvalidUtf8Offset(Uint8Array.from(bytes))).toBe(expected)
   })
 })
+
+describe('merging the sketches of two parts of a column', () => {
+  const random = seededRandom(11)
+  const left = Array.from({ length: 5000 }, () => random() * 1000 - 200)
+  const right = Array.from({ length: 3000 }, () => random() * 1e6)
+
+  it('RunningMoments gives what one pass over both gives', () => {
+    const whole = new RunningMoments()
+    const a = new RunningMoments()
+    const b = new RunningMoments()
+    for (const x of left) {
+      whole.add(x)
+      a.add(x)
+    }
+    for (const x of right) {
+      whole.add(x)
+      b.add(x)
+    }
+    a.merge(b)
+    expect(a.count).toBe(whole.count)
+    expect([a.min, a.max]).toEqual([whole.min, whole.max])
+    expect(a.mean).toBeCloseTo(whole.mean, 6)
+    expect(a.sampleStd()!).toBeCloseTo(whole.sampleStd()!, 6)
+  })
+
+  it.each([
+    ['grid into grid', left, right],
+    ['kept values into grid', left, right.slice(0, 100)],
+    ['grid into kept values', left.slice(0, 100), right],
+  ])('StreamingHistogram (%s) loses no count and bins every value', (_, first, second) => {
+    const a = new StreamingHistogram()
+    const b = new StreamingHistogram()
+    for (const x of first) a.add(x)
+    for (const x of second) b.add(x)
+    a.merge(b)
+    const bins = a.bins()
+    expect(bins.reduce((sum, bin) => sum + bin.count, 0)).toBe(first.length + second.length)
+    for (const x of [...first, ...second]) {
+      expect(bins.some((bin) => bin.lower <= x && x <= bin.upper)).toBe(true)
+    }
+  })
+
+  it('HyperLogLog counts the union: the same registers as one sketch of both', () => {
+    const whole = new HyperLogLog()
+    const a = new HyperLogLog()
+    const b = new HyperLogLog()
+    for (let i = 0; i < 20_000; i++) {
+      whole.addNumber(i)
+      a.addNumber(i)
+    }
+    for (let i = 10_000; i < 50_000; i++) {
+      whole.addNumber(i)
+      b.addNumber(i)
+    }
+    a.merge(b)
+    expect(a.estimate()).toBe(whole.estimate())
+  })
+
+  it('TopValues adds counts exactly while there are few values, and keeps the heavy ones', () => {
+    const add = (top: TopValues, value: string, times: number) => {
+      for (let i = 0; i < times; i++) top.add(value, 0, value.length, hashString(value))
+    }
+    const a = new TopValues(4)
+    const b = new TopValues(4)
+    add(a, 'x', 5)
+    add(a, 'y', 2)
+    add(b, 'x', 3)
+    add(b, 'z', 4)
+    a.merge(b)
+    expect(a.top()).toEqual([
+      { value: 'x', count: 8 },
+      { value: 'z', count: 4 },
+      { value: 'y', count: 2 },
+    ])
+    const many = new TopValues(4)
+    add(many, 'heavy', 50)
+    for (let i = 0; i < 20; i++) add(many, `rare${i}`, 1)
+    a.merge(many)
+    expect(a.top()[0]).toMatchObject({ value: 'heavy' })
+    expect(a.top()[0]!.count).toBeGreaterThan(50 - (8 + 4 + 2 + 70) / 5)
+  })
+})

@@ -1,5 +1,5 @@
 import { isAscii, isUtf8 } from 'node:buffer'
-import { CsvError, Parser, type Options as CsvParseOptions } from 'csv-parse'
+import { Parser, type CsvError, type Options as CsvParseOptions } from 'csv-parse'
 import { parse as parseCsv } from 'csv-parse/sync'
 import type { ValidationIssue } from '../validation.types.ts'
 import { CarryOver } from '../carry-over.ts'
@@ -92,6 +92,13 @@ export class CsvSplitter {
     const rest = buf.subarray(consumed)
     if (rest.length > this.maxRecordBytes) this.refuseLongRecord(rest)
     else this.carry.add(rest)
+  }
+
+  /** The next byte pushed starts line `line` at file offset `offset` (nothing is carried). */
+  resumeAt(line: number, offset: number): void {
+    if (this.carry.length > 0) throw new Error('resumeAt inside a record')
+    this.line = line
+    this.offset = offset
   }
 
   end(): void {
@@ -222,7 +229,7 @@ export class CsvSplitter {
           this.sink.record(fields, row)
         }
       } catch (err) {
-        if (!(err instanceof CsvError)) throw err
+        if (!isCsvError(err)) throw err
         this.quotingIssue(err, row)
       }
       from = stop
@@ -303,7 +310,7 @@ export class CsvSplitter {
       try {
         parseCsv(rest, this.parseOptions)
       } catch (err) {
-        if (err instanceof CsvError && err.code !== 'CSV_QUOTE_NOT_CLOSED') {
+        if (isCsvError(err) && err.code !== 'CSV_QUOTE_NOT_CLOSED') {
           this.quotingIssue(err, this.line)
           return
         }
@@ -315,6 +322,15 @@ export class CsvSplitter {
       message: `the record starting on line ${this.line} is longer than ${this.maxRecordBytes} bytes (an unclosed quote?)`,
     })
   }
+}
+
+/**
+ * csv-parse's own error, by its class name: its CommonJS build bundles `csv-parse` and
+ * `csv-parse/sync` separately, each with its own CsvError class, so `instanceof` fails for one
+ * of them where the code is loaded as CommonJS (the validation worker threads).
+ */
+function isCsvError(err: unknown): err is CsvError {
+  return err instanceof Error && err.constructor.name === 'CsvError'
 }
 
 interface Searchable<T> {

@@ -1,11 +1,17 @@
 import type { FormatReader } from '../format-reader.ts'
 import type { IssueCollector } from '../issue-collector.ts'
 import { MAX_COLUMNS, type TableProfiler } from '../profile/table-profiler.ts'
+import type { ValidationIssue } from '../validation.types.ts'
 import { CsvSplitter, type CsvSink } from './csv-splitter.ts'
 import { detectDelimiter, type Delimiter } from './delimiter.ts'
 
 const NL = 10
 const CR = 13
+export const CSV_NO_ROWS = {
+  code: 'no_rows',
+  message: 'the file has a header but no rows',
+} as const satisfies ValidationIssue
+
 /** How much of the file start is looked at for the first line before giving up on finding it. */
 const FIRST_LINE_WINDOW = 64 * 1024
 
@@ -45,8 +51,17 @@ export class CsvTableReader implements FormatReader {
     if (this.head.indexOf(NL) !== -1 || this.head.length >= FIRST_LINE_WINDOW) this.start()
   }
 
-  end(size: number): void {
+  resumeAt(line: number, offset: number): void {
+    if (this.splitter === null) throw new Error('resumeAt needs the header record first')
+    this.splitter.resumeAt(line, offset)
+  }
+
+  end(size: number, wholeFile = true): void {
     if (this.halted) return
+    if (!wholeFile) {
+      this.splitter?.end()
+      return
+    }
     if (this.splitter === null) {
       if (size === 0) {
         this.issues.add({ code: 'empty_file', message: 'the file is empty' })
@@ -59,7 +74,7 @@ export class CsvTableReader implements FormatReader {
     if (this.header === null) {
       this.issues.add({ code: 'empty_file', message: 'the file has no header line' })
     } else if (this.rows === 0) {
-      this.issues.add({ code: 'no_rows', message: 'the file has a header but no rows' })
+      this.issues.add(CSV_NO_ROWS)
     }
   }
 

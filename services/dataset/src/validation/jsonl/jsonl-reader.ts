@@ -5,10 +5,16 @@ import { MAX_COLUMNS, type TableProfiler } from '../profile/table-profiler.ts'
 import { CarryOver } from '../carry-over.ts'
 import { firstInvalidUtf8Offset } from '../utf8.ts'
 import { MAX_RECORD_BYTES } from '../csv/csv-splitter.ts'
+import type { ValidationIssue } from '../validation.types.ts'
 
 const NL = 10
 const CR = 13
 const MAX_MESSAGE_CHARS = 200
+
+export const JSONL_NO_ROWS = {
+  code: 'no_rows',
+  message: 'the file has no rows',
+} as const satisfies ValidationIssue
 
 function isBlank(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
@@ -62,12 +68,18 @@ export class JsonlReader implements FormatReader {
     if (this.carry.length > MAX_RECORD_BYTES) this.refuseLongLine()
   }
 
-  end(size: number): void {
+  resumeAt(line: number, offset: number): void {
+    if (this.carry.length > 0) throw new Error('resumeAt inside a line')
+    this.line = line
+    this.offset = offset
+  }
+
+  end(size: number, wholeFile = true): void {
     if (this.stopped) return
     if (this.carry.length > 0) this.consume(this.carry.takeWith(), true)
-    if (this.stopped || this.issues.count > 0) return
+    if (this.stopped || this.issues.count > 0 || !wholeFile) return
     if (size === 0) this.issues.add({ code: 'empty_file', message: 'the file is empty' })
-    else if (this.rows === 0) this.issues.add({ code: 'no_rows', message: 'the file has no rows' })
+    else if (this.rows === 0) this.issues.add(JSONL_NO_ROWS)
   }
 
   private refuseLongLine(): void {

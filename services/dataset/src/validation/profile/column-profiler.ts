@@ -7,6 +7,7 @@ import { hashString, HyperLogLog } from './hyperloglog.ts'
 import { TopValues } from './top-values.ts'
 import { detach, truncate } from './strings.ts'
 import { RunningMoments } from './welford.ts'
+import { revive } from './revive.ts'
 
 const TOP_VALUES_REPORTED = 10
 const WIDENING_VALUE_CHARS = 64
@@ -38,6 +39,8 @@ export class ColumnProfiler {
   private minTime = Infinity
   private maxTime = -Infinity
   private readonly parsed: ParsedValue = { value: 0 }
+  /** The first value and its row: where the type chain starts, needed to merge parts. */
+  private first: { row: number; value: string } | null = null
 
   constructor(readonly name: string) {}
 
@@ -55,7 +58,7 @@ export class ColumnProfiler {
       return
     }
     const kind = classifyText(text, this.parsed, start, end)
-    if (kind !== this.type) this.retype(kind, text.slice(start, end), row)
+    if (kind !== this.type) this.retype(kind, row, text.slice(start, end))
     this.addTyped(text, start, end)
   }
 
@@ -99,7 +102,7 @@ export class ColumnProfiler {
         return
     }
     this.count++
-    if (kind !== this.type) this.retype(kind, text, row)
+    if (kind !== this.type) this.retype(kind, row, text)
     this.addTyped(text, 0, text.length)
   }
 
@@ -140,17 +143,22 @@ export class ColumnProfiler {
     }
   }
 
-  private retype(kind: ColumnType, text: string, row: number): void {
+  private retype(kind: ColumnType, row: number, text: string): void {
+    if (widenType(this.type, kind) !== this.type) {
+      this.widen(kind, row, detach(truncate(text, WIDENING_VALUE_CHARS)))
+    }
+  }
+
+  /** Joins the type with `kind`, seen first at `row` as `value` (already cut and detached). */
+  private widen(kind: ColumnType, row: number, value: string): void {
     const next = widenType(this.type, kind)
     if (next === this.type) return
     if (this.type !== null) {
-      this.widenings.push({
-        from: this.type,
-        to: next,
-        row,
-        value: detach(truncate(text, WIDENING_VALUE_CHARS)),
-      })
-    } else if (next === 'integer' || next === 'float') {
+      this.widenings.push({ from: this.type, to: next, row, value })
+    } else {
+      this.first = { row, value }
+    }
+    if (this.type === null && (next === 'integer' || next === 'float')) {
       this.moments = new RunningMoments()
       this.histogram = new StreamingHistogram()
     }
@@ -159,6 +167,38 @@ export class ColumnProfiler {
       this.histogram = null
     }
     this.type = next
+  }
+
+  /**
+   * Folds in the profile of a later part of the same column (rows after all of this one's).
+   * The type is a join (widenType), so replaying the other part's type chain — its first
+   * value, then each of its widenings — onto this type widens exactly where one pass over
+   * both parts would have, at the same rows with the same values. Counts, distinct sketch,
+   * moments, histogram and frequent values merge by their own rules.
+   */
+  merge(other: ColumnProfiler): void {
+    if (other.first !== null) {
+      const firstType = other.widenings[0]?.from ?? other.type!
+      this.widen(firstType, other.first.row, other.first.value)
+    }
+    for (const step of other.widenings) this.widen(step.to, step.row, step.value)
+    this.count += other.count
+    this.distinct.merge(other.distinct)
+    this.top.merge(other.top)
+    if (this.moments !== null && other.moments !== null) this.moments.merge(other.moments)
+    if (this.histogram !== null && other.histogram !== null) this.histogram.merge(other.histogram)
+    if (other.minTime < this.minTime) this.minTime = other.minTime
+    if (other.maxTime > this.maxTime) this.maxTime = other.maxTime
+  }
+
+  /** A structured clone of a ColumnProfiler (fields without classes) made one again. */
+  static revive(clone: ColumnProfiler): ColumnProfiler {
+    const column = revive(clone, ColumnProfiler)
+    revive(column.distinct, HyperLogLog)
+    revive(column.top, TopValues)
+    if (column.moments !== null) revive(column.moments, RunningMoments)
+    if (column.histogram !== null) revive(column.histogram, StreamingHistogram)
+    return column
   }
 
   schema(rowCount: number): ColumnSchema {

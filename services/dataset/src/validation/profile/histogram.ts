@@ -44,6 +44,34 @@ export class StreamingHistogram {
     this.addToGrid(x)
   }
 
+  /**
+   * Folds in the histogram of another part of the same column. Kept values are added one by
+   * one; two grids meet at the wider width: both widths are powers of two on aligned edges,
+   * so each narrow bin lies inside exactly one wide bin and no count crosses an edge.
+   */
+  merge(other: StreamingHistogram): void {
+    if (!other.gridMode) {
+      for (let i = 0; i < other.buffered; i++) this.add(other.buffer[i]!)
+      return
+    }
+    if (!this.gridMode) {
+      const kept = this.buffer.slice(0, this.buffered)
+      this.gridMode = true
+      this.buffered = 0
+      this.width = other.width
+      this.origin = other.origin
+      for (let i = 0; i < this.binCount; i++) this.counts[i] = other.counts[i]!
+      for (const x of kept) this.addToGrid(x)
+      return
+    }
+    if (other.width > this.width) this.rebin(other.width)
+    const factor = this.width / other.width
+    for (let i = 0; i < other.binCount; i++) {
+      const count = other.counts[i]!
+      if (count !== 0) this.addAt(Math.floor((other.origin + i) / factor), count)
+    }
+  }
+
   bins(): HistogramBin[] {
     return this.gridMode ? this.gridBins() : this.exactBins()
   }
@@ -74,6 +102,30 @@ export class StreamingHistogram {
     }
     this.fit(Math.floor(x / this.width))
     this.counts[Math.floor(x / this.width) - this.origin]!++
+  }
+
+  /** Adds `count` to the bin of absolute index `index` (at the current width). */
+  private addAt(index: number, count: number): void {
+    let i = index - this.origin
+    if (i < 0 || i >= this.binCount) {
+      const before = this.width
+      this.fit(index)
+      i = Math.floor(index / (this.width / before)) - this.origin
+    }
+    this.counts[i]! += count
+  }
+
+  /** Regroups the grid at `width`, a power-of-two multiple of the current one. */
+  private rebin(width: number): void {
+    const factor = width / this.width
+    const old = this.counts.slice()
+    const oldOrigin = this.origin
+    this.counts.fill(0)
+    this.width = width
+    this.origin = Math.floor(oldOrigin / factor)
+    for (let i = 0; i < this.binCount; i++) {
+      if (old[i] !== 0) this.counts[Math.floor((oldOrigin + i) / factor) - this.origin]! += old[i]!
+    }
   }
 
   /** Moves and/or widens the window until absolute index `target` is inside it. */

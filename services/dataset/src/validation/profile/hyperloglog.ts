@@ -69,6 +69,13 @@ export class HyperLogLog {
     if (rank > this.registers[index]!) this.registers[index] = rank
   }
 
+  /** The union of both counted sets: exact, a register holds the largest rank either saw. */
+  merge(other: HyperLogLog): void {
+    const mine = this.registers
+    const theirs = other.registers
+    for (let i = 0; i < REGISTERS; i++) if (theirs[i]! > mine[i]!) mine[i] = theirs[i]!
+  }
+
   estimate(): number {
     let sum = 0
     let zeros = 0

@@ -1,5 +1,6 @@
 import type { ColumnSchema, DatasetProfile } from '../validation.types.ts'
 import { ColumnProfiler } from './column-profiler.ts'
+import { revive } from './revive.ts'
 
 /** More columns than this is refused: every column costs ~40 KiB of sketches. */
 export const MAX_COLUMNS = 2000
@@ -53,6 +54,35 @@ export class TableProfiler {
     return undefined
   }
 
+  /**
+   * Folds in the profile of a later part of the same file. Columns meet by name; a column
+   * only the other part has is added in its order of appearance (the union of JSON keys).
+   * Returns the first name that would exceed MAX_COLUMNS (that column is then left out).
+   */
+  merge(other: TableProfiler): string | undefined {
+    let refused: string | undefined
+    this.rowCount += other.rowCount
+    for (const column of other.columns) {
+      let mine = this.byName.get(column.name)
+      if (mine === undefined) {
+        if (this.columns.length >= MAX_COLUMNS) {
+          refused ??= column.name
+          continue
+        }
+        mine = this.addColumn(column.name)
+      }
+      mine.merge(column)
+    }
+    return refused
+  }
+
+  /** A structured clone of a TableProfiler made one again. */
+  static revive(clone: TableProfiler): TableProfiler {
+    const table = revive(clone, TableProfiler)
+    for (const column of table.columns) ColumnProfiler.revive(column)
+    return table
+  }
+
   result(): { schema: ColumnSchema[]; profile: DatasetProfile } {
     const rows = this.rowCount
     return {
@@ -61,9 +91,10 @@ export class TableProfiler {
     }
   }
 
-  private addColumn(name: string): void {
+  private addColumn(name: string): ColumnProfiler {
     const column = new ColumnProfiler(name)
     this.columns.push(column)
     this.byName.set(name, column)
+    return column
   }
 }

@@ -77,24 +77,66 @@ export class TopValues {
       .slice(0, limit)
   }
 
+  /**
+   * Folds in the summary of another part of the same column (the merge of Agarwal et al.,
+   * "Mergeable summaries", 2012): counters of the same value add up; when more than
+   * `capacity` remain, the (capacity+1)-th largest count is taken off every counter and those
+   * left at zero or below are dropped. The error bound stays n/(capacity+1) over both parts,
+   * and with fewer distinct values than `capacity` the counts stay exact.
+   */
+  merge(other: TopValues): void {
+    const byValue = new Map<string, Counter>()
+    for (const counter of [...this.counters(), ...other.counters()]) {
+      const seen = byValue.get(counter.value)
+      if (seen === undefined) byValue.set(counter.value, counter)
+      else seen.count += counter.count
+    }
+    let merged = [...byValue.values()]
+    this.decrements += other.decrements
+    if (merged.length > this.capacity) {
+      const cut = merged.map((c) => c.count).sort((a, b) => b - a)[this.capacity]!
+      merged = merged.filter((c) => c.count > cut)
+      for (const c of merged) c.count -= cut
+      this.decrements++
+    }
+    this.repack(merged)
+  }
+
   /** Decrements every counter, drops those reaching zero and re-packs the table. */
   private decrementAll(): void {
     this.decrements++
+    const survivors = this.counters().filter((c) => c.count > 1)
+    for (const c of survivors) c.count--
+    this.repack(survivors)
+  }
+
+  private counters(): Counter[] {
     const { counts, hashes, values, mask } = this
-    const survivors: { hash: number; count: number; value: string }[] = []
+    const counters: Counter[] = []
     for (let i = 0; i <= mask; i++) {
-      if (counts[i]! > 1)
-        survivors.push({ hash: hashes[i]!, count: counts[i]! - 1, value: values[i]! })
+      if (counts[i] !== 0) counters.push({ hash: hashes[i]!, count: counts[i]!, value: values[i]! })
     }
+    return counters
+  }
+
+  /** Empties the table and inserts `counters` (at most `capacity`, distinct values). */
+  private repack(counters: Counter[]): void {
+    const { counts, hashes, values, mask } = this
     counts.fill(0)
     values.fill(undefined)
-    for (const s of survivors) {
-      let i = s.hash & mask
+    for (const c of counters) {
+      let i = c.hash & mask
       while (counts[i] !== 0) i = (i + 1) & mask
-      hashes[i] = s.hash
-      counts[i] = s.count
-      values[i] = s.value
+      hashes[i] = c.hash
+      counts[i] = c.count
+      values[i] = c.value
     }
-    this.size = survivors.length
+    this.size = counters.length
   }
+}
+
+interface Counter {
+  hash: number
+  count: number
+  value: string
 }
