@@ -8,7 +8,7 @@
  * its own (`process.resourceUsage()`): on one thread (`workers: 0`), and with its default
  * worker threads (one per core).
  *
- *   npx tsx bench/validation.bench.ts [--size-mb 2048]
+ *   npx tsx bench/validation.bench.ts [--size-mb 2048] [--runs 3]
  *
  * MB are MiB. The generated file is deleted at the end. A table on stderr, then ONE line of
  * JSON on stdout.
@@ -97,10 +97,22 @@ async function runChild(file: string, size: number, sha256: string, workers: str
 
 const round = (x: number) => Math.round(x * 10) / 10
 
+type ChildRun = Awaited<ReturnType<typeof runChild>>
+
+function medianRun(runs: ChildRun[]): ChildRun {
+  const bySeconds = [...runs].sort((a, b) => a.seconds - b.seconds)
+  const median = bySeconds[Math.floor(bySeconds.length / 2)]!
+  return { ...median, peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)) }
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { 'size-mb': { type: 'string', default: '2048' }, child: { type: 'boolean' } },
+    options: {
+      'size-mb': { type: 'string', default: '2048' },
+      runs: { type: 'string', default: '3' },
+      child: { type: 'boolean' },
+    },
   })
   if (values.child) {
     const [file, size, sha256, workers] = positionals
@@ -129,11 +141,19 @@ async function main(): Promise<void> {
     const csvParseMbS = fileMb / parsed.seconds
     console.error(`baseline csv-parse:     ${round(csvParseMbS)} MB/s (${parsed.value} records)`)
 
-    const oneThread = await runChild(file, size, hashed.value, '0')
-    const ours = await runChild(file, size, hashed.value, 'default')
-    for (const run of [oneThread, ours]) {
+    // Each variant `--runs` times, alternating; the median time and the largest peak RSS.
+    const runs = Math.max(1, Number(values.runs))
+    const oneThreadRuns = []
+    const oursRuns = []
+    for (let i = 0; i < runs; i++) {
+      oneThreadRuns.push(await runChild(file, size, hashed.value, '0'))
+      oursRuns.push(await runChild(file, size, hashed.value, 'default'))
+    }
+    for (const run of [...oneThreadRuns, ...oursRuns]) {
       if (!run.ok) throw new Error(`the validator rejected the file: ${JSON.stringify(run.errors)}`)
     }
+    const oneThread = medianRun(oneThreadRuns)
+    const ours = medianRun(oursRuns)
     const oneThreadMbS = fileMb / oneThread.seconds
     const oursMbS = fileMb / ours.seconds
     console.error(
