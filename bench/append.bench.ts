@@ -63,13 +63,20 @@ function rawBody(context: string): Uint8Array {
   })
 }
 
-/** Raw: pre-encoded body, a msgID for dedup, an ack; no envelope, no headers, no expectation. */
+/**
+ * Raw: pre-encoded body, a msgID for dedup, an ack; no envelope, no headers, no expectation.
+ * Driven like ours (one append at a time per aggregate, through the same harness), so the
+ * two differ only in what each append does.
+ */
 async function raw(inflight: number): Promise<Measure> {
   const context = await freshContext()
   const js = nc.jetstream()
   const body = rawBody(context)
-  return timed(inflight, async (i) => {
-    await js.publish(subjectOf(context, 'run', `r${i % aggregates}`), body, { msgID: `raw-${i}` })
+  return timedPerAggregate(inflight, async (i, aggregate) => {
+    const ack = await js.publish(subjectOf(context, 'run', `r${aggregate}`), body, {
+      msgID: `raw-${i}`,
+    })
+    return ack.seq
   })
 }
 
