@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { MAX_COLUMNS, validateAndProfile } from '../../src/validation/index.ts'
 import { chunked, expectFailure, sha256Hex, validate } from './validation-helpers.ts'
@@ -200,6 +202,11 @@ describe('validateAndProfile rejects', () => {
   })
 })
 
+/** The threads of this process, as Linux counts them. */
+function osThreads(): number {
+  return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1])
+}
+
 describe('validateAndProfile cancellation', () => {
   it('rejects with the abort reason and stops reading an endless source', async () => {
     const controller = new AbortController()
@@ -227,6 +234,32 @@ describe('validateAndProfile cancellation', () => {
     ).rejects.toThrow('worker shutting down')
     expect(chunksRead).toBe(50)
     expect(closed).toBe(true)
+  })
+
+  it('stops its worker threads when aborted in the middle of a file of many batches', async () => {
+    const controller = new AbortController()
+    // libuv starts its thread pool on first use: start it now so it is counted before.
+    await readFile('/proc/self/status')
+    const threadsBefore = osThreads()
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('a,b\n')
+      for (let i = 1; ; i++) {
+        if (i === 200) controller.abort(new Error('worker shutting down'))
+        yield Buffer.from('1,2\n'.repeat(1000))
+      }
+    }
+    await expect(
+      validateAndProfile(endless(), {
+        format: 'csv',
+        declaredSize: 1,
+        declaredSha256: '00',
+        signal: controller.signal,
+        batchBytes: 64 * 1024,
+        workers: 2,
+      }),
+    ).rejects.toThrow('worker shutting down')
+    // The pool is gone: its worker threads have exited.
+    expect(osThreads()).toBeLessThanOrEqual(threadsBefore)
   })
 
   it('rejects at once with an already aborted signal', async () => {
