@@ -14,6 +14,8 @@ export interface ServiceProcessOptions<
   }) => Promise<Running>
   /** Extra fields for the "ready" log line. */
   describe?: (config: Config) => Record<string, unknown>
+  /** False for a process without an HTTP server: no Prometheus registry is kept for it. */
+  servesMetrics?: boolean
 }
 
 /**
@@ -29,9 +31,10 @@ export async function runServiceProcess<
   loadConfig,
   start,
   describe = () => ({}),
+  servesMetrics = true,
 }: ServiceProcessOptions<Config, Running>): Promise<void> {
   const config = exitOnConfigError(loadConfig)
-  const telemetry = startTelemetry({ serviceName: service })
+  const telemetry = startTelemetry({ serviceName: service, prometheus: servesMetrics })
   const logger: Logger = createLogger({ service })
   try {
     const running = await start({ config, logger, metrics: telemetry.metricsText })

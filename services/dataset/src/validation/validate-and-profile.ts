@@ -60,9 +60,9 @@ export async function validateAndProfile(
       hash.update(chunk)
       size += chunk.length
       if (batches.stopped) continue
-      for (const batch of cutter.push(chunk)) await batches.add(batch, cutter.header)
+      for (const batch of cutter.push(chunk)) await batches.add(batch)
     }
-    for (const batch of cutter.end()) await batches.add(batch, cutter.header)
+    for (const batch of cutter.end()) await batches.add(batch)
     profiled = await batches.finish(size)
   } finally {
     await batches.close()

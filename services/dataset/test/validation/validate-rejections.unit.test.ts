@@ -207,33 +207,38 @@ function osThreads(): number {
   return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1])
 }
 
+/**
+ * A CSV that never ends, `rowsPerChunk` rows a chunk; the `abortAt`-th chunk of rows aborts
+ * `controller`. `read` counts those chunks, `closed` says whether the source was closed.
+ */
+function endlessCsv(controller: AbortController, abortAt: number, rowsPerChunk: number) {
+  const state = { read: 0, closed: false }
+  async function* source(): AsyncGenerator<Uint8Array> {
+    try {
+      yield Buffer.from('a,b\n')
+      for (;;) {
+        state.read++
+        if (state.read === abortAt) controller.abort(new Error('worker shutting down'))
+        yield Buffer.from('1,2\n'.repeat(rowsPerChunk))
+      }
+    } finally {
+      state.closed = true
+    }
+  }
+  return { source: source(), state }
+}
+
+const UNCHECKED = { format: 'csv', declaredSize: 1, declaredSha256: '00' } as const
+
 describe('validateAndProfile cancellation', () => {
   it('rejects with the abort reason and stops reading an endless source', async () => {
     const controller = new AbortController()
-    let chunksRead = 0
-    let closed = false
-    async function* endless(): AsyncGenerator<Uint8Array> {
-      try {
-        yield Buffer.from('a,b\n')
-        for (;;) {
-          chunksRead++
-          if (chunksRead === 50) controller.abort(new Error('worker shutting down'))
-          yield Buffer.from('1,2\n'.repeat(100))
-        }
-      } finally {
-        closed = true
-      }
-    }
+    const { source, state } = endlessCsv(controller, 50, 100)
     await expect(
-      validateAndProfile(endless(), {
-        format: 'csv',
-        declaredSize: 1,
-        declaredSha256: '00',
-        signal: controller.signal,
-      }),
+      validateAndProfile(source, { ...UNCHECKED, signal: controller.signal }),
     ).rejects.toThrow('worker shutting down')
-    expect(chunksRead).toBe(50)
-    expect(closed).toBe(true)
+    expect(state.read).toBe(50)
+    expect(state.closed).toBe(true)
   })
 
   it('stops its worker threads when aborted in the middle of a file of many batches', async () => {
@@ -241,18 +246,10 @@ describe('validateAndProfile cancellation', () => {
     // libuv starts its thread pool on first use: start it now so it is counted before.
     await readFile('/proc/self/status')
     const threadsBefore = osThreads()
-    async function* endless(): AsyncGenerator<Uint8Array> {
-      yield Buffer.from('a,b\n')
-      for (let i = 1; ; i++) {
-        if (i === 200) controller.abort(new Error('worker shutting down'))
-        yield Buffer.from('1,2\n'.repeat(1000))
-      }
-    }
+    const { source } = endlessCsv(controller, 200, 1000)
     await expect(
-      validateAndProfile(endless(), {
-        format: 'csv',
-        declaredSize: 1,
-        declaredSha256: '00',
+      validateAndProfile(source, {
+        ...UNCHECKED,
         signal: controller.signal,
         batchBytes: 64 * 1024,
         workers: 2,

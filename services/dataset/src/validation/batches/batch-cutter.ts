@@ -1,5 +1,5 @@
 import { CarryOver } from '../carry-over.ts'
-import { MAX_RECORD_BYTES } from '../csv/csv-splitter.ts'
+import { findQuotedRecordEnd, MAX_RECORD_BYTES } from '../csv/csv-splitter.ts'
 
 const NL = 10
 const QUOTE = 34
@@ -13,6 +13,8 @@ export interface Batch {
   firstLine: number
   /** File offset of its first byte. */
   offset: number
+  /** For CSV batches after the first: the header record, which their reader needs first. */
+  header: Buffer | null
 }
 
 /**
@@ -32,7 +34,7 @@ export interface Batch {
  */
 export class BatchCutter {
   /** The CSV header record (from byte 0, a byte order mark included), once batch 0 is cut. */
-  header: Buffer | null = null
+  private header: Buffer | null = null
   private readonly pending = new CarryOver()
   private index = 0
   private line = 1
@@ -82,7 +84,8 @@ export class BatchCutter {
       const headerEnd = boundaryAtOrAfter(bytes, 0, true)
       if (headerEnd !== -1) this.header = Buffer.from(bytes.subarray(0, headerEnd))
     }
-    const batch = { index: this.index++, bytes, firstLine: this.line, offset: this.offset }
+    const header = this.index > 0 ? this.header : null
+    const batch = { index: this.index++, bytes, firstLine: this.line, offset: this.offset, header }
     this.line += countNewlines(bytes)
     this.offset += bytes.length
     return batch
@@ -93,31 +96,23 @@ export class BatchCutter {
  * The offset just past the first line feed at or after `from - 1` that ends a record (outside
  * quotes when `quoted`), or -1 when `buf` holds none. `buf` starts at a record boundary.
  */
-export function boundaryAtOrAfter(buf: Buffer, from: number, quoted: boolean): number {
+function boundaryAtOrAfter(buf: Buffer, from: number, quoted: boolean): number {
   let pos = Math.max(0, from - 1)
-  if (!quoted) {
-    const nl = buf.indexOf(NL, pos)
-    return nl === -1 ? -1 : nl + 1
-  }
-  let inQuotes = false
-  for (let q = buf.indexOf(QUOTE); q !== -1 && q < pos; q = buf.indexOf(QUOTE, q + 1)) {
-    inQuotes = !inQuotes
-  }
-  for (;;) {
+  let firstQuote = -1
+  if (quoted) {
+    let inQuotes = false
+    for (let q = buf.indexOf(QUOTE); q !== -1 && q < pos; q = buf.indexOf(QUOTE, q + 1)) {
+      inQuotes = !inQuotes
+    }
     if (inQuotes) {
       const close = buf.indexOf(QUOTE, pos)
       if (close === -1) return -1
       pos = close + 1
-      inQuotes = false
-      continue
     }
-    const nl = buf.indexOf(NL, pos)
-    if (nl === -1) return -1
-    const quote = buf.indexOf(QUOTE, pos)
-    if (quote === -1 || nl < quote) return nl + 1
-    pos = quote + 1
-    inQuotes = true
+    firstQuote = buf.indexOf(QUOTE, pos)
   }
+  const nl = findQuotedRecordEnd(buf, pos, firstQuote, NL, QUOTE)
+  return nl === -1 ? -1 : nl + 1
 }
 
 function countNewlines(bytes: Buffer): number {

@@ -57,7 +57,6 @@ export class BatchProfiling {
   private readonly issues: ValidationIssue[] = []
   private readonly inFlight: Promise<BatchResult>[] = []
   private first: Batch | null = null
-  private header: Buffer | null = null
   private pool: Piscina<BatchTask, BatchResult> | null = null
   private readonly slots: SharedSlots
   private batches = 0
@@ -77,7 +76,7 @@ export class BatchProfiling {
   }
 
   /** Takes the next batch; waits while too many are in flight. */
-  async add(batch: Batch, header: Buffer | null): Promise<void> {
+  async add(batch: Batch): Promise<void> {
     if (this.done) return
     this.batches++
     if (batch.index === 0) {
@@ -85,7 +84,6 @@ export class BatchProfiling {
       this.first = batch
       return
     }
-    this.header = header
     if (this.first !== null) {
       this.dispatch(this.first)
       this.first = null
@@ -103,8 +101,8 @@ export class BatchProfiling {
       this.first = null
     }
     while (this.inFlight.length > 0) this.join(await this.inFlight.shift()!)
-    const verdictsWereMadeHere = this.batches > 1
-    if (verdictsWereMadeHere && this.issues.length === 0 && this.profile.rowCount === 0) {
+    const joinedFromBatches = this.batches > 1
+    if (joinedFromBatches && this.issues.length === 0 && this.profile.rowCount === 0) {
       this.issues.push(this.format === 'csv' ? CSV_NO_ROWS : JSONL_NO_ROWS)
     }
     return { profile: this.profile, issues: this.issues }
@@ -150,7 +148,7 @@ export class BatchProfiling {
       bytes: batch.bytes,
       firstLine: batch.firstLine,
       offset: batch.offset,
-      header: batch.index > 0 ? this.header : null,
+      header: batch.header,
       maxErrors: this.maxErrors,
       ...whole,
     }
