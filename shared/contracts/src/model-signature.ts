@@ -1,0 +1,53 @@
+/**
+ * A model's signature: the tensors it takes and gives, as the KServe v2 protocol names them.
+ * Trainers write it next to `model.onnx` (`schema.json`), the registry records it on each
+ * version, the inference gateway validates every request against it and model servers answer
+ * `ModelMetadata` from it. Tabular models take one input per dataset column (raw values:
+ * numbers and strings as in the dataset, missing values allowed where `nullable`), so the
+ * preprocessing lives inside the ONNX graph and training and serving cannot skew.
+ */
+
+/** KServe v2 / Triton tensor datatypes. */
+export const TENSOR_DATATYPES = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+] as const
+export type TensorDatatype = (typeof TENSOR_DATATYPES)[number]
+
+export interface TensorSpec {
+  /** The tensor's name in v2 requests and in the ONNX graph (a column name may contain spaces). */
+  name: string
+  datatype: TensorDatatype
+  /** -1 for a variable dimension; the first dimension is the batch (rows). */
+  shape: number[]
+  /**
+   * Missing values allowed: NaN (or JSON null) in a floating-point tensor. A non-nullable input
+   * refuses them with a 400 naming the input and row.
+   */
+  nullable: boolean
+  /** The dataset column an input comes from, or the column an output predicts. */
+  column?: string
+  /** For BYTES inputs of categorical columns: the categories seen in training (others are unknown). */
+  categories?: string[]
+}
+
+export type ModelTask = 'regression' | 'classification'
+
+export interface ModelSignature {
+  task: ModelTask
+  inputs: TensorSpec[]
+  outputs: TensorSpec[]
+  /** Classification: the class labels, in the order of the probability output's columns. */
+  classes?: string[]
+}
