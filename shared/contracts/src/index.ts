@@ -1,1 +1,7 @@
 export * from './model-signature.ts'
+export * from './artifacts.ts'
+export * from './training-events.ts'
+export * from './registry-events.ts'
+export * from './feedback-events.ts'
+export * from './prediction-id.ts'
+export * from './prediction-log.ts'

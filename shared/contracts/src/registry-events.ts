@@ -1,0 +1,75 @@
+import type { StoredObject } from './artifacts.ts'
+import type { ModelTask } from './model-signature.ts'
+
+/**
+ * What the registry publishes for others (stream `REGISTRY`): models, versions and releases.
+ * The inference gateway follows `ReleaseChanged` (what to serve, by what weights) and
+ * `ModelVersionRegistered` (where each version's artifact and signature are); training and
+ * feedback follow models and versions. Subjects: `registry.model.<name>` for model and
+ * version events, `registry.release.<name>` for releases.
+ */
+
+/** Model names become `/v2/models/{name}`. */
+export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
+
+export interface ModelCreatedData {
+  model: string
+  ownerId: string
+  task?: ModelTask
+  description: string
+  tags: string[]
+  /** `user` (REST) or `training` (created on first use by a run). */
+  origin: 'user' | 'training'
+  createdAt: string
+}
+
+export interface ModelDeletedData {
+  model: string
+  deletedAt: string
+}
+
+export interface ModelVersionRegisteredData {
+  model: string
+  /** 1, 2, 3 … per model; never reused. */
+  version: number
+  ownerId: string
+  task: ModelTask
+  artifact: StoredObject
+  /** `schema.json`, a `ModelSignature`; loaded and cached by its SHA-256. */
+  signature: StoredObject
+  metrics: Record<string, number>
+  source: { kind: 'training'; runId: string; attempt: number } | { kind: 'upload' }
+  lineage: {
+    datasetId?: string
+    datasetVersionId?: string
+    datasetSha256?: string
+    runId?: string
+    attempt?: number
+  }
+  registeredAt: string
+}
+
+/** What serves a model's traffic. */
+export interface Release {
+  stable: number
+  /** A share of traffic (0–100, percent) for a candidate version. */
+  canary?: { version: number; percent: number }
+  /** Gets a copy of every request; its answers never reach callers. */
+  shadow?: number
+}
+
+export interface ReleaseChangedData {
+  model: string
+  /** null: the model serves nothing (e.g. deleted). */
+  release: Release | null
+  previous: Release | null
+  reason: string
+  changedAt: string
+}
+
+export const REGISTRY_EVENTS = {
+  modelCreated: 'ModelCreated',
+  modelDeleted: 'ModelDeleted',
+  versionRegistered: 'ModelVersionRegistered',
+  releaseChanged: 'ReleaseChanged',
+} as const
