@@ -72,6 +72,7 @@ export async function startDatasetService(
     const database = await createDatabase<DatasetDatabase>({
       connectionString: config.postgres.url,
       schema,
+      log: logger,
     })
     cleanups.unshift(() => database.destroy())
     const applied = await migrateToLatest(database.db, schema, datasetMigrations)
@@ -82,6 +83,7 @@ export async function startDatasetService(
       db: database.db,
       stream: names.stream,
       projection: catalogProjection,
+      log: logger,
     })
     cleanups.unshift(() => projection.stop())
     const timeoutMs = options.readYourWritesTimeoutMs ?? 10_000
@@ -118,7 +120,7 @@ export async function startDatasetService(
         s3: () => assertBucketReachable(s3, config.dataset.bucket),
         catalog: async () => {
           const status = projection.status()
-          if (status.state !== 'running') throw new Error(String(status.error ?? 'stopped'))
+          if (status.state !== 'running') throw status.failure?.error ?? new Error(status.state)
         },
       }),
     })

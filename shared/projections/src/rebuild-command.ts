@@ -32,7 +32,7 @@ export interface RebuildCommandOptions<DB> {
   /** The projection's name, as in `argmax projections rebuild <service> <name>`. */
   name: string
   timeoutMs?: number
-  log?: ProjectionLogger
+  log: ProjectionLogger
 }
 
 export function findRegistration<DB>(
@@ -64,7 +64,7 @@ export async function rebuildServiceProjection<DB>(
       connectionString: options.postgresUrl,
       schema: options.service.schema,
       poolMax: 2,
-      ...(options.log ? { log: options.log } : {}),
+      log: options.log,
     })
     try {
       await migrateToLatest(database.db, options.service.schema, options.service.migrations)
@@ -77,7 +77,7 @@ export async function rebuildServiceProjection<DB>(
         ...(registration.upcast ? { upcast: registration.upcast } : {}),
         ...(registration.batchSize ? { batchSize: registration.batchSize } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-        ...(options.log ? { log: options.log } : {}),
+        log: options.log,
       })
     } finally {
       await database.destroy()

@@ -59,7 +59,11 @@ export async function startServiceShell({
     const jsm = await nc.jetstreamManager()
     await ensureStreams(jsm, streams(config.nats.streamReplicas))
 
-    const database = await createDatabase({ connectionString: config.postgres.url, schema })
+    const database = await createDatabase({
+      connectionString: config.postgres.url,
+      schema,
+      log: logger,
+    })
     cleanups.unshift(() => database.destroy())
     const applied = await migrateToLatest(database.db, schema, migrations)
     if (applied.length > 0) logger.info({ migrations: applied, schema }, 'migrations applied')
