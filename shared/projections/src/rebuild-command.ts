@@ -15,6 +15,8 @@ export interface ProjectionRegistration<DB> {
   truncate(trx: Transaction<DB>): Promise<void>
   upcast?: (event: RecordedEvent) => RecordedEvent
   batchSize?: number
+  /** Backoff after a failure while running (see startProjection); rebuilds fail fast instead. */
+  retry?: { minDelayMs?: number; maxDelayMs?: number }
 }
 
 /** What a service exports so tools (the CLI) can operate on its projections. */

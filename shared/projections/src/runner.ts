@@ -345,7 +345,10 @@ export async function startProjection<DB>(
           factor: 2,
           randomize: true,
           signal: stopSignal.signal,
-          onFailedAttempt: ({ error }) => failed(error as ProjectionFailedError),
+          // stop() aborts the signal, which p-retry also reports here: not a failure.
+          onFailedAttempt: ({ error }) => {
+            if (!stopping) failed(error as ProjectionFailedError)
+          },
         }).catch((error: unknown) => {
           if (!stopping) throw error
         })
