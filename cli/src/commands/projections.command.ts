@@ -5,6 +5,7 @@ import {
   type ServiceProjections,
 } from '@argmax/projections'
 import { datasetProjections } from '@argmax/dataset-service'
+import { createLogger } from '@argmax/telemetry'
 import { readState } from '../stack/state.ts'
 import { pathsOf, type StackCommandOptions } from './stack-options.ts'
 
@@ -22,7 +23,14 @@ function entryOf<DB>(declaration: ServiceProjections<DB>): ServiceEntry {
       name: projection.name,
       stream,
     })),
-    rebuild: (urls, name) => rebuildServiceProjection({ ...urls, service: declaration, name }),
+    rebuild: (urls, name) =>
+      rebuildServiceProjection({
+        ...urls,
+        service: declaration,
+        name,
+        // Progress is printed by the command; the log carries only what went wrong.
+        log: createLogger({ service: 'argmax-cli', level: 'warn' }),
+      }),
   }
 }
 

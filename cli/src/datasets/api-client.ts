@@ -4,7 +4,8 @@ import type { DatasetView, PartUrl, StartedUpload, UploadView, VersionView } fro
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly problem: { title?: string; detail?: string; errors?: unknown } | undefined,
+    readonly problem:
+      { type?: string; title?: string; detail?: string; errors?: unknown } | undefined,
     message: string,
   ) {
     super(message)

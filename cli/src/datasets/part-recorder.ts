@@ -1,3 +1,5 @@
+import pRetry from 'p-retry'
+
 /**
  * Tells the service which parts are stored, off the upload's critical path: parts finished
  * while one report is in flight are batched into the next, so there is at most one report in
@@ -45,20 +47,17 @@ export function createPartRecorder(
   }
 }
 
-async function withRetries<T>(action: () => Promise<T>, attempts = 4): Promise<T> {
-  let lastError: unknown
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    try {
-      return await action()
-    } catch (error) {
-      lastError = error
-      const status = (error as { status?: number }).status
-      // Refusals (4xx other than conflicts) will not change by retrying.
-      if (status !== undefined && status >= 400 && status < 500 && status !== 412) {
-        throw error
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt))
-    }
-  }
-  throw lastError
+/** The problem type of a conflict between concurrent writers inside the service (HTTP 409). */
+const CONCURRENCY_PROBLEM = 'https://argmax.dev/problems/concurrency'
+
+/** Up to 4 attempts, 200 ms apart and doubling, for what a retry can fix. */
+function withRetries<T>(action: () => Promise<T>): Promise<T> {
+  return pRetry(action, { retries: 3, minTimeout: 200, factor: 2, shouldRetry: isTransient })
+}
+
+function isTransient({ error }: { error: Error }): boolean {
+  const { status, problem } = error as { status?: number; problem?: { type?: string } }
+  if (status === undefined || status >= 500) return true
+  // Refusals will not change by retrying; concurrent writers on the same upload will settle.
+  return problem?.type === CONCURRENCY_PROBLEM
 }

@@ -1,5 +1,6 @@
 import { open, stat } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
+import pRetry, { AbortError } from 'p-retry'
 import type { DatasetApi } from './api-client.ts'
 import type { UploadView } from './api-types.ts'
 import { sha256OfFile } from './file-hash.ts'
@@ -211,10 +212,8 @@ async function putPart(
   signal: AbortSignal | undefined,
 ): Promise<string> {
   let url = await urls.urlOf(partNumber)
-  let lastError: unknown
-  for (let attempt = 0; attempt < PUT_ATTEMPTS; attempt++) {
-    signal?.throwIfAborted()
-    try {
+  return pRetry(
+    async () => {
       const response = await fetchImpl(url, {
         method: 'PUT',
         body,
@@ -224,18 +223,13 @@ async function putPart(
       await response.arrayBuffer()
       const etag = response.headers.get('etag')
       if (response.ok && etag) return etag
-      lastError = new Error(`PUT part ${partNumber} → ${response.status}`)
+      const failure = new Error(`PUT part ${partNumber} → ${response.status}`)
       // An expired or otherwise refused signature: ask for a fresh URL.
       if (response.status === 403) url = await urls.fresh(partNumber)
-      else if (response.status < 500) throw new RefusedPartError(String(lastError))
-    } catch (error) {
-      if (signal?.aborted || error instanceof RefusedPartError) throw error
-      lastError = error
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt))
-  }
-  throw lastError
+      // S3 refused the part for a reason a retry will not fix.
+      else if (response.status < 500) throw new AbortError(failure)
+      throw failure
+    },
+    { retries: PUT_ATTEMPTS - 1, minTimeout: 250, factor: 2, ...(signal ? { signal } : {}) },
+  )
 }
-
-/** S3 refused the part for a reason a retry will not fix. */
-class RefusedPartError extends Error {}

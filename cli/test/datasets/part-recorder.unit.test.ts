@@ -28,4 +28,19 @@ describe('createPartRecorder', () => {
     recorder.add({ partNumber: 1, etag: 'a' })
     await expect(recorder.drain()).rejects.toThrow(/aborted/)
   })
+
+  it('retries a report that lost to a concurrent writer (409 concurrency), not other conflicts', async () => {
+    let calls = 0
+    const recorder = createPartRecorder(async () => {
+      if (++calls === 1) {
+        throw Object.assign(new Error('409 being changed concurrently'), {
+          status: 409,
+          problem: { type: 'https://argmax.dev/problems/concurrency' },
+        })
+      }
+    })
+    recorder.add({ partNumber: 1, etag: 'a' })
+    await recorder.drain()
+    expect(calls).toBe(2)
+  })
 })

@@ -12,6 +12,7 @@ import {
   type Env,
 } from '@argmax/config'
 import { DEFAULT_RETENTION_DAYS } from './domain/limits.ts'
+import { DATASET_STREAM_NAMES } from './streams.ts'
 
 const DAY_SECONDS = 24 * 3600
 
@@ -32,6 +33,13 @@ export const datasetSettings = z
      */
     ARGMAX_DATASET_VALIDATOR_WORKERS: envInt({ min: 0, max: 256 }).optional(),
     ARGMAX_DATASET_SCHEMA: envString().default('dataset'),
+    /** The stream and first subject token: tests run side by side, each on its own. */
+    ARGMAX_DATASET_STREAM: envString()
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -')
+      .default(DATASET_STREAM_NAMES.stream),
+    ARGMAX_DATASET_SUBJECT_ROOT: envString()
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be one subject token: letters, digits, _ or -')
+      .default(DATASET_STREAM_NAMES.root),
   })
   .transform((env) => ({
     bucket: env.ARGMAX_DATASET_BUCKET,
@@ -43,6 +51,7 @@ export const datasetSettings = z
     validatorAckWaitMs: env.ARGMAX_DATASET_VALIDATOR_ACK_WAIT_SECONDS * 1000,
     validatorWorkers: env.ARGMAX_DATASET_VALIDATOR_WORKERS,
     schema: env.ARGMAX_DATASET_SCHEMA,
+    names: { stream: env.ARGMAX_DATASET_STREAM, root: env.ARGMAX_DATASET_SUBJECT_ROOT },
   }))
 export type DatasetSettings = z.output<typeof datasetSettings>
 

@@ -1,167 +1,91 @@
-import { createVerifier } from '@argmax/auth'
-import { UnavailableError } from '@argmax/errors'
-import { createEventStore, ensureStreams } from '@argmax/events'
-import { createServiceApp, listen, readinessChecks } from '@argmax/http'
-import { createDatabase, migrateToLatest, startProjection } from '@argmax/projections'
-import { assertBucketReachable, createS3Client, ensureBucket } from '@argmax/storage'
-import type { Logger } from '@argmax/telemetry'
-import type { FastifyInstance } from 'fastify'
-import { connect, type NatsConnection } from 'nats'
-import { v7 as uuidv7 } from 'uuid'
+import {
+  startServiceShell,
+  type RunningService,
+  type ServiceDefinition,
+  type ServiceStartOptions,
+  type ShellS3,
+} from '@argmax/service'
 import { registerDatasetApi } from './api/index.ts'
 import type { DatasetDeps } from './application/dependencies.ts'
 import type { DatasetConfig } from './config.ts'
-import { catalogProjection } from './projections/catalog.projection.ts'
+import { datasetMigrations } from './migrations/index.ts'
+import { datasetProjectionsOf } from './projections/dataset.projections.ts'
 import type { DatasetDatabase } from './projections/database.ts'
-import { datasetMigrations } from './projections/migrations/index.ts'
-import { datasetStreamSpec } from './stream-spec.ts'
-import { DATASET_STREAM_NAMES, type StreamNames } from './streams.ts'
+import { datasetStreamSpec } from './streams.ts'
+import { infoLog } from './worker/info-log.ts'
 import { schedulePurge, type PurgeScheduler } from './worker/purge-scheduler.ts'
 import { startValidator, type RunningValidator } from './worker/validation-consumer.ts'
 
-export interface DatasetServiceOptions {
-  config: DatasetConfig
-  logger: Logger
-  metrics?: () => Promise<string>
-  /** An open connection to use (tests); otherwise one is opened from config.nats. */
-  nc?: NatsConnection
-  names?: StreamNames
-  now?: () => Date
-  newId?: () => string
-  /** Listen on config.http (default true); tests may use app.inject instead. */
-  listen?: boolean
-  /** How long a query waits for `minPosition` before answering 503. */
+export interface DatasetServiceOptions extends ServiceStartOptions<DatasetConfig> {
+  /** How long a query waits for `minPosition` before answering 503 (default 10 s). */
   readYourWritesTimeoutMs?: number
 }
 
-export interface RunningDatasetService {
-  app: FastifyInstance
-  url: string | undefined
-  deps: DatasetDeps
+export type DatasetWorkers = {
   purge: PurgeScheduler
+  /** Undefined where the validator runs as its own process (`ARGMAX_DATASET_VALIDATOR=off`). */
   validator: RunningValidator | undefined
-  /** Waits until the read model has applied `position`. */
-  waitForPosition(position: number): Promise<void>
-  stop(): Promise<void>
 }
 
+export type RunningDatasetService = RunningService<DatasetDatabase, DatasetDeps, DatasetWorkers>
+
 /**
- * Wires the dataset service: its stream, its Postgres schema and catalog projection, the S3
- * bucket, the REST API, the purge schedule and (unless configured `off`) an embedded validator.
+ * The dataset service, declared: its stream, bucket, schema and catalog projection, the use
+ * cases' dependencies, the REST API, the purge schedule and (unless configured `off`) an
+ * embedded validator. The shell wires them in that order and stops them in reverse.
  */
-export async function startDatasetService(
-  options: DatasetServiceOptions,
-): Promise<RunningDatasetService> {
-  const { config, logger } = options
-  const names = options.names ?? DATASET_STREAM_NAMES
-  const now = options.now ?? (() => new Date())
-  const ownConnection = !options.nc
-  const nc =
-    options.nc ??
-    (await connect({ servers: config.nats.url, name: 'dataset', maxReconnectAttempts: -1 }))
-  const cleanups: Array<() => Promise<unknown>> = ownConnection ? [() => nc.drain()] : []
-  try {
-    const jsm = await nc.jetstreamManager()
-    await ensureStreams(jsm, [datasetStreamSpec(names, config.nats.streamReplicas)])
-
-    const s3 = createS3Client(config.s3)
-    cleanups.unshift(async () => s3.destroy())
-    await ensureBucket(s3, config.dataset.bucket)
-
-    const schema = config.dataset.schema
-    const database = await createDatabase<DatasetDatabase>({
-      connectionString: config.postgres.url,
-      schema,
-    })
-    cleanups.unshift(() => database.destroy())
-    const applied = await migrateToLatest(database.db, schema, datasetMigrations)
-    if (applied.length > 0) logger.info({ migrations: applied, schema }, 'migrations applied')
-
-    const projection = await startProjection({
-      nc,
-      db: database.db,
-      stream: names.stream,
-      projection: catalogProjection,
-    })
-    cleanups.unshift(() => projection.stop())
-    const timeoutMs = options.readYourWritesTimeoutMs ?? 10_000
-    const waitForPosition = async (position: number) => {
-      try {
-        await projection.waitFor(position, timeoutMs)
-      } catch (error) {
-        throw new UnavailableError(
-          `the catalog has not reached position ${position} within ${timeoutMs} ms: ${String(error)}`,
-        )
-      }
-    }
-
-    const deps: DatasetDeps = {
-      store: createEventStore({ nc, now }),
+export function datasetService(
+  config: DatasetConfig,
+  options: Pick<DatasetServiceOptions, 'readYourWritesTimeoutMs'> = {},
+): ServiceDefinition<DatasetDatabase, DatasetDeps, DatasetWorkers, ShellS3> {
+  const names = config.dataset.names
+  return {
+    service: 'dataset',
+    description: 'Datasets and immutable, validated dataset versions',
+    streams: (replicas) => [datasetStreamSpec(names, replicas)],
+    readinessStream: names.stream,
+    migrations: datasetMigrations,
+    schema: config.dataset.schema,
+    s3: { settings: config.s3, bucket: config.dataset.bucket },
+    projections: datasetProjectionsOf(names),
+    ...(options.readYourWritesTimeoutMs !== undefined
+      ? { readYourWritesTimeoutMs: options.readYourWritesTimeoutMs }
+      : {}),
+    dependencies: (parts) => ({
+      store: parts.store,
       names,
-      db: database.db,
-      s3,
-      bucket: config.dataset.bucket,
-      now,
-      newId: options.newId ?? (() => uuidv7()),
+      db: parts.db,
+      s3: parts.s3,
+      bucket: parts.bucket,
+      now: parts.now,
+      newId: parts.newId,
       presignExpirySeconds: config.dataset.presignExpirySeconds,
-    }
-
-    const app = await createServiceApp({
-      service: 'dataset',
-      description: 'Datasets and immutable, validated dataset versions',
-      logger,
-      verifier: createVerifier(config.auth),
-      ...(options.metrics ? { metrics: options.metrics } : {}),
-      ready: readinessChecks({
-        nats: () => jsm.streams.info(names.stream),
-        postgres: () => database.pool.query('select 1'),
-        s3: () => assertBucketReachable(s3, config.dataset.bucket),
-        catalog: async () => {
-          const status = projection.status()
-          if (status.state !== 'running') throw new Error(String(status.error ?? 'stopped'))
-        },
-      }),
-    })
-    registerDatasetApi(app, deps, waitForPosition)
-    cleanups.unshift(() => app.close())
-
-    const log = (fields: Record<string, unknown>, message: string) => logger.info(fields, message)
-    let validator: RunningValidator | undefined
-    if (config.dataset.validator === 'embedded') {
-      validator = await startValidator({
-        nc,
-        deps,
-        ackWaitMs: config.dataset.validatorAckWaitMs,
-        workers: config.dataset.validatorWorkers,
-        log,
-      })
-      cleanups.unshift(() => validator!.stop())
-    }
-    const purge = schedulePurge(deps, {
-      retentionMs: config.dataset.retentionMs,
-      staleUploadMs: config.dataset.staleUploadMs,
-      intervalMs: config.dataset.purgeIntervalMs,
-      log,
-    })
-    cleanups.unshift(() => purge.stop())
-
-    const url = options.listen === false ? undefined : await listen(app, config.http)
-    return {
-      app,
-      url,
-      deps,
-      purge,
-      validator,
-      waitForPosition,
-      stop: () => runAll(cleanups),
-    }
-  } catch (error) {
-    await runAll(cleanups).catch(() => undefined)
-    throw error
+    }),
+    api: (app, deps, parts) => registerDatasetApi(app, deps, parts.waitForPosition),
+    workers: {
+      validator: (deps, parts) =>
+        config.dataset.validator === 'embedded'
+          ? startValidator({
+              nc: parts.nc,
+              deps,
+              ackWaitMs: config.dataset.validatorAckWaitMs,
+              workers: config.dataset.validatorWorkers,
+              log: infoLog(parts.logger),
+            })
+          : undefined,
+      purge: (deps, parts) =>
+        schedulePurge(deps, {
+          retentionMs: config.dataset.retentionMs,
+          staleUploadMs: config.dataset.staleUploadMs,
+          intervalMs: config.dataset.purgeIntervalMs,
+          log: infoLog(parts.logger),
+        }),
+    },
   }
 }
 
-/** In order: workers and HTTP first, then the projection and database, then NATS. */
-async function runAll(steps: Array<() => Promise<unknown>>): Promise<void> {
-  for (const step of steps) await step()
+export function startDatasetService(
+  options: DatasetServiceOptions,
+): Promise<RunningDatasetService> {
+  return startServiceShell(datasetService(options.config, options), options)
 }

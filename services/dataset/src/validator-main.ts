@@ -1,49 +1,36 @@
 // The validator as its own process: scale it apart from the API (ARGMAX_DATASET_VALIDATOR=off
 // there). It needs NATS and S3 only; outcomes are events, so it never touches Postgres.
-import { createEventStore, ensureStreams } from '@argmax/events'
-import { runServiceProcess } from '@argmax/service'
-import { createS3Client } from '@argmax/storage'
-import { connect } from 'nats'
+import { runServiceProcess, startWorkerShell } from '@argmax/service'
 import { loadValidatorConfig } from './config.ts'
-import { datasetStreamSpec } from './stream-spec.ts'
-import { DATASET_STREAM_NAMES, type StreamNames } from './streams.ts'
+import { datasetStreamSpec } from './streams.ts'
+import { infoLog } from './worker/info-log.ts'
 import { startValidator } from './worker/validation-consumer.ts'
-
-// Tests run the validator against a stream of their own.
-const names: StreamNames = {
-  stream: process.env['ARGMAX_DATASET_STREAM'] ?? DATASET_STREAM_NAMES.stream,
-  root: process.env['ARGMAX_DATASET_SUBJECT_ROOT'] ?? DATASET_STREAM_NAMES.root,
-}
 
 await runServiceProcess({
   service: 'dataset-validator',
   loadConfig: () => loadValidatorConfig(),
   servesMetrics: false,
-  describe: () => ({ stream: names.stream }),
-  async start({ config, logger }) {
-    const nc = await connect({
-      servers: config.nats.url,
-      name: 'dataset-validator',
-      maxReconnectAttempts: -1,
-    })
-    await ensureStreams(await nc.jetstreamManager(), [
-      datasetStreamSpec(names, config.nats.streamReplicas),
-    ])
-    const s3 = createS3Client(config.s3)
-    const now = () => new Date()
-    const validator = await startValidator({
-      nc,
-      deps: { store: createEventStore({ nc, now }), names, s3, now },
-      ackWaitMs: config.dataset.validatorAckWaitMs,
-      workers: config.dataset.validatorWorkers,
-      log: (fields, message) => logger.info(fields, message),
-    })
-    return {
-      async stop() {
-        await validator.stop()
-        await nc.drain()
-        s3.destroy()
+  describe: (config) => ({ stream: config.dataset.names.stream }),
+  start: ({ config, logger }) => {
+    const names = config.dataset.names
+    return startWorkerShell(
+      {
+        service: 'dataset-validator',
+        streams: (replicas) => [datasetStreamSpec(names, replicas)],
+        s3: { settings: config.s3, bucket: config.dataset.bucket },
+        dependencies: (parts) => ({ store: parts.store, names, s3: parts.s3, now: parts.now }),
+        workers: {
+          validator: (deps, parts) =>
+            startValidator({
+              nc: parts.nc,
+              deps,
+              ackWaitMs: config.dataset.validatorAckWaitMs,
+              workers: config.dataset.validatorWorkers,
+              log: infoLog(logger),
+            }),
+        },
       },
-    }
+      { config, logger },
+    )
   },
 })

@@ -65,7 +65,11 @@ export class IllegalStateError extends ArgmaxError {
   readonly kind = 'conflict'
 }
 
-/** An optimistic-concurrency check failed: the aggregate moved on since it was read. */
+/**
+ * An optimistic-concurrency check failed: the aggregate moved on since it was read. Command
+ * handling retries it; once its retries are spent it reaches the client as 409 (problem type
+ * `concurrency`): nothing was written and the same request may be sent again.
+ */
 export class ConcurrencyError extends ArgmaxError {
   readonly kind = 'concurrency'
   constructor(

@@ -17,7 +17,9 @@ const statusByKind: Record<ErrorKind, { status: number; title: string }> = {
   forbidden: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not Found' },
   conflict: { status: 409, title: 'Conflict' },
-  concurrency: { status: 412, title: 'Precondition Failed' },
+  // 409, not 412: our clients send no precondition (If-Match); the conflict is between writers
+  // inside the service, whose retries were spent. The problem type tells it from `conflict`.
+  concurrency: { status: 409, title: 'Conflict' },
   payload_too_large: { status: 413, title: 'Content Too Large' },
   rate_limited: { status: 429, title: 'Too Many Requests' },
   unavailable: { status: 503, title: 'Service Unavailable' },

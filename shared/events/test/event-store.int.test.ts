@@ -4,8 +4,8 @@ import {
   createEventStore,
   createUpcasters,
   handleCommand,
+  type AggregateDecider,
   subjectOf,
-  type RecordedEvent,
 } from '../src/index.ts'
 import { freshStream } from './support.ts'
 
@@ -107,19 +107,15 @@ describe('event store', () => {
         }
       },
     }
+    type Incremented = { type: 'Incremented'; data: { by: number; before: number } }
+    const counter: AggregateDecider<number, Incremented, number> = {
+      initialState: 0,
+      eventTypes: ['Incremented'],
+      evolve: (total, event) => total + event.data.by,
+      decide: (by, total) => [{ type: 'Incremented', data: { by, before: total } }],
+    }
     const increment = () =>
-      handleCommand({
-        store: counting,
-        subject,
-        initialState: 0,
-        evolve: (total: number, event: RecordedEvent) => total + (event.data as { by: number }).by,
-        decide: (by: number, total: number) => [
-          { type: 'Incremented', data: { by, before: total } },
-        ],
-        command: 1,
-        meta,
-        maxRetries: 100,
-      })
+      handleCommand(counting, counter, subject, 1, { actor: { subject: 'alice' }, maxRetries: 100 })
     const results = await Promise.all(Array.from({ length: 20 }, increment))
     const events = await store.load(subject)
     expect(events).toHaveLength(20)

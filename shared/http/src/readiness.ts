@@ -1,7 +1,11 @@
+import { ArgmaxError } from '@argmax/errors'
+
 export interface CheckResult {
   ok: boolean
   /** Why a failed check failed (the error's message). */
   error?: string
+  /** What a failed check knows beside its message (the details of an ArgmaxError it threw). */
+  details?: Record<string, unknown>
 }
 
 export interface ReadinessReport {
@@ -35,7 +39,15 @@ export function readinessChecks(
       await Promise.race([probe(), timeout])
       return { ok: true }
     } catch (error) {
-      return { ok: false, error: error instanceof Error ? error.message : String(error) }
+      const details =
+        error instanceof ArgmaxError && Object.keys(error.details).length > 0
+          ? { details: error.details }
+          : {}
+      return {
+        ok: false,
+        error: error instanceof Error ? error.message : String(error),
+        ...details,
+      }
     } finally {
       clearTimeout(timer)
     }

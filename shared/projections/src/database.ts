@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { CheckpointListener, registerCheckpointListener } from './checkpoint-listener.ts'
-import { jsonLineLogger, type ProjectionLogger } from './logger.ts'
+import type { ProjectionLogger } from './logger.ts'
 import { assertSchemaName } from './schema-name.ts'
 
 export interface DatabaseOptions {
@@ -9,7 +9,8 @@ export interface DatabaseOptions {
   /** The service's own schema: every unqualified table name resolves in it, and only in it. */
   schema: string
   poolMax?: number
-  log?: ProjectionLogger
+  /** The service's logger: a dropped idle connection and listener failures are logged. */
+  log: ProjectionLogger
 }
 
 export interface Database<DB> {
@@ -30,7 +31,7 @@ const DUPLICATE_SCHEMA = new Set(['42P06', '23505'])
  */
 export async function createDatabase<DB>(options: DatabaseOptions): Promise<Database<DB>> {
   const schema = assertSchemaName(options.schema)
-  const log = options.log ?? jsonLineLogger
+  const log = options.log
   const config: pg.PoolConfig = {
     connectionString: options.connectionString,
     options: `-c search_path=${schema}`,

@@ -17,8 +17,9 @@ export class ProjectionTimeoutError extends UnavailableError {
 }
 
 /**
- * Why a projection stopped by itself: a handler (or the decoding of a stored event) failed.
- * Everything before `sequence` is committed; the projection resumes at `sequence` after restart.
+ * Why a projection is stuck: a handler (or the decoding of a stored event) failed, or its
+ * stream or database could not be reached. Everything before `sequence` is committed; the
+ * runner retries from there until the event goes through.
  */
 export class ProjectionFailedError extends Error {
   constructor(
@@ -33,20 +34,44 @@ export class ProjectionFailedError extends Error {
       sequence === undefined
         ? `reading stream ${stream}`
         : `at ${stream} sequence ${sequence}${eventType ? ` (${eventType})` : ''}`
-    super(`projection ${projection} stopped ${where}: ${messageOf(cause)}`, { cause })
+    super(`projection ${projection} failed ${where}: ${messageOf(cause)}`, { cause })
     this.name = 'ProjectionFailedError'
   }
 }
 
-/** A projection was stopped (or failed) while someone waited for it to reach a sequence. */
+/** A projection was stopped while someone waited for it to reach a sequence. */
 export class ProjectionStoppedError extends UnavailableError {
-  constructor(projection: string, sequence: number, position: number, reason?: Error) {
+  constructor(projection: string, sequence: number, position: number) {
+    super(`projection ${projection} stopped at ${position} before reaching sequence ${sequence}`, {
+      projection,
+      sequence,
+      position,
+    })
+  }
+}
+
+/**
+ * A wait for a sequence while the projection is stuck on a failure (and retrying): answered at
+ * once rather than after the wait's timeout, naming what it is stuck on.
+ */
+export class ProjectionFailingError extends UnavailableError {
+  constructor(
+    projection: string,
+    sequence: number,
+    position: number,
+    failure: ProjectionFailedError,
+  ) {
     super(
-      `projection ${projection} stopped at ${position} before reaching sequence ${sequence}` +
-        (reason ? `: ${reason.message}` : ''),
-      { projection, sequence, position },
+      `projection ${projection} is at ${position} and cannot reach sequence ${sequence} yet: ` +
+        `${failure.message} (retrying)`,
+      {
+        projection,
+        sequence,
+        position,
+        ...(failure.sequence !== undefined ? { failingSequence: failure.sequence } : {}),
+      },
     )
-    if (reason) this.cause = reason
+    this.cause = failure
   }
 }
 

@@ -15,6 +15,8 @@ export interface ProjectionRegistration<DB> {
   truncate(trx: Transaction<DB>): Promise<void>
   upcast?: (event: RecordedEvent) => RecordedEvent
   batchSize?: number
+  /** Backoff after a failure while running (see startProjection); rebuilds fail fast instead. */
+  retry?: { minDelayMs?: number; maxDelayMs?: number }
 }
 
 /** What a service exports so tools (the CLI) can operate on its projections. */
@@ -32,7 +34,7 @@ export interface RebuildCommandOptions<DB> {
   /** The projection's name, as in `argmax projections rebuild <service> <name>`. */
   name: string
   timeoutMs?: number
-  log?: ProjectionLogger
+  log: ProjectionLogger
 }
 
 export function findRegistration<DB>(
@@ -64,7 +66,7 @@ export async function rebuildServiceProjection<DB>(
       connectionString: options.postgresUrl,
       schema: options.service.schema,
       poolMax: 2,
-      ...(options.log ? { log: options.log } : {}),
+      log: options.log,
     })
     try {
       await migrateToLatest(database.db, options.service.schema, options.service.migrations)
@@ -77,7 +79,7 @@ export async function rebuildServiceProjection<DB>(
         ...(registration.upcast ? { upcast: registration.upcast } : {}),
         ...(registration.batchSize ? { batchSize: registration.batchSize } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-        ...(options.log ? { log: options.log } : {}),
+        log: options.log,
       })
     } finally {
       await database.destroy()

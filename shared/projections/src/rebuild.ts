@@ -3,7 +3,6 @@ import type { Transaction } from 'kysely'
 import type { NatsConnection } from 'nats'
 import { ensureCheckpoint } from './checkpoints.repository.ts'
 import type { ProjectionsTables } from './checkpoints.table.ts'
-import { jsonLineLogger } from './logger.ts'
 import { startProjection, type StartProjectionOptions } from './runner.ts'
 
 export interface RebuildProjectionOptions<DB> extends StartProjectionOptions<DB> {
@@ -38,7 +37,7 @@ export async function rebuildProjection<DB>(
   options: RebuildProjectionOptions<DB>,
 ): Promise<RebuildReport> {
   const { nc, db, stream, projection } = options
-  const log = options.log ?? jsonLineLogger
+  const log = options.log
   const now = options.now ?? (() => new Date())
   const monotonic = options.monotonic ?? (() => performance.now())
   const started = monotonic()

@@ -1,7 +1,9 @@
 import { ValidationError } from '@argmax/errors'
 import { decodeRecorded, type RecordedEvent } from '@argmax/events'
+import { metrics, type Meter } from '@opentelemetry/api'
 import type { Kysely } from 'kysely'
 import type { NatsConnection } from 'nats'
+import pRetry from 'p-retry'
 import { planBatch, type StoredMessage } from './batch-plan.ts'
 import {
   ensureCheckpoint,
@@ -9,8 +11,14 @@ import {
   saveCheckpoint,
   type CheckpointKey,
 } from './checkpoints.repository.ts'
-import { ProjectionFailedError, ProjectionStoppedError, ProjectionTimeoutError } from './errors.ts'
-import { jsonLineLogger, type ProjectionLogger } from './logger.ts'
+import {
+  ProjectionFailedError,
+  ProjectionFailingError,
+  ProjectionStoppedError,
+  ProjectionTimeoutError,
+} from './errors.ts'
+import type { ProjectionLogger } from './logger.ts'
+import { projectionInstruments } from './projection-metrics.ts'
 import { applyEvents, selectorFor, type Projection } from './projection.ts'
 import { StreamReader, type ReadMessage } from './stream-reader.ts'
 
@@ -24,7 +32,19 @@ export interface StartProjectionOptions<DB> {
   batchSize?: number
   /** Brings old event versions to the current schema before the handlers see them. */
   upcast?: (event: RecordedEvent) => RecordedEvent
-  log?: ProjectionLogger
+  /** The service's pino logger (or any with the same info/warn/error). */
+  log: ProjectionLogger
+  /**
+   * Where its gauges (position, failing) and failure counter are reported; default: the global
+   * meter provider, which @argmax/telemetry's startTelemetry serves on /metrics.
+   */
+  meter?: Meter
+  /**
+   * After a failure (a handler throwing, an event that cannot be decoded, PostgreSQL or NATS
+   * unreachable) the projection retries from its checkpoint, waiting `minDelayMs` (default
+   * 500), doubling up to `maxDelayMs` (default 30 s), until it gets past the failure.
+   */
+  retry?: { minDelayMs?: number; maxDelayMs?: number }
   now?: () => Date
   /** How long one pull waits on an idle stream before the next one (default 5 s). */
   idlePullMs?: number
@@ -40,7 +60,8 @@ export interface StartProjectionOptions<DB> {
 export interface ProjectionStatus {
   name: string
   stream: string
-  state: 'running' | 'stopped'
+  /** `failing`: stuck on a failure, retrying by itself with backoff; `stopped`: stop() was called. */
+  state: 'running' | 'failing' | 'stopped'
   /** The committed checkpoint: every event up to this stream sequence is in the tables. */
   position: number
   /** True when the last batch reached the end of the stream as it was then. */
@@ -48,8 +69,16 @@ export interface ProjectionStatus {
   /** Messages examined and events handed to the handlers since this run started. */
   processed: number
   applied: number
-  /** Set when the projection stopped by itself; restart it (after a fix) to resume. */
-  error?: ProjectionFailedError
+  /** While failing: what failed (the event's sequence and type, when an event failed). */
+  failure?: ProjectionFailure
+}
+
+export interface ProjectionFailure {
+  error: ProjectionFailedError
+  /** Failed attempts in a row at this point (the first failure included). */
+  attempts: number
+  /** When the first of them happened. */
+  since: Date
 }
 
 export interface RunningProjection {
@@ -59,11 +88,14 @@ export interface RunningProjection {
   stop(): Promise<void>
   position(): number
   status(): ProjectionStatus
-  /** Resolves with the position once it is ≥ sequence; rejects on timeout or if it stops. */
+  /**
+   * Resolves with the position once it is ≥ sequence; rejects on timeout, if it stops, or at
+   * once while it is failing (ProjectionFailingError: a 503 naming the failure).
+   */
   waitFor(sequence: number, timeoutMs: number): Promise<number>
   /** Resolves once it has applied `sequence` or everything the stream held (whichever first). */
   waitForCatchUp(sequence: number, timeoutMs: number): Promise<number>
-  /** Settles when it stops for any reason, with the failure if it stopped by itself. */
+  /** Settles once stop() has finished, with the failure it was stuck on, if any. */
   readonly stopped: Promise<ProjectionFailedError | undefined>
 }
 
@@ -83,15 +115,17 @@ type Prepared = { event: RecordedEvent } | { error: unknown }
 interface Waiter {
   reached(): boolean
   resolve(position: number): void
-  /** The projection stopped before reaching it. */
+  /** The projection stopped, or started failing, before reaching it. */
   abandon(): void
 }
 
 /**
  * Runs a projection: reads the stream from checkpoint + 1 and applies the events in batches,
  * each batch and its checkpoint in one Postgres transaction, so a crash or a redelivery can
- * neither lose nor double-apply an event. A failing event stops the projection with everything
- * before it committed; a restart resumes at that event.
+ * neither lose nor double-apply an event. A failing event is never skipped: everything before
+ * it is committed, the projection reports itself failing (status, log, metrics) and retries
+ * from its checkpoint with a capped backoff until the event goes through — after a database
+ * outage, or once a fixed handler or upcaster is deployed.
  */
 export async function startProjection<DB>(
   options: StartProjectionOptions<DB>,
@@ -102,7 +136,7 @@ export async function startProjection<DB>(
     throw ValidationError.field('batchSize', `must be an integer from 1 to ${MAX_BATCH}`)
   }
   const db = options.db
-  const log = options.log ?? jsonLineLogger
+  const log = options.log
   const now = options.now ?? (() => new Date())
   const upcast = options.upcast ?? ((event: RecordedEvent) => event)
   const durableCommits = options.durableCommits ?? false
@@ -138,15 +172,24 @@ export async function startProjection<DB>(
       idlePullMs: options.idlePullMs ?? 5_000,
       prepare,
     })
-  let reader = await openReader(committed)
+  let reader: StreamReader | undefined = await openReader(committed)
   let state: ProjectionStatus['state'] = 'running'
   let stopping = false
+  const stopSignal = new AbortController()
   let caughtUp = false
   let processed = 0
   let applied = 0
-  let failure: ProjectionFailedError | undefined
+  let failure: ProjectionFailure | undefined
   const waiters = new Set<Waiter>()
   const fields = { projection: projection.name, stream }
+  const instruments = projectionInstruments(
+    options.meter ?? metrics.getMeter('@argmax/projections'),
+  )
+  const unobserve = instruments.observe(() => ({
+    ...fields,
+    position: committed,
+    failing: failure !== undefined,
+  }))
   log.info({ ...fields, from: committed + 1 }, 'projection started')
 
   /** One transaction: lock the checkpoint, apply what is new, move the checkpoint. */
@@ -166,7 +209,10 @@ export async function startProjection<DB>(
     committed = position
     processed += messages.filter((message) => message.sequence <= position).length
     applied += appliedNow
-    caughtUp = messages.at(-1)?.pending === 0 && reader.isDrained()
+    caughtUp = messages.at(-1)?.pending === 0 && (reader?.isDrained() ?? false)
+    // A commit after a failure is the failed event going through: everything before it was
+    // committed already, and reading resumed from there.
+    if (failure) recovered()
     for (const waiter of waiters) {
       if (waiter.reached()) waiter.resolve(committed)
     }
@@ -207,7 +253,8 @@ export async function startProjection<DB>(
 
   async function replayFrom(position: number): Promise<void> {
     log.info({ ...fields, from: position + 1 }, 'checkpoint moved back (rebuild?): replaying')
-    await reader.stop()
+    await reader?.stop()
+    reader = undefined
     committed = position
     caughtUp = false
     reader = await openReader(position)
@@ -220,7 +267,7 @@ export async function startProjection<DB>(
         result = await applyInTransaction(messages)
       } catch (error) {
         if (error instanceof CheckpointMovedBack) throw error
-        log.error({ ...fields, err: error }, 'batch failed: retrying its events one by one')
+        log.warn({ ...fields, err: error }, 'batch failed: retrying its events one by one')
         return await isolate(messages)
       }
       commit(result.position, messages, result.applied)
@@ -231,43 +278,105 @@ export async function startProjection<DB>(
     }
   }
 
-  async function run(): Promise<ProjectionFailedError | undefined> {
+  /**
+   * Reads and applies until stop(), a failure (thrown as a ProjectionFailedError), or the end
+   * of a failure (it returns, so the next failure's retries back off from the minimum again).
+   */
+  async function consume(): Promise<void> {
+    const wasFailing = failure !== undefined
     try {
-      while (!stopping) {
+      reader ??= await openReader(committed)
+      // Reading works again: a failure to read is over (a failed event is over on its commit).
+      if (failure && failure.error.sequence === undefined) recovered()
+      while (!stopping && (!wasFailing || failure)) {
         const messages = await reader.take(batchSize)
-        if (messages.length === 0) break
+        if (messages.length === 0) return
         await processBatch(messages)
       }
     } catch (error) {
-      failure =
-        error instanceof ProjectionFailedError
-          ? error
-          : new ProjectionFailedError(projection.name, stream, undefined, undefined, error)
-      log.error(
-        { ...fields, position: committed, sequence: failure.sequence, err: failure },
-        'projection stopped',
-      )
+      await reader?.stop().catch(() => undefined)
+      reader = undefined
+      throw error instanceof ProjectionFailedError
+        ? error
+        : new ProjectionFailedError(projection.name, stream, undefined, undefined, error)
+    }
+  }
+
+  function failed(error: ProjectionFailedError): void {
+    const attempts = (failure?.attempts ?? 0) + 1
+    failure = { error, attempts, since: failure?.since ?? now() }
+    state = 'failing'
+    instruments.failures.add(1, fields)
+    const sequence = error.sequence
+    log.error(
+      {
+        ...fields,
+        position: committed,
+        sequence,
+        eventType: error.eventType,
+        attempts,
+        err: error,
+      },
+      sequence === undefined
+        ? 'projection failing: cannot read its stream; retrying'
+        : `projection failing at sequence ${sequence}; retrying from its checkpoint`,
+    )
+    for (const waiter of waiters) waiter.abandon()
+  }
+
+  function recovered(): void {
+    log.warn(
+      { ...fields, position: committed, attempts: failure?.attempts, since: failure?.since },
+      'projection resumed',
+    )
+    failure = undefined
+    state = 'running'
+  }
+
+  async function run(): Promise<ProjectionFailedError | undefined> {
+    const minDelayMs = options.retry?.minDelayMs ?? 500
+    const maxDelayMs = Math.max(minDelayMs, options.retry?.maxDelayMs ?? 30_000)
+    try {
+      while (!stopping) {
+        await pRetry(consume, {
+          retries: Number.POSITIVE_INFINITY,
+          minTimeout: minDelayMs,
+          maxTimeout: maxDelayMs,
+          factor: 2,
+          randomize: true,
+          signal: stopSignal.signal,
+          // stop() aborts the signal, which p-retry also reports here: not a failure.
+          onFailedAttempt: ({ error }) => {
+            if (!stopping) failed(error as ProjectionFailedError)
+          },
+        }).catch((error: unknown) => {
+          if (!stopping) throw error
+        })
+      }
     } finally {
       state = 'stopped'
-      await reader.stop()
+      unobserve()
+      await reader?.stop()
       for (const waiter of waiters) {
         if (waiter.reached()) waiter.resolve(committed)
         else waiter.abandon()
       }
       waiters.clear()
     }
-    return failure
+    return failure?.error
   }
 
   const stopped = run()
 
+  function refusal(sequence: number): Error {
+    return failure
+      ? new ProjectionFailingError(projection.name, sequence, committed, failure.error)
+      : new ProjectionStoppedError(projection.name, sequence, committed)
+  }
+
   function wait(reached: () => boolean, sequence: number, timeoutMs: number): Promise<number> {
     if (reached()) return Promise.resolve(committed)
-    if (state === 'stopped') {
-      return Promise.reject(
-        new ProjectionStoppedError(projection.name, sequence, committed, failure),
-      )
-    }
+    if (state !== 'running') return Promise.reject(refusal(sequence))
     return new Promise<number>((resolve, reject) => {
       const timer = Number.isFinite(timeoutMs)
         ? setTimeout(() => {
@@ -287,7 +396,7 @@ export async function startProjection<DB>(
         },
         abandon: () => {
           settle()
-          reject(new ProjectionStoppedError(projection.name, sequence, committed, failure))
+          reject(refusal(sequence))
         },
       }
       waiters.add(waiter)
@@ -300,7 +409,8 @@ export async function startProjection<DB>(
     stopped,
     async stop() {
       stopping = true
-      await reader.stop()
+      stopSignal.abort()
+      await reader?.stop()
       await stopped
     },
     position: () => committed,
@@ -312,7 +422,7 @@ export async function startProjection<DB>(
       caughtUp,
       processed,
       applied,
-      ...(failure ? { error: failure } : {}),
+      ...(failure ? { failure } : {}),
     }),
     waitFor: (sequence, timeoutMs) => wait(() => committed >= sequence, sequence, timeoutMs),
     waitForCatchUp: (sequence, timeoutMs) =>

@@ -1,5 +1,6 @@
 import { NotFoundError } from '@argmax/errors'
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from 'nats'
+import pRetry from 'p-retry'
 import type { StoredMessage } from './batch-plan.ts'
 
 export interface StreamReaderOptions {
@@ -26,9 +27,6 @@ export interface ReadMessage extends StoredMessage {
   pending: number
   prepared?: unknown
 }
-
-// A pull can fail while NATS reconnects; that is worth a few retries before giving up.
-const PULL_RETRIES = [100, 250, 500, 1_000, 2_000]
 
 /**
  * Reads a stream in order from a start sequence into a bounded buffer, through an ordered
@@ -97,41 +95,47 @@ export class StreamReader {
   }
 
   private async pullLoop(): Promise<void> {
-    let attempt = 0
-    while (!this.stopped) {
-      if (this.buffer.length >= this.options.maxBuffered) {
-        await new Promise<void>((resolve) => (this.wakePuller = resolve))
-        continue
-      }
-      try {
-        const messages = await this.consumer.fetch({
-          max_messages: this.options.fetchSize,
-          expires: this.options.idlePullMs,
+    try {
+      while (!this.stopped) {
+        if (this.buffer.length >= this.options.maxBuffered) {
+          await new Promise<void>((resolve) => (this.wakePuller = resolve))
+          continue
+        }
+        // A pull can fail while NATS reconnects: worth a few retries (0.1 s doubling to 1.6 s)
+        // before the runner is told; a missing stream is not.
+        await pRetry(() => this.pull(), {
+          retries: 5,
+          minTimeout: 100,
+          factor: 2,
+          shouldRetry: ({ error }) => !this.stopped && !isStreamNotFound(error),
         })
-        this.current = messages
-        // stop() may have run while the pull was being set up.
-        if (this.stopped) messages.stop()
-        for await (const message of messages) {
-          const read = toReadMessage(message)
-          if (this.options.prepare) read.prepared = this.options.prepare(read)
-          this.buffer.push(read)
-          this.wake('taker')
-        }
-        attempt = 0
-      } catch (error) {
-        if (this.stopped) break
-        const delay = PULL_RETRIES[attempt++]
-        if (delay === undefined || isStreamNotFound(error)) {
-          this.failure = isStreamNotFound(error)
-            ? new NotFoundError('stream', this.options.stream)
-            : (error as Error)
-          this.wake('taker')
-          return
-        }
-        await new Promise((resolve) => setTimeout(resolve, delay))
-      } finally {
-        this.current = undefined
       }
+    } catch (error) {
+      if (this.stopped) return
+      this.failure = isStreamNotFound(error)
+        ? new NotFoundError('stream', this.options.stream)
+        : (error as Error)
+      this.wake('taker')
+    }
+  }
+
+  private async pull(): Promise<void> {
+    try {
+      const messages = await this.consumer.fetch({
+        max_messages: this.options.fetchSize,
+        expires: this.options.idlePullMs,
+      })
+      this.current = messages
+      // stop() may have run while the pull was being set up.
+      if (this.stopped) messages.stop()
+      for await (const message of messages) {
+        const read = toReadMessage(message)
+        if (this.options.prepare) read.prepared = this.options.prepare(read)
+        this.buffer.push(read)
+        this.wake('taker')
+      }
+    } finally {
+      this.current = undefined
     }
   }
 

@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url'
 import { NotFoundError } from '@argmax/errors'
 import type { RecordedEvent } from '@argmax/events'
 import { connectNats, stackEndpoints } from '@argmax/testkit'
-import { describe, expect, it } from 'vitest'
+import { createPrometheusMetrics } from '@argmax/telemetry'
+import { describe, expect, it, vi } from 'vitest'
+import { createDatabase } from '../src/database.ts'
 import {
   ProjectionFailedError,
-  ProjectionStoppedError,
+  ProjectionFailingError,
   ProjectionTimeoutError,
 } from '../src/errors.ts'
 import {
@@ -18,9 +20,11 @@ import { silentLogger } from '../src/logger.ts'
 import type { BatchProjection } from '../src/projection.ts'
 import { startProjection } from '../src/runner.ts'
 import {
+  captureLogger,
   dumpCounts,
   exampleDatabase,
   expectedCounts,
+  lockableRole,
   freshStream,
   publishEvents,
   scriptedEvents,
@@ -28,6 +32,17 @@ import {
 } from './support.ts'
 
 const NAME = aggregateCountsProjection.name
+
+/** The value of a metric's series for this test's projection and stream, from /metrics text. */
+async function readSeries(prometheus: { metricsText(): Promise<string> }) {
+  const text = await prometheus.metricsText()
+  return (metric: string) => {
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`${metric}{`) && l.includes(`projection="${NAME}"`))
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+}
 
 /** Publishes `count` scripted events to a fresh stream and returns what a correct run holds. */
 async function seededStream(count: number) {
@@ -131,11 +146,11 @@ describe('startProjection', () => {
     expect(a.status().applied + b.status().applied).toBe(480)
   })
 
-  it('stops on a failing event with everything before it committed, and resumes at it', async () => {
+  it('retries a failing event without skipping it, reports it, and resumes by itself once fixed', async () => {
     const { nc, stream, last, sequences, expected } = await seededStream(200)
     const { db } = await exampleDatabase()
     const culprit = sequences[120]!
-    // A bug that is there in the first deployment and fixed in the second.
+    // A bug that is there until a fix is deployed (here: the flag flipped under the runner).
     let buggy = true
     const flaky: BatchProjection<ExampleDB> = {
       ...aggregateCountsProjection,
@@ -146,25 +161,105 @@ describe('startProjection', () => {
         await aggregateCountsProjection.applyBatch(trx, events)
       },
     }
-    const options = { nc, db, stream, projection: flaky, batchSize: 50, log: silentLogger }
-    const running = await startProjection(options)
-    const failure = await running.stopped
-    expect(failure).toBeInstanceOf(ProjectionFailedError)
-    expect(failure).toMatchObject({ sequence: culprit, eventType: 'ItemAdded' })
-    expect(failure?.message).toMatch(`sequence ${culprit} (ItemAdded): handler bug`)
-    expect(running.status()).toMatchObject({
-      state: 'stopped',
-      position: culprit - 1,
-      error: failure,
+    const logs = captureLogger()
+    const prometheus = createPrometheusMetrics({ serviceName: 'projections-test' })
+    const running = await startProjection({
+      nc,
+      db,
+      stream,
+      projection: flaky,
+      batchSize: 50,
+      log: logs.logger,
+      meter: prometheus.meter(),
+      retry: { minDelayMs: 20, maxDelayMs: 100 },
     })
-    expect(await storedCheckpoint(db, NAME, stream)).toBe(culprit - 1)
-    await expect(running.waitFor(last, 1_000)).rejects.toThrow(ProjectionStoppedError)
+    try {
+      // Stuck on the culprit and retrying it: several failed attempts, never past it.
+      await vi.waitFor(() => expect(running.status().failure?.attempts).toBeGreaterThan(2), {
+        timeout: 20_000,
+      })
+      const status = running.status()
+      expect(status).toMatchObject({ state: 'failing', position: culprit - 1 })
+      expect(status.failure?.error).toBeInstanceOf(ProjectionFailedError)
+      expect(status.failure?.error).toMatchObject({ sequence: culprit, eventType: 'ItemAdded' })
+      expect(status.failure?.error.message).toMatch(`sequence ${culprit} (ItemAdded): handler bug`)
+      expect(await storedCheckpoint(db, NAME, stream)).toBe(culprit - 1)
+      // A read-your-writes wait is refused at once, naming what it is stuck on (a 503).
+      const refused = await running.waitFor(last, 10_000).catch((error: unknown) => error)
+      expect(refused).toBeInstanceOf(ProjectionFailingError)
+      expect((refused as Error).message).toContain(`sequence ${culprit} (ItemAdded): handler bug`)
+      // Reported in the service's log (with its service name) and its metrics.
+      const failureLine = logs.lines().find((line) => line['sequence'] === culprit)
+      expect(failureLine).toMatchObject({
+        level: 'error',
+        service: 'projections-test',
+        projection: NAME,
+        stream,
+        position: culprit - 1,
+        eventType: 'ItemAdded',
+      })
+      const series = await readSeries(prometheus)
+      expect(series('argmax_projection_failing')).toBe(1)
+      expect(series('argmax_projection_position')).toBe(culprit - 1)
+      expect(series('argmax_projection_failures_total')).toBeGreaterThanOrEqual(3)
 
-    buggy = false
-    const resumed = await startProjection(options)
-    await resumed.waitFor(last, 20_000)
-    await resumed.stop()
-    expect(await dumpCounts(db)).toEqual(expected)
+      buggy = false
+      await vi.waitFor(() => expect(running.position()).toBe(last), { timeout: 20_000 })
+      expect(running.status()).toMatchObject({ state: 'running', position: last })
+      expect(running.status().failure).toBeUndefined()
+      expect(await dumpCounts(db)).toEqual(expected)
+      expect((await readSeries(prometheus))('argmax_projection_failing')).toBe(0)
+      expect(logs.lines().some((line) => line['msg'] === 'projection resumed')).toBe(true)
+    } finally {
+      await running.stop()
+      await prometheus.shutdown()
+    }
+  })
+
+  it('resumes by itself after PostgreSQL refuses its connections for a while', async () => {
+    const { nc, stream, events, sequences } = await seededStream(100)
+    const { schema } = await exampleDatabase()
+    // The projection connects as a role of its own, which the test locks out and lets back in:
+    // PostgreSQL itself refuses the connections, nothing in between is faked.
+    const role = await lockableRole(schema)
+    const { db, destroy } = await createDatabase<ExampleDB>({
+      connectionString: role.url,
+      schema,
+      poolMax: 2,
+      log: silentLogger,
+    })
+    const running = await startProjection({
+      nc,
+      db,
+      stream,
+      projection: aggregateCountsProjection,
+      log: silentLogger,
+      retry: { minDelayMs: 20, maxDelayMs: 200 },
+    })
+    try {
+      await running.waitFor(sequences.at(-1)!, 20_000)
+      await role.lockOut()
+      const more = scriptedEvents(60)
+      const moreSequences = await publishEvents(nc, stream, more, 100)
+      await vi.waitFor(() => expect(running.status().failure?.attempts).toBeGreaterThan(1), {
+        timeout: 20_000,
+      })
+      expect(running.status()).toMatchObject({ state: 'failing', position: sequences.at(-1) })
+      expect(running.status().failure?.error.message).toContain('not permitted to log in')
+
+      await role.letIn()
+      const last = moreSequences.at(-1)!
+      // No restart: its next retry gets through (waits are refused while it is failing).
+      await vi.waitFor(() => expect(running.position()).toBe(last), { timeout: 30_000 })
+      expect(running.status().state).toBe('running')
+      expect(await dumpCounts(db)).toEqual(
+        expectedCounts([...events, ...more], [...sequences, ...moreSequences]),
+      )
+    } finally {
+      await running.stop()
+      await destroy()
+      await role.drop()
+    }
   })
 
   it('ends with the same rows after stop() part-way and a restart', async () => {
@@ -253,7 +348,13 @@ describe('startProjection', () => {
     const nc = await connectNats()
     const { db } = await exampleDatabase()
     await expect(
-      startProjection({ nc, db, stream: 'NO_SUCH_STREAM', projection: aggregateCountsProjection }),
+      startProjection({
+        nc,
+        db,
+        stream: 'NO_SUCH_STREAM',
+        projection: aggregateCountsProjection,
+        log: silentLogger,
+      }),
     ).rejects.toThrow(NotFoundError)
   })
 })

@@ -1,5 +1,7 @@
+import { Writable } from 'node:stream'
 import { encodeEnvelope, type EventEnvelope } from '@argmax/events'
-import { stackEndpoints, uniqueName } from '@argmax/testkit'
+import { createLogger, type Logger } from '@argmax/telemetry'
+import { createPool, stackEndpoints, uniqueName } from '@argmax/testkit'
 import { sql, type Kysely } from 'kysely'
 import { StorageType, type NatsConnection } from 'nats'
 import { afterAll } from 'vitest'
@@ -131,4 +133,63 @@ export function expectedCounts(events: readonly ScriptedEvent[], sequences: read
 
 export async function truncateAll(db: Kysely<ExampleDB>): Promise<void> {
   await sql`truncate table aggregate_counts`.execute(db)
+}
+
+/** A pino logger of the service kind whose JSON lines the test can read back. */
+export function captureLogger(): { logger: Logger; lines(): Array<Record<string, unknown>> } {
+  const written: string[] = []
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      written.push(chunk.toString())
+      done()
+    },
+  })
+  return {
+    logger: createLogger({ service: 'projections-test', destination }),
+    lines: () =>
+      written
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  }
+}
+
+/**
+ * A login role with the rights a service has on `schema`, that the test can lock out (no login,
+ * its sessions terminated) and let back in: a real PostgreSQL outage for that role's pool.
+ */
+export async function lockableRole(schema: string) {
+  const admin = createPool(2)
+  const role = uniqueName('proj_role').toLowerCase()
+  const password = uniqueName('pw')
+  await admin.query(`create role ${role} login password '${password}'`)
+  const database = new URL(stackEndpoints().postgresUrl).pathname.slice(1)
+  await admin.query(`grant create on database "${database}" to ${role}`)
+  await admin.query(`grant usage, create on schema "${schema}" to ${role}`)
+  await admin.query(`grant all on all tables in schema "${schema}" to ${role}`)
+  const url = new URL(stackEndpoints().postgresUrl)
+  url.username = role
+  url.password = password
+  return {
+    url: url.toString(),
+    async lockOut() {
+      await admin.query(`alter role ${role} nologin`)
+      await admin.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity where usename = $1`,
+        [role],
+      )
+    },
+    async letIn() {
+      await admin.query(`alter role ${role} login`)
+    },
+    async drop() {
+      await admin.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity where usename = $1`,
+        [role],
+      )
+      await admin.query(`drop owned by ${role}`)
+      await admin.query(`drop role ${role}`)
+    },
+  }
 }

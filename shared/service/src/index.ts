@@ -1,3 +1,6 @@
 export * from './shell-config.ts'
+export * from './shell-parts.ts'
 export * from './service-shell.ts'
+export * from './worker-shell.ts'
+export * from './projection-readiness.ts'
 export * from './run-service-process.ts'

@@ -3,7 +3,7 @@ import { createLogger, startTelemetry, type Logger } from '@argmax/telemetry'
 
 export interface ServiceProcessOptions<
   Config,
-  Running extends { url?: string; stop(): Promise<void> },
+  Running extends { url?: string | undefined; stop(): Promise<void> },
 > {
   service: string
   loadConfig: () => Config
@@ -25,7 +25,7 @@ export interface ServiceProcessOptions<
  */
 export async function runServiceProcess<
   Config,
-  Running extends { url?: string; stop(): Promise<void> },
+  Running extends { url?: string | undefined; stop(): Promise<void> },
 >({
   service,
   loadConfig,

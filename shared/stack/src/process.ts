@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { createWriteStream, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import pRetry, { AbortError } from 'p-retry'
 
 /** A server process this stack started, with what is needed to stop it and explain a failure. */
 export interface RunningPart {
@@ -64,27 +65,29 @@ export function spawnServer(
   }
 }
 
-/** Polls `check` until it resolves true, the process exits, or the deadline passes. */
+/** Polls `check` every 100 ms until it resolves true, the process exits, or the deadline passes. */
 export async function waitUntilHealthy(
   part: string,
   server: SpawnedServer,
   check: () => Promise<boolean>,
   { timeoutMs = 60_000, hint, logFile }: { timeoutMs?: number; hint: string; logFile: string },
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs
   let exitCode: number | null | undefined
   void server.exited.then((code) => (exitCode = code))
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
-      throw new PartStartError(
-        part,
-        `the process exited with code ${exitCode} (see ${logFile})`,
-        hint,
-      )
-    }
-    if (await check().catch(() => false)) return
-    await new Promise((r) => setTimeout(r, 100))
+  try {
+    await pRetry(
+      async () => {
+        if (exitCode !== undefined) {
+          const reason = `the process exited with code ${exitCode} (see ${logFile})`
+          throw new AbortError(new PartStartError(part, reason, hint))
+        }
+        if (!(await check().catch(() => false))) throw new Error(`${part} is not healthy yet`)
+      },
+      { retries: Infinity, minTimeout: 100, factor: 1, maxRetryTime: timeoutMs },
+    )
+  } catch (error) {
+    if (error instanceof PartStartError) throw error
+    await server.stop(2_000)
+    throw new PartStartError(part, `not healthy after ${timeoutMs} ms (see ${logFile})`, hint)
   }
-  await server.stop(2_000)
-  throw new PartStartError(part, `not healthy after ${timeoutMs} ms (see ${logFile})`, hint)
 }

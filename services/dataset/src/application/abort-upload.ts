@@ -1,6 +1,7 @@
 import { abortMultipartUpload, deleteObject } from '@argmax/storage'
-import type { UploadAborted, VersionState } from '../domain/index.ts'
-import { runVersionCommand, type Actor } from './aggregates.ts'
+import { handleCommand, type Actor } from '@argmax/events'
+import { versionDecider, type UploadAborted, type VersionState } from '../domain/index.ts'
+import { versionSubject } from '../streams.ts'
 import type { DatasetDeps } from './dependencies.ts'
 import type { ExistingVersion } from './version-access.ts'
 
@@ -25,9 +26,12 @@ export async function abortUpload(
     })
     await deleteObject(deps.s3, { bucket: version.bucket, key: version.objectKey })
   }
-  const outcome = await runVersionCommand(deps, actor, version.versionId, {
-    type: 'AbortUpload',
-    data: { versionId: version.versionId, reason, now: deps.now() },
-  })
+  const outcome = await handleCommand(
+    deps.store,
+    versionDecider,
+    versionSubject(deps.names, version.versionId),
+    { type: 'AbortUpload', data: { versionId: version.versionId, reason, now: deps.now() } },
+    { actor },
+  )
   return { position: outcome.position, state: outcome.state, s3Abort }
 }

@@ -1,8 +1,14 @@
 import type { Principal } from '@argmax/auth'
 import { ValidationError } from '@argmax/errors'
 import { completeMultipartUpload, httpStatusOfS3Error, objectExists } from '@argmax/storage'
-import { decideVersion, type UploadedPart, type VersionState } from '../domain/index.ts'
-import { runVersionCommand } from './aggregates.ts'
+import { handleCommand } from '@argmax/events'
+import {
+  decideVersion,
+  versionDecider,
+  type UploadedPart,
+  type VersionState,
+} from '../domain/index.ts'
+import { versionSubject } from '../streams.ts'
 import type { DatasetDeps } from './dependencies.ts'
 import { assertDatasetAcceptsUploads } from './upload-parts.ts'
 import { accessibleVersion } from './version-access.ts'
@@ -39,6 +45,12 @@ export async function completeUpload(
       }
     }
   }
-  const outcome = await runVersionCommand(deps, principal, versionId, command)
+  const outcome = await handleCommand(
+    deps.store,
+    versionDecider,
+    versionSubject(deps.names, versionId),
+    command,
+    { actor: principal },
+  )
   return { position: outcome.position, state: outcome.state }
 }

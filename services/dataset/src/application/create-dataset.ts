@@ -1,6 +1,7 @@
 import { assertCanWrite, type Principal } from '@argmax/auth'
-import type { DatasetState } from '../domain/index.ts'
-import { runDatasetCommand } from './aggregates.ts'
+import { handleCommand } from '@argmax/events'
+import { datasetDecider, type DatasetState } from '../domain/index.ts'
+import { datasetSubject } from '../streams.ts'
 import type { DatasetDeps } from './dependencies.ts'
 
 export interface CreateDatasetInput {
@@ -16,16 +17,22 @@ export async function createDataset(
 ): Promise<{ datasetId: string; position: number; state: DatasetState }> {
   assertCanWrite(principal)
   const datasetId = deps.newId()
-  const outcome = await runDatasetCommand(deps, principal, datasetId, {
-    type: 'CreateDataset',
-    data: {
-      datasetId,
-      name: input.name,
-      description: input.description ?? '',
-      tags: input.tags ?? [],
-      ownerId: principal.subject,
-      now: deps.now(),
+  const outcome = await handleCommand(
+    deps.store,
+    datasetDecider,
+    datasetSubject(deps.names, datasetId),
+    {
+      type: 'CreateDataset',
+      data: {
+        datasetId,
+        name: input.name,
+        description: input.description ?? '',
+        tags: input.tags ?? [],
+        ownerId: principal.subject,
+        now: deps.now(),
+      },
     },
-  })
+    { actor: principal },
+  )
   return { datasetId, position: outcome.position, state: outcome.state }
 }

@@ -1,6 +1,7 @@
 import type { Principal } from '@argmax/auth'
-import type { DatasetState } from '../domain/index.ts'
-import { runDatasetCommand } from './aggregates.ts'
+import { handleCommand } from '@argmax/events'
+import { datasetDecider, type DatasetState } from '../domain/index.ts'
+import { datasetSubject } from '../streams.ts'
 import type { DatasetDeps } from './dependencies.ts'
 import { changeableDataset } from './update-dataset.ts'
 
@@ -14,9 +15,12 @@ export async function deleteDataset(
   datasetId: string,
 ): Promise<{ position: number; state: DatasetState }> {
   await changeableDataset(deps, principal, datasetId)
-  const outcome = await runDatasetCommand(deps, principal, datasetId, {
-    type: 'DeleteDataset',
-    data: { datasetId, now: deps.now() },
-  })
+  const outcome = await handleCommand(
+    deps.store,
+    datasetDecider,
+    datasetSubject(deps.names, datasetId),
+    { type: 'DeleteDataset', data: { datasetId, now: deps.now() } },
+    { actor: principal },
+  )
   return { position: outcome.position, state: outcome.state }
 }

@@ -1,12 +1,13 @@
+import { handleCommand, loadAggregate } from '@argmax/events'
 import { abortMultipartUpload, deletePrefix } from '@argmax/storage'
-import { datasetPrefix } from '../domain/index.ts'
+import { datasetDecider, datasetPrefix, versionDecider } from '../domain/index.ts'
 import {
   findPurgeableDatasets,
   findStaleUploads,
   listVersions,
 } from '../projections/catalog.queries.ts'
+import { datasetSubject, versionSubject } from '../streams.ts'
 import { abortUpload } from './abort-upload.ts'
-import { loadDataset, loadVersion, runDatasetCommand } from './aggregates.ts'
 import type { DatasetDeps } from './dependencies.ts'
 
 export const PURGE_ACTOR = 'system:purge'
@@ -47,12 +48,17 @@ export async function purgeDeletedDatasets(
   )
   for (const datasetId of candidates) {
     try {
-      const { state } = await loadDataset(deps, datasetId)
+      const subject = datasetSubject(deps.names, datasetId)
+      const { state } = await loadAggregate(deps.store, datasetDecider, subject)
       if (state.status !== 'deleted' || state.deletedAt === null) continue
       if (Date.parse(state.deletedAt) + options.retentionMs > now.getTime()) continue
       const versions = await listVersions(deps.db, datasetId)
       for (const version of versions.filter((v) => v.status === 'UPLOADING')) {
-        const { state: upload } = await loadVersion(deps, version.id)
+        const { state: upload } = await loadAggregate(
+          deps.store,
+          versionDecider,
+          versionSubject(deps.names, version.id),
+        )
         if (upload.status === 'UPLOADING') {
           await abortMultipartUpload(deps.s3, {
             bucket: upload.bucket,
@@ -67,10 +73,16 @@ export async function purgeDeletedDatasets(
         prefix: datasetPrefix(datasetId),
       })
       const versionIds = versions.map((v) => v.id)
-      await runDatasetCommand(deps, PURGE_ACTOR, datasetId, {
-        type: 'PurgeDataset',
-        data: { datasetId, now, retentionMs: options.retentionMs, versionIds, objectsDeleted },
-      })
+      await handleCommand(
+        deps.store,
+        datasetDecider,
+        subject,
+        {
+          type: 'PurgeDataset',
+          data: { datasetId, now, retentionMs: options.retentionMs, versionIds, objectsDeleted },
+        },
+        { actor: PURGE_ACTOR },
+      )
       report.purged.push({ datasetId, objectsDeleted, versionIds })
     } catch (error) {
       report.failures.push({ id: datasetId, error: String(error) })
@@ -84,7 +96,11 @@ export async function purgeDeletedDatasets(
   )
   for (const { versionId } of stale) {
     try {
-      const { state } = await loadVersion(deps, versionId)
+      const { state } = await loadAggregate(
+        deps.store,
+        versionDecider,
+        versionSubject(deps.names, versionId),
+      )
       if (state.status !== 'UPLOADING') continue
       await abortUpload(deps, PURGE_ACTOR, state, 'expired')
       report.abortedUploads.push(versionId)

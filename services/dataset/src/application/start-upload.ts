@@ -1,13 +1,15 @@
 import type { Principal } from '@argmax/auth'
+import { handleCommand } from '@argmax/events'
 import { abortMultipartUpload, startMultipartUpload } from '@argmax/storage'
 import {
   assertAcceptsUploads,
   contentTypeOf,
   planUpload,
+  versionDecider,
   type UploadRequest,
   type VersionState,
 } from '../domain/index.ts'
-import { runVersionCommand } from './aggregates.ts'
+import { versionSubject } from '../streams.ts'
 import type { DatasetDeps } from './dependencies.ts'
 import { changeableDataset } from './update-dataset.ts'
 
@@ -32,18 +34,24 @@ export async function startUpload(
     contentType: contentTypeOf(plan.format),
   })
   try {
-    const outcome = await runVersionCommand(deps, principal, versionId, {
-      type: 'StartUpload',
-      data: {
-        versionId,
-        datasetId,
-        ownerId: dataset.ownerId,
-        request,
-        bucket: deps.bucket,
-        s3UploadId,
-        now: deps.now(),
+    const outcome = await handleCommand(
+      deps.store,
+      versionDecider,
+      versionSubject(deps.names, versionId),
+      {
+        type: 'StartUpload',
+        data: {
+          versionId,
+          datasetId,
+          ownerId: dataset.ownerId,
+          request,
+          bucket: deps.bucket,
+          s3UploadId,
+          now: deps.now(),
+        },
       },
-    })
+      { actor: principal },
+    )
     return { versionId, position: outcome.position, state: outcome.state }
   } catch (error) {
     // Not recorded, so nobody could ever complete or abort it: release it now.

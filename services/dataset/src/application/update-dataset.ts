@@ -1,8 +1,9 @@
 import type { Principal } from '@argmax/auth'
 import { NotFoundError } from '@argmax/errors'
-import type { DatasetState } from '../domain/index.ts'
+import { handleCommand, loadAggregate } from '@argmax/events'
+import { datasetDecider, type DatasetState } from '../domain/index.ts'
+import { datasetSubject } from '../streams.ts'
 import { assertCanChange } from './access.ts'
-import { loadDataset, runDatasetCommand } from './aggregates.ts'
 import type { DatasetDeps } from './dependencies.ts'
 
 export interface UpdateDatasetInput {
@@ -17,7 +18,11 @@ export async function changeableDataset(
   principal: Principal,
   datasetId: string,
 ): Promise<Exclude<DatasetState, { status: 'absent' }>> {
-  const { state } = await loadDataset(deps, datasetId)
+  const { state } = await loadAggregate(
+    deps.store,
+    datasetDecider,
+    datasetSubject(deps.names, datasetId),
+  )
   if (state.status === 'absent' || state.status === 'purged') {
     throw new NotFoundError('dataset', datasetId)
   }
@@ -32,9 +37,12 @@ export async function updateDataset(
   input: UpdateDatasetInput,
 ): Promise<{ position: number; state: DatasetState }> {
   await changeableDataset(deps, principal, datasetId)
-  const outcome = await runDatasetCommand(deps, principal, datasetId, {
-    type: 'UpdateDataset',
-    data: { datasetId, ...input, now: deps.now() },
-  })
+  const outcome = await handleCommand(
+    deps.store,
+    datasetDecider,
+    datasetSubject(deps.names, datasetId),
+    { type: 'UpdateDataset', data: { datasetId, ...input, now: deps.now() } },
+    { actor: principal },
+  )
   return { position: outcome.position, state: outcome.state }
 }

@@ -1,8 +1,15 @@
 import type { Principal } from '@argmax/auth'
 import { IllegalStateError, ValidationError } from '@argmax/errors'
+import { handleCommand, loadAggregate } from '@argmax/events'
 import { presignUploadPart } from '@argmax/storage'
-import { assertAcceptsUploads, recordedParts, type UploadedPart } from '../domain/index.ts'
-import { loadDataset, runVersionCommand } from './aggregates.ts'
+import {
+  assertAcceptsUploads,
+  datasetDecider,
+  recordedParts,
+  versionDecider,
+  type UploadedPart,
+} from '../domain/index.ts'
+import { datasetSubject, versionSubject } from '../streams.ts'
 import type { DatasetDeps } from './dependencies.ts'
 import { accessibleVersion, assertVersionAccess } from './version-access.ts'
 
@@ -19,7 +26,7 @@ export async function presignParts(
   // Both loads at once: the version (access, state) and the dataset (not deleted).
   const [{ version }, { state: dataset }] = await Promise.all([
     accessibleVersion(deps, principal, datasetId, versionId, 'write'),
-    loadDataset(deps, datasetId),
+    loadAggregate(deps.store, datasetDecider, datasetSubject(deps.names, datasetId)),
   ])
   if (version.status !== 'UPLOADING') {
     throw new IllegalStateError(`upload ${versionId} is ${version.status}: no more parts`)
@@ -54,13 +61,15 @@ export async function recordParts(
   parts: UploadedPart[],
 ): Promise<{ position: number; recorded: number }> {
   // One load: the access check runs on the state the command is decided on.
-  const outcome = await runVersionCommand(
-    deps,
-    principal,
-    versionId,
+  const outcome = await handleCommand(
+    deps.store,
+    versionDecider,
+    versionSubject(deps.names, versionId),
     { type: 'RecordParts', data: { versionId, parts } },
-    undefined,
-    (state) => assertVersionAccess(state, principal, datasetId, versionId, 'write'),
+    {
+      actor: principal,
+      guard: (state) => assertVersionAccess(state, principal, datasetId, versionId, 'write'),
+    },
   )
   const state = outcome.state
   return {
@@ -73,6 +82,10 @@ export async function assertDatasetAcceptsUploads(
   deps: Pick<DatasetDeps, 'store' | 'names'>,
   datasetId: string,
 ): Promise<void> {
-  const { state } = await loadDataset(deps, datasetId)
+  const { state } = await loadAggregate(
+    deps.store,
+    datasetDecider,
+    datasetSubject(deps.names, datasetId),
+  )
   assertAcceptsUploads(state, datasetId)
 }

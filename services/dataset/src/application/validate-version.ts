@@ -1,7 +1,13 @@
+import { handleCommand, loadAggregate } from '@argmax/events'
 import { deleteObject, isNotFound, openObjectStream } from '@argmax/storage'
-import type { Json, ValidationOutcome, VersionState } from '../domain/index.ts'
+import {
+  versionDecider,
+  type Json,
+  type ValidationOutcome,
+  type VersionState,
+} from '../domain/index.ts'
+import { versionSubject } from '../streams.ts'
 import { validateAndProfile } from '../validation/index.ts'
-import { loadVersion, runVersionCommand } from './aggregates.ts'
 import type { DatasetDeps } from './dependencies.ts'
 
 export const VALIDATOR_ACTOR = 'system:validator'
@@ -25,10 +31,9 @@ export async function validateVersion(
     workers?: number | undefined
   } = {},
 ): Promise<{ outcome: ValidateOutcome; state: VersionState; position: number }> {
-  const { state, lastSequence } = await loadVersion(deps, versionId)
-  if (state.status !== 'VALIDATING') {
-    return { outcome: 'skipped', state, position: lastSequence }
-  }
+  const subject = versionSubject(deps.names, versionId)
+  const { state, position } = await loadAggregate(deps.store, versionDecider, subject)
+  if (state.status !== 'VALIDATING') return { outcome: 'skipped', state, position }
   const ref = { bucket: state.bucket, key: state.objectKey }
   let result: ValidationOutcome
   try {
@@ -79,12 +84,15 @@ export async function validateVersion(
       objectDeleted: false,
     }
   }
-  const outcome = await runVersionCommand(
-    deps,
-    VALIDATOR_ACTOR,
-    versionId,
+  const outcome = await handleCommand(
+    deps.store,
+    versionDecider,
+    subject,
     { type: 'RecordValidation', data: { versionId, outcome: result, now: deps.now() } },
-    options.correlationId,
+    {
+      actor: VALIDATOR_ACTOR,
+      ...(options.correlationId ? { correlationId: options.correlationId } : {}),
+    },
   )
   return {
     outcome: outcome.written === 0 ? 'skipped' : result.ok ? 'validated' : 'rejected',

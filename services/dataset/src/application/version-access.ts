@@ -1,8 +1,9 @@
 import type { Principal } from '@argmax/auth'
 import { NotFoundError } from '@argmax/errors'
-import type { VersionState } from '../domain/index.ts'
+import { loadAggregate } from '@argmax/events'
+import { versionDecider, type VersionState } from '../domain/index.ts'
+import { versionSubject } from '../streams.ts'
 import { assertCanChange, assertCanRead } from './access.ts'
-import { loadVersion } from './aggregates.ts'
 import type { DatasetDeps } from './dependencies.ts'
 
 export type ExistingVersion = Exclude<VersionState, { status: 'absent' }>
@@ -18,10 +19,14 @@ export async function accessibleVersion(
   versionId: string,
   access: 'read' | 'write',
 ): Promise<{ version: ExistingVersion; lastSequence: number }> {
-  const { state, lastSequence } = await loadVersion(deps, versionId)
+  const { state, position } = await loadAggregate(
+    deps.store,
+    versionDecider,
+    versionSubject(deps.names, versionId),
+  )
   return {
     version: assertVersionAccess(state, principal, datasetId, versionId, access),
-    lastSequence,
+    lastSequence: position,
   }
 }
 

@@ -1,6 +1,7 @@
 import { IllegalStateError, NotFoundError } from '@argmax/errors'
+import type { AggregateDecider } from '@argmax/events'
 import { assertValidDatasetFields, normaliseTags } from './dataset-fields.ts'
-import type { DatasetCreated, DatasetEvent } from './dataset.events.ts'
+import { DATASET_EVENT_TYPES, type DatasetCreated, type DatasetEvent } from './dataset.events.ts'
 
 export type DatasetState =
   | { status: 'absent' }
@@ -190,4 +191,5 @@ export const datasetDecider = {
   decide: decideDataset,
   evolve: evolveDataset,
   initialState: initialDatasetState,
-}
+  eventTypes: DATASET_EVENT_TYPES,
+} satisfies AggregateDecider<DatasetCommand, DatasetEvent, DatasetState>

@@ -1,14 +1,16 @@
 import { IllegalStateError, NotFoundError, ValidationError, type FieldIssue } from '@argmax/errors'
+import type { AggregateDecider } from '@argmax/events'
 import { uploadCompletedEventId, validationOutcomeEventId } from './event-ids.ts'
 import { planUpload, type UploadRequest } from './upload-request.ts'
-import type {
-  Json,
-  UploadAborted,
-  UploadStarted,
-  UploadedPart,
-  VersionEvent,
-  VersionIssue,
-  VersionStatus,
+import {
+  VERSION_EVENT_TYPES,
+  type Json,
+  type UploadAborted,
+  type UploadStarted,
+  type UploadedPart,
+  type VersionEvent,
+  type VersionIssue,
+  type VersionStatus,
 } from './version.events.ts'
 
 export type VersionState =
@@ -314,4 +316,5 @@ export const versionDecider = {
   decide: decideVersion,
   evolve: evolveVersion,
   initialState: initialVersionState,
-}
+  eventTypes: VERSION_EVENT_TYPES,
+} satisfies AggregateDecider<VersionCommand, VersionEvent, VersionState>

@@ -1,7 +1,7 @@
 export * from './database.ts'
 export * from './catalog.projection.ts'
 export * from './catalog.queries.ts'
-export * from './migrations/index.ts'
+export * from '../migrations/index.ts'
 export type * from './datasets.table.ts'
 export type * from './dataset-versions.table.ts'
 export type * from './upload-parts.table.ts'

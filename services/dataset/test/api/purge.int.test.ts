@@ -57,7 +57,7 @@ describe('purging deleted datasets', () => {
     h.clock.advance(61 * DAY) // older: deleted 91 days ago; newer: 61 days ago
 
     expect(await objectsUnder(`datasets/${older}/`)).toHaveLength(1)
-    const report = await h.service.purge.runOnce()
+    const report = await h.service.workers.purge.runOnce()
     expect(report.failures).toEqual([])
     expect(report.purged.map((p) => p.datasetId)).toEqual([older])
     expect(report.purged[0]!.objectsDeleted).toBe(1)
@@ -87,7 +87,7 @@ describe('purging deleted datasets', () => {
     expect(keptVersions.body.items).toHaveLength(1)
 
     // A second run finds nothing more to do.
-    const again = await h.service.purge.runOnce()
+    const again = await h.service.workers.purge.runOnce()
     expect(again.purged).toEqual([])
     expect(again.abortedUploads).toEqual([])
   })

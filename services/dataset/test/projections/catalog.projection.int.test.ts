@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@argmax/events'
-import { createDatabase, migrateToLatest } from '@argmax/projections'
+import { createDatabase, migrateToLatest, silentLogger } from '@argmax/projections'
 import { stackEndpoints, uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatasetEvent, VersionEvent } from '../../src/domain/index.ts'
@@ -122,6 +122,7 @@ describe('the catalog projection', () => {
     database = await createDatabase<DatasetDatabase>({
       connectionString: stackEndpoints().postgresUrl,
       schema,
+      log: silentLogger,
     })
     await migrateToLatest(database.db, schema, datasetMigrations)
   })

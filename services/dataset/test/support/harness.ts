@@ -62,13 +62,13 @@ export async function startHarness(
       validatorAckWaitMs: options.ackWaitMs ?? 10_000,
       validatorWorkers: undefined,
       schema: uniqueName('dataset').toLowerCase(),
+      names,
     },
   }
   const service = await startDatasetService({
     config,
     logger: createLogger({ service: 'dataset-test', level: 'warn' }),
     nc: await connectNats(),
-    names,
     now: clock.now,
     listen: options.listen ?? false,
   })

@@ -6,40 +6,59 @@ import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import { createLogger } from '@argmax/telemetry'
 import { connectNats, freshSchema, stackEndpoints } from '@argmax/testkit'
 import { describe, expect, it } from 'vitest'
-import { loadShellConfig } from './shell-config.ts'
-import type { RunningService, ServiceStartOptions } from './service-shell.ts'
+import type { Env } from '@argmax/config'
+import { loadShellConfig, type ShellConfig } from './shell-config.ts'
+import type { ServiceStartOptions } from './service-shell.ts'
 
-export interface ServiceShellSpec {
+export interface ServiceShellSpec<Config extends ShellConfig = ShellConfig> {
   service: string
-  start: (options: ServiceStartOptions) => Promise<RunningService>
+  start: (
+    options: ServiceStartOptions<Config>,
+  ) => Promise<{ url: string | undefined; stop(): Promise<void> }>
+  /** How the service reads its settings (default: the shell's `loadShellConfig`). */
+  loadConfig?: (env: Env) => Config
+  /** Settings beyond the shell's (S3, a fresh bucket, stream names), made once per test. */
+  env?: () => Promise<Record<string, string>>
+  /** Settings beyond the shell's that a process without them must name. */
+  requiredSettings?: string[]
   /** The stream /readyz checks and the subjects it must capture. */
   stream: string
   subjects: string[]
   /** Further stream settings the service relies on (e.g. retention). */
   streamConfig?: Record<string, unknown>
-  /** A path of the service's API: 401 without a token. */
+  /** /readyz checks beyond `nats` and `postgres` (S3, each projection). */
+  readinessChecks?: string[]
+  /** A path of the service's API: 401 without a token, `authorizedStatus` (404) with one. */
   apiPath: string
+  authorizedStatus?: number
+  /** Series the process's /metrics must carry (e.g. its projections'). */
+  metrics?: string[]
   /** The service's main.ts, run as a process. */
   mainFile: string
 }
 
-export function describeServiceShell(spec: ServiceShellSpec): void {
+export function describeServiceShell<Config extends ShellConfig = ShellConfig>(
+  spec: ServiceShellSpec<Config>,
+): void {
   const secret = generateDevSecret()
   const quietLogger = createLogger({
     service: spec.service,
     destination: new Writable({ write: (_c, _e, done) => done() }),
   })
-  const env = (): Record<string, string> => {
+  const env = async (): Promise<Record<string, string>> => {
     const endpoints = stackEndpoints()
     return {
       ARGMAX_NATS_URL: endpoints.natsUrl,
       ARGMAX_POSTGRES_URL: endpoints.postgresUrl,
       ARGMAX_JWT_SECRET: secret,
       ARGMAX_HTTP_PORT: '0',
+      ...(await spec.env?.()),
     }
   }
-  const startIn = (schema: string, metrics = async () => '# HELP up\n') =>
-    spec.start({ config: loadShellConfig(env()), logger: quietLogger, metrics, schema })
+  // Without a loader of its own a service reads exactly the shell's settings.
+  const loadConfig = spec.loadConfig ?? (loadShellConfig as (env: Env) => Config)
+  const startIn = async (schema: string, metrics = async () => '# HELP up\n') =>
+    spec.start({ config: loadConfig(await env()), logger: quietLogger, metrics, schema })
 
   describe(`${spec.service} service shell`, () => {
     it('ensures its stream, migrates its schema and serves health, readiness, metrics and auth', async () => {
@@ -49,9 +68,10 @@ export function describeServiceShell(spec: ServiceShellSpec): void {
         expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
         const ready = await fetch(`${service.url}/readyz`)
         expect(ready.status).toBe(200)
-        expect(await ready.json()).toMatchObject({
-          checks: { nats: { ok: true }, postgres: { ok: true } },
-        })
+        const { checks } = (await ready.json()) as { checks: Record<string, { ok: boolean }> }
+        const expectedChecks = ['nats', 'postgres', ...(spec.readinessChecks ?? [])]
+        expect(Object.keys(checks).sort()).toEqual(expectedChecks.sort())
+        for (const name of expectedChecks) expect(checks[name]).toEqual({ ok: true })
         expect(await (await fetch(`${service.url}/metrics`)).text()).toContain('# HELP up')
 
         expect((await fetch(`${service.url}${spec.apiPath}`)).status).toBe(401)
@@ -59,7 +79,7 @@ export function describeServiceShell(spec: ServiceShellSpec): void {
         const authorized = await fetch(`${service.url}${spec.apiPath}`, {
           headers: { authorization: `Bearer ${token}` },
         })
-        expect(authorized.status).toBe(404)
+        expect(authorized.status).toBe(spec.authorizedStatus ?? 404)
 
         const jsm = await (await connectNats()).jetstreamManager()
         const { config: stream } = await jsm.streams.info(spec.stream)
@@ -97,6 +117,7 @@ export function describeServiceShell(spec: ServiceShellSpec): void {
         'ARGMAX_POSTGRES_URL',
         'ARGMAX_JWT_SECRET',
         'ARGMAX_HTTP_PORT',
+        ...(spec.requiredSettings ?? []),
       ]) {
         expect(stderr).toContain(variable)
       }
@@ -104,7 +125,7 @@ export function describeServiceShell(spec: ServiceShellSpec): void {
 
     it('runs as a process and shuts down cleanly on SIGTERM', async () => {
       const child = spawn(process.execPath, ['--import', 'tsx', spec.mainFile], {
-        env: { ...process.env, ...env() },
+        env: { ...process.env, ...(await env()) },
       })
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
       try {
@@ -117,6 +138,8 @@ export function describeServiceShell(spec: ServiceShellSpec): void {
           child.once('exit', (code) => reject(new Error(`exited with ${code} before it was ready`)))
         })
         expect((await fetch(`${url}/readyz`)).status).toBe(200)
+        const metrics = await (await fetch(`${url}/metrics`)).text()
+        for (const series of spec.metrics ?? []) expect(metrics).toContain(series)
         child.kill('SIGTERM')
         expect(await exited).toBe(0)
       } finally {
