@@ -254,15 +254,13 @@ def prepare(
             # The target decides which records are kept.
             raw_target = columns[plan.target_column]
             if plan.task == "regression":
-                y = np.fromiter((_number(v) for v in raw_target), np.float64, count=n)
+                y = _numbers(raw_target, n)
                 keep = ~np.isnan(y)
             else:
-                keys = [_class_key(v, fmt, target_type) for v in raw_target]
-                y = np.empty(n)
-                for i, k in enumerate(keys):
+                def class_code(v: Any) -> float:
+                    k = _class_key(v, fmt, target_type)
                     if k is None:
-                        y[i] = NAN
-                        continue
+                        return NAN
                     code = class_codes.get(k)
                     if code is None:
                         if len(class_codes) >= MAX_CLASSES:
@@ -274,31 +272,20 @@ def prepare(
                                 column=plan.target,
                             )
                         code = class_codes[k] = len(class_codes)
-                    y[i] = code
+                    return float(code)
+
+                y = _lookup(raw_target, n, class_code).astype(np.float64)
                 keep = ~np.isnan(y)
             dropped += int(n - keep.sum())
             x = np.empty((n, width), np.float32)
             for j, f in enumerate(features):
                 raw = columns[f.column]
                 if f.kind == "numeric":
-                    x[:, j] = np.fromiter((_number(v) for v in raw), np.float64, count=n)
+                    x[:, j] = _numbers(raw, n)
                 elif f.kind == "boolean":
-                    x[:, j] = np.fromiter((_bool_value(v) for v in raw), np.float64, count=n)
+                    x[:, j] = _lookup(raw, n, _bool_value)
                 else:
-                    table = codes[j]
-                    col = x[:, j]
-                    for i, v in enumerate(raw):
-                        k = _category(v, fmt)
-                        if k is None:
-                            col[i] = NAN
-                            continue
-                        c = table.get(k)
-                        if c is None:
-                            if len(table) >= MAX_TRACKED_CATEGORIES:
-                                col[i] = NAN
-                                continue
-                            c = table[k] = len(table)
-                        col[i] = c
+                    x[:, j] = _codes(raw, n, fmt, codes[j])
             split = split_ids(index, seed)
             for s in range(3):
                 m = keep & (split == s)
@@ -387,6 +374,42 @@ def prepare(
         prepared.class_remap = class_remap
         prepared.sample_y = class_remap[prepared.sample_y.astype(np.int64)].astype(np.float64)
     return prepared
+
+
+def _numbers(raw: tuple, n: int) -> np.ndarray:
+    """A column of numbers (CSV text or JSON numbers; '' and None missing) as float64."""
+    return np.fromiter(map(float, [NAN if v is None or v == "" else v for v in raw]), np.float64, count=n)
+
+
+def _hashable(raw: tuple) -> tuple | list:
+    # JSON objects and arrays are unhashable: they stand for their JSON text anyway.
+    if any(isinstance(v, (dict, list)) for v in raw):
+        return [json_text(v) if isinstance(v, (dict, list)) else v for v in raw]
+    return raw
+
+
+def _lookup(raw: tuple, n: int, convert: Callable[[Any], float]) -> np.ndarray:
+    """`convert` once per distinct value of the batch, then a table lookup per cell."""
+    raw = _hashable(raw)
+    table = {v: convert(v) for v in set(raw)}
+    return np.fromiter(map(table.__getitem__, raw), np.float32, count=n)
+
+
+def _codes(raw: tuple, n: int, fmt: str, codes: dict[str, int]) -> np.ndarray:
+    """First-seen category codes (missing and untracked values NaN), growing `codes`."""
+
+    def code(v: Any) -> float:
+        k = _category(v, fmt)
+        if k is None:
+            return NAN
+        c = codes.get(k)
+        if c is None:
+            if len(codes) >= MAX_TRACKED_CATEGORIES:
+                return NAN
+            c = codes[k] = len(codes)
+        return float(c)
+
+    return _lookup(raw, n, code)
 
 
 def _add_counts(counts: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 from typing import Any
 
 import onnx
@@ -38,6 +39,14 @@ def signature(prepared: Prepared, classes: list[str]) -> dict:
         {"name": "probabilities", "datatype": "FP32", "shape": [-1, len(classes)], "nullable": False, "column": target},
     ]
     return {"task": "classification", "inputs": inputs, "outputs": outputs, "classes": classes}
+
+
+def resources() -> dict:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+    }
 
 
 def _clean(value: Any) -> Any:
@@ -105,6 +114,7 @@ def write_outputs(
         "feature_importance_gain": m.get("feature_importance_gain"),
         "history": m.get("history", []),
         "seconds": round(seconds, 3),
+        "resources": resources(),
     }
     _write_json(os.path.join(out_dir, "metrics.json"), metrics)
     written.add("metrics.json")
