@@ -11,7 +11,14 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  createWriteStream,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -25,7 +32,13 @@ const here = dirname(fileURLToPath(import.meta.url))
 const TRAIN_PY = join(here, '..', 'services', 'training', 'trainers', 'train.py')
 const PLAIN_PY = join(here, 'plain-xgboost.py')
 // The trainer's defaults, spelled out so the plain script gets exactly the same.
-const PARAMS = { n_estimators: 200, max_depth: 6, learning_rate: 0.1, max_bin: 256, early_stopping_rounds: 20 }
+const PARAMS = {
+  n_estimators: 200,
+  max_depth: 6,
+  learning_rate: 0.1,
+  max_bin: 256,
+  early_stopping_rounds: 20,
+}
 
 interface TrainerRun {
   metrics: {
@@ -46,7 +59,17 @@ async function runTrainer(dataset: string, output: string, params: object): Prom
   const started = performance.now()
   const child = spawn(
     PYTHON,
-    [TRAIN_PY, '--trainer', 'xgboost', '--dataset', dataset, '--output', output, '--params', JSON.stringify(params)],
+    [
+      TRAIN_PY,
+      '--trainer',
+      'xgboost',
+      '--dataset',
+      dataset,
+      '--output',
+      output,
+      '--params',
+      JSON.stringify(params),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let stderrTail = ''
@@ -67,15 +90,25 @@ async function runTrainer(dataset: string, output: string, params: object): Prom
   const [code] = (await once(child, 'exit')) as [number | null]
   clearInterval(poll)
   if (code !== 0) throw new Error(`train.py exited with ${code}: ${stderrTail}`)
-  const metrics = JSON.parse(readFileSync(join(output, 'metrics.json'), 'utf8')) as TrainerRun['metrics']
+  const metrics = JSON.parse(
+    readFileSync(join(output, 'metrics.json'), 'utf8'),
+  ) as TrainerRun['metrics']
   return { metrics, wallSeconds: (performance.now() - started) / 1000, polledPeakRssMb: polled }
 }
 
 async function runPlain(moviesJson: string, seed: number) {
-  const { stdout } = await promisify(execFile)(PYTHON, [PLAIN_PY, moviesJson, 'IMDB Rating', String(seed), JSON.stringify(PARAMS)], {
-    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
-  })
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { test_rmse: number; baseline_rmse: number; best_iteration: number }
+  const { stdout } = await promisify(execFile)(
+    PYTHON,
+    [PLAIN_PY, moviesJson, 'IMDB Rating', String(seed), JSON.stringify(PARAMS)],
+    {
+      env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+    },
+  )
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    test_rmse: number
+    baseline_rmse: number
+    best_iteration: number
+  }
 }
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000
@@ -110,14 +143,29 @@ async function main(): Promise<void> {
   })
   try {
     // Movies, as the dataset service would store an upload of it: JSON Lines.
-    const moviesJson = join(dirname(createRequire(import.meta.url).resolve('vega-datasets')), '..', 'data', 'movies.json')
+    const moviesJson = join(
+      dirname(createRequire(import.meta.url).resolve('vega-datasets')),
+      '..',
+      'data',
+      'movies.json',
+    )
     const movies = JSON.parse(readFileSync(moviesJson, 'utf8')) as object[]
     const moviesJsonl = join(work, 'movies.jsonl')
     writeFileSync(moviesJsonl, movies.map((m) => JSON.stringify(m)).join('\n') + '\n')
 
-    const rows: { seed: number; ours: number; plain: number; baseline: number; oursSeconds: number }[] = []
+    const rows: {
+      seed: number
+      ours: number
+      plain: number
+      baseline: number
+      oursSeconds: number
+    }[] = []
     for (const seed of seeds) {
-      const ours = await runTrainer(moviesJsonl, join(work, `movies-${seed}`), { target: 'IMDB Rating', seed, params: PARAMS })
+      const ours = await runTrainer(moviesJsonl, join(work, `movies-${seed}`), {
+        target: 'IMDB Rating',
+        seed,
+        params: PARAMS,
+      })
       const plain = await runPlain(moviesJson, seed)
       rows.push({
         seed,
@@ -163,7 +211,11 @@ async function main(): Promise<void> {
       }
       console.error(
         `large CSV: ${large.size_mb} MB, ${large.rows} rows, ${large.rounds} rounds in ${large.seconds} s ` +
-          `(trainer's own log: ${readFileSync(join(work, 'large-out', 'train.log'), 'utf8').trim().split('\n').length} lines), ` +
+          `(trainer's own log: ${
+            readFileSync(join(work, 'large-out', 'train.log'), 'utf8')
+              .trim()
+              .split('\n').length
+          } lines), ` +
           `peak RSS ${large.peak_rss_mb} MB`,
       )
       process.stderr.write(readFileSync(join(work, 'large-out', 'train.log'), 'utf8'))

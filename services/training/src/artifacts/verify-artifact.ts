@@ -1,5 +1,10 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node'
-import { TENSOR_DATATYPES, type ModelSignature, type TensorDatatype, type TensorSpec } from '@argmax/contracts'
+import {
+  TENSOR_DATATYPES,
+  type ModelSignature,
+  type TensorDatatype,
+  type TensorSpec,
+} from '@argmax/contracts'
 
 /**
  * The check a run's artifact passes before the run may become READY: `model.onnx`, loaded in
@@ -111,7 +116,10 @@ export async function verifyArtifact(
     if (!feeds) return problems.verdict()
     let results: InferenceSession.ReturnType
     try {
-      results = await session.run(feeds, signature.outputs.map((o) => o.name))
+      results = await session.run(
+        feeds,
+        signature.outputs.map((o) => o.name),
+      )
     } catch (error) {
       problems.add({
         code: 'inference_failed',
@@ -144,7 +152,10 @@ function parseSignature(text: string, problems: Problems): ModelSignature | unde
   try {
     raw = JSON.parse(text)
   } catch (error) {
-    problems.add({ code: 'invalid_schema', message: `schema.json is not JSON: ${errorText(error)}` })
+    problems.add({
+      code: 'invalid_schema',
+      message: `schema.json is not JSON: ${errorText(error)}`,
+    })
     return undefined
   }
   const bad = (message: string) => {
@@ -161,7 +172,8 @@ function parseSignature(text: string, problems: Problems): ModelSignature | unde
     if (!Array.isArray(specs) || specs.length === 0) return bad(`${side} must be a non-empty list`)
     const names = new Set<string>()
     for (const [i, spec] of specs.entries()) {
-      if (typeof spec?.name !== 'string' || spec.name === '') return bad(`${side}[${i}] has no name`)
+      if (typeof spec?.name !== 'string' || spec.name === '')
+        return bad(`${side}[${i}] has no name`)
       if (names.has(spec.name)) return bad(`${side} name '${spec.name}' twice`)
       names.add(spec.name)
       if (!TENSOR_DATATYPES.includes(spec.datatype)) {
@@ -188,7 +200,11 @@ function parseSample(text: string, problems: Problems): SampleRow[] | undefined 
   for (const [i, line] of lines.entries()) {
     if (line.trim() === '') continue
     const bad = (message: string) =>
-      problems.add({ code: 'invalid_sample', line: i + 1, message: `predictions-sample.jsonl line ${i + 1}: ${message}` })
+      problems.add({
+        code: 'invalid_sample',
+        line: i + 1,
+        message: `predictions-sample.jsonl line ${i + 1}: ${message}`,
+      })
     let raw: unknown
     try {
       raw = JSON.parse(line)
@@ -213,7 +229,10 @@ function parseSample(text: string, problems: Problems): SampleRow[] | undefined 
     })
   }
   if (rows.length === 0 && problems.empty) {
-    problems.add({ code: 'invalid_sample', message: 'predictions-sample.jsonl holds no rows to check' })
+    problems.add({
+      code: 'invalid_sample',
+      message: 'predictions-sample.jsonl holds no rows to check',
+    })
   }
   return problems.empty ? rows : undefined
 }
@@ -235,7 +254,11 @@ const ORT_TYPES: Record<TensorDatatype, Tensor.Type | undefined> = {
   BYTES: 'string',
 }
 
-function checkGraph(session: InferenceSession, signature: ModelSignature, problems: Problems): void {
+function checkGraph(
+  session: InferenceSession,
+  signature: ModelSignature,
+  problems: Problems,
+): void {
   const sides = [
     ['input', signature.inputs, session.inputMetadata, 'input_mismatch'],
     ['output', signature.outputs, session.outputMetadata, 'output_mismatch'],
@@ -255,7 +278,11 @@ function checkGraph(session: InferenceSession, signature: ModelSignature, proble
         continue
       }
       if (!found.isTensor) {
-        problems.add({ code, [side]: spec.name, message: `the model's ${side} '${spec.name}' is not a tensor` })
+        problems.add({
+          code,
+          [side]: spec.name,
+          message: `the model's ${side} '${spec.name}' is not a tensor`,
+        })
         continue
       }
       const want = ORT_TYPES[spec.datatype]
@@ -355,7 +382,12 @@ function buildFeeds(
   return problems.empty ? feeds : undefined
 }
 
-function toTensor(spec: TensorSpec, values: unknown[], dims: number[], problems: Problems): Tensor | undefined {
+function toTensor(
+  spec: TensorSpec,
+  values: unknown[],
+  dims: number[],
+  problems: Problems,
+): Tensor | undefined {
   const type = ORT_TYPES[spec.datatype]!
   const invalid = (value: unknown) =>
     problems.add({
@@ -373,13 +405,23 @@ function toTensor(spec: TensorSpec, values: unknown[], dims: number[], problems:
     case 'bool':
       return new Tensor(
         'bool',
-        Uint8Array.from(values.map((v) => (v === true || v === 1 ? 1 : v === false || v === 0 ? 0 : (invalid(v), 0)))),
+        Uint8Array.from(
+          values.map((v) =>
+            v === true || v === 1 ? 1 : v === false || v === 0 ? 0 : (invalid(v), 0),
+          ),
+        ),
         dims,
       )
     case 'float32':
     case 'float64': {
-      const nums = values.map((v) => (v === null ? Number.NaN : typeof v === 'number' ? v : (invalid(v), 0)))
-      return new Tensor(type, type === 'float32' ? Float32Array.from(nums) : Float64Array.from(nums), dims)
+      const nums = values.map((v) =>
+        v === null ? Number.NaN : typeof v === 'number' ? v : (invalid(v), 0),
+      )
+      return new Tensor(
+        type,
+        type === 'float32' ? Float32Array.from(nums) : Float64Array.from(nums),
+        dims,
+      )
     }
     case 'int64':
     case 'uint64':
@@ -401,7 +443,11 @@ function toTensor(spec: TensorSpec, values: unknown[], dims: number[], problems:
         uint32: Uint32Array,
       } as const
       if (!(type in arrays)) {
-        problems.add({ code: 'invalid_schema', input: spec.name, message: `input '${spec.name}': ${spec.datatype} is not supported` })
+        problems.add({
+          code: 'invalid_schema',
+          input: spec.name,
+          message: `input '${spec.name}': ${spec.datatype} is not supported`,
+        })
         return undefined
       }
       return new Tensor(type, arrays[type as keyof typeof arrays].from(ints), dims)
@@ -435,7 +481,8 @@ function compareOutputs(
         ...(row.row !== undefined ? { row: row.row } : {}),
         output: spec.name,
       }
-      const rowName = row.row !== undefined ? `row ${row.row} (line ${row.line})` : `line ${row.line}`
+      const rowName =
+        row.row !== undefined ? `row ${row.row} (line ${row.line})` : `line ${row.line}`
       if (!(spec.name in row.outputs)) {
         problems.add({
           code: 'invalid_sample',

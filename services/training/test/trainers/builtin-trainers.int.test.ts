@@ -40,7 +40,10 @@ beforeAll(() => {
   // One penguin's sex is recorded as '.': made missing here, so the target has two classes.
   writeJsonl(
     penguinsSexJsonl,
-    vega('penguins').map((p) => ({ ...p, Sex: p.Sex === 'MALE' || p.Sex === 'FEMALE' ? p.Sex : null })),
+    vega('penguins').map((p) => ({
+      ...p,
+      Sex: p.Sex === 'MALE' || p.Sex === 'FEMALE' ? p.Sex : null,
+    })),
   )
 })
 
@@ -70,7 +73,7 @@ describe('xgboost', { timeout: 300_000 }, () => {
     expect(metrics.baseline.rmse).toBeGreaterThan(1.15)
     expect(metrics.baseline.rmse).toBeLessThan(1.4)
     expect(metrics.test.rmse).toBeLessThan(0.97)
-    expect(metrics.test.rmse).toBeLessThan(0.8 * metrics.baseline.rmse)
+    expect(metrics.test.rmse).toBeLessThan(0.8 * metrics.baseline.rmse!)
     expect(metrics.test.r2).toBeGreaterThan(0.4)
     expect(metrics.test.mae).toBeLessThan(metrics.baseline.mae!)
 
@@ -79,18 +82,34 @@ describe('xgboost', { timeout: 300_000 }, () => {
     expect(progress.length).toBe(metrics.iterations.completed)
     expect(progress[0]).toMatchObject({ iteration: 1, totalIterations: 200 })
     expect(Object.keys(progress[0]!.metrics as object)).toEqual(['train-rmse', 'validation-rmse'])
-    expect(exit.events.filter((e) => e.event === 'checkpoint').map((e) => e.iteration)).toContain(25)
+    expect(exit.events.filter((e) => e.event === 'checkpoint').map((e) => e.iteration)).toContain(
+      25,
+    )
     expect(lastEvent(exit)).toMatchObject({ event: 'done' })
 
     const signature = readJson<ModelSignature>(join(output, 'schema.json'))
     expect(signature.task).toBe('regression')
     expect(signature.outputs).toEqual([
-      { name: 'predictions', datatype: 'FP32', shape: [-1], nullable: false, column: 'IMDB Rating' },
+      {
+        name: 'predictions',
+        datatype: 'FP32',
+        shape: [-1],
+        nullable: false,
+        column: 'IMDB Rating',
+      },
     ])
     const byName = new Map(signature.inputs.map((i) => [i.name, i]))
-    expect(byName.get('IMDB Votes')).toEqual({ name: 'IMDB Votes', datatype: 'FP32', shape: [-1], nullable: true, column: 'IMDB Votes' })
+    expect(byName.get('IMDB Votes')).toEqual({
+      name: 'IMDB Votes',
+      datatype: 'FP32',
+      shape: [-1],
+      nullable: true,
+      column: 'IMDB Votes',
+    })
     expect(byName.get('MPAA Rating')).toMatchObject({ datatype: 'BYTES', shape: [-1] })
-    expect(byName.get('MPAA Rating')!.categories).toEqual(expect.arrayContaining(['R', 'PG-13', 'PG', 'G']))
+    expect(byName.get('MPAA Rating')!.categories).toEqual(
+      expect.arrayContaining(['R', 'PG-13', 'PG', 'G']),
+    )
     expect(byName.has('IMDB Rating')).toBe(false)
 
     // The sample holds missing values and categories never seen in training (every title is unique).
@@ -98,16 +117,24 @@ describe('xgboost', { timeout: 300_000 }, () => {
     expect(sample).toHaveLength(100)
     expect(sample.some((s) => Object.values(s.inputs).some((v) => v === null))).toBe(true)
     const titles = new Set(byName.get('Title')!.categories)
-    expect(sample.some((s) => s.inputs.Title !== null && !titles.has(s.inputs.Title as string))).toBe(true)
+    expect(
+      sample.some((s) => s.inputs.Title !== null && !titles.has(s.inputs.Title as string)),
+    ).toBe(true)
 
     const verdict = await verifyArtifact(artifactFiles(output))
     expect(verdict).toMatchObject({ ok: true, rows: 100, outputs: ['predictions'] })
 
-    const native = readJson<{ learner: { objective: { name: string } } }>(join(output, 'model.json'))
+    const native = readJson<{ learner: { objective: { name: string } } }>(
+      join(output, 'model.json'),
+    )
     expect(native.learner.objective.name).toBe('reg:squarederror')
-    const repro = readJson<Record<string, Record<string, unknown>>>(join(output, 'reproducibility.json'))
+    const repro = readJson<Record<string, Record<string, unknown>>>(
+      join(output, 'reproducibility.json'),
+    )
     expect(repro.seed).toBe(1)
-    expect(repro.dataset!.sha256).toBe(createHash('sha256').update(readFileSync(moviesCsv)).digest('hex'))
+    expect(repro.dataset!.sha256).toBe(
+      createHash('sha256').update(readFileSync(moviesCsv)).digest('hex'),
+    )
     expect(repro.libraries!.xgboost).toMatch(/^1\.7\./)
     expect(repro.libraries!['scikit-learn']).toMatch(/^1\.2\./)
     expect(repro.hardware!.cpu_cores).toBeGreaterThan(0)
@@ -122,7 +149,10 @@ describe('xgboost', { timeout: 300_000 }, () => {
     const raw: Array<Record<string, string | number | null>> = [
       Object.fromEntries(signature.inputs.map((i) => [i.name, null])),
       Object.fromEntries(
-        signature.inputs.map((i) => [i.name, i.datatype === 'BYTES' ? 'never seen in training' : 1000]),
+        signature.inputs.map((i) => [
+          i.name,
+          i.datatype === 'BYTES' ? 'never seen in training' : 1000,
+        ]),
       ),
     ]
     const session = await InferenceSession.create(join(output, 'model.onnx'))
@@ -130,15 +160,25 @@ describe('xgboost', { timeout: 300_000 }, () => {
       signature.inputs.map((i) => [
         i.name,
         i.datatype === 'BYTES'
-          ? new Tensor('string', raw.map((r) => (r[i.name] as string | null) ?? ''), [2])
-          : new Tensor('float32', Float32Array.from(raw.map((r) => (r[i.name] as number | null) ?? Number.NaN)), [2]),
+          ? new Tensor(
+              'string',
+              raw.map((r) => (r[i.name] as string | null) ?? ''),
+              [2],
+            )
+          : new Tensor(
+              'float32',
+              Float32Array.from(raw.map((r) => (r[i.name] as number | null) ?? Number.NaN)),
+              [2],
+            ),
       ]),
     )
     const onnx = Array.from((await session.run(feeds)).predictions!.data as Float32Array)
     await session.release()
     // XGBoost itself on the same rows: an unknown category is missing (NaN) to the booster.
     const matrix = raw.map((r) =>
-      signature.inputs.map((i) => (i.datatype === 'BYTES' || r[i.name] === null ? null : r[i.name])),
+      signature.inputs.map((i) =>
+        i.datatype === 'BYTES' || r[i.name] === null ? null : r[i.name],
+      ),
     )
     const script = [
       'import json, sys, numpy as np, xgboost as xgb',
@@ -147,14 +187,19 @@ describe('xgboost', { timeout: 300_000 }, () => {
       'print(json.dumps([float(v) for v in b.inplace_predict(x)]))',
     ].join('\n')
     const library = JSON.parse(
-      execFileSync(PYTHON, ['-c', script, join(output, 'model.json'), JSON.stringify(matrix)], { encoding: 'utf8' }),
+      execFileSync(PYTHON, ['-c', script, join(output, 'model.json'), JSON.stringify(matrix)], {
+        encoding: 'utf8',
+      }),
     ) as number[]
     expect(onnx).toHaveLength(2)
     for (let r = 0; r < 2; r++) expect(Math.abs(onnx[r]! - library[r]!)).toBeLessThan(1e-4)
   })
 
   test('multi-class on penguins (JSON Lines): species from measurements', async () => {
-    const { output, metrics } = await train('xgboost', penguinsJsonl, 'xgb-penguins', { target: 'Species', seed: 3 })
+    const { output, metrics } = await train('xgboost', penguinsJsonl, 'xgb-penguins', {
+      target: 'Species',
+      seed: 3,
+    })
     expect(metrics.task).toBe('classification')
     expect(metrics.classes).toEqual(['Adelie', 'Chinstrap', 'Gentoo'])
     expect(metrics.test.accuracy).toBeGreaterThan(0.9)
@@ -168,11 +213,17 @@ describe('xgboost', { timeout: 300_000 }, () => {
       ['label', 'BYTES', [-1]],
       ['probabilities', 'FP32', [-1, 3]],
     ])
-    expect(await verifyArtifact(artifactFiles(output))).toMatchObject({ ok: true, outputs: ['label', 'probabilities'] })
+    expect(await verifyArtifact(artifactFiles(output))).toMatchObject({
+      ok: true,
+      outputs: ['label', 'probabilities'],
+    })
   })
 
   test('binary classification (penguins Sex; rows without it left out)', async () => {
-    const { output, metrics } = await train('xgboost', penguinsSexJsonl, 'xgb-sex', { target: 'Sex', seed: 1 })
+    const { output, metrics } = await train('xgboost', penguinsSexJsonl, 'xgb-sex', {
+      target: 'Sex',
+      seed: 1,
+    })
     expect(metrics.classes).toEqual(['FEMALE', 'MALE'])
     expect(metrics.rows.without_target).toBeGreaterThan(0)
     expect(metrics.test.accuracy).toBeGreaterThan(metrics.baseline.accuracy! + 0.2)
@@ -196,7 +247,10 @@ describe('linear', { timeout: 300_000 }, () => {
   })
 
   test('multi-class and binary logistic regression on penguins', async () => {
-    const multi = await train('linear', penguinsJsonl, 'linear-penguins', { target: 'Species', seed: 2 })
+    const multi = await train('linear', penguinsJsonl, 'linear-penguins', {
+      target: 'Species',
+      seed: 2,
+    })
     expect(multi.metrics.test.accuracy).toBeGreaterThan(0.9)
     expect(await verifyArtifact(artifactFiles(multi.output))).toMatchObject({ ok: true })
     const binary = await train('linear', penguinsSexJsonl, 'linear-sex', {
@@ -229,11 +283,16 @@ describe('user errors exit 2 with a JSON line naming the fault', { timeout: 120_
       params: { learning_rate: 0.1 },
     })
     expect(unknown.code).toBe(2)
-    expect(lastEvent(unknown)).toMatchObject({ kind: 'user_error', parameter: 'params.learning_rate' })
+    expect(lastEvent(unknown)).toMatchObject({
+      kind: 'user_error',
+      parameter: 'params.learning_rate',
+    })
   })
 
   test('a missing target column', async () => {
-    const exit = await trainLocally('xgboost', moviesCsv, join(work, 'no-target'), { target: 'Box Office' })
+    const exit = await trainLocally('xgboost', moviesCsv, join(work, 'no-target'), {
+      target: 'Box Office',
+    })
     expect(exit.code).toBe(2)
     expect(lastEvent(exit)).toMatchObject({
       kind: 'user_error',
@@ -250,6 +309,10 @@ describe('user errors exit 2 with a JSON line naming the fault', { timeout: 120_
       task: 'regression',
     })
     expect(exit.code).toBe(2)
-    expect(lastEvent(exit)).toMatchObject({ kind: 'user_error', code: 'invalid_target', column: 'Island' })
+    expect(lastEvent(exit)).toMatchObject({
+      kind: 'user_error',
+      code: 'invalid_target',
+      column: 'Island',
+    })
   })
 })

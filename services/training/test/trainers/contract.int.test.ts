@@ -69,7 +69,8 @@ class FakeTrainingApi {
       return { status: 204 }
     }
     if (url === `/v1/runs/${RUN}/checkpoint`) {
-      if (req.method === 'GET') return this.checkpoint ? { status: 200, body: this.checkpoint } : { status: 404 }
+      if (req.method === 'GET')
+        return this.checkpoint ? { status: 200, body: this.checkpoint } : { status: 404 }
       if (req.method === 'PUT') {
         this.checkpoint = body
         this.checkpointPuts++
@@ -120,21 +121,37 @@ function contractEnv(attempt: number, params: object): Record<string, string> {
 
 function uploaded(attempt: number) {
   const get = (name: string) => api.artifacts.get(`${attempt}/${name}`)
-  return { get, names: [...api.artifacts.keys()].filter((k) => k.startsWith(`${attempt}/`)).map((k) => k.slice(2)) }
+  return {
+    get,
+    names: [...api.artifacts.keys()]
+      .filter((k) => k.startsWith(`${attempt}/`))
+      .map((k) => k.slice(2)),
+  }
 }
 
 describe('contract mode', { timeout: 300_000 }, () => {
   test('streams the presigned dataset, reports heartbeats, uploads every output; the artifact passes', async () => {
     api.checkpoint = undefined
     const exit = await finish(
-      startTrainer(['--trainer', 'xgboost'], contractEnv(1, { target: 'IMDB Rating', seed: 4, checkpointEvery: 10 })),
+      startTrainer(
+        ['--trainer', 'xgboost'],
+        contractEnv(1, { target: 'IMDB Rating', seed: 4, checkpointEvery: 10 }),
+      ),
     )
     expect(exit.stderr).not.toContain('Traceback')
     expect(exit.code).toBe(0)
     expect(api.refused).toBe(0)
     const files = uploaded(1)
     expect(files.names.sort()).toEqual(
-      ['metrics.json', 'model.json', 'model.onnx', 'predictions-sample.jsonl', 'reproducibility.json', 'schema.json', 'train.log'].sort(),
+      [
+        'metrics.json',
+        'model.json',
+        'model.onnx',
+        'predictions-sample.jsonl',
+        'reproducibility.json',
+        'schema.json',
+        'train.log',
+      ].sort(),
     )
     const beats = api.heartbeats.filter((h) => h.attempt === 1)
     expect(beats.length).toBeGreaterThan(0)
@@ -151,7 +168,10 @@ describe('contract mode', { timeout: 300_000 }, () => {
       sample: files.get('predictions-sample.jsonl')!.toString(),
     })
     expect(verdict).toMatchObject({ ok: true, rows: 100 })
-    const repro = JSON.parse(files.get('reproducibility.json')!.toString()) as { run: object; dataset: { sha256: string } }
+    const repro = JSON.parse(files.get('reproducibility.json')!.toString()) as {
+      run: object
+      dataset: { sha256: string }
+    }
     expect(repro.run).toEqual({ id: RUN, attempt: '1' })
   })
 
@@ -181,7 +201,9 @@ describe('contract mode', { timeout: 300_000 }, () => {
     expect(log).toContain('resuming from the checkpoint at round 40')
     const attempt2 = api.heartbeats.filter((h) => h.attempt === 2 && h.iteration > 0)
     expect(Math.min(...attempt2.map((h) => h.iteration))).toBeGreaterThan(40)
-    const metrics = JSON.parse(uploaded(2).get('metrics.json')!.toString()) as { iterations: Record<string, number> }
+    const metrics = JSON.parse(uploaded(2).get('metrics.json')!.toString()) as {
+      iterations: Record<string, number>
+    }
     expect(metrics.iterations).toMatchObject({ completed: 300, resumed_from: 40 })
 
     // The same training without interruption (local mode, same bytes, same parameters).
@@ -196,13 +218,18 @@ describe('contract mode', { timeout: 300_000 }, () => {
       .map((line) => JSON.parse(line) as { row: number; outputs: { predictions: number } })
     expect(resumed.map((r) => r.row)).toEqual(expected.map((r) => r.row))
     for (const [i, r] of resumed.entries()) {
-      expect(Math.abs(r.outputs.predictions - expected[i]!.outputs.predictions!)).toBeLessThanOrEqual(1e-6)
+      expect(
+        Math.abs(r.outputs.predictions - expected[i]!.outputs.predictions!),
+      ).toBeLessThanOrEqual(1e-6)
     }
   })
 
   test('a bad parameter: exit 2, the JSON error line, the log uploaded, nothing else', async () => {
     const exit = await finish(
-      startTrainer(['--trainer', 'xgboost'], contractEnv(7, { target: 'IMDB Rating', params: { eta: 3 } })),
+      startTrainer(
+        ['--trainer', 'xgboost'],
+        contractEnv(7, { target: 'IMDB Rating', params: { eta: 3 } }),
+      ),
     )
     expect(exit.code).toBe(2)
     expect(exit.events.at(-1)).toMatchObject({ kind: 'user_error', parameter: 'params.eta' })

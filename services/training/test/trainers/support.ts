@@ -16,7 +16,9 @@ export type Row = Record<string, string | number | boolean | null>
 /** A dataset of the vega-datasets package, read from disk (its own loader downloads). */
 export function vega(name: 'movies' | 'penguins'): Row[] {
   const entry = createRequire(import.meta.url).resolve('vega-datasets')
-  return JSON.parse(readFileSync(join(dirname(entry), '..', 'data', `${name}.json`), 'utf8')) as Row[]
+  return JSON.parse(
+    readFileSync(join(dirname(entry), '..', 'data', `${name}.json`), 'utf8'),
+  ) as Row[]
 }
 
 function columnsOf(rows: Row[]): string[] {
@@ -72,9 +74,23 @@ export async function finish(child: ChildProcess): Promise<TrainerExit> {
 }
 
 /** Local mode: `train.py --trainer T --dataset FILE --output DIR --params JSON`. */
-export function trainLocally(trainer: string, dataset: string, output: string, params: object): Promise<TrainerExit> {
+export function trainLocally(
+  trainer: string,
+  dataset: string,
+  output: string,
+  params: object,
+): Promise<TrainerExit> {
   return finish(
-    startTrainer(['--trainer', trainer, '--dataset', dataset, '--output', output, '--params', JSON.stringify(params)]),
+    startTrainer([
+      '--trainer',
+      trainer,
+      '--dataset',
+      dataset,
+      '--output',
+      output,
+      '--params',
+      JSON.stringify(params),
+    ]),
   )
 }
 

@@ -31,11 +31,16 @@ beforeAll(async () => {
 }, 300_000)
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-function editSample(files: ArtifactFiles, edit: (rows: Array<Record<string, any>>) => void): ArtifactFiles {
+interface EditableRow {
+  row: number
+  outputs: { predictions: number; label: string }
+}
+
+function editSample(files: ArtifactFiles, edit: (rows: EditableRow[]) => void): ArtifactFiles {
   const rows = files.sample
     .trim()
     .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, any>)
+    .map((line) => JSON.parse(line) as EditableRow)
   edit(rows)
   return { ...files, sample: rows.map((r) => JSON.stringify(r)).join('\n') + '\n' }
 }
@@ -53,7 +58,9 @@ describe('verifyArtifact', () => {
     expect(verdict.ok).toBe(false)
     if (verdict.ok) return
     expect(verdict.problems[0]).toMatchObject({ code: 'input_mismatch', input: 'Title' })
-    expect(verdict.problems[0]!.message).toMatch(/^schema.json names input 'Title', the model has no such input \(its inputs: 'Island', /)
+    expect(verdict.problems[0]!.message).toMatch(
+      /^schema.json names input 'Title', the model has no such input \(its inputs: 'Island', /,
+    )
     // 15 schema inputs missing, 6 model inputs undeclared, the output missing: 22, 20 listed.
     expect(verdict.problemCount).toBe(22)
     expect(verdict.problems).toHaveLength(20)
@@ -66,16 +73,22 @@ describe('verifyArtifact', () => {
     const first = verdict.problems[0]!
     expect(first).toMatchObject({ code: 'prediction_mismatch', output: 'predictions', line: 1 })
     expect(typeof first.row).toBe('number')
-    expect(first.message).toMatch(/^row \d+ \(line 1\), output 'predictions': expected [\d.]+, got [\d.]+ \(difference/)
+    expect(first.message).toMatch(
+      /^row \d+ \(line 1\), output 'predictions': expected [\d.]+, got [\d.]+ \(difference/,
+    )
     expect(verdict.problemCount).toBeGreaterThan(50)
     expect(verdict.problems).toHaveLength(20)
     expect(describeProblems(verdict)).toMatch(/; and \d+ more$/)
   })
 
   test('a truncated file', async () => {
-    const verdict = await verifyArtifact({ ...movies, model: movies.model.subarray(0, movies.model.length / 2) })
+    const verdict = await verifyArtifact({
+      ...movies,
+      model: movies.model.subarray(0, movies.model.length / 2),
+    })
     expect(verdict).toMatchObject({ ok: false, problems: [{ code: 'invalid_model' }] })
-    if (!verdict.ok) expect(verdict.problems[0]!.message).toMatch(/^model.onnx cannot be loaded by onnxruntime: /)
+    if (!verdict.ok)
+      expect(verdict.problems[0]!.message).toMatch(/^model.onnx cannot be loaded by onnxruntime: /)
   })
 
   test('a schema naming an input the model lacks', async () => {
@@ -104,7 +117,11 @@ describe('verifyArtifact', () => {
       rows[3]!.outputs.predictions += 0.01
     })
     const verdict = await verifyArtifact(regression)
-    expect(verdict).toMatchObject({ ok: false, problemCount: 1, problems: [{ code: 'prediction_mismatch', line: 4 }] })
+    expect(verdict).toMatchObject({
+      ok: false,
+      problemCount: 1,
+      problems: [{ code: 'prediction_mismatch', line: 4 }],
+    })
     if (!verdict.ok) {
       const p = verdict.problems[0]!
       expect(p.row).toBe(JSON.parse(movies.sample.split('\n')[3]!).row)
@@ -126,11 +143,13 @@ describe('verifyArtifact', () => {
     })
     expect(await verifyArtifact(close)).toMatchObject({ ok: true })
     const broken = { ...movies, sample: movies.sample.replace(/\n/, '\n{not json\n') }
-    expect(await verifyArtifact(broken)).toMatchObject({ ok: false, problems: [{ code: 'invalid_sample', line: 2 }] })
+    expect(await verifyArtifact(broken)).toMatchObject({
+      ok: false,
+      problems: [{ code: 'invalid_sample', line: 2 }],
+    })
     expect(await verifyArtifact({ ...movies, schema: '{}' })).toMatchObject({
       ok: false,
       problems: [{ code: 'invalid_schema' }],
     })
   })
 })
-
