@@ -224,6 +224,20 @@ describe('contract mode', { timeout: 300_000 }, () => {
     }
   })
 
+  test('a dataset whose SHA-256 differs from the version’s is a crash (retried), not a user error', async () => {
+    const env = {
+      ...contractEnv(8, { target: 'IMDB Rating' }),
+      ARGMAX_DATASET_SHA256: '0'.repeat(64),
+    }
+    const exit = await finish(startTrainer(['--trainer', 'xgboost'], env))
+    expect(exit.code).toBe(1)
+    expect(exit.events.at(-1)).toMatchObject({ event: 'error', kind: 'crash' })
+    expect(String(exit.events.at(-1)!.message)).toMatch(
+      /^the dataset's SHA-256 is [0-9a-f]{64}, the run expects 0{64}$/,
+    )
+    expect(uploaded(8).names).toEqual(['train.log'])
+  })
+
   test('a bad parameter: exit 2, the JSON error line, the log uploaded, nothing else', async () => {
     const exit = await finish(
       startTrainer(
