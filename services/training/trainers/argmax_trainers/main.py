@@ -175,16 +175,16 @@ def run(
     reporter: Reporter,
     log: Log,
 ) -> set[str]:
-    from . import linear_trainer, xgboost_trainer
-    from .dataset import prepare, plan_features
-    from .outputs import write_outputs
-    from .table import scan_types
-
     started = time.monotonic()
     job: JobParams = parse_job_params(params_text)
     _precheck(trainer, job.task, job.params)
     if fmt not in ("csv", "jsonl"):
         raise UserError(f"dataset format must be csv or jsonl, not {fmt!r}", parameter="format")
+    # The ML libraries take seconds to import: only once the parameters are known to be good.
+    from . import linear_trainer, xgboost_trainer
+    from .dataset import plan_features, prepare
+    from .outputs import write_outputs
+    from .table import scan_types
 
     reporter.message("reading the dataset")
     spool = os.path.join(workdir, "dataset.raw") if is_url(dataset) else None
