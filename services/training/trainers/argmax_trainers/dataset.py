@@ -274,7 +274,7 @@ def prepare(
                         code = class_codes[k] = len(class_codes)
                     return float(code)
 
-                y = _lookup(raw_target, n, class_code).astype(np.float64)
+                y = _lookup(raw_target, n, fmt, class_code).astype(np.float64)
                 keep = ~np.isnan(y)
             dropped += int(n - keep.sum())
             x = np.empty((n, width), np.float32)
@@ -283,7 +283,7 @@ def prepare(
                 if f.kind == "numeric":
                     x[:, j] = _numbers(raw, n)
                 elif f.kind == "boolean":
-                    x[:, j] = _lookup(raw, n, _bool_value)
+                    x[:, j] = _lookup(raw, n, fmt, _bool_value)
                 else:
                     x[:, j] = _codes(raw, n, fmt, codes[j])
             split = split_ids(index, seed)
@@ -381,16 +381,17 @@ def _numbers(raw: tuple, n: int) -> np.ndarray:
     return np.fromiter(map(float, [NAN if v is None or v == "" else v for v in raw]), np.float64, count=n)
 
 
-def _hashable(raw: tuple) -> tuple | list:
-    # JSON objects and arrays are unhashable: they stand for their JSON text anyway.
-    if any(isinstance(v, (dict, list)) for v in raw):
+def _hashable(raw: tuple, fmt: str) -> tuple | list:
+    # JSON objects and arrays are unhashable: they stand for their JSON text anyway. (CSV cells
+    # are strings.)
+    if fmt == "jsonl" and any(isinstance(v, (dict, list)) for v in raw):
         return [json_text(v) if isinstance(v, (dict, list)) else v for v in raw]
     return raw
 
 
-def _lookup(raw: tuple, n: int, convert: Callable[[Any], float]) -> np.ndarray:
+def _lookup(raw: tuple, n: int, fmt: str, convert: Callable[[Any], float]) -> np.ndarray:
     """`convert` once per distinct value of the batch, then a table lookup per cell."""
-    raw = _hashable(raw)
+    raw = _hashable(raw, fmt)
     table = {v: convert(v) for v in set(raw)}
     return np.fromiter(map(table.__getitem__, raw), np.float32, count=n)
 
@@ -409,7 +410,7 @@ def _codes(raw: tuple, n: int, fmt: str, codes: dict[str, int]) -> np.ndarray:
             c = codes[k] = len(codes)
         return float(c)
 
-    return _lookup(raw, n, code)
+    return _lookup(raw, n, fmt, code)
 
 
 def _add_counts(counts: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
