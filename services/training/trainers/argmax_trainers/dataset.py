@@ -14,7 +14,6 @@ categories not kept: they are "unknown", as unseen values are at prediction time
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -461,11 +460,3 @@ def _sample_inputs(features: list[Feature], columns: list[tuple], i: int, fmt: s
         else:
             out[f.name] = _category(v, fmt)
     return out
-
-
-def describe_sample(prepared: Prepared) -> list[dict]:
-    return [{"row": r, "inputs": inputs} for r, inputs in zip(prepared.sample_rows, prepared.sample_inputs)]
-
-
-def dump_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)

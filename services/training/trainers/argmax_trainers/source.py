@@ -9,21 +9,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import shutil
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 CHUNK = 1 << 20
-
-
-@dataclass
-class Fetched:
-    path: str
-    size: int
-    sha256: str
 
 
 class HashingReader(io.RawIOBase):
@@ -88,16 +79,6 @@ def drain(reader: HashingReader) -> None:
     buffer = bytearray(CHUNK)
     while reader.readinto(buffer):
         pass
-
-
-def iter_chunks(path: str) -> Iterator[bytes]:
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            yield chunk
-
-
-def copy_file(src: str, dst: str) -> None:
-    shutil.copyfile(src, dst)
 
 
 def remove_quietly(path: str) -> None:

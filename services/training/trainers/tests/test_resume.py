@@ -2,7 +2,6 @@
 uninterrupted run. (Without row/column subsampling: XGBoost 1.7 keeps its samplers' random
 state inside the tree updater, which no checkpoint carries — see the README.)"""
 
-import io
 import json
 import os
 import random
