@@ -144,10 +144,11 @@ def train(prepared: Prepared, p: dict, ctx: TrainContext) -> TrainResult:
                 break
     del dvalid, dtrain
 
-    best = state["best_iteration"]
+    # With early stopping the model is the best round's; without, every round is kept.
+    best = state["best_iteration"] if patience is not None else state["rounds"] - 1
     final = booster[: best + 1] if patience is not None else booster
     final.set_attr(**{STATE_ATTR: None})
-    final.set_attr(best_iteration=str(best), best_score=str(state["best_score"]))
+    final.set_attr(best_iteration=str(best), best_score=str(state["history"][best][watched]))
     native = final.save_raw(raw_format="json")
 
     ctx.reporter.message("evaluating on the test split")
