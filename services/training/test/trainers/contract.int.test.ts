@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -89,12 +89,14 @@ class FakeTrainingApi {
 
 const work = mkdtempSync(join(tmpdir(), 'argmax-contract-'))
 const moviesCsv = join(work, 'movies.csv')
+const scratch = join(work, 'scratch')
 let datasetUrl: string
 let api: FakeTrainingApi
 let apiUrl: string
 
 beforeAll(async () => {
   writeCsv(moviesCsv, vega('movies'))
+  mkdirSync(scratch)
   const { bucket, s3 } = await freshBucket('trainer')
   const key = 'datasets/d1/versions/v1/data.csv'
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(moviesCsv) }))
@@ -116,6 +118,8 @@ function contractEnv(attempt: number, params: object): Record<string, string> {
     ARGMAX_PARAMS: JSON.stringify(params),
     ARGMAX_API_URL: apiUrl,
     ARGMAX_RUN_TOKEN: TOKEN,
+    // A SIGKILLed attempt cannot remove its scratch files: keep them where afterAll cleans up.
+    ARGMAX_WORK_DIR: scratch,
   }
 }
 
