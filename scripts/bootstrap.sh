@@ -13,6 +13,12 @@ command -v nats-server >/dev/null || missing+=(nats-server)
 command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v kubectl >/dev/null || missing+=(kubernetes-client)
+# The built-in trainers are Python workloads on Debian's interpreter and ML libraries (another
+# python3 may come first on PATH, so ask Debian's own interpreter).
+/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
+/usr/bin/python3 -c 'import xgboost' >/dev/null 2>&1 || missing+=(python3-xgboost)
+/usr/bin/python3 -c 'import sklearn' >/dev/null 2>&1 || missing+=(python3-sklearn)
+/usr/bin/python3 -c 'import onnx' >/dev/null 2>&1 || missing+=(python3-onnx)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing system packages: ${missing[*]}"
