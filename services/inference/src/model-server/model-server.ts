@@ -76,13 +76,14 @@ export async function startModelServer(deps: ModelServerDependencies): Promise<R
       log: (fields, message) => logger.warn(fields, message),
       ...(deps.onDownload ? { onDownload: deps.onDownload } : {}),
     })
-    let metrics: ReturnType<typeof createModelServerMetrics> | undefined
+    // The versions gauge reads the repository only when /metrics is scraped.
+    const metrics = createModelServerMetrics(deps.meter, () => repository.index())
     const repository = new ModelRepository({
       loadVersion: createVersionLoader({
         artifacts,
         session: settings.session,
         onBatch: (model, version, report) => {
-          metrics?.batch(model, version, report)
+          metrics.batch(model, version, report)
           deps.onBatch?.(model, version, report)
         },
         now: monotonicNow,
@@ -93,7 +94,6 @@ export async function startModelServer(deps: ModelServerDependencies): Promise<R
       log,
     })
     cleanups.unshift(() => repository.close())
-    metrics = createModelServerMetrics(deps.meter, () => repository.index())
     const service = new V2Service({
       repository,
       metrics,
