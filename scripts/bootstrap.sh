@@ -13,6 +13,13 @@ command -v nats-server >/dev/null || missing+=(nats-server)
 command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v kubectl >/dev/null || missing+=(kubernetes-client)
+# Debian's Python modules, run as /usr/bin/python3 (a python3 earlier on PATH may lack them):
+# ONNX models for the model server's tests and benchmark, and the generated v2 gRPC client of
+# the interop tests.
+has_python_module() { /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
+has_python_module onnx || missing+=(python3-onnx)
+has_python_module grpc || missing+=(python3-grpcio)
+has_python_module grpc_tools || missing+=(python3-grpc-tools)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing system packages: ${missing[*]}"
