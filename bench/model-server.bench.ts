@@ -13,8 +13,8 @@
  *
  * Prints a table on stderr and ends with ONE line of JSON on stdout.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -101,17 +101,29 @@ function startChild(args: string[], env: NodeJS.ProcessEnv, ready: string): Prom
 interface Round {
   perS: number
   latenciesMs: number[]
+  /** CPU the server process spent per request (user + system). */
+  serverCpuUs: number
 }
+
+/** User + system CPU of a process so far, in µs (from /proc: moves far less with load than rates). */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12])
+  return (ticks * 1_000_000) / CLOCK_TICKS
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
 
 /** `total` one-row requests, `concurrency` in flight on one channel; latency per request. */
 async function round(
   client: V2Client,
+  serverPid: number,
   version: string,
   total: number,
   concurrency: number,
 ): Promise<Round> {
   const latenciesMs: number[] = new Array(total)
   let next = 0
+  const cpuBefore = cpuUs(serverPid)
   const started = performance.now()
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -132,7 +144,8 @@ async function round(
       }
     }),
   )
-  return { perS: total / ((performance.now() - started) / 1000), latenciesMs }
+  const perS = total / ((performance.now() - started) / 1000)
+  return { perS, latenciesMs, serverCpuUs: (cpuUs(serverPid) - cpuBefore) / total }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -187,17 +200,25 @@ async function main(): Promise<void> {
     const oursClient = createV2Client(ours.grpc, { token })
     const echoClient = createV2Client(echo.grpc, { token })
     const variants = [
-      { name: 'echo', client: echoClient, version: '1', batching: undefined },
-      { name: 'batching_off', client: oursClient, version: '1', batching: { maxBatchSize: 0 } },
+      { name: 'echo', client: echoClient, pid: echo.child.pid!, version: '1', batching: undefined },
+      {
+        name: 'batching_off',
+        client: oursClient,
+        pid: ours.child.pid!,
+        version: '1',
+        batching: { maxBatchSize: 0 },
+      },
       {
         name: 'batching_on',
         client: oursClient,
+        pid: ours.child.pid!,
         version: '2',
         batching: { maxBatchSize: 64, maxQueueDelayMicroseconds: 0 },
       },
       {
         name: 'batching_on_delay_500us',
         client: oursClient,
+        pid: ours.child.pid!,
         version: '3',
         batching: { maxBatchSize: 64, maxQueueDelayMicroseconds: 500 },
       },
@@ -236,14 +257,22 @@ async function main(): Promise<void> {
     }
 
     for (const variant of variants) {
-      await round(variant.client, variant.version, Math.min(total, 4000), concurrency)
+      await round(variant.client, variant.pid, variant.version, Math.min(total, 4000), concurrency)
     }
     const results = new Map<string, Round[]>(variants.map((variant) => [variant.name, []]))
     for (let r = 0; r < rounds; r++) {
       for (const variant of variants) {
-        const measured = await round(variant.client, variant.version, total, concurrency)
+        const measured = await round(
+          variant.client,
+          variant.pid,
+          variant.version,
+          total,
+          concurrency,
+        )
         results.get(variant.name)!.push(measured)
-        console.error(`round ${r + 1} ${variant.name}: ${Math.round(measured.perS)}/s`)
+        console.error(
+          `round ${r + 1} ${variant.name}: ${Math.round(measured.perS)}/s, server CPU ${Math.round(measured.serverCpuUs)} µs/request`,
+        )
       }
     }
 
@@ -261,7 +290,13 @@ async function main(): Promise<void> {
 
     const summary: Record<
       string,
-      { per_s: number; p50_ms: number; p99_ms: number; mean_batch_rows?: number }
+      {
+        per_s: number
+        p50_ms: number
+        p99_ms: number
+        server_cpu_us_per_req: number
+        mean_batch_rows?: number
+      }
     > = {}
     for (const variant of variants) {
       const measured = results.get(variant.name)!
@@ -273,18 +308,27 @@ async function main(): Promise<void> {
         per_s: Math.round(perS),
         p50_ms: round2(percentile(latencies, 50)),
         p99_ms: round2(percentile(latencies, 99)),
+        server_cpu_us_per_req: Math.round(
+          measured.map((m) => m.serverCpuUs).sort((a, b) => a - b)[
+            Math.floor(measured.length / 2)
+          ]!,
+        ),
         ...(variant.batching ? { mean_batch_rows: meanRows(variant.version) } : {}),
       }
     }
     console.error(
       `\n${concurrency} in flight, ${total} one-row requests per round, median of ${rounds} rounds`,
     )
-    console.error('variant                   req/s    p50 ms   p99 ms   rows/run')
+    console.error(
+      'variant                   req/s    p50 ms   p99 ms   server CPU µs/req   rows/run',
+    )
     for (const [name, s] of Object.entries(summary)) {
       console.error(
         `${name.padEnd(24)} ${String(s.per_s).padStart(6)}  ${s.p50_ms.toFixed(2).padStart(7)}  ${s.p99_ms
           .toFixed(2)
-          .padStart(7)}   ${s.mean_batch_rows ?? '—'}`,
+          .padStart(
+            7,
+          )}   ${String(s.server_cpu_us_per_req).padStart(17)}   ${s.mean_batch_rows ?? '—'}`,
       )
     }
     const echoPerS = summary['echo']!.per_s
