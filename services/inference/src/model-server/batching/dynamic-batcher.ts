@@ -123,13 +123,22 @@ export class DynamicBatcher<Item, Result> {
         this.armTimer(due)
         return
       }
-      const chosen = new Set(picked)
-      for (let i = this.queue.length - 1; i >= 0; i--) {
-        if (chosen.has(this.queue[i]!)) this.queue.splice(i, 1)
-      }
+      this.dequeue(picked)
       this.execute(picked)
     }
     if (this.queue.length === 0) this.disarmTimer()
+  }
+
+  private dequeue(picked: Pending<Item, Result>[]): void {
+    // Usually the batch is the head of the queue (one key); otherwise remove it item by item.
+    if (picked.every((pending, i) => this.queue[i] === pending)) {
+      this.queue.splice(0, picked.length)
+      return
+    }
+    const chosen = new Set(picked)
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (chosen.has(this.queue[i]!)) this.queue.splice(i, 1)
+    }
   }
 
   /** The head's batch: same-key requests in arrival order while their rows fit. */

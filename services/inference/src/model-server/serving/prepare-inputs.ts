@@ -34,9 +34,9 @@ export function prepareInputs(
 ): PreparedInputs {
   const issues: FieldIssue[] = []
   const issue = (name: string, message: string) => issues.push({ field: inputField(name), message })
-  const specs = new Map(signature.inputs.map((spec, i) => [spec.name, { spec, index: i }]))
+  const specs = specsOf(signature)
   const tensors = new Array<Tensor | undefined>(signature.inputs.length)
-  const batchable = isBatchable(signature)
+  const batchable = batchableCache.get(signature) ?? isBatchable(signature)
   let rows: number | undefined
 
   for (const input of inputs) {
@@ -147,6 +147,20 @@ export function requestedOutputs(signature: ModelSignature, names: readonly stri
     )
   }
   return indices
+}
+
+// Per signature (a loaded version keeps its signature object): looked up on every request.
+const specCache = new WeakMap<ModelSignature, Map<string, { spec: TensorSpec; index: number }>>()
+const batchableCache = new WeakMap<ModelSignature, boolean>()
+
+function specsOf(signature: ModelSignature) {
+  let specs = specCache.get(signature)
+  if (!specs) {
+    specs = new Map(signature.inputs.map((spec, index) => [spec.name, { spec, index }]))
+    specCache.set(signature, specs)
+    batchableCache.set(signature, isBatchable(signature))
+  }
+  return specs
 }
 
 function parseShape(shape: readonly (string | number)[]): number[] | string {
