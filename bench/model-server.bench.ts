@@ -6,10 +6,11 @@
  * tritonclient sends them. Ours runs with dynamic batching off, on (no queue delay: the
  * default), and on with a 500 µs queue delay — three versions of the same artifact side by side.
  * Rounds alternate the variants after an untimed warm-up of each; the median round's
- * throughput and the latencies of all rounds are reported, with the mean rows per model run
- * read from the model server's own /metrics.
+ * throughput, the latencies of all rounds, the server's CPU per request and the mean rows per
+ * model run (from the model server's own /metrics) are reported; each ratio is the median over
+ * rounds of ours against the echo round just before it.
  *
- *   npx tsx bench/model-server.bench.ts [--requests 20000] [--concurrency 64] [--rounds 3]
+ *   npx tsx bench/model-server.bench.ts [--requests 10000] [--concurrency 64] [--rounds 7]
  *
  * Prints a table on stderr and ends with ONE line of JSON on stdout.
  */
@@ -35,9 +36,9 @@ import { createS3Client, ensureBucket } from '@argmax/storage'
 
 const { values } = parseArgs({
   options: {
-    requests: { type: 'string', default: '20000' },
+    requests: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '64' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '7' },
     'serve-echo': { type: 'boolean', default: false },
   },
 })
@@ -331,7 +332,16 @@ async function main(): Promise<void> {
           )}   ${String(s.server_cpu_us_per_req).padStart(17)}   ${s.mean_batch_rows ?? '—'}`,
       )
     }
-    const echoPerS = summary['echo']!.per_s
+    // Each round of ours against the echo round just before it: neighbours in time share the
+    // machine's load, so the median of these ratios moves less than a ratio of medians.
+    const pairedRatio = (name: string) => {
+      const echoRounds = results.get('echo')!
+      const ratios = results
+        .get(name)!
+        .map((measured, i) => measured.perS / echoRounds[i]!.perS)
+        .sort((a, b) => a - b)
+      return round2(ratios[Math.floor(ratios.length / 2)]!)
+    }
     console.log(
       JSON.stringify({
         bench: 'model-server',
@@ -339,8 +349,9 @@ async function main(): Promise<void> {
         concurrency,
         rounds,
         ...summary,
-        ratio: round2(summary['batching_on']!.per_s / echoPerS),
-        ratio_batching_off: round2(summary['batching_off']!.per_s / echoPerS),
+        ratio: pairedRatio('batching_on'),
+        ratio_batching_off: pairedRatio('batching_off'),
+        ratio_batching_on_delay_500us: pairedRatio('batching_on_delay_500us'),
       }),
     )
     oursClient.close()
