@@ -13,12 +13,16 @@ command -v nats-server >/dev/null || missing+=(nats-server)
 command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v kubectl >/dev/null || missing+=(kubernetes-client)
-# The built-in trainers are Python workloads on Debian's interpreter and ML libraries (another
-# python3 may come first on PATH, so ask Debian's own interpreter).
-/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
-/usr/bin/python3 -c 'import xgboost' >/dev/null 2>&1 || missing+=(python3-xgboost)
-/usr/bin/python3 -c 'import sklearn' >/dev/null 2>&1 || missing+=(python3-sklearn)
-/usr/bin/python3 -c 'import onnx' >/dev/null 2>&1 || missing+=(python3-onnx)
+# Debian's Python modules, run as /usr/bin/python3 (a python3 earlier on PATH may lack them):
+# the built-in trainers' ML libraries, ONNX for the model server's test models, and the
+# generated v2 gRPC client of the interop tests.
+has_python_module() { /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
+has_python_module numpy || missing+=(python3-numpy)
+has_python_module xgboost || missing+=(python3-xgboost)
+has_python_module sklearn || missing+=(python3-sklearn)
+has_python_module onnx || missing+=(python3-onnx)
+has_python_module grpc || missing+=(python3-grpcio)
+has_python_module grpc_tools || missing+=(python3-grpc-tools)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing system packages: ${missing[*]}"

@@ -2,5 +2,6 @@ export {
   INFERENCE_PROTO_PATH,
   INFERENCE_SERVICE_NAME,
   PROTO_LOADER_OPTIONS,
+  loadInferencePackageDefinition,
   loadInferenceService,
 } from './inference.ts'

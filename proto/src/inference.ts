@@ -23,10 +23,17 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 }
 
+/**
+ * The protocol's package definition as proto-loader decodes it: what gRPC server reflection
+ * (`@grpc/reflection`) describes to clients such as grpcurl.
+ */
+export function loadInferencePackageDefinition(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync(INFERENCE_PROTO_PATH, PROTO_LOADER_OPTIONS)
+}
+
 /** The v2 service definition, for `server.addService` and `makeGenericClientConstructor`. */
 export function loadInferenceService(): grpc.ServiceDefinition {
-  const packageDefinition = protoLoader.loadSync(INFERENCE_PROTO_PATH, PROTO_LOADER_OPTIONS)
-  const loaded = grpc.loadPackageDefinition(packageDefinition)
+  const loaded = grpc.loadPackageDefinition(loadInferencePackageDefinition())
   const inference = loaded['inference'] as grpc.GrpcObject
   const service = inference['GRPCInferenceService'] as grpc.ServiceClientConstructor
   return service.service

@@ -1,0 +1,185 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ArgmaxError, UnavailableError, toProblem } from '@argmax/errors'
+import { fromFastifyError, sendProblem } from '@argmax/http'
+import type { InferCall } from '../serving/infer-call.ts'
+import type { V2Service } from '../serving/v2-service.ts'
+import { decodeJsonData, encodeJsonData } from '../tensors/json-codec.ts'
+
+/**
+ * The REST form of the v2 protocol (JSON tensors; the binary-data extension is not served):
+ *   GET  /v2/health/live | /v2/health/ready
+ *   GET  /v2                                          server metadata
+ *   GET  /v2/models/{name}[/versions/{version}]       model metadata
+ *   GET  /v2/models/{name}[/versions/{version}]/ready
+ *   POST /v2/models/{name}[/versions/{version}]/infer
+ * Refusals are problem+json that also carry v2's `error` member, so v2 REST clients read the
+ * message where they expect it. Not ready and unavailable answers are 503 with Retry-After.
+ */
+
+interface ModelParams {
+  name: string
+  version?: string
+}
+
+interface JsonInferBody {
+  id?: string
+  parameters?: Record<string, unknown>
+  inputs: {
+    name: string
+    shape: number[]
+    datatype: string
+    parameters?: Record<string, unknown>
+    data: unknown
+  }[]
+  outputs?: { name: string; parameters?: Record<string, unknown> }[]
+}
+
+const modelParams = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1 }, version: { type: 'string' } },
+} as const
+
+const inferBody = {
+  type: 'object',
+  required: ['inputs'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    parameters: { type: 'object' },
+    inputs: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['name', 'shape', 'datatype', 'data'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string' },
+          shape: { type: 'array', items: { type: 'integer', minimum: 0 } },
+          datatype: { type: 'string' },
+          parameters: { type: 'object' },
+          data: {},
+        },
+      },
+    },
+    outputs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: { name: { type: 'string' }, parameters: { type: 'object' } },
+      },
+    },
+  },
+} as const
+
+const tags = ['v2']
+
+export async function registerV2Routes(
+  app: FastifyInstance,
+  options: { service: V2Service; bodyLimit: number },
+): Promise<void> {
+  const { service } = options
+  await app.register(async (v2) => {
+    v2.setErrorHandler((error, request, reply) =>
+      sendV2Problem(request, reply, fromFastifyError(error, request, options.bodyLimit)),
+    )
+
+    v2.get('/v2/health/live', { schema: { tags, summary: 'Server liveness' } }, async () => ({
+      live: true,
+    }))
+    v2.get('/v2/health/ready', { schema: { tags, summary: 'Server readiness' } }, async () => {
+      if (!service.ready) throw new UnavailableError('the model server is shutting down')
+      return { ready: true }
+    })
+    v2.get('/v2', { schema: { tags, summary: 'Server metadata' } }, async () =>
+      service.serverMetadata(),
+    )
+
+    const metadata = async (request: FastifyRequest<{ Params: ModelParams }>) =>
+      service.modelMetadata(request.params.name, request.params.version ?? '')
+    const ready = async (request: FastifyRequest<{ Params: ModelParams }>) => {
+      const { name, version = '' } = request.params
+      if (!service.modelReady(name, version)) {
+        throw new UnavailableError(
+          version
+            ? `version ${version} of model ${name} is loading`
+            : `model ${name} has no ready version`,
+          { retryAfterSeconds: 1 },
+        )
+      }
+      return { name, ready: true }
+    }
+    const infer = async (request: FastifyRequest<{ Params: ModelParams; Body: JsonInferBody }>) => {
+      const result = await service.infer(callFromJson(request.params, request.body))
+      return {
+        model_name: result.modelName,
+        model_version: result.modelVersion,
+        ...(result.id ? { id: result.id } : {}),
+        outputs: result.outputs.map((output) => ({
+          name: output.name,
+          datatype: output.datatype,
+          shape: output.shape,
+          data: encodeJsonData(output.datatype, output.data),
+        })),
+      }
+    }
+
+    for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+      v2.get<{ Params: ModelParams }>(
+        prefix,
+        { schema: { tags, summary: 'Model metadata', params: modelParams } },
+        metadata,
+      )
+      v2.get<{ Params: ModelParams }>(
+        `${prefix}/ready`,
+        { schema: { tags, summary: 'Model readiness', params: modelParams } },
+        ready,
+      )
+      v2.post<{ Params: ModelParams; Body: JsonInferBody }>(
+        `${prefix}/infer`,
+        { schema: { tags, summary: 'Inference', params: modelParams, body: inferBody } },
+        infer,
+      )
+    }
+  })
+}
+
+function callFromJson(params: ModelParams, body: JsonInferBody): InferCall {
+  return {
+    modelName: params.name,
+    modelVersion: params.version ?? '',
+    id: body.id ?? '',
+    inputs: body.inputs.map((input) => ({
+      name: input.name,
+      datatype: input.datatype,
+      shape: input.shape,
+      values: (datatype, count) => decodeJsonData(input.name, datatype, count, input.data),
+    })),
+    outputs: (body.outputs ?? []).map((output) => output.name),
+  }
+}
+
+function sendV2Problem(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+  if (!(error instanceof ArgmaxError) && !isProblem(error)) {
+    request.log.error({ err: error }, 'request failed')
+    return sendProblem(reply, error)
+  }
+  const problem = isProblem(error) ? error : toProblem(error, request.url)
+  if (error instanceof UnavailableError) {
+    const seconds = error.details['retryAfterSeconds']
+    reply.header('retry-after', String(typeof seconds === 'number' ? seconds : 1))
+  }
+  return sendProblem(reply, { ...problem, error: problem.detail })
+}
+
+function isProblem(value: unknown): value is ReturnType<typeof toProblem> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof Error) &&
+    typeof (value as { status?: unknown }).status === 'number'
+  )
+}

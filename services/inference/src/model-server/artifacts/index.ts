@@ -1,0 +1,3 @@
+export * from './artifact-uri.ts'
+export * from './artifact-cache.ts'
+export * from './retry.ts'

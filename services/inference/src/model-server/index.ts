@@ -1,0 +1,17 @@
+// What the model server offers the rest of the inference context (the gateway reuses the
+// tensor codecs, the batcher, the load-config convention and the request checks).
+export * from './tensors/index.ts'
+export * from './batching/dynamic-batcher.ts'
+export * from './artifacts/index.ts'
+export * from './repository/load-config.ts'
+export * from './repository/model-signature.schema.ts'
+export * from './repository/model-repository.ts'
+export * from './serving/infer-call.ts'
+export * from './serving/prepare-inputs.ts'
+export * from './serving/v2-service.ts'
+export * from './api/cached-verifier.ts'
+export * from './api/v2-grpc-codec.ts'
+export * from './config.ts'
+export * from './metrics.ts'
+export * from './model-server.ts'
+export * from './api/v2-client.ts'

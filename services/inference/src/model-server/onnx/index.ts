@@ -1,0 +1,2 @@
+export * from './onnx-session.ts'
+export * from './provider-probe.ts'

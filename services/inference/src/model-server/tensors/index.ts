@@ -1,0 +1,7 @@
+export * from './tensor.ts'
+export * from './datatypes.ts'
+export * from './tensor-errors.ts'
+export * from './raw-codec.ts'
+export * from './typed-contents-codec.ts'
+export * from './json-codec.ts'
+export * from './rows.ts'

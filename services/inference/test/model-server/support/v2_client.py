@@ -1,0 +1,67 @@
+"""A stock v2 gRPC client, as tritonclient talks: stubs generated from the public
+grpc_predict_v2.proto, inputs sent as raw_input_contents (little-endian; BYTES elements each
+after a 4-byte little-endian length), outputs read from raw_output_contents.
+
+Usage: python3 v2_client.py STUBS_DIR ADDRESS TOKEN < request.json > response.json
+request.json: {"model_name", "model_version", "inputs": [{"name", "datatype", "shape", "data"}]}
+(null in FP32 data is NaN). The response lists each output's name, datatype, shape and data.
+"""
+import json
+import math
+import struct
+import sys
+
+sys.path.insert(0, sys.argv[1])
+import grpc  # noqa: E402
+import grpc_predict_v2_pb2 as pb  # noqa: E402
+import grpc_predict_v2_pb2_grpc as pb_grpc  # noqa: E402
+
+
+def serialize(datatype, data):
+    if datatype == "FP32":
+        return struct.pack(f"<{len(data)}f", *[math.nan if v is None else v for v in data])
+    if datatype == "BYTES":
+        out = b""
+        for value in data:
+            encoded = value.encode("utf-8")
+            out += struct.pack("<I", len(encoded)) + encoded
+        return out
+    raise ValueError(f"unsupported datatype {datatype}")
+
+
+def deserialize(datatype, raw):
+    if datatype == "FP32":
+        return [None if math.isnan(v) else v for v in struct.unpack(f"<{len(raw) // 4}f", raw)]
+    raise ValueError(f"unsupported datatype {datatype}")
+
+
+def main():
+    stubs, address, token = sys.argv[1:4]
+    spec = json.load(sys.stdin)
+    request = pb.ModelInferRequest(model_name=spec["model_name"], model_version=spec["model_version"])
+    for tensor in spec["inputs"]:
+        request.inputs.add(name=tensor["name"], datatype=tensor["datatype"], shape=tensor["shape"])
+        request.raw_input_contents.append(serialize(tensor["datatype"], tensor["data"]))
+    with grpc.insecure_channel(address) as channel:
+        stub = pb_grpc.GRPCInferenceServiceStub(channel)
+        response = stub.ModelInfer(request, metadata=(("authorization", f"Bearer {token}"),), timeout=30)
+    json.dump(
+        {
+            "model_name": response.model_name,
+            "model_version": response.model_version,
+            "outputs": [
+                {
+                    "name": output.name,
+                    "datatype": output.datatype,
+                    "shape": list(output.shape),
+                    "data": deserialize(output.datatype, response.raw_output_contents[i]),
+                }
+                for i, output in enumerate(response.outputs)
+            ],
+        },
+        sys.stdout,
+    )
+
+
+if __name__ == "__main__":
+    main()
