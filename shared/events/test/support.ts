@@ -1,5 +1,6 @@
 import { connectNats, uniqueName } from '@argmax/testkit'
-import { ensureStreams } from '../src/index.ts'
+import type { NatsConnection } from 'nats'
+import { createEventStore, ensureStreams, subjectOf, type RecordedEvent } from '../src/index.ts'
 
 /** A fresh stream owning `<prefix>.>` for one test. */
 export async function freshStream(prefix = 'evt') {
@@ -11,3 +12,58 @@ export async function freshStream(prefix = 'evt') {
   ])
   return { nc, stream: name, context }
 }
+
+export const meta = { actor: 'system:test' }
+
+/** Polls a condition the test is driving towards; bounded so a broken build fails, not hangs. */
+export function waitFor(
+  condition: () => boolean,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (condition()) return resolve()
+      if (Date.now() > deadline) return reject(new Error(`${what} not reached`))
+      setTimeout(poll, 20)
+    }
+    poll()
+  })
+}
+
+/** Polls an async probe until it returns a value other than undefined. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  what = 'value',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`${what} not reached`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** Appends one `Made` event `{ i }` per subject, in order. */
+export async function seed(nc: NatsConnection, subjects: string[]) {
+  const store = createEventStore({ nc })
+  for (const [i, subject] of subjects.entries()) {
+    await store.append(subject, [{ type: 'Made', data: { i } }], {
+      expectedLastSubjectSequence: 'any',
+      meta,
+    })
+  }
+  return store
+}
+
+/** `count` events on `<context>.thing.t<i>`. */
+export function things(context: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => subjectOf(context, 'thing', `t${i}`))
+}
+
+export const indexOf = (event: RecordedEvent) => (event.data as { i: number }).i
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
