@@ -1,6 +1,13 @@
 import { connectNats, uniqueName } from '@argmax/testkit'
 import type { NatsConnection } from 'nats'
-import { createEventStore, ensureStreams, subjectOf, type RecordedEvent } from '../src/index.ts'
+import {
+  createEventStore,
+  encodeEnvelope,
+  ensureStreams,
+  newEventId,
+  subjectOf,
+  type RecordedEvent,
+} from '../src/index.ts'
 
 /** A fresh stream owning `<prefix>.>` for one test. */
 export async function freshStream(prefix = 'evt') {
@@ -67,3 +74,33 @@ export function things(context: string, count: number): string[] {
 export const indexOf = (event: RecordedEvent) => (event.data as { i: number }).i
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** `count` `Made` events `{ i }` published 256 at a time (for volumes `seed` is too slow for). */
+export async function publishMany(
+  nc: NatsConnection,
+  stream: string,
+  context: string,
+  count: number,
+) {
+  const js = nc.jetstream()
+  for (let start = 0; start < count; start += 256) {
+    const acks = []
+    for (let i = start; i < Math.min(count, start + 256); i++) {
+      const subject = subjectOf(context, 'thing', `t${i}`)
+      const envelope = {
+        id: newEventId(),
+        type: 'Made',
+        schemaVersion: 1,
+        stream,
+        subject,
+        occurredAt: new Date().toISOString(),
+        actor: meta.actor,
+        correlationId: `c${i}`,
+        causationId: null,
+        data: { i },
+      }
+      acks.push(js.publish(subject, encodeEnvelope(envelope), { msgID: envelope.id }))
+    }
+    await Promise.all(acks)
+  }
+}
