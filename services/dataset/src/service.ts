@@ -132,8 +132,11 @@ export async function startDatasetService(
         nc,
         deps,
         ackWaitMs: config.dataset.validatorAckWaitMs,
+        readTimeoutMs: config.dataset.validatorReadTimeoutMs,
+        maxDeliver: config.dataset.validatorMaxDeliver,
         workers: config.dataset.validatorWorkers,
-        log,
+        logger,
+        parkingReplicas: config.nats.streamReplicas,
       })
       cleanups.unshift(() => validator!.stop())
     }

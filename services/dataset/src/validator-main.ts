@@ -35,8 +35,11 @@ await runServiceProcess({
       nc,
       deps: { store: createEventStore({ nc, now }), names, s3, now },
       ackWaitMs: config.dataset.validatorAckWaitMs,
+      readTimeoutMs: config.dataset.validatorReadTimeoutMs,
+      maxDeliver: config.dataset.validatorMaxDeliver,
       workers: config.dataset.validatorWorkers,
-      log: (fields, message) => logger.info(fields, message),
+      logger,
+      parkingReplicas: config.nats.streamReplicas,
     })
     return {
       async stop() {

@@ -1,6 +1,6 @@
 import { deleteObject, isNotFound, openObjectStream } from '@argmax/storage'
 import type { Json, ValidationOutcome, VersionState } from '../domain/index.ts'
-import { validateAndProfile } from '../validation/index.ts'
+import { ReadTimeoutError, validateAndProfile } from '../validation/index.ts'
 import { loadVersion, runVersionCommand } from './aggregates.ts'
 import type { DatasetDeps } from './dependencies.ts'
 
@@ -23,6 +23,13 @@ export async function validateVersion(
     signal?: AbortSignal
     correlationId?: string
     workers?: number | undefined
+    /**
+     * S3 read timeout: opening the object, or any read of its bytes, that waits longer than
+     * this fails with a ReadTimeoutError, so a hung connection ends in a retry, not a stall.
+     */
+    readTimeoutMs?: number | undefined
+    /** Told after each chunk read from S3: the validator's progress. */
+    onBytesRead?: ((bytes: number) => void) | undefined
   } = {},
 ): Promise<{ outcome: ValidateOutcome; state: VersionState; position: number }> {
   const { state, lastSequence } = await loadVersion(deps, versionId)
@@ -32,10 +39,7 @@ export async function validateVersion(
   const ref = { bucket: state.bucket, key: state.objectKey }
   let result: ValidationOutcome
   try {
-    const { body } = await openObjectStream(deps.s3, {
-      ...ref,
-      ...(options.signal ? { abortSignal: options.signal } : {}),
-    })
+    const body = await openWithTimeout(deps, ref, options.signal, options.readTimeoutMs)
     const checked = await validateAndProfile(body, {
       format: state.format,
       declaredSize: state.size,
@@ -43,6 +47,8 @@ export async function validateVersion(
       maxErrors: options.maxErrors ?? 20,
       ...(options.workers !== undefined ? { workers: options.workers } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      readTimeoutMs: options.readTimeoutMs,
+      onBytesRead: options.onBytesRead,
     })
     if (checked.ok) {
       result = {
@@ -91,4 +97,72 @@ export async function validateVersion(
     state: outcome.state,
     position: outcome.position,
   }
+}
+
+/**
+ * GetObject until its headers arrive, bounded by `readTimeoutMs`; the body's reads are bounded
+ * by validateAndProfile. The timer is disarmed once the object is open: aborting the request
+ * later would cut the body off in the middle of a long, healthy read.
+ */
+async function openWithTimeout(
+  deps: Pick<DatasetDeps, 's3'>,
+  ref: { bucket: string; key: string },
+  signal: AbortSignal | undefined,
+  readTimeoutMs: number | undefined,
+) {
+  const controller = new AbortController()
+  const forward = () => controller.abort(signal?.reason)
+  signal?.addEventListener('abort', forward, { once: true })
+  if (signal?.aborted) forward()
+  const timer = readTimeoutMs
+    ? setTimeout(() => controller.abort(new ReadTimeoutError(readTimeoutMs)), readTimeoutMs)
+    : undefined
+  try {
+    const { body } = await openObjectStream(deps.s3, { ...ref, abortSignal: controller.signal })
+    return body
+  } catch (error) {
+    // The SDK reports an abort as its own AbortError; say why it was aborted.
+    throw controller.signal.aborted ? controller.signal.reason : error
+  } finally {
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', forward)
+  }
+}
+
+/**
+ * The validator gave up on a version (its UploadCompleted was parked after failing every
+ * delivery): the version ends REJECTED with `internal_error` rather than VALIDATING forever.
+ * Nothing happens to a version that has an outcome or is no longer being validated.
+ */
+export async function rejectAfterValidatorGaveUp(
+  deps: Pick<DatasetDeps, 'store' | 'names' | 'now'>,
+  versionId: string,
+  parked: { id: string; deliveries: number },
+  correlationId?: string,
+): Promise<'rejected' | 'skipped'> {
+  const { state } = await loadVersion(deps, versionId)
+  if (state.status !== 'VALIDATING') return 'skipped'
+  const message =
+    `validation failed on every one of ${parked.deliveries} attempts and was given up; ` +
+    `operators see it as parked message ${parked.id}. Upload the file again.`
+  const outcome = await runVersionCommand(
+    deps,
+    VALIDATOR_ACTOR,
+    versionId,
+    {
+      type: 'RecordValidation',
+      data: {
+        versionId,
+        outcome: {
+          ok: false,
+          errors: [{ code: 'internal_error', message }],
+          checksumMismatch: false,
+          objectDeleted: false,
+        },
+        now: deps.now(),
+      },
+    },
+    correlationId,
+  )
+  return outcome.written === 0 ? 'skipped' : 'rejected'
 }

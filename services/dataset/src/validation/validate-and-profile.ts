@@ -56,7 +56,8 @@ export async function validateAndProfile(
   let size = 0
   let profiled
   try {
-    for await (const chunk of bufferChunks(source, signal)) {
+    const watch = { idleTimeoutMs: options.readTimeoutMs, onBytes: options.onBytesRead }
+    for await (const chunk of bufferChunks(source, signal, watch)) {
       hash.update(chunk)
       size += chunk.length
       if (batches.stopped) continue

@@ -124,6 +124,10 @@ export interface ValidationOptions {
   workers?: number
   /** About how many bytes a batch holds (default 4 MiB); cuts fall on record boundaries. */
   batchBytes?: number
+  /** Fail with a ReadTimeoutError when the source gives nothing for this long (unset: wait). */
+  readTimeoutMs?: number | undefined
+  /** Told after every chunk read from the source (bytes), e.g. to report progress. */
+  onBytesRead?: ((bytes: number) => void) | undefined
 }
 
 export interface ValidationSuccess {
