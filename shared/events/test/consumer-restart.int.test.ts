@@ -6,7 +6,9 @@ import { connect } from 'nats'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   createEventStore,
+  discardParked,
   ensureStreams,
+  listParked,
   silentConsumerLogger,
   startConsumer,
   subjectOf,
@@ -40,6 +42,9 @@ describe('the durable consumer across a NATS restart', () => {
           expectedLastSubjectSequence: 'any',
           meta,
         })
+      // A server no consumer ever ran on has no PARKED bucket: nothing to list, nothing created.
+      expect(await listParked(nc)).toEqual([])
+      await expect(discardParked(nc, 'RESTART.survivor.1')).rejects.toThrow(/not found/)
       const seen: string[] = []
       const consumer = await startConsumer({
         nc,

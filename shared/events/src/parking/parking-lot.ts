@@ -89,21 +89,26 @@ export async function openParkingLot(
 ): Promise<ParkingLot | undefined> {
   const create = options.create ?? true
   const js = nc.jetstream()
+  const jsm = await nc.jetstreamManager()
   if (create) {
-    await ensureStreams(await nc.jetstreamManager(), [parkedRequestsStreamSpec(options.replicas)])
+    await ensureStreams(jsm, [parkedRequestsStreamSpec(options.replicas)])
+  } else {
+    // Binding does not look for the bucket's stream; the first read would fail instead.
+    const exists = await jsm.streams.info(`KV_${PARKED_BUCKET}`).then(
+      () => true,
+      (error: unknown) => {
+        if (apiErrorCode(error) === STREAM_NOT_FOUND) return false
+        throw error
+      },
+    )
+    if (!exists) return undefined
   }
-  let kv: KV
-  try {
-    kv = await js.views.kv(PARKED_BUCKET, {
-      history: 1,
-      replicas: options.replicas ?? 1,
-      storage: StorageType.File,
-      bindOnly: !create,
-    })
-  } catch (error) {
-    if (!create && apiErrorCode(error) === STREAM_NOT_FOUND) return undefined
-    throw error
-  }
+  const kv: KV = await js.views.kv(PARKED_BUCKET, {
+    history: 1,
+    replicas: options.replicas ?? 1,
+    storage: StorageType.File,
+    bindOnly: !create,
+  })
 
   async function get(id: string): Promise<StoredParked | undefined> {
     const stored = await kv.get(id)
