@@ -6,7 +6,14 @@ import {
   startBatchConsumer,
   type RecordedEvent,
 } from '../src/index.ts'
-import { eventually, freshStream, indexOf, publishMany, waitFor } from './support.ts'
+import {
+  eventually,
+  freshStream,
+  indexOf,
+  publishMany,
+  settledConsumer,
+  waitFor,
+} from './support.ts'
 
 const quiet = { log: silentConsumerLogger }
 
@@ -43,7 +50,7 @@ describe('the batch consumer', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(500)
     expect(sizes.length).toBeGreaterThanOrEqual(5)
     expect(new Set(committed).size).toBe(total)
-    const info = await jsm.consumers.info(stream, 'sink')
+    const info = await settledConsumer(nc, stream, 'sink')
     expect(info.num_ack_pending).toBe(0)
     expect(info.ack_floor.stream_seq).toBe(total)
     expect(consumer.stats()).toMatchObject({ handled: total, failed: 0, parked: 0 })
@@ -101,7 +108,7 @@ describe('the batch consumer', () => {
       (await listParked(nc, { stream })).length === 1 ? true : undefined,
     )
     await consumer.stop()
-    const info = await (await nc.jetstreamManager()).consumers.info(stream, 'isolating')
+    const info = await settledConsumer(nc, stream, 'isolating')
     expect(info.num_ack_pending).toBe(0)
   })
 })

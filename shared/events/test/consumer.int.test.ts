@@ -12,7 +12,16 @@ import {
   type EventContext,
   type RecordedEvent,
 } from '../src/index.ts'
-import { freshStream, indexOf, meta, seed, sleep, things, waitFor } from './support.ts'
+import {
+  freshStream,
+  indexOf,
+  meta,
+  seed,
+  settledConsumer,
+  sleep,
+  things,
+  waitFor,
+} from './support.ts'
 
 const quiet = { log: silentConsumerLogger }
 
@@ -48,7 +57,7 @@ describe('the durable consumer', () => {
     await second.stop()
     // The durable resumed after what it had acknowledged: only the new event came.
     expect(handled.at(-1)).toBe(5)
-    const info = await (await nc.jetstreamManager()).consumers.info(stream, 'reader')
+    const info = await settledConsumer(nc, stream, 'reader')
     expect(info.num_ack_pending).toBe(0)
     expect(info.num_pending).toBe(0)
     // Max deliver is capped, never JetStream's unlimited -1.
@@ -82,7 +91,7 @@ describe('the durable consumer', () => {
     release()
     await stopping
     expect(finished).toBe(true)
-    const info = await (await nc.jetstreamManager()).consumers.info(stream, 'slow')
+    const info = await settledConsumer(nc, stream, 'slow')
     expect(info.num_ack_pending).toBe(0)
     expect(info.delivered.stream_seq).toBe(1)
   })
@@ -207,7 +216,7 @@ describe('the durable consumer', () => {
     ])
     expect(hungAbortReason).toBeInstanceOf(ClaimLapsedError)
     expect(consumer.stats()).toMatchObject({ handled: 2, lapsed: 1, failed: 0 })
-    const info = await (await nc.jetstreamManager()).consumers.info(stream, 'progress')
+    const info = await settledConsumer(nc, stream, 'progress')
     expect(info.num_redelivered).toBe(0)
     expect(info.num_ack_pending).toBe(0)
   })

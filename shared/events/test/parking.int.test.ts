@@ -15,7 +15,15 @@ import {
   type ParkedMessage,
   type RecordedEvent,
 } from '../src/index.ts'
-import { eventually, freshStream, indexOf, seed, things, waitFor } from './support.ts'
+import {
+  eventually,
+  freshStream,
+  indexOf,
+  seed,
+  settledConsumer,
+  things,
+  waitFor,
+} from './support.ts'
 
 const fixture = fileURLToPath(new URL('./fixtures/hold-message.ts', import.meta.url))
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
@@ -71,10 +79,6 @@ async function parkedOf(nc: NatsConnection, stream: string, count: number) {
   )
 }
 
-async function consumerInfo(nc: NatsConnection, stream: string, durable: string) {
-  return (await nc.jetstreamManager()).consumers.info(stream, durable)
-}
-
 describe('parking', () => {
   it('parks a message that keeps failing after max deliver, with its error, and goes on', async () => {
     const { nc, stream, context } = await freshStream()
@@ -118,7 +122,7 @@ describe('parking', () => {
     expect(hooked[0]![1].id).toBe(parked!.id)
     expect(consumer.stats()).toMatchObject({ handled: 2, failed: 3, parked: 1 })
     // Terminated once parked: nothing waits for an ack or a redelivery.
-    const info = await consumerInfo(nc, stream, 'fails')
+    const info = await settledConsumer(nc, stream, 'fails')
     expect(info.num_ack_pending).toBe(0)
     expect(info.num_pending).toBe(0)
   })
@@ -180,7 +184,7 @@ describe('parking', () => {
     await consumer.stop()
     expect(seen).toEqual([[1, 2]])
     expect(await listParked(nc, { stream })).toEqual([])
-    expect((await consumerInfo(nc, stream, 'killed')).num_ack_pending).toBe(0)
+    expect((await settledConsumer(nc, stream, 'killed')).num_ack_pending).toBe(0)
   })
 
   it('parks a message whose last delivery died with its process, from JetStream’s advisory', async () => {

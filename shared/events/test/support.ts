@@ -104,3 +104,17 @@ export async function publishMany(
     await Promise.all(acks)
   }
 }
+
+/**
+ * The durable's info once its acknowledgements have landed: an ack is one-way, and the server
+ * applies it a moment after the client sent it. Gives up after 10 s and returns what it saw.
+ */
+export async function settledConsumer(nc: NatsConnection, stream: string, durable: string) {
+  const jsm = await nc.jetstreamManager()
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const info = await jsm.consumers.info(stream, durable)
+    if (info.num_ack_pending === 0 || Date.now() > deadline) return info
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}

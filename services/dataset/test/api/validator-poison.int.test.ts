@@ -134,9 +134,13 @@ describe('the validator and poison messages', () => {
       }
       expect(validator.handled).toEqual({ validated: 3, rejected: 0, skipped: 0 })
       await validator.stop()
-      const info = await (
-        await nc.jetstreamManager()
-      ).consumers.info(h.names.stream, 'dataset-validator')
+      // Acks are one-way: the server applies them a moment after they were sent.
+      const jsm = await nc.jetstreamManager()
+      let info = await jsm.consumers.info(h.names.stream, 'dataset-validator')
+      for (let i = 0; i < 100 && info.num_ack_pending > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        info = await jsm.consumers.info(h.names.stream, 'dataset-validator')
+      }
       expect(info.num_ack_pending).toBe(0)
     },
   )

@@ -6,9 +6,8 @@ import {
   replayRequestSubject,
   type ReplayRequest,
 } from '../parking/parking-lot.ts'
-import { claimDeliveries } from './claim.ts'
 import { retryDelayAfter } from './consumer-settings.ts'
-import { decodeDelivery, inConsumerSpan } from './delivery.ts'
+import { decodeDelivery } from './delivery.ts'
 import { ensureDurable } from './durable.ts'
 import { startPullLoop, type PullLoop } from './pull-loop.ts'
 import type { ConsumerRuntime } from './runtime.ts'
@@ -152,27 +151,13 @@ async function replay(runtime: ConsumerRuntime, message: JsMsg): Promise<'ack' |
     return 'ack'
   }
   const { event } = decoded
-  const claim = claimDeliveries([message], runtime.settings.ackWaitMs)
-  const outcome = await runtime.runClaimed(claim, () =>
-    inConsumerSpan(
-      `${entry.durable} replay ${event.type}`,
-      decoded.trace,
-      {
-        'messaging.system': 'nats',
-        'argmax.event.type': event.type,
-        'argmax.event.sequence': raw.sequence,
-        'argmax.parked': entry.id,
-      },
-      () =>
-        runtime.handleOne(event, {
-          deliveryCount: entry.deliveries + 1,
-          progress: claim.progress,
-          signal: claim.signal,
-          replay: true,
-        }),
-    ),
+  const { outcome, claim } = await runtime.handleClaimed(
+    message,
+    raw,
+    decoded,
+    entry.deliveries + 1,
+    true,
   )
-  claim.release()
   if (outcome.kind === 'lapsed') return 'leave'
   if (outcome.kind === 'done') {
     await runtime.parking.remove(entry.id)

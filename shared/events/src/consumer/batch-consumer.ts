@@ -10,7 +10,8 @@ import {
   decodeDelivery,
   inConsumerSpan,
   linkTo,
-  type Decoded,
+  rawOf,
+  type DecodedEvent,
   type RawDelivery,
 } from './delivery.ts'
 import { ensureDurable } from './durable.ts'
@@ -25,7 +26,7 @@ const RETRY_MAX_MS = 10_000
 interface Item {
   message: JsMsg
   raw: RawDelivery
-  decoded: Extract<Decoded, { ok: true }>
+  decoded: DecodedEvent
 }
 
 /**
@@ -124,12 +125,7 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
   async function handle(messages: JsMsg[]): Promise<void> {
     const items: Item[] = []
     for (const message of messages) {
-      const raw: RawDelivery = {
-        data: message.data,
-        headers: message.headers,
-        sequence: message.seq,
-        subject: message.subject,
-      }
+      const raw = rawOf(message)
       const decoded = decodeDelivery(raw, upcast)
       if (decoded.ok) {
         items.push({ message, raw, decoded })
@@ -194,20 +190,13 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
   const attendants = startAttendants(runtime)
   log.info({ ...runtime.fields, maxBatch, maxWaitMs }, 'batch consumer started')
 
-  return {
-    stream: settings.stream,
-    durable: settings.durable,
-    stats: () => ({ ...runtime.stats }),
+  const pulling = {
     async stop() {
-      if (runtime.stopping) return
-      runtime.stopping = true
-      if (settings.stopMode === 'hand-back') runtime.handBackAll()
-      runtime.stopController.abort()
       current?.stop()
-      await Promise.all([loop, ...attendants.map((attendant) => attendant.stop())])
-      log.info(runtime.fields, 'consumer stopped')
+      await loop
     },
   }
+  return runtime.running([pulling, ...attendants])
 }
 
 /**

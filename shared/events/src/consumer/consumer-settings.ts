@@ -27,29 +27,17 @@ export interface ConsumerSettings {
   now: () => Date
 }
 
-/** Warnings and errors as JSON lines on stderr until a service passes its logger. */
-export const stderrConsumerLogger: ConsumerLogger = {
+/** Warnings and errors on the console, for scripts; a service passes its pino logger. */
+export const consoleConsumerLogger: ConsumerLogger = {
   info: () => undefined,
-  warn: (fields, message) => writeLine('warn', fields, message),
-  error: (fields, message) => writeLine('error', fields, message),
+  warn: (fields, message) => console.warn(message, fields),
+  error: (fields, message) => console.error(message, fields),
 }
 
 export const silentConsumerLogger: ConsumerLogger = {
   info: () => undefined,
   warn: () => undefined,
   error: () => undefined,
-}
-
-function writeLine(level: string, fields: Record<string, unknown>, message: string): void {
-  const plain = Object.fromEntries(
-    Object.entries(fields).map(([key, value]) => [
-      key,
-      value instanceof Error ? { name: value.name, message: value.message } : value,
-    ]),
-  )
-  process.stderr.write(
-    `${JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...plain })}\n`,
-  )
 }
 
 function wholeNumber(field: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -95,7 +83,7 @@ export function resolveSettings(
     stopMode: options.stopMode ?? 'finish',
     upcast: options.upcast ?? noUpcasting,
     onParked: options.onParked,
-    log: options.log ?? stderrConsumerLogger,
+    log: options.log ?? consoleConsumerLogger,
     parkingReplicas: options.parkingReplicas ?? 1,
     now: options.now ?? (() => new Date()),
   }

@@ -1,10 +1,9 @@
 import { ValidationError } from '@argmax/errors'
 import type { JsMsg } from 'nats'
 import { startAttendants } from './attendants.ts'
-import { claimDeliveries } from './claim.ts'
 import { resolveSettings, retryDelayAfter } from './consumer-settings.ts'
 import type { ConsumerOptions, RunningConsumer } from './consumer.types.ts'
-import { decodeDelivery, inConsumerSpan, type RawDelivery } from './delivery.ts'
+import { decodeDelivery, rawOf } from './delivery.ts'
 import { ensureDurable } from './durable.ts'
 import { startPullLoop, type PullLoop } from './pull-loop.ts'
 import { ConsumerRuntime } from './runtime.ts'
@@ -32,15 +31,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   }
   const runtime = await ConsumerRuntime.open(options.nc, settings, options.handler)
   await ensureDurable(runtime.jsm, settings)
-  const { log, ackWaitMs, maxDeliver, retryDelaysMs, upcast } = settings
+  const { log, maxDeliver, retryDelaysMs, upcast } = settings
 
   async function onMessage(message: JsMsg): Promise<void> {
-    const raw: RawDelivery = {
-      data: message.data,
-      headers: message.headers,
-      sequence: message.seq,
-      subject: message.subject,
-    }
+    const raw = rawOf(message)
     const deliveryCount = message.info.redeliveryCount
     const fields = { ...runtime.fields, sequence: raw.sequence, delivery: deliveryCount }
     const decoded = decodeDelivery(raw, upcast)
@@ -51,29 +45,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       return
     }
     const { event } = decoded
-    const claim = claimDeliveries([message], ackWaitMs)
-    const outcome = await runtime.runClaimed(claim, () =>
-      inConsumerSpan(
-        `${settings.durable} process ${event.type}`,
-        decoded.trace,
-        {
-          'messaging.system': 'nats',
-          'messaging.destination.name': raw.subject,
-          'messaging.consumer.group.name': settings.durable,
-          'argmax.event.type': event.type,
-          'argmax.event.sequence': raw.sequence,
-          'argmax.delivery': deliveryCount,
-        },
-        () =>
-          options.handler(event, {
-            deliveryCount,
-            progress: claim.progress,
-            signal: claim.signal,
-            replay: false,
-          }),
-      ),
+    const { outcome, claim } = await runtime.handleClaimed(
+      message,
+      raw,
+      decoded,
+      deliveryCount,
+      false,
     )
-    claim.release()
     if (outcome.kind === 'done') {
       message.ack()
       runtime.stats.handled++
@@ -113,17 +91,5 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   const attendants = startAttendants(runtime)
   log.info({ ...runtime.fields, concurrency }, 'consumer started')
 
-  return {
-    stream: settings.stream,
-    durable: settings.durable,
-    stats: () => ({ ...runtime.stats }),
-    async stop() {
-      if (runtime.stopping) return
-      runtime.stopping = true
-      if (settings.stopMode === 'hand-back') runtime.handBackAll()
-      runtime.stopController.abort()
-      await Promise.all([...loops, ...attendants].map((loop) => loop.stop()))
-      log.info(runtime.fields, 'consumer stopped')
-    },
-  }
+  return runtime.running([...loops, ...attendants])
 }

@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, trace, type Context, type Link } from '@opentelemetry/api'
-import type { MsgHdrs } from 'nats'
+import type { JsMsg, MsgHdrs } from 'nats'
 import { decodeEnvelope } from '../codec.ts'
 import type { RecordedEvent } from '../envelope.ts'
 import { extractTraceContext } from '../trace-context.ts'
@@ -12,6 +12,17 @@ export interface RawDelivery {
   sequence: number
   subject: string
 }
+
+export function rawOf(message: JsMsg): RawDelivery {
+  return {
+    data: message.data,
+    headers: message.headers,
+    sequence: message.seq,
+    subject: message.subject,
+  }
+}
+
+export type DecodedEvent = { ok: true; event: RecordedEvent; trace: Context }
 
 export type Decoded =
   { ok: true; event: RecordedEvent; trace: Context } | { ok: false; error: unknown }

@@ -8,10 +8,10 @@ import {
   type ParkReason,
 } from '../parking/parked-message.ts'
 import { openParkingLot, type ParkingLot } from '../parking/parking-lot.ts'
-import { ConsumerStoppingError, type Claim } from './claim.ts'
+import { claimDeliveries, ConsumerStoppingError, type Claim, type Workable } from './claim.ts'
 import type { ConsumerSettings } from './consumer-settings.ts'
-import type { ConsumerStats, EventContext } from './consumer.types.ts'
-import type { Decoded, RawDelivery } from './delivery.ts'
+import type { ConsumerStats, EventContext, RunningConsumer } from './consumer.types.ts'
+import { inConsumerSpan, type Decoded, type DecodedEvent, type RawDelivery } from './delivery.ts'
 
 export type Outcome = { kind: 'done' } | { kind: 'failed'; error: unknown } | { kind: 'lapsed' }
 
@@ -50,6 +50,67 @@ export class ConsumerRuntime {
 
   get fields(): Record<string, unknown> {
     return { stream: this.settings.stream, durable: this.settings.durable }
+  }
+
+  /**
+   * One event through the owner's handler, claimed through `holder` (the delivery, or the
+   * replay request) for as long as the handler makes progress, in a span continuing the
+   * publisher's trace.
+   */
+  async handleClaimed(
+    holder: Workable,
+    raw: RawDelivery,
+    decoded: DecodedEvent,
+    deliveryCount: number,
+    replay: boolean,
+  ): Promise<{ outcome: Outcome; claim: Claim }> {
+    const { event } = decoded
+    const { durable } = this.settings
+    const claim = claimDeliveries([holder], this.settings.ackWaitMs)
+    const outcome = await this.runClaimed(claim, () =>
+      inConsumerSpan(
+        `${durable} ${replay ? 'replay' : 'process'} ${event.type}`,
+        decoded.trace,
+        {
+          'messaging.system': 'nats',
+          'messaging.destination.name': raw.subject,
+          'messaging.consumer.group.name': durable,
+          'argmax.event.type': event.type,
+          'argmax.event.sequence': raw.sequence,
+          'argmax.delivery': deliveryCount,
+          'argmax.replay': replay,
+        },
+        () =>
+          this.handleOne(event, {
+            deliveryCount,
+            progress: claim.progress,
+            signal: claim.signal,
+            replay,
+          }),
+      ),
+    )
+    claim.release()
+    return { outcome, claim }
+  }
+
+  /** The consumer's handle: stopping ends the pulls, then settles (or hands back) what is in hand. */
+  running(loops: Array<{ stop(): Promise<void> }>): RunningConsumer {
+    return {
+      stream: this.settings.stream,
+      durable: this.settings.durable,
+      stats: () => ({ ...this.stats }),
+      stop: async () => {
+        if (this.stopping) return
+        this.stopping = true
+        if (this.settings.stopMode === 'hand-back') this.handBackAll()
+        this.stopController.abort()
+        await Promise.all(loops.map((loop) => loop.stop()))
+        // Acks are one-way: put the last ones on the wire before the caller closes the
+        // connection (a lost one only means a redelivery).
+        await this.nc.flush().catch(() => undefined)
+        this.settings.log.info(this.fields, 'consumer stopped')
+      },
+    }
   }
 
   /** Runs `work`, but stops waiting for it if the claim lapses first. */
