@@ -28,8 +28,8 @@ export async function validateVersion(
      * this fails with a ReadTimeoutError, so a hung connection ends in a retry, not a stall.
      */
     readTimeoutMs?: number | undefined
-    /** Told after each chunk read from S3: the validator's progress. */
-    onBytesRead?: ((bytes: number) => void) | undefined
+    /** Told whenever bytes were read from S3 or a batch of them profiled: its progress. */
+    onProgress?: (() => void) | undefined
   } = {},
 ): Promise<{ outcome: ValidateOutcome; state: VersionState; position: number }> {
   const { state, lastSequence } = await loadVersion(deps, versionId)
@@ -48,7 +48,7 @@ export async function validateVersion(
       ...(options.workers !== undefined ? { workers: options.workers } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       readTimeoutMs: options.readTimeoutMs,
-      onBytesRead: options.onBytesRead,
+      onProgress: options.onProgress,
     })
     if (checked.ok) {
       result = {

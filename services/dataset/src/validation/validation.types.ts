@@ -126,8 +126,12 @@ export interface ValidationOptions {
   batchBytes?: number
   /** Fail with a ReadTimeoutError when the source gives nothing for this long (unset: wait). */
   readTimeoutMs?: number | undefined
-  /** Told after every chunk read from the source (bytes), e.g. to report progress. */
-  onBytesRead?: ((bytes: number) => void) | undefined
+  /**
+   * Told whenever the validation advanced: a chunk was read from the source, or a batch of
+   * what was read was profiled (the tail of a file is profiled after its last byte arrived).
+   * Neither happens while a read hangs, so a caller can tell working from stuck.
+   */
+  onProgress?: (() => void) | undefined
 }
 
 export interface ValidationSuccess {

@@ -81,7 +81,7 @@ export async function startValidator(options: ValidatorOptions): Promise<Running
         correlationId: event.correlationId,
         workers: options.workers,
         readTimeoutMs,
-        onBytesRead: progress,
+        onProgress: progress,
       })
       handled[result.outcome]++
       log?.info({ versionId, outcome: result.outcome }, 'validation recorded')
