@@ -45,6 +45,23 @@ describe('the durable consumer across a NATS restart', () => {
       // A server no consumer ever ran on has no PARKED bucket: nothing to list, nothing created.
       expect(await listParked(nc)).toEqual([])
       await expect(discardParked(nc, 'RESTART.survivor.1')).rejects.toThrow(/not found/)
+      // A monitoring stream that already captures every advisory would swallow ours: refused,
+      // with the reason, rather than parking silently nowhere.
+      const jsm = await nc.jetstreamManager()
+      await jsm.streams.add({ name: 'ALL_ADVISORIES', subjects: ['$JS.EVENT.ADVISORY.>'] })
+      await expect(
+        startConsumer({
+          nc,
+          stream: 'RESTART',
+          durable: 'survivor',
+          log: silentConsumerLogger,
+          handler: async () => undefined,
+        }),
+      ).rejects.toThrow(
+        /another stream already captures \$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES/,
+      )
+      await jsm.streams.delete('ALL_ADVISORIES')
+
       const seen: string[] = []
       const consumer = await startConsumer({
         nc,

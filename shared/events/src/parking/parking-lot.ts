@@ -91,7 +91,15 @@ export async function openParkingLot(
   const js = nc.jetstream()
   const jsm = await nc.jetstreamManager()
   if (create) {
-    await ensureStreams(jsm, [parkedRequestsStreamSpec(options.replicas)])
+    await ensureStreams(jsm, [parkedRequestsStreamSpec(options.replicas)]).catch(
+      (error: unknown) => {
+        if (apiErrorCode(error) !== SUBJECTS_OVERLAP) throw error
+        throw new Error(
+          `cannot create stream ${PARKED_REQUESTS_STREAM}: another stream already captures ${MAX_DELIVERIES_ADVISORIES}.> or ${REPLAY_REQUESTS}.> (JetStream refuses overlapping subjects); narrow that stream's subjects so consumers can park what JetStream gives up on`,
+          { cause: error },
+        )
+      },
+    )
   } else {
     // Binding does not look for the bucket's stream; the first read would fail instead.
     const exists = await jsm.streams.info(`KV_${PARKED_BUCKET}`).then(
@@ -182,3 +190,4 @@ export async function openParkingLot(
 
 const WRONG_LAST_SEQUENCE = 10071
 const STREAM_NOT_FOUND = 10059
+const SUBJECTS_OVERLAP = 10065
