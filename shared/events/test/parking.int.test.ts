@@ -278,6 +278,16 @@ describe('parking', () => {
     // The original events were handled again from where they are: nothing was appended.
     expect(await lastSequence()).toBe(before)
     await expect(discardParked(nc, second!.id)).rejects.toBeInstanceOf(NotFoundError)
+    // A request that is not ours is dropped from the queue, not retried.
+    await nc
+      .jetstream()
+      .publish(`argmax.parked.replay.${stream}.replays`, new TextEncoder().encode('?'))
+    consumer = await startConsumer(options)
+    await eventually(async () => {
+      const info = await jsm.consumers.info('PARKED_REQUESTS', `${stream}--replays--replays`)
+      return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined
+    })
+    await consumer.stop()
     await expect(replayParked(nc, `${stream}.replays.999`)).rejects.toBeInstanceOf(NotFoundError)
   })
 })

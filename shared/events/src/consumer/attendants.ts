@@ -84,6 +84,15 @@ async function settle(
   try {
     if ((await work()) === 'ack') message.ack()
   } catch (error) {
+    if (error instanceof SyntaxError) {
+      // Not a request we wrote: retrying cannot help, and it must not block the queue.
+      runtime.settings.log.error(
+        { ...runtime.fields, request: message.subject, err: error },
+        'dropping an unreadable parking request',
+      )
+      message.ack()
+      return
+    }
     const count = message.info.redeliveryCount
     const delay = retryDelayAfter(count, runtime.settings.retryDelaysMs)
     runtime.settings.log.warn(
@@ -101,7 +110,7 @@ async function settle(
 }
 
 async function parkFromAdvisory(runtime: ConsumerRuntime, message: JsMsg): Promise<'ack'> {
-  const advisory = message.json<MaxDeliveriesAdvisory>()
+  const advisory = JSON.parse(message.string()) as MaxDeliveriesAdvisory
   const raw = await runtime.loadOriginal(advisory.stream_seq)
   if (!raw) {
     runtime.settings.log.warn(
@@ -135,7 +144,7 @@ async function parkFromAdvisory(runtime: ConsumerRuntime, message: JsMsg): Promi
  */
 async function replay(runtime: ConsumerRuntime, message: JsMsg): Promise<'ack' | 'leave'> {
   const { log } = runtime.settings
-  const request = message.json<ReplayRequest>()
+  const request = JSON.parse(message.string()) as ReplayRequest
   const stored = await runtime.parking.get(request.id)
   if (!stored) return 'ack' // discarded, or replayed already by an earlier request
   const { entry } = stored
