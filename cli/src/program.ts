@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { createApiContext, type ApiContext } from './api-context.ts'
 import { registerDownCommand } from './commands/down.command.ts'
 import { registerLoginCommand } from './commands/login.command.ts'
+import { registerParkedCommands } from './commands/parked.command.ts'
 import { registerProjectionsCommands } from './commands/projections.command.ts'
 import { registerStatusCommand } from './commands/status.command.ts'
 import { registerUpCommand } from './commands/up.command.ts'
@@ -17,6 +18,7 @@ export function createProgram(ctx: ApiContext = createApiContext()): Command {
   registerDownCommand(program)
   registerLoginCommand(program)
   registerProjectionsCommands(program)
+  registerParkedCommands(program)
   registerDatasetCommands(program, ctx)
   return program
 }

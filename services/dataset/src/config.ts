@@ -27,6 +27,10 @@ export const datasetSettings = z
     /** `embedded`: the API process also runs a validator; `off`: run validator-main.ts apart. */
     ARGMAX_DATASET_VALIDATOR: z.enum(['embedded', 'off']).default('embedded'),
     ARGMAX_DATASET_VALIDATOR_ACK_WAIT_SECONDS: envInt({ min: 1, max: 3600 }).default(60),
+    /** S3 read timeout: an open or read of the object waiting longer fails and is retried. */
+    ARGMAX_DATASET_VALIDATOR_READ_TIMEOUT_SECONDS: envInt({ min: 1, max: 3600 }).default(30),
+    /** Attempts at one upload before it is parked and its version REJECTED (internal_error). */
+    ARGMAX_DATASET_VALIDATOR_MAX_DELIVER: envInt({ min: 1, max: 100 }).default(5),
     /**
      * Worker threads per file of more than one batch; default one per core the process sees
      * (set it to the CPU limit where a container sees more cores than it may use).
@@ -49,6 +53,8 @@ export const datasetSettings = z
     presignExpirySeconds: env.ARGMAX_DATASET_PRESIGN_EXPIRY_SECONDS,
     validator: env.ARGMAX_DATASET_VALIDATOR,
     validatorAckWaitMs: env.ARGMAX_DATASET_VALIDATOR_ACK_WAIT_SECONDS * 1000,
+    validatorReadTimeoutMs: env.ARGMAX_DATASET_VALIDATOR_READ_TIMEOUT_SECONDS * 1000,
+    validatorMaxDeliver: env.ARGMAX_DATASET_VALIDATOR_MAX_DELIVER,
     validatorWorkers: env.ARGMAX_DATASET_VALIDATOR_WORKERS,
     schema: env.ARGMAX_DATASET_SCHEMA,
     names: { stream: env.ARGMAX_DATASET_STREAM, root: env.ARGMAX_DATASET_SUBJECT_ROOT },

@@ -70,7 +70,10 @@ export function datasetService(
               deps,
               ackWaitMs: config.dataset.validatorAckWaitMs,
               workers: config.dataset.validatorWorkers,
-              log: infoLog(parts.logger),
+              readTimeoutMs: config.dataset.validatorReadTimeoutMs,
+              maxDeliver: config.dataset.validatorMaxDeliver,
+              logger: parts.logger,
+              parkingReplicas: config.nats.streamReplicas,
             })
           : undefined,
       purge: (deps, parts) =>

@@ -3,7 +3,6 @@
 import { runServiceProcess, startWorkerShell } from '@argmax/service'
 import { loadValidatorConfig } from './config.ts'
 import { datasetStreamSpec } from './streams.ts'
-import { infoLog } from './worker/info-log.ts'
 import { startValidator } from './worker/validation-consumer.ts'
 
 await runServiceProcess({
@@ -25,8 +24,11 @@ await runServiceProcess({
               nc: parts.nc,
               deps,
               ackWaitMs: config.dataset.validatorAckWaitMs,
+              readTimeoutMs: config.dataset.validatorReadTimeoutMs,
+              maxDeliver: config.dataset.validatorMaxDeliver,
               workers: config.dataset.validatorWorkers,
-              log: infoLog(logger),
+              logger,
+              parkingReplicas: config.nats.streamReplicas,
             }),
         },
       },

@@ -12,3 +12,25 @@ export function decodeRecorded(payload: Uint8Array, sequence: number): RecordedE
   const envelope = JSON.parse(decoder.decode(payload)) as EventEnvelope
   return { ...envelope, sequence }
 }
+
+/**
+ * Like decodeRecorded, but refuses what is not an envelope (JSON that is not an object, or one
+ * without a string `id` and `type`, a numeric `schemaVersion` and a `data` field), so a
+ * consumer can tell a poison payload from a handler failure.
+ */
+export function decodeEnvelope(payload: Uint8Array, sequence: number): RecordedEvent {
+  const recorded = decodeRecorded(payload, sequence) as Partial<RecordedEvent> | null
+  if (
+    typeof recorded !== 'object' ||
+    recorded === null ||
+    typeof recorded.id !== 'string' ||
+    typeof recorded.type !== 'string' ||
+    typeof recorded.schemaVersion !== 'number' ||
+    !('data' in recorded)
+  ) {
+    throw new Error(
+      `message ${sequence} is not an event envelope (needs a string id and type, a numeric schemaVersion and data)`,
+    )
+  }
+  return recorded as RecordedEvent
+}

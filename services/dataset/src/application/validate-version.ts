@@ -7,7 +7,7 @@ import {
   type VersionState,
 } from '../domain/index.ts'
 import { versionSubject } from '../streams.ts'
-import { validateAndProfile } from '../validation/index.ts'
+import { ReadTimeoutError, validateAndProfile } from '../validation/index.ts'
 import type { DatasetDeps } from './dependencies.ts'
 
 export const VALIDATOR_ACTOR = 'system:validator'
@@ -29,6 +29,13 @@ export async function validateVersion(
     signal?: AbortSignal
     correlationId?: string
     workers?: number | undefined
+    /**
+     * S3 read timeout: opening the object, or any read of its bytes, that waits longer than
+     * this fails with a ReadTimeoutError, so a hung connection ends in a retry, not a stall.
+     */
+    readTimeoutMs?: number | undefined
+    /** Told whenever bytes were read from S3 or a batch of them profiled: its progress. */
+    onProgress?: (() => void) | undefined
   } = {},
 ): Promise<{ outcome: ValidateOutcome; state: VersionState; position: number }> {
   const subject = versionSubject(deps.names, versionId)
@@ -37,10 +44,7 @@ export async function validateVersion(
   const ref = { bucket: state.bucket, key: state.objectKey }
   let result: ValidationOutcome
   try {
-    const { body } = await openObjectStream(deps.s3, {
-      ...ref,
-      ...(options.signal ? { abortSignal: options.signal } : {}),
-    })
+    const body = await openWithTimeout(deps, ref, options.signal, options.readTimeoutMs)
     const checked = await validateAndProfile(body, {
       format: state.format,
       declaredSize: state.size,
@@ -48,6 +52,8 @@ export async function validateVersion(
       maxErrors: options.maxErrors ?? 20,
       ...(options.workers !== undefined ? { workers: options.workers } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      readTimeoutMs: options.readTimeoutMs,
+      onProgress: options.onProgress,
     })
     if (checked.ok) {
       result = {
@@ -84,19 +90,87 @@ export async function validateVersion(
       objectDeleted: false,
     }
   }
-  const outcome = await handleCommand(
-    deps.store,
-    versionDecider,
-    subject,
-    { type: 'RecordValidation', data: { versionId, outcome: result, now: deps.now() } },
-    {
-      actor: VALIDATOR_ACTOR,
-      ...(options.correlationId ? { correlationId: options.correlationId } : {}),
-    },
-  )
+  const outcome = await recordOutcome(deps, versionId, result, options.correlationId)
   return {
     outcome: outcome.written === 0 ? 'skipped' : result.ok ? 'validated' : 'rejected',
     state: outcome.state,
     position: outcome.position,
   }
+}
+
+/**
+ * GetObject until its headers arrive, bounded by `readTimeoutMs`; the body's reads are bounded
+ * by validateAndProfile. The timer is disarmed once the object is open: aborting the request
+ * later would cut the body off in the middle of a long, healthy read.
+ */
+async function openWithTimeout(
+  deps: Pick<DatasetDeps, 's3'>,
+  ref: { bucket: string; key: string },
+  signal: AbortSignal | undefined,
+  readTimeoutMs: number | undefined,
+) {
+  const controller = new AbortController()
+  const forward = () => controller.abort(signal?.reason)
+  signal?.addEventListener('abort', forward, { once: true })
+  if (signal?.aborted) forward()
+  const timer = readTimeoutMs
+    ? setTimeout(() => controller.abort(new ReadTimeoutError(readTimeoutMs)), readTimeoutMs)
+    : undefined
+  try {
+    const { body } = await openObjectStream(deps.s3, { ...ref, abortSignal: controller.signal })
+    return body
+  } catch (error) {
+    // The SDK reports an abort as its own AbortError; say why it was aborted.
+    throw controller.signal.aborted ? controller.signal.reason : error
+  } finally {
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', forward)
+  }
+}
+
+/**
+ * The validator gave up on a version (its UploadCompleted was parked after failing every
+ * delivery): the version ends REJECTED with `internal_error` rather than VALIDATING forever.
+ * Nothing happens to a version that has an outcome or is no longer being validated.
+ */
+export async function rejectAfterValidatorGaveUp(
+  deps: Pick<DatasetDeps, 'store' | 'names' | 'now'>,
+  versionId: string,
+  parked: { id: string; deliveries: number },
+  correlationId?: string,
+): Promise<'rejected' | 'skipped'> {
+  const subject = versionSubject(deps.names, versionId)
+  const { state } = await loadAggregate(deps.store, versionDecider, subject)
+  if (state.status !== 'VALIDATING') return 'skipped'
+  const message =
+    `validation failed on every one of ${parked.deliveries} attempts and was given up; ` +
+    `operators see it as parked message ${parked.id}. Upload the file again.`
+  const outcome = await recordOutcome(
+    deps,
+    versionId,
+    {
+      ok: false,
+      errors: [{ code: 'internal_error', message }],
+      checksumMismatch: false,
+      objectDeleted: false,
+    },
+    correlationId,
+  )
+  return outcome.written === 0 ? 'skipped' : 'rejected'
+}
+
+/** The validator's one write: the outcome on the version, decided against its current state. */
+function recordOutcome(
+  deps: Pick<DatasetDeps, 'store' | 'names' | 'now'>,
+  versionId: string,
+  outcome: ValidationOutcome,
+  correlationId: string | undefined,
+) {
+  return handleCommand(
+    deps.store,
+    versionDecider,
+    versionSubject(deps.names, versionId),
+    { type: 'RecordValidation', data: { versionId, outcome, now: deps.now() } },
+    { actor: VALIDATOR_ACTOR, ...(correlationId ? { correlationId } : {}) },
+  )
 }

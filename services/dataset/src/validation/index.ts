@@ -1,5 +1,5 @@
 export { validateAndProfile, DEFAULT_MAX_ERRORS } from './validate-and-profile.ts'
-export type { ByteSource } from './byte-source.ts'
+export { ReadTimeoutError, type ByteSource } from './byte-source.ts'
 export { MAX_RECORD_BYTES } from './csv/csv-splitter.ts'
 export { MAX_COLUMNS } from './profile/table-profiler.ts'
 export type {

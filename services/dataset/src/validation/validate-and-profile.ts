@@ -51,12 +51,19 @@ export async function validateAndProfile(
   const { format, declaredSize, declaredSha256, signal } = options
   const maxErrors = Math.max(1, options.maxErrors ?? DEFAULT_MAX_ERRORS)
   const cutter = new BatchCutter(format === 'csv', options.batchBytes ?? DEFAULT_BATCH_BYTES)
-  const batches = new BatchProfiling(format, maxErrors, options.workers ?? defaultWorkers())
+  const progress = options.onProgress ?? (() => undefined)
+  const batches = new BatchProfiling(
+    format,
+    maxErrors,
+    options.workers ?? defaultWorkers(),
+    progress,
+  )
   const hash = createHash('sha256')
   let size = 0
   let profiled
   try {
-    for await (const chunk of bufferChunks(source, signal)) {
+    const watch = { idleTimeoutMs: options.readTimeoutMs, onBytes: progress }
+    for await (const chunk of bufferChunks(source, signal, watch)) {
       hash.update(chunk)
       size += chunk.length
       if (batches.stopped) continue

@@ -124,6 +124,14 @@ export interface ValidationOptions {
   workers?: number
   /** About how many bytes a batch holds (default 4 MiB); cuts fall on record boundaries. */
   batchBytes?: number
+  /** Fail with a ReadTimeoutError when the source gives nothing for this long (unset: wait). */
+  readTimeoutMs?: number | undefined
+  /**
+   * Told whenever the validation advanced: a chunk was read from the source, or a batch of
+   * what was read was profiled (the tail of a file is profiled after its last byte arrived).
+   * Neither happens while a read hangs, so a caller can tell working from stuck.
+   */
+  onProgress?: (() => void) | undefined
 }
 
 export interface ValidationSuccess {

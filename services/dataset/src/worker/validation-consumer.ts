@@ -1,126 +1,107 @@
-import { decodeRecorded } from '@argmax/events'
 import {
-  AckPolicy,
-  DeliverPolicy,
-  type ConsumerConfig,
-  type JsMsg,
-  type NatsConnection,
-} from 'nats'
+  startConsumer,
+  type ConsumerLogger,
+  type RecordedEvent,
+  type RunningConsumer,
+} from '@argmax/events'
+import type { NatsConnection } from 'nats'
 import type { DatasetDeps } from '../application/dependencies.ts'
-import { validateVersion } from '../application/validate-version.ts'
+import { rejectAfterValidatorGaveUp, validateVersion } from '../application/validate-version.ts'
+import type { UploadCompleted } from '../domain/index.ts'
 import { versionSubjects } from '../streams.ts'
 
 export const VALIDATOR_DURABLE = 'dataset-validator'
+
+/** Waits before the 2nd, 3rd, … attempt at a file whose validation failed (S3 or NATS trouble). */
+export const VALIDATOR_RETRY_DELAYS_MS: readonly number[] = [5_000, 30_000, 120_000, 600_000]
 
 export interface ValidatorOptions {
   nc: NatsConnection
   deps: Pick<DatasetDeps, 'store' | 'names' | 's3' | 'now'>
   durable?: string
   /**
-   * How long a delivery may go unacknowledged before JetStream hands it to another validator.
-   * A validator that is alive says "still working" every third of it, so a long file is never
-   * redelivered; one that died (killed mid-file) loses its claim after at most this long.
+   * How long a validation may go without reading a byte before JetStream hands the upload to
+   * another validator (60 s): a validator reading its file keeps its claim however long the
+   * file, one that died or hung loses it after this long.
    */
   ackWaitMs?: number
+  /** S3 read timeout (30 s): an open or a read of the object waiting longer fails and is retried. */
+  readTimeoutMs?: number
+  /** Attempts at one upload before it is parked and the version REJECTED (`internal_error`). */
+  maxDeliver?: number
+  retryDelaysMs?: readonly number[]
   /** Worker threads for one file (see validateAndProfile); undefined: one per core. */
   workers?: number | undefined
-  /** Wait before retrying after an infrastructure failure (S3 or NATS unreachable). */
-  retryDelayMs?: number
-  log?: (fields: Record<string, unknown>, message: string) => void
+  logger?: ConsumerLogger
+  /** Replicas of the PARKED bucket and PARKED_REQUESTS stream if this process creates them. */
+  parkingReplicas?: number
 }
 
 export interface RunningValidator {
-  /** Finishes (or abandons, leaving it for redelivery) the file in hand, then stops. */
+  /** Abandons the file in hand (handed straight back for another validator), then stops. */
   stop(): Promise<void>
   /** Versions this process recorded an outcome for (tests and metrics). */
   readonly handled: { validated: number; rejected: number; skipped: number }
+  readonly consumer: RunningConsumer
 }
 
 /**
- * The validator: a durable pull consumer of `dataset.version.>` that validates each completed
- * upload once. It acknowledges only after the outcome is recorded, so a crash anywhere before
- * that makes JetStream redeliver the UploadCompleted and the next validator starts the file
- * over; validateVersion is idempotent, so a crash after recording costs one skipped re-run.
+ * The validator: the platform's durable consumer on `dataset.version.>`, validating each
+ * completed upload once. What is the validator's own: which event it acts on, what it records,
+ * and that bytes read from S3 are its progress (a hung read stops the heartbeat and times out).
+ * An upload that fails every attempt is parked by the consumer and its version REJECTED with
+ * `internal_error`. validateVersion is idempotent, so a redelivery after a crash costs a re-run
+ * at most, never a second outcome.
  */
 export async function startValidator(options: ValidatorOptions): Promise<RunningValidator> {
-  const stream = options.deps.names.stream
-  const durable = options.durable ?? VALIDATOR_DURABLE
-  const ackWaitMs = options.ackWaitMs ?? 60_000
-  const retryDelayMs = options.retryDelayMs ?? 5_000
-  const log = options.log ?? (() => undefined)
-  const jsm = await options.nc.jetstreamManager()
-  const config: Partial<ConsumerConfig> = {
-    durable_name: durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    filter_subject: versionSubjects(options.deps.names),
-    ack_wait: ackWaitMs * 1_000_000,
-    max_ack_pending: 16,
-  }
-  try {
-    await jsm.consumers.info(stream, durable)
-    await jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait! })
-  } catch {
-    await jsm.consumers.add(stream, config)
-  }
-  const consumer = await options.nc.jetstream().consumers.get(stream, durable)
+  const { deps } = options
   const handled = { validated: 0, rejected: 0, skipped: 0 }
-  const controller = new AbortController()
-  let stopping = false
+  const readTimeoutMs = options.readTimeoutMs ?? 30_000
+  const log = options.logger
+  const versionOf = (event: RecordedEvent) =>
+    event.type === 'UploadCompleted' ? (event.data as UploadCompleted['data']).versionId : undefined
 
-  async function handle(message: JsMsg): Promise<void> {
-    const event = decodeRecorded(message.data, message.seq)
-    if (event.type !== 'UploadCompleted') {
-      message.ack()
-      return
-    }
-    const { versionId } = event.data as { versionId: string }
-    const keepAlive = setInterval(() => message.working(), Math.max(250, ackWaitMs / 3))
-    try {
-      log({ versionId, delivery: message.info.redeliveryCount }, 'validating')
-      const result = await validateVersion(options.deps, versionId, {
-        signal: controller.signal,
+  const consumer = await startConsumer({
+    nc: options.nc,
+    stream: deps.names.stream,
+    durable: options.durable ?? VALIDATOR_DURABLE,
+    filterSubject: versionSubjects(deps.names),
+    ackWaitMs: options.ackWaitMs ?? 60_000,
+    maxDeliver: options.maxDeliver ?? 5,
+    retryDelaysMs: options.retryDelaysMs ?? VALIDATOR_RETRY_DELAYS_MS,
+    stopMode: 'hand-back',
+    parkingReplicas: options.parkingReplicas ?? 1,
+    ...(log ? { log } : {}),
+    async handler(event, { signal, progress, deliveryCount }) {
+      const versionId = versionOf(event)
+      if (versionId === undefined) return
+      log?.info({ versionId, delivery: deliveryCount }, 'validating')
+      const result = await validateVersion(deps, versionId, {
+        signal,
         correlationId: event.correlationId,
         workers: options.workers,
+        readTimeoutMs,
+        onProgress: progress,
       })
       handled[result.outcome]++
-      log({ versionId, outcome: result.outcome }, 'validation recorded')
-      message.ack()
-    } catch (error) {
-      // Stopping mid-file: hand it straight back so another validator starts it now.
-      if (stopping) {
-        message.nak()
-        return
-      }
-      log({ versionId, err: String(error) }, 'validation failed; will retry')
-      message.nak(retryDelayMs)
-    } finally {
-      clearInterval(keepAlive)
-    }
-  }
-
-  const loop = (async () => {
-    while (!stopping) {
-      try {
-        const messages = await consumer.fetch({ max_messages: 1, expires: 2_000 })
-        for await (const message of messages) {
-          if (stopping) break
-          await handle(message)
-        }
-      } catch (error) {
-        if (stopping) break
-        log({ err: String(error) }, 'validator fetch failed; retrying')
-        await new Promise((resolve) => setTimeout(resolve, Math.min(retryDelayMs, 1_000)))
-      }
-    }
-  })()
+      log?.info({ versionId, outcome: result.outcome }, 'validation recorded')
+    },
+    async onParked(event, parked) {
+      const versionId = versionOf(event)
+      if (typeof versionId !== 'string') return
+      const recorded = await rejectAfterValidatorGaveUp(
+        deps,
+        versionId,
+        parked,
+        event.correlationId,
+      )
+      log?.warn({ versionId, parked: parked.id, recorded }, 'validation given up')
+    },
+  })
 
   return {
     handled,
-    async stop() {
-      stopping = true
-      controller.abort(new Error('validator stopping'))
-      await loop
-    },
+    consumer,
+    stop: () => consumer.stop(),
   }
 }

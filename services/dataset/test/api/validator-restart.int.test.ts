@@ -35,7 +35,10 @@ function startValidatorProcess(h: Harness): {
       ARGMAX_S3_FORCE_PATH_STYLE: 'true',
       ARGMAX_DATASET_STREAM: h.names.stream,
       ARGMAX_DATASET_SUBJECT_ROOT: h.names.root,
-      ARGMAX_DATASET_VALIDATOR_ACK_WAIT_SECONDS: '2',
+      // Short, so the killed validator's claim lapses soon; not shorter, because a validator
+      // reports progress only as it reads and profiles, and starting its worker threads on a
+      // busy machine can take a few seconds in which it does neither.
+      ARGMAX_DATASET_VALIDATOR_ACK_WAIT_SECONDS: '10',
     },
   })
   const lines: string[] = []

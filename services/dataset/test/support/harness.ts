@@ -60,6 +60,8 @@ export async function startHarness(
       presignExpirySeconds: 600,
       validator: options.validator ?? 'embedded',
       validatorAckWaitMs: options.ackWaitMs ?? 10_000,
+      validatorReadTimeoutMs: 30_000,
+      validatorMaxDeliver: 5,
       validatorWorkers: undefined,
       schema: uniqueName('dataset').toLowerCase(),
       names,

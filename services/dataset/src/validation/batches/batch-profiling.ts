@@ -66,6 +66,8 @@ export class BatchProfiling {
     private readonly format: ValidationFormat,
     private readonly maxErrors: number,
     private readonly workers: number,
+    /** Told after each batch is joined: profiling advanced. */
+    private readonly onJoined: () => void = () => undefined,
   ) {
     this.slots = new SharedSlots(2 * workers)
   }
@@ -156,6 +158,7 @@ export class BatchProfiling {
 
   private join(result: BatchResult): void {
     if (this.done) return
+    this.onJoined()
     const room = this.maxErrors - this.issues.length
     this.issues.push(...result.issues.slice(0, room))
     const refused = this.profile.merge(TableProfiler.revive(result.profile))
