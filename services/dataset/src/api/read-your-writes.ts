@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { IncomingHttpHeaders } from 'node:http'
 import { ValidationError } from '@argmax/errors'
 
 /** Waits until the read model has applied `position` (a command's reply), or fails. */
@@ -8,18 +8,18 @@ export const MIN_POSITION_HEADER = 'x-argmax-min-position'
 
 /**
  * The position a query must see: `?minPosition=` or the `x-argmax-min-position` header, as
- * returned by a command. Waiting here gives a client its own writes back.
+ * returned by a command (0: none). Waiting for it gives a client its own writes back; routes
+ * check the caller's access before they wait.
  */
-export async function awaitRequestedPosition(
-  request: FastifyRequest,
-  waitForPosition: WaitForPosition,
-): Promise<void> {
-  const fromQuery = (request.query as { minPosition?: number } | undefined)?.minPosition
+export function requestedPosition(request: {
+  query: { minPosition?: number }
+  headers: IncomingHttpHeaders
+}): number {
+  const fromQuery = request.query.minPosition
   const header = request.headers[MIN_POSITION_HEADER]
   const fromHeader = typeof header === 'string' && header !== '' ? Number(header) : undefined
   if (fromHeader !== undefined && (!Number.isSafeInteger(fromHeader) || fromHeader < 0)) {
     throw ValidationError.field(`header/${MIN_POSITION_HEADER}`, 'must be a whole number ≥ 0')
   }
-  const position = Math.max(fromQuery ?? 0, fromHeader ?? 0)
-  if (position > 0) await waitForPosition(position)
+  return Math.max(fromQuery ?? 0, fromHeader ?? 0)
 }
