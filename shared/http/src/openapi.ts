@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import { ProblemDetailsSchema } from './contract.ts'
 
 const problem = {
-  description: 'RFC 9457 problem details (application/problem+json)',
-  ...ProblemDetailsSchema,
+  description: 'Refused or failed: RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: ProblemDetailsSchema } },
 }
 
 /**
