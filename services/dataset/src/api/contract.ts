@@ -180,19 +180,22 @@ export const VersionIssue = Type.Object({
   message: Type.String(),
 })
 
-const Format = StringEnum(DATASET_FORMATS)
+/** What an upload declared, as its version and the upload itself show it. */
+const declaredFile = {
+  status: VersionStatus,
+  fileName: Type.String(),
+  format: StringEnum(DATASET_FORMATS),
+  size: Type.Integer(),
+  sha256: Type.String(),
+  partSize: Type.Integer(),
+  partCount: Type.Integer(),
+}
 
 export const VersionView = Type.Object({
   id: Type.String(),
   datasetId: Type.String(),
   number: Type.Integer({ description: '1, 2, 3… per dataset' }),
-  status: VersionStatus,
-  fileName: Type.String(),
-  format: Format,
-  size: Type.Integer(),
-  sha256: Type.String(),
-  partSize: Type.Integer(),
-  partCount: Type.Integer(),
+  ...declaredFile,
   rowCount: Nullable(Type.Integer()),
   schema: Nullable(Type.Array(ColumnSchema)),
   profile: Nullable(DatasetProfile),
@@ -207,13 +210,7 @@ export const UploadView = Type.Object({
   uploadId: Type.String({ description: 'the id of the version the upload creates' }),
   versionId: Type.String(),
   datasetId: Type.String(),
-  status: VersionStatus,
-  fileName: Type.String(),
-  format: Format,
-  size: Type.Integer(),
-  sha256: Type.String(),
-  partSize: Type.Integer(),
-  partCount: Type.Integer(),
+  ...declaredFile,
   parts: Type.Array(Type.Object({ partNumber: Type.Integer(), etag: Type.String() })),
   position: Position,
 })

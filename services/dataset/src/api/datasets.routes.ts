@@ -1,15 +1,14 @@
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError } from '@argmax/errors'
 import { idempotencyKeyOf, requestPrincipal, serveRoute } from '@argmax/http'
-import { assertCanRead, listingOwner } from '../application/access.ts'
+import { listingOwner } from '../application/access.ts'
 import { createDataset } from '../application/create-dataset.ts'
 import { deleteDataset } from '../application/delete-dataset.ts'
 import type { DatasetDeps } from '../application/dependencies.ts'
-import { readableDataset } from '../application/dataset-access.ts'
 import { updateDataset } from '../application/update-dataset.ts'
 import { findDataset, listDatasets } from '../projections/catalog.queries.ts'
 import { DEFAULT_PAGE_SIZE, datasetRoutes } from './contract.ts'
-import { requestedPosition, type WaitForPosition } from './read-your-writes.ts'
+import { requestedPosition, visibleDataset, type WaitForPosition } from './read-your-writes.ts'
 
 export function registerDatasetRoutes(
   app: FastifyInstance,
@@ -54,18 +53,8 @@ export function registerDatasetRoutes(
 
   serveRoute(app, datasetRoutes, 'getDataset', async (request) => {
     const { datasetId } = request.params
-    const principal = requestPrincipal(request)
     const position = requestedPosition(request)
-    if (position > 0) {
-      // Access first, from the events (the read model may not have the dataset yet): a caller
-      // who may not see it is answered at once, not after waiting.
-      await readableDataset(deps, principal, datasetId)
-      await waitForPosition(position)
-    }
-    const view = await findDataset(deps.db, datasetId)
-    if (!view) throw new NotFoundError('dataset', datasetId)
-    assertCanRead(principal, view.ownerId, 'dataset', datasetId)
-    return view
+    return visibleDataset(deps, requestPrincipal(request), datasetId, position, waitForPosition)
   })
 
   serveRoute(app, datasetRoutes, 'updateDataset', async (request) => {

@@ -1,5 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { ValidationError } from '@argmax/errors'
+import type { Principal } from '@argmax/auth'
+import { NotFoundError, ValidationError } from '@argmax/errors'
+import { assertCanRead } from '../application/access.ts'
+import { readableDataset } from '../application/dataset-access.ts'
+import type { DatasetDeps } from '../application/dependencies.ts'
+import { findDataset, type DatasetView } from '../projections/catalog.queries.ts'
 
 /** Waits until the read model has applied `position` (a command's reply), or fails. */
 export type WaitForPosition = (position: number) => Promise<void>
@@ -22,4 +27,27 @@ export function requestedPosition(request: {
     throw ValidationError.field(`header/${MIN_POSITION_HEADER}`, 'must be a whole number ≥ 0')
   }
   return Math.max(fromQuery ?? 0, fromHeader ?? 0)
+}
+
+/**
+ * The dataset as the read model has it once `position` is applied (0: as it is), for a caller
+ * who may see it. With a position, access is checked first, against the events (the read
+ * model may not have the dataset yet): a caller who may not see it is refused at once, not
+ * after waiting.
+ */
+export async function visibleDataset(
+  deps: Pick<DatasetDeps, 'store' | 'names' | 'db'>,
+  principal: Principal,
+  datasetId: string,
+  position: number,
+  waitForPosition: WaitForPosition,
+): Promise<DatasetView> {
+  if (position > 0) {
+    await readableDataset(deps, principal, datasetId)
+    await waitForPosition(position)
+  }
+  const view = await findDataset(deps.db, datasetId)
+  if (!view) throw new NotFoundError('dataset', datasetId)
+  assertCanRead(principal, view.ownerId, 'dataset', datasetId)
+  return view
 }

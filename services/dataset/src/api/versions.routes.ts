@@ -2,13 +2,12 @@ import type { FastifyInstance } from 'fastify'
 import { NotFoundError } from '@argmax/errors'
 import { requestPrincipal, serveRoute } from '@argmax/http'
 import { assertCanRead } from '../application/access.ts'
-import { readableDataset } from '../application/dataset-access.ts'
 import type { DatasetDeps } from '../application/dependencies.ts'
 import { downloadLink } from '../application/download-link.ts'
 import { accessibleVersion } from '../application/version-access.ts'
 import { findDataset, findVersion, listVersions } from '../projections/catalog.queries.ts'
 import { datasetRoutes } from './contract.ts'
-import { requestedPosition, type WaitForPosition } from './read-your-writes.ts'
+import { requestedPosition, visibleDataset, type WaitForPosition } from './read-your-writes.ts'
 
 export function registerVersionRoutes(
   app: FastifyInstance,
@@ -17,16 +16,8 @@ export function registerVersionRoutes(
 ): void {
   serveRoute(app, datasetRoutes, 'listVersions', async (request) => {
     const { datasetId } = request.params
-    const principal = requestPrincipal(request)
     const position = requestedPosition(request)
-    if (position > 0) {
-      // Access first, from the events: a caller without it is refused at once, not after waiting.
-      await readableDataset(deps, principal, datasetId)
-      await waitForPosition(position)
-    }
-    const dataset = await findDataset(deps.db, datasetId)
-    if (!dataset) throw new NotFoundError('dataset', datasetId)
-    assertCanRead(principal, dataset.ownerId, 'dataset', datasetId)
+    await visibleDataset(deps, requestPrincipal(request), datasetId, position, waitForPosition)
     return { items: await listVersions(deps.db, datasetId, request.query.status) }
   })
 
@@ -35,6 +26,7 @@ export function registerVersionRoutes(
     const principal = requestPrincipal(request)
     const position = requestedPosition(request)
     if (position > 0) {
+      // Access first, from the events (see visibleDataset): a refusal does not wait.
       await accessibleVersion(deps, principal, datasetId, versionId, 'read')
       await waitForPosition(position)
     }

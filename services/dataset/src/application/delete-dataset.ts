@@ -2,7 +2,7 @@ import type { Principal } from '@argmax/auth'
 import type { DatasetState } from '../domain/index.ts'
 import { runDatasetCommand } from './aggregates.ts'
 import type { DatasetDeps } from './dependencies.ts'
-import { changeableDataset } from './update-dataset.ts'
+import { changeableDataset } from './dataset-access.ts'
 
 /**
  * Soft delete: the dataset disappears from listings and accepts no more uploads; its files

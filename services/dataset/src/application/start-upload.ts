@@ -12,7 +12,7 @@ import {
 } from '../domain/index.ts'
 import { loadVersion, runVersionCommand } from './aggregates.ts'
 import type { DatasetDeps } from './dependencies.ts'
-import { changeableDataset } from './update-dataset.ts'
+import { changeableDataset } from './dataset-access.ts'
 
 /**
  * Starts a new version's upload. Everything that can be refused is refused first — who may
