@@ -29,6 +29,8 @@ export type ContractHandler<R extends RouteContract> = RouteHandlerMethod<
   FastifyBaseLogger
 >
 
+const stringify = (data: unknown): string => JSON.stringify(data)
+
 /** Serves `routes[name]` with `handler`; the name becomes the OpenAPI operation id. */
 export function serveRoute<Routes extends RouteContracts, Name extends keyof Routes & string>(
   app: FastifyInstance,
@@ -45,6 +47,7 @@ export function serveRoute<Routes extends RouteContracts, Name extends keyof Rou
       url: route.url,
       schema,
       ...(route.bodyLimit !== undefined ? { bodyLimit: route.bodyLimit } : {}),
+      ...(route.largeAnswers ? { serializerCompiler: () => stringify } : {}),
       handler,
     })
 }

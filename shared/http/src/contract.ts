@@ -40,6 +40,13 @@ export interface RouteContract {
   retry?: 'idempotency-key' | 'safe'
   /** A body limit other than the service's. */
   bodyLimit?: number
+  /**
+   * Answers can be megabytes (e.g. the profile of a 2,000-column file): serialise them with
+   * JSON.stringify, several times faster than fast-json-stringify on large nested arrays
+   * (~30 ms against ~250 ms for that profile). The handler's return type is still checked
+   * against the schema, but fields it does not declare are no longer dropped.
+   */
+  largeAnswers?: boolean
 }
 
 export type RouteContracts = Record<string, RouteContract>

@@ -41,6 +41,12 @@ const routes = defineRoutes({
       response: { 200: Note },
     },
   },
+  exportNotes: {
+    method: 'GET',
+    url: '/v1/notes/export',
+    largeAnswers: true,
+    schema: { response: { 200: Type.Object({ items: Type.Array(Note) }) } },
+  },
   touchNote: {
     method: 'POST',
     url: '/v1/notes/:noteId/touch',
@@ -95,6 +101,11 @@ beforeAll(async () => {
     await scripted('getNote', undefined)
     if (request.params.noteId === 'missing') throw new NotFoundError('note', 'missing')
     return { id: request.params.noteId, text: 'hello', tags: request.query.tag ?? [] }
+  })
+  serveRoute(app, routes, 'exportNotes', async () => {
+    const items = Array.from({ length: 3 }, (_, i) => ({ id: `n${i}`, text: 'x', tags: [] }))
+    // Serialised by JSON.stringify: nothing is dropped, so handlers must return the contract.
+    return { items, exportedBy: 'alice' } as { items: typeof items }
   })
   serveRoute(app, routes, 'touchNote', async (request) => {
     await scripted('touchNote', undefined)
@@ -176,6 +187,12 @@ describe('a typed client from a contract', () => {
       status: 503,
     })
     expect(seen['touchNote']).toHaveLength(1)
+  })
+
+  it('serialises large answers with JSON.stringify', async () => {
+    const exported = await client().exportNotes()
+    expect(exported.items).toHaveLength(3)
+    expect(exported).toHaveProperty('exportedBy', 'alice')
   })
 
   it('documents the answers and the problems in the OpenAPI document', async () => {

@@ -389,6 +389,7 @@ export const datasetRoutes = defineRoutes({
   listVersions: {
     method: 'GET',
     url: '/v1/datasets/:datasetId/versions',
+    largeAnswers: true,
     schema: {
       tags: versions,
       summary: "A dataset's versions, newest first",
@@ -400,6 +401,7 @@ export const datasetRoutes = defineRoutes({
   getVersion: {
     method: 'GET',
     url: '/v1/datasets/:datasetId/versions/:versionId',
+    largeAnswers: true,
     schema: {
       tags: versions,
       summary: 'A version: status, schema, profile, errors',
