@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
 // The CLI's own upload code, exactly what `argmax datasets upload` runs.
-import { createDatasetApi, uploadFile } from '../cli/src/datasets/index.ts'
+import { createDatasetClient } from '@argmax/dataset-service/client'
+import { uploadFile } from '../cli/src/datasets/index.ts'
 import { freePort, s3Credentials, startNats, startPostgres, startS3 } from '@argmax/stack'
 import {
   completeMultipartUpload,
@@ -191,8 +192,8 @@ async function main(): Promise<void> {
     await waitForReady(apiUrl, 60_000)
 
     const token = await mintDevToken({ secret, subject: 'bench', roles: ['user'], ttl: 3600 })
-    const api = createDatasetApi({ apiUrl, token })
-    const { id: datasetId } = await api.create({ name: 'upload-bench' })
+    const api = createDatasetClient({ baseUrl: apiUrl, token })
+    const { id: datasetId } = await api.createDataset({ body: { name: 'upload-bench' } })
 
     const file = join(dataDir, 'bench.csv')
     const size = await generateCsv(file, sizeMb * MiB)

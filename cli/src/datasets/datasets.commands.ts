@@ -1,6 +1,9 @@
 import type { Command } from 'commander'
-import { createDatasetApi, type DatasetApi } from './api-client.ts'
-import type { VersionView } from './api-types.ts'
+import {
+  createDatasetClient,
+  type DatasetClient,
+  type VersionView,
+} from '@argmax/dataset-service/client'
 import { downloadVersion } from './download.ts'
 import { createUploadProgressBar } from './progress-bar.ts'
 import { formatBytes, renderDataset, renderVersion, renderVersions, table } from './render.ts'
@@ -23,7 +26,8 @@ export function registerDatasetCommands(program: Command, ctx: DatasetCommandCon
   const datasets = program
     .command('datasets')
     .description('datasets and their versions: create, upload, inspect, download, delete')
-  const api = (): DatasetApi => createDatasetApi({ apiUrl: ctx.apiUrl, token: ctx.token })
+  // Creates carry an Idempotency-Key made once per command and reused on the client's retries.
+  const api = (): DatasetClient => createDatasetClient({ baseUrl: ctx.apiUrl, token: ctx.token })
   const asJson = (options: JsonOption) => Boolean(options.json) || ctx.json
   const print = (options: JsonOption, value: unknown, human: () => string) =>
     console.log(asJson(options) ? JSON.stringify(value, null, 2) : human())
@@ -36,10 +40,8 @@ export function registerDatasetCommands(program: Command, ctx: DatasetCommandCon
     .option('-t, --tag <tag...>', 'labels to filter by (repeatable)')
     .option('--json', 'print JSON')
     .action(async (name: string, options: JsonOption & { description: string; tag?: string[] }) => {
-      const created = await api().create({
-        name,
-        description: options.description,
-        tags: options.tag ?? [],
+      const created = await api().createDataset({
+        body: { name, description: options.description, tags: options.tag ?? [] },
       })
       print(
         options,
@@ -60,11 +62,13 @@ export function registerDatasetCommands(program: Command, ctx: DatasetCommandCon
       async (
         options: JsonOption & { name?: string; tag?: string; limit: number; cursor?: string },
       ) => {
-        const page = await api().list({
-          name: options.name,
-          tag: options.tag,
-          limit: options.limit,
-          cursor: options.cursor,
+        const page = await api().listDatasets({
+          query: {
+            name: options.name,
+            tag: options.tag,
+            limit: options.limit,
+            cursor: options.cursor,
+          },
         })
         print(options, page, () => {
           const rows = table(
@@ -84,10 +88,10 @@ export function registerDatasetCommands(program: Command, ctx: DatasetCommandCon
     .option('--json', 'print JSON')
     .action(async (datasetId: string, versionId: string | undefined, options: JsonOption) => {
       if (versionId) {
-        const version = await api().getVersion(datasetId, versionId)
+        const version = await api().getVersion({ params: { datasetId, versionId } })
         print(options, version, () => renderVersion(version))
       } else {
-        const dataset = await api().get(datasetId)
+        const dataset = await api().getDataset({ params: { datasetId } })
         print(options, dataset, () => renderDataset(dataset))
       }
     })
@@ -98,7 +102,7 @@ export function registerDatasetCommands(program: Command, ctx: DatasetCommandCon
     .argument('<datasetId>')
     .option('--json', 'print JSON')
     .action(async (datasetId: string, options: JsonOption) => {
-      const { items } = await api().listVersions(datasetId)
+      const { items } = await api().listVersions({ params: { datasetId } })
       print(options, { items }, () => renderVersions(items))
     })
 
@@ -200,7 +204,7 @@ export function registerDatasetCommands(program: Command, ctx: DatasetCommandCon
     .argument('<datasetId>')
     .option('--json', 'print JSON')
     .action(async (datasetId: string, options: JsonOption) => {
-      const deleted = await api().remove(datasetId)
+      const deleted = await api().deleteDataset({ params: { datasetId } })
       print(options, deleted, () => `deleted dataset ${datasetId} at ${deleted.deletedAt}`)
     })
 
@@ -209,7 +213,7 @@ export function registerDatasetCommands(program: Command, ctx: DatasetCommandCon
 
 /** Polls the version until its validation has an outcome (read-your-writes from `position`). */
 export async function waitForOutcome(
-  api: DatasetApi,
+  api: DatasetClient,
   datasetId: string,
   versionId: string,
   position: number,
@@ -217,7 +221,10 @@ export async function waitForOutcome(
 ): Promise<VersionView> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const version = await api.getVersion(datasetId, versionId, position)
+    const version = await api.getVersion({
+      params: { datasetId, versionId },
+      query: { minPosition: position },
+    })
     if (version.status !== 'VALIDATING' && version.status !== 'UPLOADING') return version
     if (Date.now() > deadline) {
       throw new Error(`version ${versionId} is still ${version.status} after ${timeoutMs} ms`)

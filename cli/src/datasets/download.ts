@@ -4,20 +4,22 @@ import { rename, rm } from 'node:fs/promises'
 import { Readable, Transform } from 'node:stream'
 import type { ReadableStream } from 'node:stream/web'
 import { pipeline } from 'node:stream/promises'
-import type { DatasetApi } from './api-client.ts'
+import type { DatasetClient } from '@argmax/dataset-service/client'
 
 /**
  * Downloads a validated version through its presigned URL into `outputPath`, streaming and
  * hashing as it goes; the file only appears under its name once its SHA-256 matched.
  */
 export async function downloadVersion(options: {
-  api: DatasetApi
+  api: DatasetClient
   datasetId: string
   versionId: string
   outputPath?: string
   fetchImpl?: typeof fetch
 }): Promise<{ path: string; size: number; sha256: string }> {
-  const link = await options.api.downloadUrl(options.datasetId, options.versionId)
+  const link = await options.api.downloadVersion({
+    params: { datasetId: options.datasetId, versionId: options.versionId },
+  })
   const path = options.outputPath ?? link.fileName
   const response = await (options.fetchImpl ?? fetch)(link.url)
   if (!response.ok || !response.body) throw new Error(`download failed: HTTP ${response.status}`)

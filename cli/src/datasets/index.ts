@@ -1,6 +1,4 @@
 export * from './datasets.commands.ts'
-export * from './api-client.ts'
-export type * from './api-types.ts'
 export * from './upload.ts'
 export * from './download.ts'
 export * from './file-hash.ts'

@@ -1,4 +1,4 @@
-import type { DatasetView, VersionView } from './api-types.ts'
+import type { ColumnProfile, DatasetView, VersionView } from '@argmax/dataset-service/client'
 
 /** Human output for terminals; `--json` prints the API's answer instead. */
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
@@ -56,11 +56,7 @@ export function renderVersions(versions: VersionView[]): string {
   )
 }
 
-/**
- * A version with its schema and profile. The validator's output is rendered generically
- * (column name, type, nullability, then whatever statistics the profile holds for it) so the
- * CLI keeps working as the profile gains fields.
- */
+/** A version with its schema, the profile's statistics for each column, and its errors. */
 export function renderVersion(version: VersionView): string {
   const lines = [
     `version   ${version.number} (${version.id})`,
@@ -81,13 +77,17 @@ export function renderVersion(version: VersionView): string {
       lines.push(`  ${issue.code}${where ? ` (${where})` : ''}: ${issue.message}`)
     }
   }
-  const columns = schemaColumns(version.schema)
-  if (columns.length > 0) {
-    const stats = profileColumns(version.profile)
+  if (version.schema && version.schema.length > 0) {
+    const stats = new Map(version.profile?.columns.map((column) => [column.name, column]))
     lines.push(
       '',
       table(
-        columns.map((column) => ({ ...column, ...summariseStats(stats.get(column.name)) })),
+        version.schema.map((column) => ({
+          name: column.name,
+          type: column.type,
+          nullable: column.nullable,
+          ...statistics(stats.get(column.name)),
+        })),
         ['name', 'type', 'nullable', 'nulls', 'min', 'max', 'mean', 'distinct'],
       ),
     )
@@ -95,55 +95,13 @@ export function renderVersion(version: VersionView): string {
   return lines.join('\n')
 }
 
-interface ColumnRow {
-  name: string
-  type: unknown
-  nullable: unknown
-}
-
-function schemaColumns(schema: unknown): ColumnRow[] {
-  const list = Array.isArray(schema)
-    ? schema
-    : Array.isArray((schema as { columns?: unknown })?.columns)
-      ? (schema as { columns: unknown[] }).columns
-      : []
-  return list.flatMap((column) =>
-    typeof column === 'object' && column !== null && 'name' in column
-      ? [
-          {
-            name: String((column as { name: unknown }).name),
-            type: (column as { type?: unknown }).type,
-            nullable: (column as { nullable?: unknown }).nullable,
-          },
-        ]
-      : [],
-  )
-}
-
-function profileColumns(profile: unknown): Map<string, Record<string, unknown>> {
-  const columns = (profile as { columns?: unknown })?.columns
-  const map = new Map<string, Record<string, unknown>>()
-  if (Array.isArray(columns)) {
-    for (const column of columns) {
-      const name = (column as { name?: unknown })?.name
-      if (typeof name === 'string') map.set(name, column as Record<string, unknown>)
-    }
-  } else if (typeof columns === 'object' && columns !== null) {
-    for (const [name, column] of Object.entries(columns)) {
-      map.set(name, column as Record<string, unknown>)
-    }
-  }
-  return map
-}
-
-function summariseStats(stats: Record<string, unknown> | undefined): Record<string, unknown> {
-  if (!stats) return {}
-  const numeric = (stats['numeric'] ?? stats) as Record<string, unknown>
+function statistics(profile: ColumnProfile | undefined): Record<string, unknown> {
+  if (!profile) return {}
   return {
-    nulls: stats['nulls'] ?? stats['nullCount'],
-    min: numeric['min'],
-    max: numeric['max'],
-    mean: numeric['mean'],
-    distinct: stats['distinct'] ?? stats['approxDistinct'] ?? stats['distinctCount'],
+    nulls: profile.nulls,
+    min: profile.numeric?.min ?? profile.timestamp?.min,
+    max: profile.numeric?.max ?? profile.timestamp?.max,
+    mean: profile.numeric?.mean,
+    distinct: profile.distinct,
   }
 }

@@ -1,8 +1,7 @@
 import { open, stat } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
 import pRetry, { AbortError } from 'p-retry'
-import type { DatasetApi } from './api-client.ts'
-import type { UploadView } from './api-types.ts'
+import type { DatasetClient, UploadView } from '@argmax/dataset-service/client'
 import { sha256OfFile } from './file-hash.ts'
 import { createPartRecorder } from './part-recorder.ts'
 
@@ -14,7 +13,7 @@ export interface UploadProgress {
 }
 
 export interface UploadOptions {
-  api: DatasetApi
+  api: DatasetClient
   datasetId: string
   filePath: string
   /** Inferred from the extension when absent (.csv → csv, .jsonl/.ndjson → jsonl). */
@@ -94,7 +93,10 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   }
   progress('uploading', stored)
 
-  const recorder = createPartRecorder((parts) => api.recordParts(datasetId, upload.uploadId, parts))
+  const uploadParams = { datasetId, uploadId: upload.uploadId }
+  const recorder = createPartRecorder((parts) =>
+    api.recordParts({ params: uploadParams, body: { parts } }),
+  )
   const urls = createUrlSource(api, datasetId, upload.uploadId, pendingParts)
   const file = await open(filePath, 'r')
   try {
@@ -123,7 +125,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   const parts = [...recorded.entries()]
     .map(([partNumber, etag]) => ({ partNumber, etag }))
     .sort((a, b) => a.partNumber - b.partNumber)
-  const completed = await api.completeUpload(datasetId, upload.uploadId, parts)
+  const completed = await api.completeUpload({ params: uploadParams, body: { parts } })
   return {
     datasetId,
     versionId: completed.versionId,
@@ -142,7 +144,9 @@ async function findOrStartUpload(
 ): Promise<UploadView> {
   const { api, datasetId } = options
   if (options.resumeUploadId) {
-    const upload = await api.getUpload(datasetId, options.resumeUploadId)
+    const upload = await api.getUpload({
+      params: { datasetId, uploadId: options.resumeUploadId },
+    })
     if (upload.size !== file.size || upload.sha256 !== file.sha256) {
       throw new Error(
         `upload ${upload.uploadId} was started for a different file (size or SHA-256 differ)`,
@@ -154,24 +158,32 @@ async function findOrStartUpload(
     return upload
   }
   if (!options.noResume) {
-    const { items } = await api.listVersions(datasetId, { status: 'UPLOADING' })
+    const { items } = await api.listVersions({
+      params: { datasetId },
+      query: { status: 'UPLOADING' },
+    })
     const same = items.find((v) => v.size === file.size && v.sha256 === file.sha256)
     if (same) {
-      const upload = await api.getUpload(datasetId, same.id)
+      const upload = await api.getUpload({ params: { datasetId, uploadId: same.id } })
       if (upload.status === 'UPLOADING') return upload
     }
   }
-  return api.startUpload(datasetId, {
-    fileName: basename(options.filePath),
-    size: file.size,
-    sha256: file.sha256,
-    format: file.format,
-    ...(options.partSize ? { partSize: options.partSize } : {}),
+  // One logical create: the client sends one Idempotency-Key and reuses it on its retries, so
+  // a start whose answer was lost makes no second version.
+  return api.startUpload({
+    params: { datasetId },
+    body: {
+      fileName: basename(options.filePath),
+      size: file.size,
+      sha256: file.sha256,
+      format: file.format,
+      ...(options.partSize ? { partSize: options.partSize } : {}),
+    },
   })
 }
 
 /** Presigned URLs fetched a batch ahead of need; a part's URL is refreshed if it expired. */
-function createUrlSource(api: DatasetApi, datasetId: string, uploadId: string, parts: number[]) {
+function createUrlSource(api: DatasetClient, datasetId: string, uploadId: string, parts: number[]) {
   const batches = new Map<number, Promise<Map<number, string>>>()
   const indexOf = new Map(parts.map((partNumber, index) => [partNumber, index]))
   const fetchBatch = (batch: number) => {
@@ -179,7 +191,7 @@ function createUrlSource(api: DatasetApi, datasetId: string, uploadId: string, p
     if (!promise) {
       const numbers = parts.slice(batch * PRESIGN_BATCH, (batch + 1) * PRESIGN_BATCH)
       promise = api
-        .presignParts(datasetId, uploadId, numbers)
+        .presignParts({ params: { datasetId, uploadId }, body: { partNumbers: numbers } })
         .then((answer) => new Map(answer.parts.map((part) => [part.partNumber, part.url])))
       // A failed batch is fetched again on next use rather than poisoning every part.
       promise.catch(() => batches.delete(batch))
@@ -198,7 +210,10 @@ function createUrlSource(api: DatasetApi, datasetId: string, uploadId: string, p
       return url
     },
     async fresh(partNumber: number): Promise<string> {
-      const answer = await api.presignParts(datasetId, uploadId, [partNumber])
+      const answer = await api.presignParts({
+        params: { datasetId, uploadId },
+        body: { partNumbers: [partNumber] },
+      })
       return answer.parts[0]!.url
     },
   }

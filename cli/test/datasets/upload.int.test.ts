@@ -9,13 +9,12 @@ import {
   startHarness,
   type Harness,
 } from '../../../services/dataset/test/support/harness.ts'
+import { createDatasetClient, type DatasetClient } from '@argmax/dataset-service/client'
 import {
-  createDatasetApi,
   downloadVersion,
   registerDatasetCommands,
   uploadFile,
   waitForOutcome,
-  type DatasetApi,
 } from '../../src/datasets/index.ts'
 
 const MiB = 1024 * 1024
@@ -38,11 +37,11 @@ function writeCsv(path: string): { bytes: Buffer; rows: number } {
 
 describe('argmax datasets upload against the service', () => {
   let h: Harness
-  let api: DatasetApi
+  let api: DatasetClient
   let dir: string
   beforeAll(async () => {
     h = await startHarness({ listen: true })
-    api = createDatasetApi({ apiUrl: h.service.url!, token: h.tokens.alice })
+    api = createDatasetClient({ baseUrl: h.service.url!, token: h.tokens.alice })
     dir = mkdtempSync(join(tmpdir(), 'argmax-cli-upload-'))
   })
   afterAll(async () => {
@@ -51,7 +50,7 @@ describe('argmax datasets upload against the service', () => {
   })
 
   it('resumes an interrupted upload from the recorded parts and downloads the same bytes', async () => {
-    const { id: datasetId } = await api.create({ name: 'resumable' })
+    const { id: datasetId } = await api.createDataset({ body: { name: 'resumable' } })
     const path = join(dir, 'amounts.csv')
     const { bytes, rows } = writeCsv(path)
 
@@ -74,10 +73,12 @@ describe('argmax datasets upload against the service', () => {
     ).rejects.toThrow()
     // The part reported just before the interruption reaches the service.
     for (let attempt = 0; attempt < 100; attempt++) {
-      if ((await api.getUpload(datasetId, uploadId)).parts.length > 0) break
+      if ((await api.getUpload({ params: { datasetId, uploadId } })).parts.length > 0) break
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
-    expect((await api.getUpload(datasetId, uploadId)).parts.length).toBeGreaterThan(0)
+    expect((await api.getUpload({ params: { datasetId, uploadId } })).parts.length).toBeGreaterThan(
+      0,
+    )
 
     // Second attempt: finds the unfinished upload of the same file and sends only the rest.
     const result = await uploadFile({ api, datasetId, filePath: path, concurrency: 4 })

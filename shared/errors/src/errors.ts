@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'conflict'
   | 'concurrency'
   | 'payload_too_large'
+  | 'idempotency_key_reused'
   | 'rate_limited'
   | 'unavailable'
   | 'internal'
@@ -102,6 +103,40 @@ export class RateLimitedError extends ArgmaxError {
   }
 }
 
+/**
+ * An `Idempotency-Key` already used by the same caller for a request with a different body
+ * (422, as the IETF Idempotency-Key draft says): the client reused a key by mistake, and
+ * answering the first request's result would hide that.
+ */
+export class IdempotencyKeyReusedError extends ArgmaxError {
+  readonly kind = 'idempotency_key_reused'
+  constructor(
+    readonly field: string,
+    what: string,
+  ) {
+    super(`${field} was already used for a different ${what}: use a new key for a new request`, {
+      errors: [{ field, message: `was already used for a different ${what}` }],
+    })
+  }
+}
+
+/** Seconds a client should wait before retrying a 503, when nothing better is known. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 2
+
+/**
+ * A dependency (PostgreSQL, NATS, S3, …) or a part of the service cannot serve the request now;
+ * retrying later may succeed (503 with `Retry-After`, gRPC UNAVAILABLE with `retry-after`).
+ */
 export class UnavailableError extends ArgmaxError {
   readonly kind = 'unavailable'
+  readonly retryAfterSeconds: number
+  /** `details.dependency` names what failed (`postgres`, `nats`, `s3`, …) in the problem body. */
+  constructor(
+    message: string,
+    details: Record<string, unknown> & { dependency?: string; retryAfterSeconds?: number } = {},
+  ) {
+    const retryAfterSeconds = details.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS
+    super(message, { ...details, retryAfterSeconds })
+    this.retryAfterSeconds = retryAfterSeconds
+  }
 }

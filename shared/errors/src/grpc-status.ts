@@ -1,5 +1,6 @@
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js'
 import { ArgmaxError, ValidationError, type ErrorKind } from './errors.ts'
+import { asArgmaxError } from './infrastructure.ts'
 
 const codeByKind: Record<ErrorKind, status> = {
   validation: status.INVALID_ARGUMENT,
@@ -9,6 +10,8 @@ const codeByKind: Record<ErrorKind, status> = {
   conflict: status.FAILED_PRECONDITION,
   concurrency: status.ABORTED,
   payload_too_large: status.RESOURCE_EXHAUSTED,
+  // The key is bound to another request: retrying the same call cannot succeed.
+  idempotency_key_reused: status.FAILED_PRECONDITION,
   rate_limited: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
   internal: status.INTERNAL,
@@ -19,14 +22,17 @@ export function grpcCodeOf(kind: ErrorKind): status {
 }
 
 /** A gRPC status whose `details` names the problem; field issues also travel as metadata. */
-export function toGrpcStatus(error: unknown): Partial<StatusObject> & { code: status } {
+export function toGrpcStatus(thrown: unknown): Partial<StatusObject> & { code: status } {
+  const error = asArgmaxError(thrown)
   if (!(error instanceof ArgmaxError)) {
     return { code: status.INTERNAL, details: 'an unexpected error occurred' }
   }
   const metadata = new Metadata()
-  if (error instanceof ValidationError) {
-    for (const issue of error.issues)
+  const issues = error instanceof ValidationError ? error.issues : error.details['errors']
+  if (Array.isArray(issues)) {
+    for (const issue of issues as Array<{ field: string; message: string }>) {
       metadata.add('argmax-field', `${issue.field}: ${issue.message}`)
+    }
   }
   if ('retryAfterSeconds' in error.details) {
     metadata.add('retry-after', String(error.details['retryAfterSeconds']))

@@ -1,4 +1,5 @@
 import { ArgmaxError, ValidationError, type ErrorKind, type FieldIssue } from './errors.ts'
+import { asArgmaxError } from './infrastructure.ts'
 
 /** RFC 9457 problem details, as served with `content-type: application/problem+json`. */
 export interface ProblemDetails {
@@ -21,6 +22,7 @@ const statusByKind: Record<ErrorKind, { status: number; title: string }> = {
   // inside the service, whose retries were spent. The problem type tells it from `conflict`.
   concurrency: { status: 409, title: 'Conflict' },
   payload_too_large: { status: 413, title: 'Content Too Large' },
+  idempotency_key_reused: { status: 422, title: 'Unprocessable Content' },
   rate_limited: { status: 429, title: 'Too Many Requests' },
   unavailable: { status: 503, title: 'Service Unavailable' },
   internal: { status: 500, title: 'Internal Server Error' },
@@ -30,7 +32,12 @@ export function httpStatusOf(kind: ErrorKind): number {
   return statusByKind[kind].status
 }
 
-export function toProblem(error: unknown, instance?: string): ProblemDetails {
+/**
+ * The problem for an error: @argmax/errors as they are, infrastructure failures (see
+ * infrastructure.ts) as 503, anything else as a bare 500 that reveals nothing.
+ */
+export function toProblem(thrown: unknown, instance?: string): ProblemDetails {
+  const error = asArgmaxError(thrown)
   if (!(error instanceof ArgmaxError)) {
     return {
       type: 'about:blank',

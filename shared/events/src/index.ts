@@ -27,3 +27,4 @@ export {
   type ParkedFilter,
 } from './parking/parking-lot.ts'
 export * from './parking/parked-admin.ts'
+export * from './idempotency.ts'

@@ -1,6 +1,12 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
+import { ProblemDetailsSchema } from './contract.ts'
+
+const problem = {
+  description: 'Refused or failed: RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: ProblemDetailsSchema } },
+}
 
 /**
  * OpenAPI 3.1 generated from the route schemas, served at /docs (UI) and /docs/json. Must be
@@ -22,6 +28,16 @@ export async function registerOpenApi(
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
       security: [{ bearerAuth: [] }],
+    },
+    // Routes that declare their answers (contract routes) also show how they refuse: problem
+    // details, documented here only so that fastify does not serialise problems through them.
+    transform: ({ schema, url }) => {
+      const response = (schema as { response?: Record<string, unknown> } | undefined)?.response
+      if (!schema || !response) return { schema, url }
+      return {
+        schema: { ...schema, response: { ...response, '4XX': problem, '5XX': problem } },
+        url,
+      }
     },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })

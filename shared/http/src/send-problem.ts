@@ -3,6 +3,8 @@ import type { FastifyReply } from 'fastify'
 import {
   RateLimitedError,
   UnauthenticatedError,
+  UnavailableError,
+  asArgmaxError,
   toProblem,
   type ProblemDetails,
 } from '@argmax/errors'
@@ -32,11 +34,14 @@ export function httpProblem(status: number, detail: string, instance?: string): 
 
 /**
  * Replies with RFC 9457 problem details for an @argmax/errors error (or a ready-made problem),
- * adding the headers its kind calls for: `Retry-After` on 429, a Bearer challenge on 401.
+ * adding the headers its kind calls for: `Retry-After` on 429 and 503 (an infrastructure
+ * failure is a 503 too, see @argmax/errors' `classifyInfrastructureError`), a Bearer challenge
+ * on 401.
  */
-export function sendProblem(reply: FastifyReply, error: unknown): FastifyReply {
+export function sendProblem(reply: FastifyReply, thrown: unknown): FastifyReply {
+  const error = asArgmaxError(thrown)
   const problem = isProblemDetails(error) ? error : toProblem(error, reply.request.url)
-  if (error instanceof RateLimitedError) {
+  if (error instanceof RateLimitedError || error instanceof UnavailableError) {
     reply.header('retry-after', String(Math.max(0, Math.ceil(error.retryAfterSeconds))))
   }
   if (error instanceof UnauthenticatedError && !reply.hasHeader('www-authenticate')) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { authPlugin, type Verifier } from '@argmax/auth'
-import { ArgmaxError } from '@argmax/errors'
+import { ArgmaxError, asArgmaxError } from '@argmax/errors'
 import { fromFastifyError } from './fastify-errors.ts'
 import { registerOperationalRoutes } from './health.routes.ts'
 import { registerOpenApi } from './openapi.ts'
@@ -57,13 +57,16 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   })
 
   app.setErrorHandler((error, request, reply) => {
-    const translated = fromFastifyError(error, request, bodyLimit)
+    // A failed dependency (PostgreSQL, NATS, S3) becomes a 503 with Retry-After naming it.
+    const translated = asArgmaxError(fromFastifyError(error, request, bodyLimit))
     if (!(translated instanceof ArgmaxError) && translated === error) {
-      // Not a refusal we know: a bug or a failed dependency. Log it; say nothing specific.
+      // Not a refusal we know: a bug. Log it; say nothing specific.
       recordRequestError(request, error)
       request.log.error({ err: error }, 'request failed')
     } else if (translated instanceof ArgmaxError && translated.kind === 'unavailable') {
-      request.log.warn({ err: translated }, 'dependency unavailable')
+      // The library's own error is logged (it says which host, which query); the client only
+      // learns which dependency failed.
+      request.log.warn({ err: error, problem: translated.message }, 'dependency unavailable')
     }
     return sendProblem(reply, translated)
   })

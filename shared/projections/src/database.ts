@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { CheckpointListener, registerCheckpointListener } from './checkpoint-listener.ts'
 import type { ProjectionLogger } from './logger.ts'
+import { markedPool } from './marked-pool.ts'
 import { assertSchemaName } from './schema-name.ts'
 
 export interface DatabaseOptions {
@@ -46,7 +47,7 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
     await pool.end()
     throw error
   }
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: markedPool(pool) }) })
   const listener = new CheckpointListener(config, schema, log)
   registerCheckpointListener(db, listener)
   return {

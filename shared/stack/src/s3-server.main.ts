@@ -1,5 +1,6 @@
 // Entry point of the local S3 endpoint process (see s3.ts).
 import S3rver from 's3rver'
+import { multipartUploadsExtension, type Middleware } from './s3rver-multipart.ts'
 
 const port = Number(process.env['S3_PORT'])
 const directory = process.env['S3_DIRECTORY']
@@ -8,6 +9,10 @@ if (!port || !directory) {
   process.exit(1)
 }
 const server = new S3rver({ port, address: '127.0.0.1', directory, silent: true })
+// s3rver is a Koa app: ahead of its own routes, answer the multipart calls it lacks.
+;(server as unknown as { middleware: Middleware[] }).middleware.unshift(
+  multipartUploadsExtension(directory),
+)
 await server.run()
 console.log(`s3rver listening on 127.0.0.1:${port}, data in ${directory}`)
 const shutdown = () => {

@@ -9,6 +9,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3'
@@ -103,6 +104,45 @@ export async function abortMultipartUpload(
     if (isNotFound(error)) return 'not_found'
     throw error
   }
+}
+
+export interface MultipartUploadRef {
+  key: string
+  uploadId: string
+  initiated: Date | undefined
+}
+
+/**
+ * Multipart uploads started and neither completed nor aborted (under `prefix`): what an
+ * orphan looks like. They cost storage for their parts until aborted.
+ */
+export async function listMultipartUploads(
+  s3: S3Client,
+  input: { bucket: string; prefix?: string },
+): Promise<MultipartUploadRef[]> {
+  const uploads: MultipartUploadRef[] = []
+  let keyMarker: string | undefined
+  let uploadIdMarker: string | undefined
+  // Bounded: a page holds up to 1000 uploads.
+  for (let page = 0; page < 10_000; page++) {
+    const listing = await s3.send(
+      new ListMultipartUploadsCommand({
+        Bucket: input.bucket,
+        ...(input.prefix ? { Prefix: input.prefix } : {}),
+        ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+        ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+      }),
+    )
+    for (const upload of listing.Uploads ?? []) {
+      if (upload.Key && upload.UploadId) {
+        uploads.push({ key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated })
+      }
+    }
+    if (!listing.IsTruncated) return uploads
+    keyMarker = listing.NextKeyMarker
+    uploadIdMarker = listing.NextUploadIdMarker
+  }
+  throw new Error(`listMultipartUploads: too many pages in ${input.bucket}`)
 }
 
 /** Deletes one object; a missing object is not an error (deletes are retried). */

@@ -8,6 +8,7 @@ import {
   createS3Client,
   deletePrefix,
   ensureBucket,
+  listMultipartUploads,
   objectExists,
   openObjectStream,
   presignGetObject,
@@ -74,6 +75,21 @@ describe('S3 helpers against the local endpoint', () => {
     expect(['aborted', 'not_supported']).toContain(
       await abortMultipartUpload(s3, { bucket, key, uploadId }),
     )
+  })
+
+  it('aborts one multipart upload and lists the ones left (the local endpoint too)', async () => {
+    const { bucket, s3 } = await freshBucket('storage')
+    const key = 'datasets/d1/versions/v3/data.csv'
+    const kept = await startMultipartUpload(s3, { bucket, key })
+    const dropped = await startMultipartUpload(s3, { bucket, key })
+    expect((await listMultipartUploads(s3, { bucket })).map((u) => u.uploadId).sort()).toEqual(
+      [kept, dropped].sort(),
+    )
+    expect(await abortMultipartUpload(s3, { bucket, key, uploadId: dropped })).toBe('aborted')
+    expect(await abortMultipartUpload(s3, { bucket, key, uploadId: dropped })).toBe('not_found')
+    const left = await listMultipartUploads(s3, { bucket, prefix: 'datasets/d1/' })
+    expect(left).toEqual([{ key, uploadId: kept, initiated: expect.any(Date) }])
+    expect(await listMultipartUploads(s3, { bucket, prefix: 'datasets/d2/' })).toEqual([])
   })
 
   it('deletes exactly the objects under a prefix', async () => {

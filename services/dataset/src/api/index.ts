@@ -7,6 +7,7 @@ import { registerVersionRoutes } from './versions.routes.ts'
 
 export type { WaitForPosition } from './read-your-writes.ts'
 export { MIN_POSITION_HEADER } from './read-your-writes.ts'
+export { datasetRoutes, type DatasetRoutes } from './contract.ts'
 
 /** Every `/v1/datasets` route, on an app built by @argmax/http's createServiceApp. */
 export function registerDatasetApi(

@@ -1,75 +1,45 @@
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError } from '@argmax/errors'
-import { requestPrincipal } from '@argmax/http'
+import { requestPrincipal, serveRoute } from '@argmax/http'
 import { assertCanRead } from '../application/access.ts'
 import type { DatasetDeps } from '../application/dependencies.ts'
 import { downloadLink } from '../application/download-link.ts'
+import { accessibleVersion } from '../application/version-access.ts'
 import { findDataset, findVersion, listVersions } from '../projections/catalog.queries.ts'
-import { awaitRequestedPosition, type WaitForPosition } from './read-your-writes.ts'
-import { datasetParams, listVersionsQuery, versionParams, versionQuery } from './schemas.ts'
-
-type VersionParams = { datasetId: string; versionId: string }
+import { datasetRoutes } from './contract.ts'
+import { requestedPosition, visibleDataset, type WaitForPosition } from './read-your-writes.ts'
 
 export function registerVersionRoutes(
   app: FastifyInstance,
   deps: DatasetDeps,
   waitForPosition: WaitForPosition,
 ): void {
-  app.get(
-    '/v1/datasets/:datasetId/versions',
-    {
-      schema: {
-        tags: ['versions'],
-        summary: "A dataset's versions, newest first",
-        params: datasetParams,
-        querystring: listVersionsQuery,
-      },
-    },
-    async (request) => {
-      await awaitRequestedPosition(request, waitForPosition)
-      const { datasetId } = request.params as { datasetId: string }
-      const dataset = await findDataset(deps.db, datasetId)
-      if (!dataset) throw new NotFoundError('dataset', datasetId)
-      assertCanRead(requestPrincipal(request), dataset.ownerId, 'dataset', datasetId)
-      const { status } = request.query as { status?: string }
-      return { items: await listVersions(deps.db, datasetId, status) }
-    },
-  )
+  serveRoute(app, datasetRoutes, 'listVersions', async (request) => {
+    const { datasetId } = request.params
+    const position = requestedPosition(request)
+    await visibleDataset(deps, requestPrincipal(request), datasetId, position, waitForPosition)
+    return { items: await listVersions(deps.db, datasetId, request.query.status) }
+  })
 
-  app.get(
-    '/v1/datasets/:datasetId/versions/:versionId',
-    {
-      schema: {
-        tags: ['versions'],
-        summary: 'A version: status, schema, profile, errors',
-        params: versionParams,
-        querystring: versionQuery,
-      },
-    },
-    async (request) => {
-      await awaitRequestedPosition(request, waitForPosition)
-      const { datasetId, versionId } = request.params as VersionParams
-      const version = await findVersion(deps.db, versionId)
-      if (!version || version.datasetId !== datasetId) throw new NotFoundError('version', versionId)
-      const dataset = await findDataset(deps.db, datasetId)
-      if (!dataset) throw new NotFoundError('version', versionId)
-      assertCanRead(requestPrincipal(request), dataset.ownerId, 'version', versionId)
-      return version
-    },
-  )
+  serveRoute(app, datasetRoutes, 'getVersion', async (request) => {
+    const { datasetId, versionId } = request.params
+    const principal = requestPrincipal(request)
+    const position = requestedPosition(request)
+    if (position > 0) {
+      // Access first, from the events (see visibleDataset): a refusal does not wait.
+      await accessibleVersion(deps, principal, datasetId, versionId, 'read')
+      await waitForPosition(position)
+    }
+    const version = await findVersion(deps.db, versionId)
+    if (!version || version.datasetId !== datasetId) throw new NotFoundError('version', versionId)
+    const dataset = await findDataset(deps.db, datasetId)
+    if (!dataset) throw new NotFoundError('version', versionId)
+    assertCanRead(principal, dataset.ownerId, 'version', versionId)
+    return version
+  })
 
-  app.get(
-    '/v1/datasets/:datasetId/versions/:versionId/download',
-    {
-      schema: {
-        tags: ['versions'],
-        summary: "A presigned URL for a validated version's file",
-        params: versionParams,
-      },
-    },
-    async (request) => {
-      const { datasetId, versionId } = request.params as VersionParams
-      return downloadLink(deps, requestPrincipal(request), datasetId, versionId)
-    },
-  )
+  serveRoute(app, datasetRoutes, 'downloadVersion', async (request) => {
+    const { datasetId, versionId } = request.params
+    return downloadLink(deps, requestPrincipal(request), datasetId, versionId)
+  })
 }

@@ -1,5 +1,5 @@
 import { assertCanWrite, type Principal } from '@argmax/auth'
-import { handleCommand } from '@argmax/events'
+import { handleCommand, identifyCreate } from '@argmax/events'
 import { datasetDecider, type DatasetState } from '../domain/index.ts'
 import { datasetSubject } from '../streams.ts'
 import type { DatasetDeps } from './dependencies.ts'
@@ -10,13 +10,24 @@ export interface CreateDatasetInput {
   tags?: string[]
 }
 
+/**
+ * Creates a dataset. Under an `Idempotency-Key` the id derives from (caller, key) and the
+ * request's hash is recorded, so a retry answers the same dataset and writes nothing.
+ */
 export async function createDataset(
   deps: Pick<DatasetDeps, 'store' | 'names' | 'now' | 'newId'>,
   principal: Principal,
   input: CreateDatasetInput,
+  idempotencyKey?: string,
 ): Promise<{ datasetId: string; position: number; state: DatasetState }> {
   assertCanWrite(principal)
-  const datasetId = deps.newId()
+  const { id: datasetId, requestHash } = identifyCreate({
+    key: idempotencyKey,
+    caller: principal.subject,
+    scope: 'dataset.create',
+    request: input,
+    newId: deps.newId,
+  })
   const outcome = await handleCommand(
     deps.store,
     datasetDecider,
@@ -30,6 +41,7 @@ export async function createDataset(
         tags: input.tags ?? [],
         ownerId: principal.subject,
         now: deps.now(),
+        ...(requestHash !== undefined ? { requestHash } : {}),
       },
     },
     { actor: principal },

@@ -3,7 +3,7 @@ import { handleCommand } from '@argmax/events'
 import { datasetDecider, type DatasetState } from '../domain/index.ts'
 import { datasetSubject } from '../streams.ts'
 import type { DatasetDeps } from './dependencies.ts'
-import { changeableDataset } from './update-dataset.ts'
+import { changeableDataset } from './dataset-access.ts'
 
 /**
  * Soft delete: the dataset disappears from listings and accepts no more uploads; its files

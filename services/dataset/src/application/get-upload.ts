@@ -1,22 +1,8 @@
 import type { Principal } from '@argmax/auth'
-import { recordedParts, type UploadedPart, type VersionStatus } from '../domain/index.ts'
+import type { UploadView } from '../api/contract.ts'
+import { recordedParts } from '../domain/index.ts'
 import type { DatasetDeps } from './dependencies.ts'
 import { accessibleVersion } from './version-access.ts'
-
-export interface UploadView {
-  uploadId: string
-  versionId: string
-  datasetId: string
-  status: VersionStatus
-  fileName: string
-  format: string
-  size: number
-  sha256: string
-  partSize: number
-  partCount: number
-  parts: UploadedPart[]
-  position: number
-}
 
 /**
  * An upload's status and recorded parts, read from its events rather than a projection: a

@@ -1,33 +1,14 @@
 import type { Principal } from '@argmax/auth'
-import { NotFoundError } from '@argmax/errors'
-import { handleCommand, loadAggregate } from '@argmax/events'
+import { handleCommand } from '@argmax/events'
 import { datasetDecider, type DatasetState } from '../domain/index.ts'
 import { datasetSubject } from '../streams.ts'
-import { assertCanChange } from './access.ts'
+import { changeableDataset } from './dataset-access.ts'
 import type { DatasetDeps } from './dependencies.ts'
 
 export interface UpdateDatasetInput {
   name?: string
   description?: string
   tags?: string[]
-}
-
-/** Loads the dataset and checks the caller may change it (404 when they may not see it). */
-export async function changeableDataset(
-  deps: Pick<DatasetDeps, 'store' | 'names'>,
-  principal: Principal,
-  datasetId: string,
-): Promise<Exclude<DatasetState, { status: 'absent' }>> {
-  const { state } = await loadAggregate(
-    deps.store,
-    datasetDecider,
-    datasetSubject(deps.names, datasetId),
-  )
-  if (state.status === 'absent' || state.status === 'purged') {
-    throw new NotFoundError('dataset', datasetId)
-  }
-  assertCanChange(principal, state.ownerId, 'dataset', datasetId)
-  return state
 }
 
 export async function updateDataset(

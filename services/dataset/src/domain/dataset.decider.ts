@@ -1,5 +1,5 @@
 import { IllegalStateError, NotFoundError } from '@argmax/errors'
-import type { AggregateDecider } from '@argmax/events'
+import { isRepeatedCreate, type AggregateDecider } from '@argmax/events'
 import { assertValidDatasetFields, normaliseTags } from './dataset-fields.ts'
 import { DATASET_EVENT_TYPES, type DatasetCreated, type DatasetEvent } from './dataset.events.ts'
 
@@ -22,6 +22,8 @@ export type DatasetCommand =
         tags: string[]
         ownerId: string
         now: Date
+        /** Set when created under an Idempotency-Key (see DatasetCreated). */
+        requestHash?: string
       }
     }
   | {
@@ -77,9 +79,11 @@ export function decideDataset(command: DatasetCommand, state: DatasetState): Dat
   switch (command.type) {
     case 'CreateDataset': {
       if (state.status !== 'absent') {
+        // The same request again under the same key: already created, nothing to record.
+        if (isRepeatedCreate(state.requestHash, command.data.requestHash)) return []
         throw new IllegalStateError(`dataset ${command.data.datasetId} already exists`)
       }
-      const { datasetId, name, description, tags, ownerId, now } = command.data
+      const { datasetId, name, description, tags, ownerId, now, requestHash } = command.data
       assertValidDatasetFields({ name, description, tags })
       return [
         {
@@ -91,6 +95,7 @@ export function decideDataset(command: DatasetCommand, state: DatasetState): Dat
             tags: normaliseTags(tags),
             ownerId,
             createdAt: now.toISOString(),
+            ...(requestHash !== undefined ? { requestHash } : {}),
           },
         },
       ]

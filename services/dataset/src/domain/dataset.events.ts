@@ -13,6 +13,12 @@ export interface DatasetCreated {
     tags: string[]
     ownerId: string
     createdAt: string
+    /**
+     * SHA-256 of the canonical request, when it was created under an `Idempotency-Key` (its id
+     * then derives from the key): a retry with the same request is answered, another refused.
+     * Absent from events written without a key, and from every event before keys existed.
+     */
+    requestHash?: string
   }
 }
 

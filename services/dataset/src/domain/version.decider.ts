@@ -1,5 +1,5 @@
 import { IllegalStateError, NotFoundError, ValidationError, type FieldIssue } from '@argmax/errors'
-import type { AggregateDecider } from '@argmax/events'
+import { isRepeatedCreate, type AggregateDecider } from '@argmax/events'
 import { uploadCompletedEventId, validationOutcomeEventId } from './event-ids.ts'
 import { planUpload, type UploadRequest } from './upload-request.ts'
 import {
@@ -45,6 +45,8 @@ export type VersionCommand =
         bucket: string
         s3UploadId: string
         now: Date
+        /** Set when started under an Idempotency-Key (see UploadStarted). */
+        requestHash?: string
       }
     }
   | { type: 'RecordParts'; data: { versionId: string; parts: UploadedPart[] } }
@@ -85,8 +87,11 @@ export function evolveVersion(state: VersionState, event: VersionEvent): Version
 export function decideVersion(command: VersionCommand, state: VersionState): VersionEvent[] {
   switch (command.type) {
     case 'StartUpload': {
-      const { versionId, datasetId, ownerId, request, bucket, s3UploadId, now } = command.data
+      const { versionId, datasetId, ownerId, request, bucket, s3UploadId, now, requestHash } =
+        command.data
       if (state.status !== 'absent') {
+        // The same request again under the same key: already started, nothing to record.
+        if (isRepeatedCreate(state.requestHash, requestHash)) return []
         throw new IllegalStateError(`version ${versionId} already exists`)
       }
       const plan = planUpload(request, { datasetId, versionId })
@@ -107,6 +112,7 @@ export function decideVersion(command: VersionCommand, state: VersionState): Ver
             objectKey: plan.objectKey,
             s3UploadId,
             startedAt: now.toISOString(),
+            ...(requestHash !== undefined ? { requestHash } : {}),
           },
         },
       ]

@@ -24,6 +24,8 @@ export interface UploadStarted {
     /** The S3 multipart upload id. */
     s3UploadId: string
     startedAt: string
+    /** SHA-256 of the canonical request under an `Idempotency-Key` (see DatasetCreated). */
+    requestHash?: string
   }
 }
 

@@ -1,43 +1,20 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
+import type {
+  ColumnSchema,
+  DatasetProfile,
+  DatasetView,
+  VersionIssue,
+  VersionStatus,
+  VersionView,
+} from '../api/contract.ts'
+import type { DatasetFormat } from '../domain/index.ts'
 import type { DatasetVersionRow } from './dataset-versions.table.ts'
 import type { DatasetRow } from './datasets.table.ts'
 import type { DatasetDatabase } from './database.ts'
 
 type Db = Kysely<DatasetDatabase> | Transaction<DatasetDatabase>
 
-/** What the API answers for a dataset. */
-export interface DatasetView {
-  id: string
-  name: string
-  description: string
-  tags: string[]
-  ownerId: string
-  createdAt: string
-  updatedAt: string
-  deletedAt: string | null
-  versionCount: number
-}
-
-export interface VersionView {
-  id: string
-  datasetId: string
-  number: number
-  status: string
-  fileName: string
-  format: string
-  size: number
-  sha256: string
-  partSize: number
-  partCount: number
-  rowCount: number | null
-  schema: unknown
-  profile: unknown
-  errors: unknown[]
-  checksumMismatch: boolean
-  createdAt: string
-  completedAt: string | null
-  finishedAt: string | null
-}
+export type { DatasetView, VersionView }
 
 export function toDatasetView(row: DatasetRow): DatasetView {
   return {
@@ -53,22 +30,23 @@ export function toDatasetView(row: DatasetRow): DatasetView {
   }
 }
 
+/** The columns hold what the projection wrote from the events, in the API's shapes. */
 export function toVersionView(row: DatasetVersionRow): VersionView {
   return {
     id: row.id,
     datasetId: row.dataset_id,
     number: row.number,
-    status: row.status,
+    status: row.status as VersionStatus,
     fileName: row.file_name,
-    format: row.format,
+    format: row.format as DatasetFormat,
     size: Number(row.size),
     sha256: row.sha256,
     partSize: Number(row.part_size),
     partCount: row.part_count,
     rowCount: row.row_count === null ? null : Number(row.row_count),
-    schema: row.schema ?? null,
-    profile: row.profile ?? null,
-    errors: (row.errors as unknown[] | null) ?? [],
+    schema: (row.schema as ColumnSchema[] | null) ?? null,
+    profile: (row.profile as DatasetProfile | null) ?? null,
+    errors: (row.errors as VersionIssue[] | null) ?? [],
     checksumMismatch: row.checksum_mismatch,
     createdAt: row.created_at.toISOString(),
     completedAt: row.completed_at ? row.completed_at.toISOString() : null,

@@ -1,5 +1,10 @@
-import { IllegalStateError, NotFoundError, ValidationError } from '@argmax/errors'
-import { describe, it } from 'vitest'
+import {
+  IdempotencyKeyReusedError,
+  IllegalStateError,
+  NotFoundError,
+  ValidationError,
+} from '@argmax/errors'
+import { describe, expect, it } from 'vitest'
 import { datasetDecider, type DatasetEvent } from '../../src/domain/index.ts'
 import { deciderSpec as spec } from '@argmax/events'
 
@@ -53,6 +58,22 @@ describe('dataset decider', () => {
           },
         },
       ])
+  })
+
+  it('answers a create repeated under its key with nothing, and refuses another request', () => {
+    const create = (requestHash?: string) => ({
+      type: 'CreateDataset' as const,
+      data: { ...created.data, now, ...(requestHash ? { requestHash } : {}) },
+    })
+    const [keyed] = datasetDecider.decide(create('h1'), datasetDecider.initialState)
+    expect(keyed!.data).toMatchObject({ datasetId, requestHash: 'h1' })
+    datasets.given([keyed!]).when(create('h1')).then([])
+    datasets.given([keyed!]).when(create('h2')).thenThrows(IdempotencyKeyReusedError)
+    // Events from before keys existed carry no hash: without a key, "already exists" as ever.
+    datasets
+      .given([created])
+      .when(create())
+      .thenThrows(IllegalStateError, /already exists/)
   })
 
   it('refuses a blank name and a malformed tag, naming the fields', () => {

@@ -1,4 +1,5 @@
 import {
+  IdempotencyKeyReusedError,
   IllegalStateError,
   NotFoundError,
   PayloadTooLargeError,
@@ -135,6 +136,22 @@ describe('version decider: starting an upload', () => {
 
   it('refuses to start the same version twice', () => {
     versions.given([started]).when(startCommand({})).thenThrows(IllegalStateError)
+  })
+
+  it('records the request hash and answers its repeat with nothing; another request is a 422', () => {
+    const keyed = { ...startCommand({}), data: { ...startCommand({}).data, requestHash: 'h1' } }
+    const [first] = decideVersion(keyed, { status: 'absent' })
+    expect(first!.data).toMatchObject({ requestHash: 'h1' })
+    versions.given([first!]).when(keyed).then([])
+    // A retry that lost the race carries its own S3 upload id: still the same request.
+    versions
+      .given([first!])
+      .when({ ...keyed, data: { ...keyed.data, s3UploadId: 's3-upload-2' } })
+      .then([])
+    versions
+      .given([first!])
+      .when({ ...keyed, data: { ...keyed.data, requestHash: 'h2' } })
+      .thenThrows(IdempotencyKeyReusedError)
   })
 })
 
