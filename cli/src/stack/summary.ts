@@ -19,10 +19,17 @@ export function formatReadySummary(
     rows.push([p.name, `${p.url}${extra}`])
   }
   if (state.endpoints) {
-    rows.push([
-      'clickhouse SQL',
-      `${state.endpoints.clickhouseUrl} as ${state.endpoints.clickhouseAnalystUser}/${state.endpoints.clickhouseAnalystPassword} (read-only)`,
-    ])
+    const e = state.endpoints
+    rows.push(
+      [
+        'clickhouse SQL',
+        `${e.clickhouseUrl} as ${e.clickhouseAnalystUser}/${e.clickhouseAnalystPassword} (read-only, database ${e.clickhouseDatabase})`,
+      ],
+      [
+        '',
+        `clickhouse-client --port ${e.clickhouseNativePort} --user ${e.clickhouseAnalystUser} --password ${e.clickhouseAnalystPassword} --database ${e.clickhouseDatabase}`,
+      ],
+    )
   }
   rows.push(
     ['data', state.dataDir],

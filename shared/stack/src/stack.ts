@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { startClickhouse, clickhouseCredentials } from './clickhouse.ts'
+import { startClickhouse, clickhouseCredentials, clickhouseDatabase } from './clickhouse.ts'
 import type { StackEndpoints } from './endpoints.ts'
 import { startNats } from './nats.ts'
 import { freePort } from './ports.ts'
@@ -74,6 +74,8 @@ export async function startStack({
     natsUrl: byName('nats').url,
     postgresUrl: byName('postgres').url,
     clickhouseUrl: byName('clickhouse').url,
+    clickhouseNativePort: resolved.clickhouseTcp,
+    clickhouseDatabase,
     clickhouseUser: clickhouseCredentials.writer.user,
     clickhousePassword: clickhouseCredentials.writer.password,
     clickhouseAnalystUser: clickhouseCredentials.analyst.user,
