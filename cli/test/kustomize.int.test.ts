@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
+import { analystLimits, clickhouseDatabase } from '@argmax/stack'
+import { XMLParser } from 'fast-xml-parser'
 import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { repoRoot } from '../src/stack/paths.ts'
@@ -125,6 +127,48 @@ describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
     for (const [ingressPath, url] of examples)
       expect(target(ingressPath), ingressPath).toBe(routeFor(url))
     expect(paths).toHaveLength(examples.length)
+  })
+
+  it('provisions the ClickHouse analyst as the local stack does: read-only, limited, one database', () => {
+    const users = named(objects, 'ConfigMap', 'clickhouse-users')
+    expect(users.metadata.name).toBe('clickhouse-users')
+    const xml = users.data?.['argmax-users.xml'] ?? ''
+    const parsed = new XMLParser({ ignoreAttributes: false, parseTagValue: false }).parse(xml) as {
+      clickhouse: {
+        profiles: { analyst: Record<string, string> }
+        users: Record<
+          string,
+          {
+            password: { '@_from_env': string }
+            profile: string
+            quota: string
+            allow_databases?: { database: string }
+          }
+        >
+        quotas: { analyst: unknown }
+      }
+    }
+    const { profiles, users: accounts, quotas } = parsed.clickhouse
+    expect(profiles.analyst).toEqual({
+      readonly: '1',
+      max_execution_time: String(analystLimits.maxExecutionSeconds),
+      max_memory_usage: String(analystLimits.maxMemoryBytes),
+      max_result_rows: String(analystLimits.maxResultRows),
+    })
+    expect(accounts['analyst']).toMatchObject({
+      profile: 'analyst',
+      quota: 'analyst',
+      allow_databases: { database: clickhouseDatabase },
+      password: { '@_from_env': 'ARGMAX_CLICKHOUSE_ANALYST_PASSWORD' },
+    })
+    expect(quotas.analyst).toBeDefined()
+    // The writer the services log in as (config.env), its password from the environment too.
+    const config = named(objects, 'ConfigMap', 'argmax-config')
+    const writer = accounts[config.data?.['ARGMAX_CLICKHOUSE_USER'] ?? '']
+    expect(writer?.password).toEqual({ '@_from_env': 'ARGMAX_CLICKHOUSE_PASSWORD' })
+    expect(writer?.profile).toBe('default')
+    // No password is written into the ConfigMap.
+    expect(xml).not.toMatch(/<password(_sha256_hex)?>/)
   })
 
   it(

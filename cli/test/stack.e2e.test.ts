@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -96,6 +96,49 @@ function serversOfDataDir(): string[] {
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
+interface PartStatus {
+  name: string
+  pid: number
+  ready: boolean
+  supervision?: { phase: string; restarts: number; crashLoop: boolean }
+}
+
+/** `argmax status --json` until `done` says so; fails after `timeoutMs`, naming what it waited for. */
+async function waitForStatus(
+  what: string,
+  done: (parts: Map<string, PartStatus>, allReady: boolean) => boolean,
+  timeoutMs = 180_000,
+): Promise<Map<string, PartStatus>> {
+  const deadline = Date.now() + timeoutMs
+  let last = ''
+  while (Date.now() < deadline) {
+    const { stdout } = await run('status', '--json')
+    last = stdout
+    const json = JSON.parse(stdout) as { allReady: boolean; parts: PartStatus[] }
+    const parts = new Map(json.parts.map((p) => [p.name, p]))
+    if (done(parts, json.allReady)) return parts
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  throw new Error(`waited ${timeoutMs / 1000} s for ${what}; last status:\n${last}`)
+}
+
+/** Listens on `port` as soon as it is free (a killed process lets go of it within moments). */
+async function takePort(port: number, sockets: Set<Socket>): Promise<Server> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const server = createServer((socket) => sockets.add(socket))
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false))
+      server.listen(port, '127.0.0.1', () => resolve(true))
+    })
+    if (bound) return server
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error(`port ${port} stayed busy`)
+}
+
+/** Everything the supervisor has logged for this data dir. */
+const supervisorLog = () => readFileSync(join(dataDir, 'logs/supervisor.log'), 'utf8')
+
 describe('argmax up / status / login / down', () => {
   let base: number
   let edge: string
@@ -166,6 +209,77 @@ describe('argmax up / status / login / down', () => {
     expect(readFileSync(join(dataDir, 'token'), 'utf8').trim()).toBe(login.stdout.trim())
   })
 
+  it('starts a service killed with SIGKILL again without anyone acting, and shows the restart', async () => {
+    const datasetPid = readState().processes.find((p) => p.name === 'dataset')!.pid
+    process.kill(datasetPid, 'SIGKILL')
+    const parts = await waitForStatus(
+      'dataset to be restarted and everything ready',
+      (parts, allReady) => allReady && (parts.get('dataset')?.supervision?.restarts ?? 0) > 0,
+    )
+    expect(parts.get('dataset')!.pid).not.toBe(datasetPid)
+    expect(parts.get('dataset')!.supervision).toMatchObject({ phase: 'running', restarts: 1 })
+
+    const status = await run('status')
+    expect(status.code, status.stdout).toBe(0)
+    expect(status.stdout).toMatch(/^PART\s+KIND\s+PID\s+RESTARTS\s+STATE\s+URL$/m)
+    expect(status.stdout).toMatch(/^dataset\s+service\s+\d+\s+1\s+ready\s/m)
+    expect(status.stdout.trim().split('\n').at(-1)).toBe('all ready')
+    // The edge reaches the new process, and the supervisor said what happened.
+    const token = readFileSync(join(dataDir, 'token'), 'utf8').trim()
+    expect((await fetch(`${edge}/v1/datasets`, { headers: bearer(token) })).status).toBe(200)
+    expect(supervisorLog()).toContain(
+      `dataset: pid ${datasetPid} ended on its own: killed by SIGKILL; starting it again in 1 s`,
+    )
+  })
+
+  it('starts an infrastructure part killed with SIGKILL again, and the services carry on', async () => {
+    const natsPid = readState().processes.find((p) => p.name === 'nats')!.pid
+    process.kill(natsPid, 'SIGKILL')
+    const parts = await waitForStatus(
+      'nats to be restarted and everything ready',
+      (parts, allReady) => allReady && (parts.get('nats')?.supervision?.restarts ?? 0) > 0,
+    )
+    expect(parts.get('nats')!.supervision).toMatchObject({ phase: 'running', restarts: 1 })
+    expect(supervisorLog()).toContain(`nats: pid ${natsPid} ended on its own: killed by SIGKILL`)
+    const token = readFileSync(join(dataDir, 'token'), 'utf8').trim()
+    expect((await fetch(`${edge}/v1/datasets`, { headers: bearer(token) })).status).toBe(200)
+  })
+
+  it('reports a service that keeps crashing with its last log lines, until it can run again', async () => {
+    // The registry is killed and its port taken: every restart then dies at once on listen.
+    const registry = readState().processes.find((p) => p.name === 'registry')!
+    const port = Number(new URL(registry.url).port)
+    const sockets = new Set<Socket>()
+    process.kill(registry.pid, 'SIGKILL')
+    const squatter = await takePort(port, sockets)
+    try {
+      await waitForStatus(
+        'the registry to be reported in a crash loop',
+        (parts) => parts.get('registry')?.supervision?.crashLoop === true,
+      )
+      const status = await run('status')
+      expect(status.code).toBe(1)
+      expect(status.stdout).toMatch(
+        /^registry\s+service\s+-\s+\d+\s+CRASH LOOP, (restarting (in \d+ m?s|now)|starting \(restart \d+\))\s/m,
+      )
+      // Its last words, under the table: why it cannot run.
+      expect(status.stdout).toMatch(
+        /^registry: restart \d+ failed: .*; last lines of .*registry\.log:$/m,
+      )
+      expect(status.stdout).toMatch(/^ {4}\| .*EADDRINUSE/m)
+      expect(status.stdout.trim().split('\n').at(-1)).toBe('not ready: registry')
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => squatter.close(resolve))
+    }
+    const parts = await waitForStatus(
+      'the registry to run again once its port is free',
+      (parts, allReady) => allReady && parts.get('registry')?.supervision?.phase === 'running',
+    )
+    expect(parts.get('registry')!.supervision!.restarts).toBeGreaterThanOrEqual(2)
+    expect(supervisorLog()).toMatch(/registry: running again \(pid \d+, restart \d+\)/)
+  })
+
   it('stops everything on down, and a second up reuses the data', async () => {
     const first = readState()
     const pool = new pg.Pool({ connectionString: first.endpoints!.postgresUrl, max: 1 })
@@ -191,8 +305,13 @@ describe('argmax up / status / login / down', () => {
     // Same dev secret: a token minted before the restart is still accepted.
     expect((await fetch(`${edge}/v1/datasets`, { headers: bearer(token) })).status).toBe(200)
 
+    const logBefore = supervisorLog().length
     const finalDown = await run('down')
     expect(finalDown.code, finalDown.stderr).toBe(0)
+    // A deliberate stop is never taken for a crash: nothing was started again.
+    const stopping = supervisorLog().slice(logBefore)
+    expect(stopping).toContain('SIGTERM: stopping the edge, the services, then the infrastructure')
+    expect(stopping).not.toMatch(/ended on its own|running again/)
     expect([second.supervisorPid, ...second.processes.map((p) => p.pid)].filter(isAlive)).toEqual(
       [],
     )

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { isAlive } from './processes.ts'
 import type { HealthProbe, ProcessRecord } from './state.ts'
+import type { PartSupervision } from './supervised-part.ts'
 
 export interface ProcessHealth {
   name: string
@@ -11,6 +12,9 @@ export interface ProcessHealth {
   ready: boolean
   /** Why it is not ready, in a few words. */
   detail?: string
+  logFile: string
+  /** Restarts and crashes, as the supervisor recorded them (all parts but the edge). */
+  supervision?: PartSupervision
 }
 
 export async function probe(health: HealthProbe, timeoutMs = 3_000): Promise<string | undefined> {
@@ -44,9 +48,15 @@ export async function probe(health: HealthProbe, timeoutMs = 3_000): Promise<str
 /** Every recorded process: is its pid alive, and does its health probe pass? Probed in parallel. */
 export async function checkProcesses(processes: ProcessRecord[]): Promise<ProcessHealth[]> {
   return Promise.all(
-    processes.map(async ({ name, kind, pid, url, health }) => {
-      const alive = isAlive(pid)
-      const failure = alive ? await probe(health) : 'process is not running'
+    processes.map(async ({ name, kind, pid, url, health, logFile, supervision }) => {
+      const between = supervision?.phase === 'backoff' || supervision?.phase === 'starting'
+      // Between two runs the recorded pid is the dead one's, which the OS may have reused.
+      const alive = !between && isAlive(pid)
+      const failure = between
+        ? 'being restarted'
+        : alive
+          ? await probe(health)
+          : 'process is not running'
       return {
         name,
         kind,
@@ -55,6 +65,8 @@ export async function checkProcesses(processes: ProcessRecord[]): Promise<Proces
         alive,
         ready: failure === undefined,
         ...(failure ? { detail: failure } : {}),
+        logFile,
+        ...(supervision ? { supervision } : {}),
       }
     }),
   )

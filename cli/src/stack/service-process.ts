@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { PartStartError, spawnServer, waitUntilHealthy, type RunningPart } from '@argmax/stack'
 import type { ServiceProcess } from './services.ts'
+import { lastLines } from './log-tail.ts'
 import { tsxNodeArgs } from './tsx.ts'
 
 export interface StartServiceOptions {
@@ -56,7 +57,12 @@ export async function startService({
     if (!(error instanceof PartStartError)) throw error
     // The service's own last words usually say why (a config error, a refused connection).
     const reason = error.message.split('\n')[0]!.replace(`${service.name} could not start: `, '')
-    throw new PartStartError(service.name, `${reason}\n${indent(lastLines(logFile, 5))}`, hint)
+    const tail = lastLines(logFile, 5)
+    throw new PartStartError(
+      service.name,
+      `${reason}\n${indent(tail.length > 0 ? tail.join('\n') : '(no log output)')}`,
+      hint,
+    )
   }
   return {
     name: service.name,
@@ -66,12 +72,6 @@ export async function startService({
     exited: server.exited,
     stop: () => server.stop(15_000),
   }
-}
-
-function lastLines(file: string, count: number): string {
-  if (!existsSync(file)) return '(no log output)'
-  const lines = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count)
-  return lines.map((line) => (line.length > 400 ? `${line.slice(0, 400)}…` : line)).join('\n')
 }
 
 function indent(text: string): string {

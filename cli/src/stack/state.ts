@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname } from 'node:path'
 import type { StackEndpoints } from '@argmax/stack'
 import type { LocalPorts } from './ports.ts'
+import type { PartSupervision } from './supervised-part.ts'
 
 /**
  * How `argmax status` tells whether a process is ready: an HTTP endpoint answering below
@@ -19,6 +20,8 @@ export interface ProcessRecord {
   url: string
   health: HealthProbe
   logFile: string
+  /** Restarts and crashes, for the parts the supervisor restarts (all but the edge). */
+  supervision?: PartSupervision
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ProcessHealth } from './health.ts'
 import type { StackState } from './state.ts'
+import { formatDuration } from './supervised-part.ts'
 
 /** What `argmax up` prints once everything is ready: every endpoint, the logs, a token. */
 export function formatReadySummary(
@@ -19,10 +20,17 @@ export function formatReadySummary(
     rows.push([p.name, `${p.url}${extra}`])
   }
   if (state.endpoints) {
-    rows.push([
-      'clickhouse SQL',
-      `${state.endpoints.clickhouseUrl} as ${state.endpoints.clickhouseAnalystUser}/${state.endpoints.clickhouseAnalystPassword} (read-only)`,
-    ])
+    const e = state.endpoints
+    rows.push(
+      [
+        'clickhouse SQL',
+        `${e.clickhouseUrl} as ${e.clickhouseAnalystUser}/${e.clickhouseAnalystPassword} (read-only, database ${e.clickhouseDatabase})`,
+      ],
+      [
+        '',
+        `clickhouse-client --port ${e.clickhouseNativePort} --user ${e.clickhouseAnalystUser} --password ${e.clickhouseAnalystPassword} --database ${e.clickhouseDatabase}`,
+      ],
+    )
   }
   rows.push(
     ['data', state.dataDir],
@@ -41,23 +49,58 @@ export function formatReadySummary(
   ].join('\n')
 }
 
-/** The table `argmax status` prints, closed by "all ready" or the list of what is not. */
-export function formatStatusTable(health: ProcessHealth[]): string {
-  const header = ['PART', 'KIND', 'PID', 'STATE', 'URL']
+/**
+ * The table `argmax status` prints, closed by "all ready" or the list of what is not. A part
+ * that died says how and when it is started again, with its last log lines below the table.
+ */
+export function formatStatusTable(health: ProcessHealth[], now: Date = new Date()): string {
+  const header = ['PART', 'KIND', 'PID', 'RESTARTS', 'STATE', 'URL']
   const rows = health.map((h) => [
     h.name,
     h.kind,
-    String(h.pid),
-    h.ready ? 'ready' : `NOT READY (${h.detail ?? 'unknown'})`,
+    betweenRuns(h) ? '-' : String(h.pid),
+    h.supervision ? String(h.supervision.restarts) : '-',
+    stateOf(h, now),
     h.url,
   ])
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((r) => r[i]!.length)))
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')
-  const notReady = health.filter((h) => !h.ready).map((h) => h.name)
+  const notReady = health.filter((h) => !h.ready)
+  const crashes = notReady.flatMap((h) => {
+    const exit = h.supervision?.lastExit
+    if (!exit) return []
+    return [
+      '',
+      `${h.name}: ${exit.reason} (${exit.at}); last lines of ${h.logFile}:`,
+      ...(exit.logTail.length > 0 ? exit.logTail : ['(no log output)']).map((l) => `    | ${l}`),
+    ]
+  })
   return [
     line(header),
     ...rows.map(line),
-    notReady.length === 0 ? 'all ready' : `not ready: ${notReady.join(', ')}`,
+    ...crashes,
+    notReady.length === 0 ? 'all ready' : `not ready: ${notReady.map((h) => h.name).join(', ')}`,
   ].join('\n')
+}
+
+/** Dead and not yet started again: the recorded pid is the dead process's. */
+function betweenRuns(h: ProcessHealth): boolean {
+  return h.supervision?.phase === 'backoff' || h.supervision?.phase === 'starting'
+}
+
+function stateOf(h: ProcessHealth, now: Date): string {
+  const supervision = h.supervision
+  if (supervision?.phase === 'backoff') {
+    const due = supervision.nextStartAt ? Date.parse(supervision.nextStartAt) : now.getTime()
+    // Due already: the supervisor is about to start it (or this reading is a moment old).
+    const wait = due > now.getTime() ? `in ${formatDuration(due - now.getTime())}` : 'now'
+    return supervision.crashLoop
+      ? `CRASH LOOP, restarting ${wait}`
+      : `RESTARTING ${wait} (${supervision.lastExit?.reason ?? 'it died'})`
+  }
+  if (supervision?.phase === 'starting') {
+    return `${supervision.crashLoop ? 'CRASH LOOP' : 'RESTARTING'}, starting (restart ${supervision.restarts})`
+  }
+  return h.ready ? 'ready' : `NOT READY (${h.detail ?? 'unknown'})`
 }

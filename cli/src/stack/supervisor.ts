@@ -1,7 +1,9 @@
 import {
   ensureSystemPackages,
   PartStartError,
+  startInfraPart,
   startStack,
+  type InfraPartName,
   type RunningPart,
   type RunningStack,
 } from '@argmax/stack'
@@ -13,8 +15,9 @@ import { assertPortsFree } from './port-check.ts'
 import { infraPorts, type LocalPorts } from './ports.ts'
 import { findStackProcesses, isAlive, stackMarker, terminate } from './processes.ts'
 import { startService } from './service-process.ts'
-import { serviceEnv, serviceProcesses, type ServiceName } from './services.ts'
+import { serviceEnv, serviceProcesses, type ServiceName, type ServiceProcess } from './services.ts'
 import { readState, removeState, writeState, type ProcessRecord, type StackState } from './state.ts'
+import { SupervisedPart, type Clock } from './supervised-part.ts'
 
 export interface SupervisorOptions {
   paths: StackPaths
@@ -25,6 +28,8 @@ export interface SupervisorOptions {
   now?: () => Date
   /** Aborted by Ctrl-C / SIGTERM during start-up: what already runs is stopped again. */
   signal?: AbortSignal
+  /** Time for the restart back-off (tests inject theirs). */
+  clock?: Clock
 }
 
 export interface RunningSupervisor {
@@ -52,7 +57,8 @@ export class StackAlreadyRunningError extends Error {
  * Brings the whole local platform up in this process's care: infrastructure, the five
  * services, the edge. Everything started is a child of this process and carries the stack
  * marker in its environment. If any part fails, what did start is stopped again and the error
- * names the part, the reason and the fix.
+ * names the part, the reason and the fix. Once everything is ready, a part that dies on its
+ * own is started again with a crash back-off (see supervised-part.ts), until `stop`.
  */
 export async function startSupervisor({
   paths,
@@ -62,6 +68,7 @@ export async function startSupervisor({
   log,
   now = () => new Date(),
   signal,
+  clock,
 }: SupervisorOptions): Promise<RunningSupervisor> {
   const previous = readState(paths.stateFile)
   if (previous && previous.supervisorPid !== process.pid && isAlive(previous.supervisorPid)) {
@@ -115,20 +122,10 @@ export async function startSupervisor({
     writeState(paths.stateFile, state)
 
     log('starting the services …')
+    const startOne = serviceStarter({ paths, ports, repoRoot, stack, jwtSecret })
     const started = await Promise.allSettled(
       serviceProcesses.map((service) =>
-        startService({
-          service,
-          repoRoot,
-          logsDir: paths.logsDir,
-          port: ports.services[service.name],
-          env: serviceEnv({
-            endpoints: stack!.endpoints,
-            port: ports.services[service.name],
-            jwtSecret: secret,
-            stackDir: paths.dataDir,
-          }),
-        }).then((part) => {
+        startOne(service).then((part) => {
           services.push(part)
           log(`${part.name} ready at ${part.url} (pid ${part.pid})`)
           return part
@@ -174,24 +171,83 @@ export async function startSupervisor({
   }
 
   let stopping: Promise<void> | undefined
-  // A part that dies on its own is logged at once; `argmax status` then shows it not ready.
-  for (const part of [...(stack?.parts ?? []), ...services]) {
-    void part.exited.then((code) => {
-      if (!stopping) log(`${part.name} (pid ${part.pid}) exited unexpectedly with code ${code}`)
+  const stackPorts = infraPorts(ports)
+  const supervise = (part: RunningPart, start: () => Promise<RunningPart>) => {
+    const kept: SupervisedPart = new SupervisedPart({
+      initial: part,
+      start,
+      log,
+      ...(clock ? { clock } : {}),
+      onChange: () => {
+        if (stopping) return
+        const record = state.processes.find((p) => p.name === kept.name)
+        if (!record) return
+        record.pid = kept.current.pid
+        record.supervision = kept.supervision
+        writeState(paths.stateFile, state)
+      },
     })
+    return kept
   }
+  const keptInfra = (stack?.parts ?? []).map((part) =>
+    supervise(part, () =>
+      startInfraPart(part.name as InfraPartName, { dataDir: paths.dataDir, ports: stackPorts }),
+    ),
+  )
+  const startOne = serviceStarter({ paths, ports, repoRoot, stack: stack!, jwtSecret })
+  const keptServices = services.map((part) =>
+    supervise(part, () => startOne(serviceProcesses.find((s) => s.name === part.name)!)),
+  )
+  for (const kept of [...keptInfra, ...keptServices]) {
+    const record = state.processes.find((p) => p.name === kept.name)
+    if (record) record.supervision = kept.supervision
+  }
+  writeState(paths.stateFile, state)
   return {
     state,
     jwtSecret,
     stop() {
       stopping ??= (async () => {
+        // Nothing that dies from now on is started again, whatever the order of the stops.
+        for (const kept of [...keptServices, ...keptInfra]) kept.halt()
         writeState(paths.stateFile, { ...state, status: 'stopping' })
-        await stopAll()
+        await edge?.close()
+        await Promise.all(keptServices.map((kept) => kept.stop()))
+        await Promise.all(keptInfra.map((kept) => kept.stop()))
         removeState(paths.stateFile)
       })()
       return stopping
     },
   }
+}
+
+/** Starts one service process of this stack, resolving once its /readyz says 200. */
+function serviceStarter({
+  paths,
+  ports,
+  repoRoot,
+  stack,
+  jwtSecret,
+}: {
+  paths: StackPaths
+  ports: LocalPorts
+  repoRoot: string
+  stack: RunningStack
+  jwtSecret: string
+}): (service: ServiceProcess) => Promise<RunningPart> {
+  return (service) =>
+    startService({
+      service,
+      repoRoot,
+      logsDir: paths.logsDir,
+      port: ports.services[service.name],
+      env: serviceEnv({
+        endpoints: stack.endpoints,
+        port: ports.services[service.name],
+        jwtSecret,
+        stackDir: paths.dataDir,
+      }),
+    })
 }
 
 /** Processes of an earlier stack on this data dir whose supervisor died without cleaning up. */

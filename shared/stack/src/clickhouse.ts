@@ -14,6 +14,20 @@ export const clickhouseCredentials = {
   analyst: { user: 'analyst', password: 'analyst' },
 }
 
+/** The platform's database (prediction log, feedback, their views): the only one analysts see. */
+export const clickhouseDatabase = 'argmax'
+
+/**
+ * The analyst's limits, per query: readonly=1 (no write, no DDL, no SET, no table functions,
+ * and no setting overridden — over HTTP an override is refused, over the native protocol it is
+ * ignored), 30 s of execution, 1 GB of memory, a million result rows.
+ */
+export const analystLimits = {
+  maxExecutionSeconds: 30,
+  maxMemoryBytes: 1_000_000_000,
+  maxResultRows: 1_000_000,
+}
+
 /**
  * ClickHouse from Debian's package (18.16 on this machine kind) with a private config: data,
  * logs and ports of its own, so it never touches /var/lib/clickhouse or a system service.
@@ -36,11 +50,16 @@ export async function startClickhouse({
     cwd: home,
   })
   const url = `http://127.0.0.1:${httpPort}`
-  await waitUntilHealthy('clickhouse', server, async () => (await fetch(`${url}/ping`)).ok, {
-    logFile,
-    timeoutMs: 90_000,
-    hint: `check that ports ${httpPort}/${tcpPort} are free and clickhouse-server is installed (apt-get install clickhouse-server)`,
-  })
+  await waitUntilHealthy(
+    'clickhouse',
+    server,
+    async () => (await fetch(`${url}/ping`)).ok && (await ensureDatabase(url)),
+    {
+      logFile,
+      timeoutMs: 90_000,
+      hint: `check that ports ${httpPort}/${tcpPort} are free and clickhouse-server is installed (apt-get install clickhouse-server)`,
+    },
+  )
   return {
     name: 'clickhouse',
     pid: server.child.pid!,
@@ -49,6 +68,21 @@ export async function startClickhouse({
     logFile,
     stop: () => server.stop(30_000),
   }
+}
+
+/** Creates the platform's database when it is not there yet (first start, or a wiped dir). */
+async function ensureDatabase(url: string): Promise<boolean> {
+  const { user, password } = clickhouseCredentials.writer
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'x-clickhouse-user': user, 'x-clickhouse-key': password },
+    body: `CREATE DATABASE IF NOT EXISTS ${clickhouseDatabase}`,
+  })
+  if (response.ok) {
+    await response.body?.cancel()
+    return true
+  }
+  throw new Error(`creating database ${clickhouseDatabase}: ${(await response.text()).trim()}`)
 }
 
 function serverConfig(home: string, dataDir: string, httpPort: number, tcpPort: number): string {
@@ -86,9 +120,12 @@ function serverConfig(home: string, dataDir: string, httpPort: number, tcpPort: 
 `
 }
 
-// The analyst profile is read-only with execution-time and memory limits (DESIGN: security).
+// The analyst profile is read-only with execution-time and memory limits (DESIGN: security),
+// and the analyst sees only the platform's database (and `system`, which ClickHouse always
+// allows: metadata and the running queries, not other databases' rows).
 function usersConfig(): string {
   const { writer, analyst } = clickhouseCredentials
+  const limits = analystLimits
   const loopback = '<networks><ip>127.0.0.1</ip><ip>::1</ip></networks>'
   return `<?xml version="1.0"?>
 <yandex>
@@ -99,9 +136,9 @@ function usersConfig(): string {
     </default>
     <analyst>
       <readonly>1</readonly>
-      <max_execution_time>30</max_execution_time>
-      <max_memory_usage>1000000000</max_memory_usage>
-      <max_result_rows>1000000</max_result_rows>
+      <max_execution_time>${limits.maxExecutionSeconds}</max_execution_time>
+      <max_memory_usage>${limits.maxMemoryBytes}</max_memory_usage>
+      <max_result_rows>${limits.maxResultRows}</max_result_rows>
     </analyst>
   </profiles>
   <users>
@@ -116,6 +153,9 @@ function usersConfig(): string {
       ${loopback}
       <profile>analyst</profile>
       <quota>analyst</quota>
+      <allow_databases><database>${clickhouseDatabase}</database></allow_databases>
+      <!-- Honoured by current servers; 18.16 ignores it (its default stays 'default'). -->
+      <default_database>${clickhouseDatabase}</default_database>
     </${analyst.user}>
   </users>
   <quotas>

@@ -3,6 +3,10 @@ export interface StackEndpoints {
   natsUrl: string
   postgresUrl: string
   clickhouseUrl: string
+  /** The native protocol's port, for `clickhouse-client --port`. */
+  clickhouseNativePort: number
+  /** The platform's database; the analyst may read only this one. */
+  clickhouseDatabase: string
   clickhouseUser: string
   clickhousePassword: string
   clickhouseAnalystUser: string

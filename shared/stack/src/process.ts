@@ -2,6 +2,19 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { createWriteStream, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import pRetry, { AbortError } from 'p-retry'
+import { finished } from 'node:stream/promises'
+import { setTimeout as delay } from 'node:timers/promises'
+
+/** How a process ended: its exit code, or the signal that ended it. */
+export interface PartExit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+/** `exit code 1`, `killed by SIGKILL`: for logs and error messages. */
+export function describeExit({ code, signal }: PartExit): string {
+  return signal ? `killed by ${signal}` : `exit code ${code ?? 'unknown'}`
+}
 
 /** A server process this stack started, with what is needed to stop it and explain a failure. */
 export interface RunningPart {
@@ -10,8 +23,8 @@ export interface RunningPart {
   /** The URL clients use. */
   url: string
   logFile: string
-  /** Settles with the exit code when the process ends, whoever ended it. */
-  exited: Promise<number | null>
+  /** Settles when the process ends, whoever ended it. */
+  exited: Promise<PartExit>
   stop(): Promise<void>
 }
 
@@ -28,14 +41,18 @@ export class PartStartError extends Error {
 
 export interface SpawnedServer {
   child: ChildProcess
-  exited: Promise<number | null>
+  exited: Promise<PartExit>
   stop(graceMs?: number): Promise<void>
 }
 
+/** How long an ended process's output may still take to reach its log (see spawnServer). */
+const OUTPUT_DRAIN_MS = 1_000
+
 /**
- * Spawns a server with its output appended to a log file. `stop` sends SIGTERM, then SIGKILL
- * after the grace period, and resolves only once the process is gone, so callers can rely on
- * "after stop, nothing is left".
+ * Spawns a server with its output appended to a log file. `exited` settles once the process
+ * has ended and its last output is in the log file, so whoever reads the log then (to say why
+ * it died) sees its last words. `stop` sends SIGTERM, then SIGKILL after the grace period, and
+ * resolves only once the process is gone, so callers can rely on "after stop, nothing is left".
  */
 export function spawnServer(
   command: string,
@@ -44,23 +61,37 @@ export function spawnServer(
 ): SpawnedServer {
   mkdirSync(dirname(options.logFile), { recursive: true })
   const log = createWriteStream(options.logFile, { flags: 'a' })
+  // A log that cannot be written (a full disk) must not take the supervisor down with it.
+  log.on('error', () => undefined)
   const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
-  child.stdout?.pipe(log)
-  child.stderr?.pipe(log)
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code))
-    child.once('error', () => resolve(-1))
+  const outputs = [child.stdout, child.stderr].filter((stream) => stream !== null)
+  // Two sources, one file: neither may end it for the other.
+  for (const output of outputs) output.pipe(log, { end: false })
+  const ended = new Promise<PartExit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+    // The command could not be spawned at all (e.g. not installed).
+    child.once('error', () => resolve({ code: -1, signal: null }))
+  })
+  const exited = ended.then(async (exit) => {
+    // The pipes close once read to the end — unless a grandchild inherited them and lives on,
+    // so the wait is bounded.
+    const drained = Promise.all(outputs.map((output) => finished(output).catch(() => undefined)))
+    await Promise.race([drained, delay(OUTPUT_DRAIN_MS, undefined, { ref: false })])
+    for (const output of outputs) output.unpipe(log)
+    await new Promise<void>((resolve) => log.end(resolve))
+    return exit
   })
   return {
     child,
     exited,
     async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM')
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+        await ended
+        clearTimeout(timer)
+      }
       await exited
-      clearTimeout(timer)
-      log.end()
     },
   }
 }
@@ -72,13 +103,14 @@ export async function waitUntilHealthy(
   check: () => Promise<boolean>,
   { timeoutMs = 60_000, hint, logFile }: { timeoutMs?: number; hint: string; logFile: string },
 ): Promise<void> {
-  let exitCode: number | null | undefined
-  void server.exited.then((code) => (exitCode = code))
+  let exit: PartExit | undefined
+  void server.exited.then((how) => (exit = how))
   try {
     await pRetry(
       async () => {
-        if (exitCode !== undefined) {
-          const reason = `the process exited with code ${exitCode} (see ${logFile})`
+        if (exit !== undefined) {
+          const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`
+          const reason = `the process ${how} (see ${logFile})`
           throw new AbortError(new PartStartError(part, reason, hint))
         }
         if (!(await check().catch(() => false))) throw new Error(`${part} is not healthy yet`)

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { startClickhouse, clickhouseCredentials } from './clickhouse.ts'
+import { startClickhouse, clickhouseCredentials, clickhouseDatabase } from './clickhouse.ts'
 import type { StackEndpoints } from './endpoints.ts'
 import { startNats } from './nats.ts'
 import { freePort } from './ports.ts'
@@ -32,6 +32,41 @@ export interface RunningStack {
   stop(): Promise<void>
 }
 
+export const infraPartNames = ['nats', 'postgres', 'clickhouse', 's3'] as const
+export type InfraPartName = (typeof infraPartNames)[number]
+
+/**
+ * Starts one part of the infrastructure on its ports and waits until it is healthy: what
+ * `startStack` does for each, and what a supervisor calls again to restart one that died.
+ */
+export function startInfraPart(
+  name: InfraPartName,
+  {
+    dataDir,
+    ports,
+    ephemeral = false,
+  }: { dataDir: string; ports: StackPorts; ephemeral?: boolean },
+): Promise<RunningPart> {
+  switch (name) {
+    case 'nats':
+      return startNats({ dataDir, port: ports.nats, monitorPort: ports.natsMonitor })
+    case 'postgres':
+      return startPostgres({ dataDir, port: ports.postgres, ephemeral })
+    case 'clickhouse':
+      return startClickhouse({
+        dataDir,
+        httpPort: ports.clickhouseHttp,
+        tcpPort: ports.clickhouseTcp,
+      })
+    case 's3':
+      return startS3({ dataDir, port: ports.s3 })
+    default: {
+      const never: never = name
+      throw new TypeError(`unknown part ${String(never)}`)
+    }
+  }
+}
+
 /**
  * Starts NATS JetStream, PostgreSQL, ClickHouse and S3 side by side, each checked healthy.
  * If one fails the others are stopped again, so a failed start leaves nothing running.
@@ -51,17 +86,9 @@ export async function startStack({
     clickhouseTcp: ports.clickhouseTcp ?? (await freePort()),
     s3: ports.s3 ?? (await freePort()),
   }
-  const starts = [
-    startNats({ dataDir, port: resolved.nats, monitorPort: resolved.natsMonitor }),
-    startPostgres({ dataDir, port: resolved.postgres, ephemeral }),
-    startClickhouse({
-      dataDir,
-      httpPort: resolved.clickhouseHttp,
-      tcpPort: resolved.clickhouseTcp,
-    }),
-    startS3({ dataDir, port: resolved.s3 }),
-  ]
-  const results = await Promise.allSettled(starts)
+  const results = await Promise.allSettled(
+    infraPartNames.map((name) => startInfraPart(name, { dataDir, ports: resolved, ephemeral })),
+  )
   const parts = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []))
   if (failures.length > 0) {
@@ -74,6 +101,8 @@ export async function startStack({
     natsUrl: byName('nats').url,
     postgresUrl: byName('postgres').url,
     clickhouseUrl: byName('clickhouse').url,
+    clickhouseNativePort: resolved.clickhouseTcp,
+    clickhouseDatabase,
     clickhouseUser: clickhouseCredentials.writer.user,
     clickhousePassword: clickhouseCredentials.writer.password,
     clickhouseAnalystUser: clickhouseCredentials.analyst.user,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
-import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
 import { connect, type NatsConnection } from 'nats'
 import pg from 'pg'
 import { afterAll, inject } from 'vitest'
@@ -65,8 +65,12 @@ export async function freshBucket(prefix: string): Promise<{ bucket: string; s3:
   return { bucket, s3 }
 }
 
+/**
+ * A client of the stack's ClickHouse as the writer, or as the read-only analyst. `quiet` for a
+ * test that expects refusals: the client would log each one as an error.
+ */
 export function clickhouseClient(
-  options: { database?: string; analyst?: boolean } = {},
+  options: { database?: string; analyst?: boolean; quiet?: boolean } = {},
 ): ClickHouseClient {
   const endpoints = stackEndpoints()
   const client = createClient({
@@ -74,6 +78,7 @@ export function clickhouseClient(
     username: options.analyst ? endpoints.clickhouseAnalystUser : endpoints.clickhouseUser,
     password: options.analyst ? endpoints.clickhouseAnalystPassword : endpoints.clickhousePassword,
     ...(options.database ? { database: options.database } : {}),
+    ...(options.quiet ? { log: { level: ClickHouseLogLevel.OFF } } : {}),
   })
   cleanups.push(() => client.close())
   return client

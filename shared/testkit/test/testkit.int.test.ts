@@ -33,7 +33,7 @@ describe('test kit', () => {
     expect(await got.Body?.transformToString()).toBe('hello')
   })
 
-  it('gives a ClickHouse database, read-only for the analyst', async () => {
+  it('gives a fresh ClickHouse database to write and read', async () => {
     const { database, client } = await freshClickhouseDatabase('kit')
     await client.command({
       query: `CREATE TABLE ${database}.t (n UInt32) ENGINE = MergeTree ORDER BY n`,

@@ -6,6 +6,7 @@ import type {
   ValidationResult,
 } from '../../src/validation/index.ts'
 import { BatchCutter, type Batch } from '../../src/validation/batches/batch-cutter.ts'
+import { BatchProfiling } from '../../src/validation/batches/batch-profiling.ts'
 import { chunked, expectFailure, expectOk, seededRandom, sha256Hex } from './validation-helpers.ts'
 
 function validateIn(
@@ -181,5 +182,31 @@ describe('BatchCutter', () => {
     const { batches } = cutSync(open, true, 10, 1 << 20)
     expect(batches).toHaveLength(1)
     expect(batches[0]!.bytes.length).toBeLessThan(open.length)
+  })
+})
+
+describe('BatchProfiling', () => {
+  it('settles the batches in flight before it stops its workers, so a late result cannot crash the process', async () => {
+    const uncaught: unknown[] = []
+    const record = (error: unknown) => uncaught.push(error)
+    process.on('uncaughtException', record)
+    try {
+      const cutter = new BatchCutter(true, 1 << 20)
+      const batches = [...cutter.push(Buffer.from('a,b\n' + '1,2\n'.repeat(1 << 20)))]
+      const profiling = new BatchProfiling('csv', 20, 1)
+      await profiling.add(batches[0]!)
+      // Batches 0 and 1 go to the one worker; this returns once batch 0's result is joined,
+      // still inside the callback that delivered that result.
+      await profiling.add(batches[1]!)
+      // Block that callback while the worker finishes batch 1 and posts its result, as a busy
+      // process would: it is then queued behind the result being handled. Closing here (an
+      // abort noticed while joining) must not leave that queued result without its task.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000)
+      await profiling.close()
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      process.off('uncaughtException', record)
+    }
+    expect(uncaught).toEqual([])
   })
 })

@@ -61,6 +61,7 @@ export class BatchProfiling {
   private readonly slots: SharedSlots
   private batches = 0
   private done = false
+  private poolError: Error | undefined
 
   constructor(
     private readonly format: ValidationFormat,
@@ -79,6 +80,7 @@ export class BatchProfiling {
 
   /** Takes the next batch; waits while too many are in flight. */
   async add(batch: Batch): Promise<void> {
+    this.throwIfPoolFailed()
     if (this.done) return
     this.batches++
     if (batch.index === 0) {
@@ -103,6 +105,7 @@ export class BatchProfiling {
       this.first = null
     }
     while (this.inFlight.length > 0) this.join(await this.inFlight.shift()!)
+    this.throwIfPoolFailed()
     const joinedFromBatches = this.batches > 1
     if (joinedFromBatches && this.issues.length === 0 && this.profile.rowCount === 0) {
       this.issues.push(this.format === 'csv' ? CSV_NO_ROWS : JSONL_NO_ROWS)
@@ -110,13 +113,25 @@ export class BatchProfiling {
     return { profile: this.profile, issues: this.issues }
   }
 
+  /**
+   * Settles every batch still in flight, then stops the worker threads. The results are not
+   * needed (an abort, or a stop) but are waited for — at most two batches per worker — because
+   * a pool destroyed while a worker still owes a result races with that result. An abort is
+   * often noticed in the microtasks of the callback that delivers one result; Node then goes
+   * on to deliver the next result already queued on that worker's port, for a task piscina
+   * has dropped, and piscina emits "Unexpected message from Worker" as an `error` event from
+   * inside that callback, where nothing can catch it.
+   */
   async close(): Promise<void> {
     this.done = true
     const pool = this.pool
     this.pool = null
-    // Results still running are not needed (an abort, or a stop): drop them quietly.
-    for (const pending of this.inFlight.splice(0)) pending.catch(() => {})
+    await Promise.allSettled(this.inFlight.splice(0))
     await pool?.destroy()
+  }
+
+  private throwIfPoolFailed(): void {
+    if (this.poolError) throw this.poolError
   }
 
   private dispatch(batch: Batch): void {
@@ -124,7 +139,16 @@ export class BatchProfiling {
       this.inFlight.push(Promise.resolve(profileBatch(this.task(batch))))
       return
     }
-    this.pool ??= new Piscina<BatchTask, BatchResult>({
+    this.pool ??= this.startPool()
+    const slot = this.slots.acquire(batch.bytes.length)
+    const bytes = new Uint8Array(slot, 0, batch.bytes.length)
+    bytes.set(batch.bytes)
+    const result = this.pool.run({ ...this.task(batch), bytes })
+    this.inFlight.push(result.finally(() => this.slots.release(slot)))
+  }
+
+  private startPool(): Piscina<BatchTask, BatchResult> {
+    const pool = new Piscina<BatchTask, BatchResult>({
       filename: new URL('./batch-worker.cjs', import.meta.url).href,
       minThreads: this.workers,
       maxThreads: this.workers,
@@ -137,11 +161,10 @@ export class BatchProfiling {
       // validator's memory flat.
       resourceLimits: { maxOldGenerationSizeMb: OLD_GENERATION_MB, maxYoungGenerationSizeMb: 8 },
     })
-    const slot = this.slots.acquire(batch.bytes.length)
-    const bytes = new Uint8Array(slot, 0, batch.bytes.length)
-    bytes.set(batch.bytes)
-    const result = this.pool.run({ ...this.task(batch), bytes })
-    this.inFlight.push(result.finally(() => this.slots.release(slot)))
+    // Without a listener, an `error` of the pool (a worker dying between tasks) would be thrown
+    // from an event handler and end the process; it fails this file's validation instead.
+    pool.on('error', (error: Error) => (this.poolError ??= error))
+    return pool
   }
 
   private task(batch: Batch, whole = { wholeFile: false, size: 0 }): BatchTask {
