@@ -12,9 +12,9 @@ import { datasetMigrations } from './migrations/index.ts'
 import { datasetProjectionsOf } from './projections/dataset.projections.ts'
 import type { DatasetDatabase } from './projections/database.ts'
 import { datasetStreamSpec } from './streams.ts'
-import { infoLog } from './worker/info-log.ts'
-import { schedulePurge, type PurgeScheduler } from './worker/purge-scheduler.ts'
-import { startValidator, type RunningValidator } from './worker/validation-consumer.ts'
+import { infoLog } from './workers/info-log.ts'
+import { schedulePurge, type PurgeScheduler } from './workers/purge-scheduler.ts'
+import { startValidator, type RunningValidator } from './workers/validation-consumer.ts'
 
 export interface DatasetServiceOptions extends ServiceStartOptions<DatasetConfig> {
   /** How long a query waits for `minPosition` before answering 503 (default 10 s). */

@@ -3,7 +3,7 @@
 import { runServiceProcess, startWorkerShell } from '@argmax/service'
 import { loadValidatorConfig } from './config.ts'
 import { datasetStreamSpec } from './streams.ts'
-import { startValidator } from './worker/validation-consumer.ts'
+import { startValidator } from './workers/validation-consumer.ts'
 
 await runServiceProcess({
   service: 'dataset-validator',

@@ -7,7 +7,7 @@ import { v7 as uuidv7 } from 'uuid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { UploadCompleted, UploadStarted } from '../../src/domain/index.ts'
 import { versionSubject } from '../../src/streams.ts'
-import { startValidator, type RunningValidator } from '../../src/worker/validation-consumer.ts'
+import { startValidator, type RunningValidator } from '../../src/workers/validation-consumer.ts'
 import {
   MiB,
   createDatasetAs,
