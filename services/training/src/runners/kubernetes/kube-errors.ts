@@ -22,7 +22,8 @@ export function apiStatusCode(error: unknown): number | undefined {
 }
 
 export const isNotFound = (error: unknown) => apiStatusCode(error) === 404
-export const isAlreadyExists = (error: unknown) => apiStatusCode(error) === 409
+/** 409: AlreadyExists on a create, Conflict (a stale resourceVersion) on an update. */
+export const isConflict = (error: unknown) => apiStatusCode(error) === 409
 
 const NETWORK =
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|socket hang up/

@@ -20,7 +20,7 @@ import {
   type XGBoostJob,
 } from './attempt.manifest.ts'
 import { batchJobState, xgboostJobState } from './attempt-state.ts'
-import { isAlreadyExists, isNotFound, kubeError, type KubeStatus } from './kube-errors.ts'
+import { isConflict, isNotFound, kubeError, type KubeStatus } from './kube-errors.ts'
 import type { KubernetesRunnerSettings } from './kubernetes.settings.ts'
 
 /** Where the runner's complaints go (a pino logger fits). */
@@ -103,7 +103,7 @@ export class KubernetesRunner implements Runner {
     try {
       existing = await this.create(kind, body)
     } catch (error) {
-      if (!isAlreadyExists(error)) throw kubeError(error, `create ${body.kind} ${name}`)
+      if (!isConflict(error)) throw kubeError(error, `create ${body.kind} ${name}`)
       existing = await this.read(kind, name)
       const found = attemptOf(existing.metadata ?? {})
       if (found?.runId !== spec.runId || found.attempt !== spec.attempt) {
@@ -312,7 +312,7 @@ export class KubernetesRunner implements Runner {
       await this.core.createNamespacedSecret({ namespace: this.namespace, body: secret })
       return
     } catch (error) {
-      if (!isAlreadyExists(error)) throw kubeError(error, `create Secret ${name}`)
+      if (!isConflict(error)) throw kubeError(error, `create Secret ${name}`)
     }
     try {
       const current = await this.core.readNamespacedSecret({ name, namespace: this.namespace })
@@ -325,6 +325,8 @@ export class KubernetesRunner implements Runner {
         },
       })
     } catch (error) {
+      // Conflict: a concurrent start of the same attempt replaced it first; its copy will do.
+      if (isConflict(error)) return
       throw kubeError(error, `replace Secret ${name}`)
     }
   }

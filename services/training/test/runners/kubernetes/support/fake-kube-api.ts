@@ -202,8 +202,14 @@ export class FakeKubeApi {
   private readonly history: WatchEvent[] = []
   private readonly watchers = new Set<Watcher>()
   private readonly logs = new Map<string, string>()
-  private readonly failures: Array<{ method: string; path: RegExp; code: number; times: number }> =
-    []
+  private readonly failures: Array<{
+    method: string
+    path: RegExp
+    code: number
+    times: number
+    reason: string
+    message: string
+  }> = []
   private expireWatches = 0
   private compactedBefore = 0
   private revision = 1000
@@ -265,9 +271,24 @@ export class FakeKubeApi {
     return this.requests.filter((r) => r.method === method && path.test(r.path))
   }
 
-  /** The next `times` requests matching answer `code` (e.g. 503) with a Status. */
-  failNext(method: string, path: RegExp, code: number, times = 1): void {
-    this.failures.push({ method, path, code, times })
+  /**
+   * The next `times` requests matching answer `code` with a Status: 503 by default, or e.g. a
+   * 403 with the message RBAC gives.
+   */
+  failNext(
+    method: string,
+    path: RegExp,
+    code: number,
+    options: { times?: number; reason?: string; message?: string } = {},
+  ): void {
+    this.failures.push({
+      method,
+      path,
+      code,
+      times: options.times ?? 1,
+      reason: options.reason ?? (code === 429 ? 'TooManyRequests' : 'ServiceUnavailable'),
+      message: options.message ?? 'the server is currently unable to handle the request',
+    })
   }
 
   /** Ends every open watch the way the server does at its timeout. */
@@ -755,11 +776,7 @@ export class FakeKubeApi {
       )
       if (failure) {
         if (--failure.times <= 0) this.failures.splice(this.failures.indexOf(failure), 1)
-        throw new HttpStatus(
-          failure.code,
-          failure.code === 429 ? 'TooManyRequests' : 'ServiceUnavailable',
-          'the server is currently unable to handle the request',
-        )
+        throw new HttpStatus(failure.code, failure.reason, failure.message)
       }
       this.route(req.method!, url.pathname, query, body, contentType, res)
     } catch (error) {
