@@ -94,8 +94,11 @@ export const kubernetesRunnerSettings = z
     ARGMAX_TRAINING_GPU_POOLS: envJson(gpuPools).default({}),
     /** Attempts that may run at once on the cluster (the scheduler's slots). */
     ARGMAX_TRAINING_JOB_SLOTS: envInt({ min: 1, max: 10_000 }).default(16),
-    /** How long a finished Job (with its pods and logs) stays before Kubernetes deletes it. */
-    ARGMAX_TRAINING_JOB_TTL_SECONDS: envInt({ min: 0, max: 30 * 24 * 3600 }).default(24 * 3600),
+    /**
+     * How long a finished Job (with its pods and logs) stays before Kubernetes deletes it: long
+     * enough for the service to read how it ended, even across its own restart.
+     */
+    ARGMAX_TRAINING_JOB_TTL_SECONDS: envInt({ min: 60, max: 30 * 24 * 3600 }).default(24 * 3600),
     /**
      * The training API as the trainer pods reach it (the Service's cluster DNS name); replaces
      * the `ARGMAX_API_URL` the service hands the runner, which is its own address.
