@@ -405,7 +405,9 @@ export class KubernetesRunner implements Runner {
         delay = Math.min(delay * 2, MAX_WATCH_RETRY_MS)
         continue
       }
-      // A watch the server ended (its timeout, a dropped connection): list again at once.
+      // The server ended the watch (its timeout): list again after the base pause, which keeps
+      // a proxy that closes every watch at once from turning this into a busy loop.
+      await sleep(this.watchRetryMs, undefined, { signal: stopping }).catch(() => undefined)
     }
   }
 
