@@ -3,8 +3,8 @@ import type { DatasetFormat } from './limits.ts'
 /**
  * Events of a dataset version, subject `dataset.version.<versionId>`. A version is born with
  * its upload (the upload id the API hands out IS the version id) and goes
- * UPLOADING → VALIDATING → VALIDATED | REJECTED, or UPLOADING → ABORTED. Once VALIDATED it
- * never changes: training relies on its bytes, schema and profile.
+ * UPLOADING → COMPLETING → VALIDATING → VALIDATED | REJECTED, or UPLOADING → ABORTED. Once
+ * VALIDATED it never changes: training relies on its bytes, schema and profile.
  */
 export interface UploadStarted {
   type: 'UploadStarted'
@@ -42,6 +42,25 @@ export interface UploadedPart {
 export interface UploadPartsRecorded {
   type: 'UploadPartsRecorded'
   data: { versionId: string; parts: UploadedPart[] }
+}
+
+/**
+ * The decision to complete, recorded before S3 is asked to assemble the parts: from here on no
+ * part is recorded and no abort is accepted, so a complete and an abort sent together cannot
+ * both act on S3 (the event log's expected-sequence check lets one of them through).
+ */
+export interface UploadCompletionStarted {
+  type: 'UploadCompletionStarted'
+  data: { versionId: string; startedAt: string }
+}
+
+/**
+ * S3 refused to assemble the parts (an ETag that is not the stored part's, a part too small):
+ * the upload is open again, for the client to store the parts again, or to abort.
+ */
+export interface UploadCompletionRefused {
+  type: 'UploadCompletionRefused'
+  data: { versionId: string; reason: string; refusedAt: string }
 }
 
 export interface UploadCompleted {
@@ -104,6 +123,8 @@ export interface VersionRejected {
 export type VersionEvent = (
   | UploadStarted
   | UploadPartsRecorded
+  | UploadCompletionStarted
+  | UploadCompletionRefused
   | UploadCompleted
   | UploadAborted
   | VersionValidated
@@ -113,10 +134,28 @@ export type VersionEvent = (
 export const VERSION_EVENT_TYPES = [
   'UploadStarted',
   'UploadPartsRecorded',
+  'UploadCompletionStarted',
+  'UploadCompletionRefused',
   'UploadCompleted',
   'UploadAborted',
   'VersionValidated',
   'VersionRejected',
 ] as const satisfies ReadonlyArray<VersionEvent['type']>
 
-export type VersionStatus = 'UPLOADING' | 'VALIDATING' | 'VALIDATED' | 'REJECTED' | 'ABORTED'
+export type VersionStatus =
+  | 'UPLOADING'
+  /** Being assembled in S3; shown to clients as UPLOADING (see apiStatusOf). */
+  | 'COMPLETING'
+  | 'VALIDATING'
+  | 'VALIDATED'
+  | 'REJECTED'
+  | 'ABORTED'
+
+/**
+ * The status clients see. COMPLETING is the service's own step between the client's complete
+ * and S3's assembly: to a client the upload is not complete until it is VALIDATING, and the
+ * REST API's statuses stay the ones clients already know.
+ */
+export function publicStatus(status: VersionStatus): Exclude<VersionStatus, 'COMPLETING'> {
+  return status === 'COMPLETING' ? 'UPLOADING' : status
+}

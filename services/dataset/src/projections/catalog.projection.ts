@@ -143,6 +143,10 @@ export async function applyCatalogEvent(db: Db, recorded: RecordedEvent): Promis
         .execute()
       return
     }
+    case 'UploadCompletionStarted':
+    case 'UploadCompletionRefused':
+      // Clients see an upload being completed as UPLOADING until it is VALIDATING.
+      return
     case 'UploadCompleted':
       await db
         .updateTable('dataset_versions')

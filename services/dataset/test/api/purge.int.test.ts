@@ -1,7 +1,10 @@
+import { handleCommand } from '@argmax/events'
 import { listObjectKeys } from '@argmax/storage'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { versionDecider } from '../../src/domain/index.ts'
 import {
   createDatasetAs,
+  sha256Hex,
   startHarness,
   uploadBytes,
   waitForOutcome,
@@ -90,5 +93,47 @@ describe('purging deleted datasets', () => {
     const again = await h.service.workers.purge.runOnce()
     expect(again.purged).toEqual([])
     expect(again.abortedUploads).toEqual([])
+  })
+
+  it('finishes a completion its client claimed and never saw through', async () => {
+    const datasetId = await createDatasetAs(h, h.tokens.alice, 'half-completed')
+    const bytes = Buffer.from('a,b\n1,2\n')
+    const started = await h.call<{ uploadId: string }>(
+      'POST',
+      `/v1/datasets/${datasetId}/uploads`,
+      h.tokens.alice,
+      { fileName: 'half.csv', size: bytes.length, sha256: sha256Hex(bytes), format: 'csv' },
+    )
+    const base = `/v1/datasets/${datasetId}/uploads/${started.body.uploadId}`
+    const urls = await h.call<{ parts: Array<{ url: string }> }>(
+      'POST',
+      `${base}/parts`,
+      h.tokens.alice,
+      { partNumbers: [1] },
+    )
+    const put = await fetch(urls.body.parts[0]!.url, { method: 'PUT', body: bytes })
+    const parts = [{ partNumber: 1, etag: put.headers.get('etag')! }]
+    await h.call('POST', `${base}/parts/recorded`, h.tokens.alice, { parts })
+    // The claim of a complete whose process died before it asked S3 to assemble the parts.
+    const versionId = started.body.uploadId
+    await handleCommand(
+      h.service.deps.store,
+      versionDecider,
+      `${h.names.root}.version.${versionId}`,
+      { type: 'CompleteUpload', data: { versionId, parts, now: h.clock.now() } },
+      { actor: 'alice' },
+    )
+    const claimed = await h.call<{ status: string }>('GET', base, h.tokens.alice)
+    expect(claimed.body.status).toBe('UPLOADING')
+    expect((await h.call('DELETE', base, h.tokens.alice)).status).toBe(409)
+
+    h.clock.advance(8 * DAY)
+    const report = await h.service.workers.purge.runOnce()
+    expect(report.failures).toEqual([])
+    expect(report.finishedCompletions).toEqual([versionId])
+    const events = await h.service.deps.store.load(`${h.names.root}.version.${versionId}`)
+    const position = events.at(-1)!.sequence
+    const outcome = await waitForOutcome(h, h.tokens.alice, datasetId, versionId, position)
+    expect(outcome.status).toBe('VALIDATED')
   })
 })
