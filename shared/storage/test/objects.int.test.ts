@@ -39,6 +39,7 @@ describe('S3 helpers against the local endpoint', () => {
         key,
         uploadId,
         partNumber: index + 1,
+        contentLength: body.length,
         expiresInSeconds: 600,
       })
       const response = await fetch(url, { method: 'PUT', body })

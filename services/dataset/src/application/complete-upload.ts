@@ -10,7 +10,6 @@ import {
 } from '@argmax/storage'
 import {
   recordedParts,
-  sizeMismatchIssue,
   versionDecider,
   type UploadedPart,
   type VersionState,
@@ -61,8 +60,8 @@ export async function completeUpload(
 /**
  * The S3 half of a claimed completion: assemble the recorded parts (unless the object is there
  * already), measure the object and record UploadCompleted — together with the rejection when
- * its length is not the declared size, which is then deleted and answered 413 (more bytes) or
- * 400 (fewer). Also what the housekeeping job runs for a completion a client left half-done.
+ * it holds more bytes than declared; the object is then deleted and the answer is 413. Also
+ * what the housekeeping job runs for a completion a client left half-done.
  */
 export async function finishCompletion(
   deps: CompletionDeps,
@@ -110,12 +109,11 @@ export async function finishCompletion(
     { type: 'RecordCompletion', data: { versionId, storedSize, now: deps.now() } },
     { actor },
   )
-  if (storedSize !== version.size) {
+  if (storedSize > version.size) {
     // Recorded as rejected first, deleted after: a crash in between leaves a REJECTED version
     // whose retried complete deletes the file.
     await deleteObject(deps.s3, ref)
-    if (storedSize > version.size) throw new PayloadTooLargeError('parts', version.size, storedSize)
-    throw ValidationError.field('parts', sizeMismatchIssue(storedSize, version.size).message)
+    throw new PayloadTooLargeError('parts', version.size, storedSize)
   }
   return { position: outcome.position, state: outcome.state }
 }

@@ -1,6 +1,7 @@
 import { handleCommand, loadAggregate } from '@argmax/events'
 import { deleteObject, isNotFound, openObjectStream } from '@argmax/storage'
 import {
+  sizeMismatchIssue,
   versionDecider,
   type Json,
   type ValidationOutcome,
@@ -44,7 +45,21 @@ export async function validateVersion(
   const ref = { bucket: state.bucket, key: state.objectKey }
   let result: ValidationOutcome
   try {
-    const body = await openWithTimeout(deps, ref, options.signal, options.readTimeoutMs)
+    const { body, contentLength } = await openWithTimeout(
+      deps,
+      ref,
+      options.signal,
+      options.readTimeoutMs,
+    )
+    if (contentLength !== undefined && contentLength !== state.size) {
+      // The object's length alone settles it: no need to read (maybe gigabytes of) its bytes.
+      body.destroy()
+      await deleteObject(deps.s3, ref)
+      const issue = sizeMismatchIssue(contentLength, state.size)
+      const outcome = { ok: false as const, errors: [issue], checksumMismatch: true }
+      const rejection = { ...outcome, objectDeleted: true }
+      return report(await recordOutcome(deps, versionId, rejection, options.correlationId))
+    }
     const checked = await validateAndProfile(body, {
       format: state.format,
       declaredSize: state.size,
@@ -90,11 +105,13 @@ export async function validateVersion(
       objectDeleted: false,
     }
   }
-  const outcome = await recordOutcome(deps, versionId, result, options.correlationId)
-  return {
-    outcome: outcome.written === 0 ? 'skipped' : result.ok ? 'validated' : 'rejected',
-    state: outcome.state,
-    position: outcome.position,
+  return report(await recordOutcome(deps, versionId, result, options.correlationId))
+
+  function report(recorded: Awaited<ReturnType<typeof recordOutcome>>) {
+    const validated = recorded.state.status === 'VALIDATED'
+    const outcome: ValidateOutcome =
+      recorded.written === 0 ? 'skipped' : validated ? 'validated' : 'rejected'
+    return { outcome, state: recorded.state, position: recorded.position }
   }
 }
 
@@ -117,8 +134,7 @@ async function openWithTimeout(
     ? setTimeout(() => controller.abort(new ReadTimeoutError(readTimeoutMs)), readTimeoutMs)
     : undefined
   try {
-    const { body } = await openObjectStream(deps.s3, { ...ref, abortSignal: controller.signal })
-    return body
+    return await openObjectStream(deps.s3, { ...ref, abortSignal: controller.signal })
   } catch (error) {
     // The SDK reports an abort as its own AbortError; say why it was aborted.
     throw controller.signal.aborted ? controller.signal.reason : error

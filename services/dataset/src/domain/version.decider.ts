@@ -186,9 +186,11 @@ export function decideVersion(command: VersionCommand, state: VersionState): Ver
           completedAt: now.toISOString(),
         },
       }
-      if (storedSize === version.size) return [completed]
-      // The parts are not the file declared (presigned URLs bind each part's length on S3, but
-      // not every endpoint checks): rejected at once, without reading a byte of it. The caller
+      // Fewer bytes (a client's mistake) are the validator's to report, from the object's
+      // length and without reading it, like any other bad file.
+      if (storedSize <= version.size) return [completed]
+      // More bytes than declared (presigned URLs bind each part's length on S3, but not every
+      // endpoint checks): rejected here and now, without reading a byte of it. The caller
       // deletes the object once this is recorded.
       return [
         completed,

@@ -121,7 +121,7 @@ describe('purging deleted datasets', () => {
       versionDecider,
       `${h.names.root}.version.${versionId}`,
       { type: 'CompleteUpload', data: { versionId, parts, now: h.clock.now() } },
-      { actor: 'alice' },
+      { actor: { subject: 'alice' } },
     )
     const claimed = await h.call<{ status: string }>('GET', base, h.tokens.alice)
     expect(claimed.body.status).toBe('UPLOADING')
