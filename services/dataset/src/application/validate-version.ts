@@ -1,15 +1,17 @@
 import { handleCommand, loadAggregate } from '@argmax/events'
 import { deleteObject, isNotFound, openObjectStream } from '@argmax/storage'
 import {
+  MAX_INLINE_SCHEMA_BYTES,
   sizeMismatchIssue,
   versionDecider,
-  type Json,
+  versionDocumentKey,
   type ValidationOutcome,
   type VersionState,
 } from '../domain/index.ts'
 import { versionSubject } from '../streams.ts'
 import { ReadTimeoutError, validateAndProfile } from '../validation/index.ts'
 import type { DatasetDeps } from './dependencies.ts'
+import { toJsonDocument } from './json-documents.ts'
 
 export const VALIDATOR_ACTOR = 'system:validator'
 
@@ -71,13 +73,29 @@ export async function validateVersion(
       onProgress: options.onProgress,
     })
     if (checked.ok) {
+      // The profile always, and the schema when large, are stored beside the file before the
+      // event that references them: the event stays small whatever the file's width.
+      const documents = { bucket: state.bucket }
+      const [schema, profile] = await Promise.all([
+        toJsonDocument(deps.s3, checked.schema, {
+          ...documents,
+          key: versionDocumentKey(state.datasetId, versionId, 'schema'),
+          maxInlineBytes: MAX_INLINE_SCHEMA_BYTES,
+        }),
+        toJsonDocument(deps.s3, checked.profile, {
+          ...documents,
+          key: versionDocumentKey(state.datasetId, versionId, 'profile'),
+          maxInlineBytes: 0,
+        }),
+      ])
       result = {
         ok: true,
         rowCount: checked.rowCount,
         size: checked.size,
         sha256: checked.sha256,
-        schema: checked.schema as unknown as Json,
-        profile: checked.profile as unknown as Json,
+        columnCount: checked.schema.length,
+        schema,
+        profile,
       }
     } else {
       // Bytes that are not what the client declared are not kept.

@@ -1,10 +1,17 @@
+import { DATASET_EVENTS, type DatasetVersionValidatedData } from '@argmax/contracts'
 import { IllegalStateError, NotFoundError, ValidationError, type FieldIssue } from '@argmax/errors'
 import { isRepeatedCreate, type AggregateDecider } from '@argmax/events'
+import {
+  boundIssues,
+  jsonByteLength,
+  MAX_ETAG_CHARS,
+  MAX_EVENT_DATA_BYTES,
+  MAX_PARTS_PER_EVENT,
+} from './event-bounds.ts'
 import { uploadCompletedEventId, validationOutcomeEventId } from './event-ids.ts'
 import { planUpload, type UploadRequest } from './upload-request.ts'
 import {
   VERSION_EVENT_TYPES,
-  type Json,
   type UploadAborted,
   type UploadStarted,
   type UploadedPart,
@@ -26,14 +33,7 @@ export type VersionState =
 export const initialVersionState: VersionState = { status: 'absent' }
 
 export type ValidationOutcome =
-  | {
-      ok: true
-      rowCount: number
-      size: number
-      sha256: string
-      schema: Json
-      profile: Json
-    }
+  | ({ ok: true } & Omit<DatasetVersionValidatedData, 'versionId' | 'datasetId' | 'validatedAt'>)
   | { ok: false; errors: VersionIssue[]; checksumMismatch: boolean; objectDeleted: boolean }
 
 export type VersionCommand =
@@ -138,16 +138,19 @@ export function decideVersion(command: VersionCommand, state: VersionState): Ver
       const changed = dedupeByPartNumber(command.data.parts).filter(
         (part) => version.parts[part.partNumber] !== normaliseEtag(part.etag),
       )
-      if (changed.length === 0) return []
-      return [
-        {
+      const parts = changed.map((part) => ({ ...part, etag: normaliseEtag(part.etag) }))
+      // Several events for a long list, each within the payload limit (see event-bounds.ts).
+      const events: VersionEvent[] = []
+      for (let start = 0; start < parts.length; start += MAX_PARTS_PER_EVENT) {
+        events.push({
           type: 'UploadPartsRecorded',
           data: {
             versionId: version.versionId,
-            parts: changed.map((part) => ({ ...part, etag: normaliseEtag(part.etag) })),
+            parts: parts.slice(start, start + MAX_PARTS_PER_EVENT),
           },
-        },
-      ]
+        })
+      }
+      return events
     }
     case 'CompleteUpload': {
       const { versionId, now } = command.data
@@ -248,28 +251,47 @@ export function decideVersion(command: VersionCommand, state: VersionState): Ver
       }
       const id = validationOutcomeEventId(versionId)
       const at = now.toISOString()
-      if (outcome.ok) {
-        const { ok: _ok, ...result } = outcome
+      const rejected = (rejection: Extract<ValidationOutcome, { ok: false }>): VersionEvent => ({
+        id,
+        type: 'VersionRejected',
+        data: {
+          versionId,
+          datasetId: version.datasetId,
+          errors: boundIssues(rejection.errors),
+          checksumMismatch: rejection.checksumMismatch,
+          objectDeleted: rejection.objectDeleted,
+          rejectedAt: at,
+        },
+      })
+      if (!outcome.ok) return [rejected(outcome)]
+      const { ok: _ok, ...result } = outcome
+      const data = { versionId, datasetId: version.datasetId, ...result, validatedAt: at }
+      const bytes = jsonByteLength(data)
+      if (bytes > MAX_EVENT_DATA_BYTES) {
+        // The caller stores large documents and references them, so this is not expected;
+        // should it happen, the version still gets an outcome it can be told about.
         return [
-          {
-            id,
-            type: 'VersionValidated',
-            data: { versionId, datasetId: version.datasetId, ...result, validatedAt: at },
-          },
+          rejected({
+            ok: false,
+            errors: [
+              {
+                code: 'outcome_too_large',
+                message:
+                  `the validation result takes ${bytes} bytes, more than the ${MAX_EVENT_DATA_BYTES} ` +
+                  'an event may hold; the file cannot be recorded as validated',
+              },
+            ],
+            checksumMismatch: false,
+            objectDeleted: false,
+          }),
         ]
       }
       return [
         {
           id,
-          type: 'VersionRejected',
-          data: {
-            versionId,
-            datasetId: version.datasetId,
-            errors: outcome.errors,
-            checksumMismatch: outcome.checksumMismatch,
-            objectDeleted: outcome.objectDeleted,
-            rejectedAt: at,
-          },
+          type: 'VersionValidated',
+          schemaVersion: DATASET_EVENTS.versionValidatedSchemaVersion,
+          data,
         },
       ]
     }
@@ -318,6 +340,11 @@ function assertPartNumbers(parts: UploadedPart[], partCount: number): void {
     }
     if (normaliseEtag(part.etag).length === 0) {
       issues.push({ field: `parts/${index}/etag`, message: 'must not be empty' })
+    } else if (part.etag.length > MAX_ETAG_CHARS) {
+      issues.push({
+        field: `parts/${index}/etag`,
+        message: `must be at most ${MAX_ETAG_CHARS} characters`,
+      })
     }
   })
   if (issues.length > 0) {

@@ -1,3 +1,4 @@
+import type { DatasetVersionValidatedData } from '@argmax/contracts'
 import type { DatasetFormat } from './limits.ts'
 
 /**
@@ -83,21 +84,15 @@ export interface UploadAborted {
   data: { versionId: string; reason: 'client' | 'expired' | 'dataset_deleted'; abortedAt: string }
 }
 
-/** JSON the validator produced; the domain stores it verbatim and never interprets it. */
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
-
+/**
+ * The version is valid. schemaVersion 2 (the published shape, `DatasetVersionValidatedData`
+ * of @argmax/contracts): the profile is stored beside the file and referenced, the schema is
+ * inline unless it is large — so the event fits NATS's payload limit for any file up to
+ * 2,000 columns. schemaVersion 1 had both inline; it is upcast on read (see upcasters.ts).
+ */
 export interface VersionValidated {
   type: 'VersionValidated'
-  data: {
-    versionId: string
-    datasetId: string
-    rowCount: number
-    size: number
-    sha256: string
-    schema: Json
-    profile: Json
-    validatedAt: string
-  }
+  data: DatasetVersionValidatedData
 }
 
 export interface VersionIssue {
@@ -112,6 +107,7 @@ export interface VersionRejected {
   data: {
     versionId: string
     datasetId: string
+    /** The first issues, each cut to a bounded length (see event-bounds.ts). */
     errors: VersionIssue[]
     checksumMismatch: boolean
     /** The stored object was removed (always on a checksum mismatch). */
@@ -129,7 +125,7 @@ export type VersionEvent = (
   | UploadAborted
   | VersionValidated
   | VersionRejected
-) & { id?: string }
+) & { id?: string; schemaVersion?: number }
 
 export const VERSION_EVENT_TYPES = [
   'UploadStarted',

@@ -59,11 +59,12 @@ describe('purging deleted datasets', () => {
     await h.service.waitForPosition(deleted.body.position)
     h.clock.advance(61 * DAY) // older: deleted 91 days ago; newer: 61 days ago
 
-    expect(await objectsUnder(`datasets/${older}/`)).toHaveLength(1)
+    // The file and its profile (stored beside it by the validator).
+    expect(await objectsUnder(`datasets/${older}/`)).toHaveLength(2)
     const report = await h.service.workers.purge.runOnce()
     expect(report.failures).toEqual([])
     expect(report.purged.map((p) => p.datasetId)).toEqual([older])
-    expect(report.purged[0]!.objectsDeleted).toBe(1)
+    expect(report.purged[0]!.objectsDeleted).toBe(2)
     // An upload left UPLOADING for longer than a week is aborted by the same job.
     expect(report.abortedUploads).toEqual([started.body.uploadId])
     const upload = await h.call<{ status: string }>(
@@ -74,7 +75,7 @@ describe('purging deleted datasets', () => {
     expect(upload.body.status).toBe('ABORTED')
 
     expect(await objectsUnder(`datasets/${older}/`)).toEqual([])
-    expect(await objectsUnder(`datasets/${newer}/`)).toHaveLength(1)
+    expect(await objectsUnder(`datasets/${newer}/`)).toHaveLength(2)
     const events = await h.service.deps.store.load(`${h.names.root}.dataset.${older}`)
     expect(events.at(-1)!.type).toBe('DatasetPurged')
     await h.service.waitForPosition(events.at(-1)!.sequence)

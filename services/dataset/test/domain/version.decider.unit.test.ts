@@ -378,8 +378,15 @@ describe('version decider: validation outcome', () => {
     rowCount: 2,
     size: 12 * MiB,
     sha256,
-    schema: [{ name: 'a', type: 'integer', nullable: false }],
-    profile: { rowCount: 2 },
+    columnCount: 1,
+    schema: { inline: [{ name: 'a', type: 'integer' as const, nullable: false, widenings: [] }] },
+    profile: {
+      stored: {
+        uri: `s3://argmax-datasets/datasets/${datasetId}/versions/${versionId}/profile.json`,
+        sha256: 'cd'.repeat(32),
+        size: 1234,
+      },
+    },
   }
 
   it('records VersionValidated with an id derived from the version', () => {
@@ -390,12 +397,14 @@ describe('version decider: validation outcome', () => {
         {
           id: validationOutcomeEventId(versionId),
           type: 'VersionValidated',
+          schemaVersion: 2,
           data: {
             versionId,
             datasetId,
             rowCount: 2,
             size: 12 * MiB,
             sha256,
+            columnCount: 1,
             schema: validated.schema,
             profile: validated.profile,
             validatedAt: now.toISOString(),
