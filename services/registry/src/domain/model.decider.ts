@@ -143,6 +143,7 @@ export type ModelCommand =
         runId: string
         attempt: number
         runOwnerId: string
+        task: ModelTask
         reason: ModelVersionRegistrationRefused['data']['reason']
         message: string
         now: Date
@@ -422,7 +423,30 @@ export function decideModel(command: ModelCommand, state: ModelState): ModelEven
       const d = command.data
       const key = runKey(d.runId)
       if (state.sources[key] !== undefined) return []
-      return [refusal(sourceDecisionEventId(d.model, key), d)]
+      const id = sourceDecisionEventId(d.model, key)
+      // The same precedence as a registration: whose model it is decides first.
+      if (state.status === 'absent' || state.status === 'purged') {
+        return [createdForRun(d.model, d.runId, d.runOwnerId, d.task, d.now), refusal(id, d)]
+      }
+      if (state.info!.ownerId !== d.runOwnerId) {
+        return [
+          refusal(id, {
+            ...d,
+            reason: 'not_owner',
+            message: `model ${d.model} belongs to another user; run ${d.runId}'s owner ${d.runOwnerId} cannot add versions to it`,
+          }),
+        ]
+      }
+      if (state.status === 'deleted') {
+        return [
+          refusal(id, {
+            ...d,
+            reason: 'model_deleted',
+            message: `model ${d.model} is deleted; run ${d.runId} was not registered`,
+          }),
+        ]
+      }
+      return [refusal(id, d)]
     }
     case 'RegisterUploadedVersion': {
       const { model, uploadId, registration, now } = command.data

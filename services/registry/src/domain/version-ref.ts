@@ -14,3 +14,18 @@ export function parseVersionRef(text: string, field = 'version'): VersionRef {
   if (ALIAS_PATTERN.test(text)) return { kind: 'alias', alias: text }
   throw ValidationError.field(field, 'must be a version number (1, 2, …) or an alias')
 }
+
+/**
+ * The number a reference names in a model's current state: `champion` is the release's stable
+ * version, `latest` the newest live one, other aliases as set. Undefined when it names none.
+ */
+export function resolveVersionRef(
+  ref: VersionRef,
+  model: { aliases: Record<string, number>; latest: number | undefined },
+  releaseStable: number | undefined,
+): number | undefined {
+  if (ref.kind === 'number') return ref.version
+  if (ref.alias === 'champion') return releaseStable
+  if (ref.alias === 'latest') return model.latest
+  return model.aliases[ref.alias]
+}
