@@ -25,16 +25,8 @@ import type { StreamNames } from '../../src/streams.ts'
 const DAY = 24 * 3600 * 1000
 export const SYSTEM_PYTHON = '/usr/bin/python3'
 
-export interface Harness {
+export interface Harness extends Setup {
   service: RunningRegistryService
-  names: StreamNames
-  training: StreamNames
-  bucket: string
-  s3: S3Client
-  nc: NatsConnection
-  /** An event store of the test's own, to append training's events and read the registry's. */
-  store: EventStore
-  config: RegistryConfig
   clock: { now: () => Date; advance(ms: number): void }
   tokens: Record<'alice' | 'bob' | 'admin' | 'analyst', string>
   call<T = Record<string, unknown>>(
@@ -82,12 +74,23 @@ export function registryEnv(
   }
 }
 
+export interface Setup {
+  names: StreamNames
+  training: StreamNames
+  bucket: string
+  s3: S3Client
+  nc: NatsConnection
+  store: EventStore
+  config: RegistryConfig
+  secret: string
+}
+
 /**
- * The registry in this process against the test kit's real servers: a REGISTRY-like stream,
- * schema and bucket of its own, and a TRAINING-like stream the test appends training's events
- * to, as the training service will.
+ * What a registry under test runs on, made fresh: a REGISTRY-like stream name, a schema and a
+ * bucket of its own, and a TRAINING-like stream (created here) that the test appends
+ * training's events to, as the training service will.
  */
-export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+export async function freshSetup(options: Omit<HarnessOptions, 'listen'> = {}): Promise<Setup> {
   const endpoints = stackEndpoints()
   const nc = await connectNats()
   const { bucket, s3 } = options.reuse
@@ -103,8 +106,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     { name: training.stream, subjects: [`${training.root}.>`], retention: 'limits' },
   ])
   const secret = options.reuse?.secret ?? generateDevSecret()
-  let nowMs = Date.now()
-  const clock = { now: () => new Date(nowMs), advance: (ms: number) => void (nowMs += ms) }
   const config: RegistryConfig = {
     nats: { url: endpoints.natsUrl, streamReplicas: 1 },
     postgres: { url: endpoints.postgresUrl },
@@ -128,6 +129,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       training,
     },
   }
+  return { names, training, bucket, s3, nc, store: createEventStore({ nc }), config, secret }
+}
+
+/** The registry in this process against the test kit's real servers (see freshSetup). */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const setup = await freshSetup(options)
+  const { config, secret, nc } = setup
+  let nowMs = Date.now()
+  const clock = { now: () => new Date(nowMs), advance: (ms: number) => void (nowMs += ms) }
   const service = await startRegistryService({
     config,
     logger: createLogger({ service: 'registry-test', level: 'warn' }),
@@ -137,23 +147,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     trainingStreamPollMs: 100,
     trainingRetryDelaysMs: [200, 500],
   })
-  const mint = (subject: string, roles: Role[]) =>
-    mintDevToken({ secret, subject, roles, ttl: 3600 })
-  const tokens = {
-    alice: await mint('alice', ['user']),
-    bob: await mint('bob', ['user']),
-    admin: await mint('root', ['admin']),
-    analyst: await mint('ann', ['analyst']),
-  }
+  const tokens = await devTokens(secret)
   return {
+    ...setup,
     service,
-    names,
-    training,
-    bucket,
-    s3,
-    nc,
-    store: createEventStore({ nc }),
-    config,
     clock,
     tokens,
     async call(method, url, token, body, headers) {
@@ -171,6 +168,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       }
     },
     stop: () => service.stop(),
+  }
+}
+
+export async function devTokens(secret: string): Promise<Harness['tokens']> {
+  const mint = (subject: string, roles: Role[]) =>
+    mintDevToken({ secret, subject, roles, ttl: 3600 })
+  return {
+    alice: await mint('alice', ['user']),
+    bob: await mint('bob', ['user']),
+    admin: await mint('root', ['admin']),
+    analyst: await mint('ann', ['analyst']),
   }
 }
 
