@@ -5,6 +5,8 @@ import {
   type ServiceProjections,
 } from '@argmax/projections'
 import { datasetProjections } from '@argmax/dataset-service'
+// The projections entry only: the service's index would load ONNX Runtime into the CLI.
+import { registryProjections } from '@argmax/registry-service/projections'
 import { createLogger } from '@argmax/telemetry'
 import { readState } from '../stack/state.ts'
 import { pathsOf, type StackCommandOptions } from './stack-options.ts'
@@ -37,6 +39,7 @@ function entryOf<DB>(declaration: ServiceProjections<DB>): ServiceEntry {
 /** Every service that has projections; the others join as their read models land. */
 const servicesWithProjections: Record<string, ServiceEntry> = {
   dataset: entryOf(datasetProjections),
+  registry: entryOf(registryProjections),
 }
 
 export function registerProjectionsCommands(program: Command): void {

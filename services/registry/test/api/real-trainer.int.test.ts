@@ -5,11 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import type {
-  ModelSignature,
-  StoredObject,
-  TrainingRunSucceededData,
-} from '@argmax/contracts'
+import type { ModelSignature, StoredObject, TrainingRunSucceededData } from '@argmax/contracts'
 import { uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -77,18 +73,22 @@ describe('a run of the real trainer', () => {
     }
     for (const file of await readdir(output)) {
       const name = names[file]
-      if (name) artifacts[name] = await putBytes(h, prefix + file, await readFile(join(output, file)))
+      if (name)
+        artifacts[name] = await putBytes(h, prefix + file, await readFile(join(output, file)))
     }
     const metricsFile = JSON.parse(await readFile(join(output, 'metrics.json'), 'utf8')) as {
       test: Record<string, number | null>
       baseline: Record<string, number | null>
     }
     const metrics: Record<string, number> = {}
-    for (const [name, value] of Object.entries(metricsFile.test)) if (value !== null) metrics[name] = value
+    for (const [name, value] of Object.entries(metricsFile.test))
+      if (value !== null) metrics[name] = value
     for (const [name, value] of Object.entries(metricsFile.baseline)) {
       if (value !== null) metrics[`baseline_${name}`] = value
     }
-    const signature = JSON.parse(await readFile(join(output, 'schema.json'), 'utf8')) as ModelSignature
+    const signature = JSON.parse(
+      await readFile(join(output, 'schema.json'), 'utf8'),
+    ) as ModelSignature
     const succeeded: TrainingRunSucceededData = {
       runId,
       attempt: 1,
@@ -131,7 +131,9 @@ describe('a run of the real trainer', () => {
 
   it('registers the same model.onnx by hand with its schema.json: the real graph passes the checks', async () => {
     const onnx = await readFile(join(output, 'model.onnx'))
-    const signature = JSON.parse(await readFile(join(output, 'schema.json'), 'utf8')) as ModelSignature
+    const signature = JSON.parse(
+      await readFile(join(output, 'schema.json'), 'utf8'),
+    ) as ModelSignature
     const started = await h.call<{ upload: { uploadId: string }; url: string }>(
       'POST',
       '/v1/models/movies/uploads',
