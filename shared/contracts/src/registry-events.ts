@@ -28,6 +28,12 @@ export interface ModelDeletedData {
   deletedAt: string
 }
 
+/** A deleted model brought back before its purge (it serves nothing until a release says so). */
+export interface ModelRestoredData {
+  model: string
+  restoredAt: string
+}
+
 export interface ModelVersionRegisteredData {
   model: string
   /** 1, 2, 3 … per model; never reused. */
@@ -88,6 +94,7 @@ export interface ReleaseChangedData {
 export const REGISTRY_EVENTS = {
   modelCreated: 'ModelCreated',
   modelDeleted: 'ModelDeleted',
+  modelRestored: 'ModelRestored',
   versionRegistered: 'ModelVersionRegistered',
   releaseChanged: 'ReleaseChanged',
 } as const

@@ -1,6 +1,7 @@
 import type {
   ModelCreatedData,
   ModelDeletedData,
+  ModelRestoredData,
   ModelTask,
   ModelVersionRegisteredData,
   StoredObject,
@@ -12,9 +13,9 @@ import type {
  * exactly-once registration per training run and the aliases are all decided on one state with
  * one expected sequence. Releases live on `registry.release.<name>` (release.events.ts).
  *
- * `ModelCreated`, `ModelDeleted` and `ModelVersionRegistered` are the published language
- * (`@argmax/contracts`' registry-events.ts); the others are the registry's own, and other
- * contexts following the subject ignore them.
+ * `ModelCreated`, `ModelDeleted`, `ModelRestored` and `ModelVersionRegistered` are the published
+ * language (`@argmax/contracts`' registry-events.ts); the others are the registry's own, and
+ * other contexts following the subject ignore them.
  */
 export interface ModelCreated {
   type: 'ModelCreated'
@@ -49,7 +50,7 @@ export interface ModelDeleted {
 
 export interface ModelRestored {
   type: 'ModelRestored'
-  data: { model: string; restoredAt: string }
+  data: ModelRestoredData
 }
 
 export interface ModelPurged {
