@@ -169,6 +169,7 @@ describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
       ['/v1/pipelines', '/v1/pipelines'],
       ['/v1/models', '/v1/models/movies'],
       ['/v1/models/[^/]+:predict$', '/v1/models/movies:predict'],
+      ['/v1/rollouts', '/v1/rollouts/r1'],
       ['/v2/', '/v2/models/movies/infer'],
       ['/v1/feedback', '/v1/feedback'],
     ]

@@ -7,6 +7,8 @@ import {
 import { s3Settings, type S3Settings } from '@argmax/config'
 import { datasetProjections, jsonDocumentReader } from '@argmax/dataset-service'
 import { createS3Client } from '@argmax/storage'
+// The projections entry only: the service's index would load ONNX Runtime into the CLI.
+import { registryProjections } from '@argmax/registry-service/projections'
 import { createLogger } from '@argmax/telemetry'
 import { readState } from '../stack/state.ts'
 import { pathsOf, type StackCommandOptions } from './stack-options.ts'
@@ -60,6 +62,7 @@ const servicesWithProjections: Record<string, ServiceEntry> = {
           },
     ),
   ),
+  registry: entryOf(() => registryProjections),
 }
 
 /** ARGMAX_S3_* when set, else the local stack's endpoint. */
