@@ -1,5 +1,6 @@
 import {
   startServiceShell,
+  type PeriodicTask,
   type RunningService,
   type ServiceDefinition,
   type ServiceStartOptions,
@@ -16,7 +17,8 @@ import { datasetProjectionsOf } from './projections/dataset.projections.ts'
 import type { DatasetDatabase } from './projections/database.ts'
 import { datasetStreamSpec } from './streams.ts'
 import { infoLog } from './workers/info-log.ts'
-import { schedulePurge, type PurgeScheduler } from './workers/purge-scheduler.ts'
+import type { PurgeReport } from './application/purge-deleted-datasets.ts'
+import { schedulePurge } from './workers/purge-scheduler.ts'
 import { startValidator, type RunningValidator } from './workers/validation-consumer.ts'
 
 export interface DatasetServiceOptions extends ServiceStartOptions<DatasetConfig> {
@@ -25,7 +27,7 @@ export interface DatasetServiceOptions extends ServiceStartOptions<DatasetConfig
 }
 
 export type DatasetWorkers = {
-  purge: PurgeScheduler
+  purge: PeriodicTask<PurgeReport>
   /** Undefined where the validator runs as its own process (`ARGMAX_DATASET_VALIDATOR=off`). */
   validator: RunningValidator | undefined
 }

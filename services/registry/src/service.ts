@@ -1,5 +1,6 @@
 import {
   startServiceShell,
+  type PeriodicTask,
   type RunningService,
   type ServiceDefinition,
   type ServiceStartOptions,
@@ -15,7 +16,8 @@ import { registryProjectionsOf } from './projections/registry.projections.ts'
 import { registryStreamSpec } from './streams.ts'
 import { startBootstrapReleases, type BootstrapWorker } from './workers/bootstrap-releases.ts'
 import { infoLog } from './workers/info-log.ts'
-import { schedulePurge, type PurgeScheduler } from './workers/purge-scheduler.ts'
+import type { PurgeReport } from './application/purge-deleted.ts'
+import { schedulePurge } from './workers/purge-scheduler.ts'
 import { startTrainingFollower, type RunningTrainingFollower } from './workers/training-follower.ts'
 
 export interface RegistryServiceOptions extends ServiceStartOptions<RegistryConfig> {
@@ -30,7 +32,7 @@ export interface RegistryServiceOptions extends ServiceStartOptions<RegistryConf
 export type RegistryWorkers = {
   training: RunningTrainingFollower
   bootstrap: BootstrapWorker
-  purge: PurgeScheduler
+  purge: PeriodicTask<PurgeReport>
 }
 
 export type RunningRegistryService = RunningService<RegistryDatabase, RegistryDeps, RegistryWorkers>

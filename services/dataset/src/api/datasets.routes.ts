@@ -8,7 +8,8 @@ import type { DatasetDeps } from '../application/dependencies.ts'
 import { updateDataset } from '../application/update-dataset.ts'
 import { findDataset, listDatasets } from '../projections/catalog.queries.ts'
 import { DEFAULT_PAGE_SIZE, datasetRoutes } from './contract.ts'
-import { requestedPosition, visibleDataset, type WaitForPosition } from './read-your-writes.ts'
+import { requestedPosition, type WaitForPosition } from '@argmax/http'
+import { visibleDataset } from './read-your-writes.ts'
 
 export function registerDatasetRoutes(
   app: FastifyInstance,

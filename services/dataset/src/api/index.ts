@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { DatasetDeps } from '../application/dependencies.ts'
 import { registerDatasetRoutes } from './datasets.routes.ts'
-import type { WaitForPosition } from './read-your-writes.ts'
+import type { WaitForPosition } from '@argmax/http'
 import { registerUploadRoutes } from './uploads.routes.ts'
 import { registerVersionRoutes } from './versions.routes.ts'
 
-export type { WaitForPosition } from './read-your-writes.ts'
-export { MIN_POSITION_HEADER } from './read-your-writes.ts'
+export type { WaitForPosition } from '@argmax/http'
 export { datasetRoutes, type DatasetRoutes } from './contract.ts'
 
 /** Every `/v1/datasets` route, on an app built by @argmax/http's createServiceApp. */

@@ -7,7 +7,8 @@ import { downloadLink } from '../application/download-link.ts'
 import { accessibleVersion } from '../application/version-access.ts'
 import { findDataset, findVersion, listVersions } from '../projections/catalog.queries.ts'
 import { datasetRoutes } from './contract.ts'
-import { requestedPosition, visibleDataset, type WaitForPosition } from './read-your-writes.ts'
+import { requestedPosition, type WaitForPosition } from '@argmax/http'
+import { visibleDataset } from './read-your-writes.ts'
 
 export function registerVersionRoutes(
   app: FastifyInstance,

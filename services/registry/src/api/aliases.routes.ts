@@ -5,7 +5,8 @@ import { removeAlias, setAlias } from '../application/aliases.ts'
 import type { RegistryDeps } from '../application/dependencies.ts'
 import { aliasHistory, listAliases } from '../projections/catalog.queries.ts'
 import { registryRoutes } from './contract.ts'
-import { requestedPosition, visibleModel, type WaitForPosition } from './read-your-writes.ts'
+import { requestedPosition, type WaitForPosition } from '@argmax/http'
+import { visibleModel } from './read-your-writes.ts'
 
 export function registerAliasRoutes(
   app: FastifyInstance,

@@ -2,13 +2,12 @@ import type { FastifyInstance } from 'fastify'
 import type { RegistryDeps } from '../application/dependencies.ts'
 import { registerAliasRoutes } from './aliases.routes.ts'
 import { registerModelRoutes } from './models.routes.ts'
-import type { WaitForPosition } from './read-your-writes.ts'
+import type { WaitForPosition } from '@argmax/http'
 import { registerReleaseRoutes } from './releases.routes.ts'
 import { registerUploadRoutes } from './uploads.routes.ts'
 import { registerVersionRoutes } from './versions.routes.ts'
 
-export type { WaitForPosition } from './read-your-writes.ts'
-export { MIN_POSITION_HEADER } from './read-your-writes.ts'
+export type { WaitForPosition } from '@argmax/http'
 export { registryRoutes, type RegistryRoutes } from './contract.ts'
 
 /** Every `/v1/models` route, on an app built by @argmax/http's createServiceApp. */

@@ -9,7 +9,8 @@ import { restoreModel } from '../application/restore-model.ts'
 import { updateModel } from '../application/update-model.ts'
 import { findModel, listModels, refusedRuns } from '../projections/catalog.queries.ts'
 import { DEFAULT_PAGE_SIZE, registryRoutes } from './contract.ts'
-import { requestedPosition, visibleModel, type WaitForPosition } from './read-your-writes.ts'
+import { requestedPosition, type WaitForPosition } from '@argmax/http'
+import { visibleModel } from './read-your-writes.ts'
 
 export function registerModelRoutes(
   app: FastifyInstance,

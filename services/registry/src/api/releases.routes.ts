@@ -4,7 +4,8 @@ import { changeRelease, rollbackRelease } from '../application/change-release.ts
 import type { RegistryDeps } from '../application/dependencies.ts'
 import { findRelease, releaseHistory } from '../projections/catalog.queries.ts'
 import { registryRoutes } from './contract.ts'
-import { requestedPosition, visibleModel, type WaitForPosition } from './read-your-writes.ts'
+import { requestedPosition, type WaitForPosition } from '@argmax/http'
+import { visibleModel } from './read-your-writes.ts'
 
 export function registerReleaseRoutes(
   app: FastifyInstance,

@@ -7,7 +7,7 @@ import { startUpload } from '../application/start-upload.ts'
 import type { ExistingUpload } from '../domain/index.ts'
 import { findVersion } from '../projections/catalog.queries.ts'
 import { registryRoutes, type UploadView } from './contract.ts'
-import type { WaitForPosition } from './read-your-writes.ts'
+import type { WaitForPosition } from '@argmax/http'
 
 /** An upload as its events have it (never behind, unlike the read model). */
 function uploadView(upload: ExistingUpload, position: number): UploadView {

@@ -19,7 +19,8 @@ import {
   type VersionView,
 } from '../projections/catalog.queries.ts'
 import { registryRoutes } from './contract.ts'
-import { requestedPosition, visibleModel, type WaitForPosition } from './read-your-writes.ts'
+import { requestedPosition, type WaitForPosition } from '@argmax/http'
+import { visibleModel } from './read-your-writes.ts'
 import { compareVersions } from './version-compare.ts'
 
 /** The number a `{version}` names in the read model (aliases include champion and latest). */
