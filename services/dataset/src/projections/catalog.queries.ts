@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
+import { decodeCursor, encodeCursor, escapeLike } from '@argmax/projections'
 import type {
   ColumnSchema,
   DatasetProfile,
@@ -79,8 +80,8 @@ export async function listDatasets(
   if (after) {
     select = select.where((eb) =>
       eb.or([
-        eb('created_at', '<', new Date(after.createdAt)),
-        eb.and([eb('created_at', '=', new Date(after.createdAt)), eb('id', '<', after.id)]),
+        eb('created_at', '<', new Date(after.at)),
+        eb.and([eb('created_at', '=', new Date(after.at)), eb('id', '<', after.key)]),
       ]),
     )
   }
@@ -95,7 +96,7 @@ export async function listDatasets(
     items: page.map(toDatasetView),
     nextCursor:
       rows.length > query.limit && last
-        ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id })
+        ? encodeCursor({ at: last.created_at.toISOString(), key: last.id })
         : null,
   }
 }
@@ -161,18 +162,4 @@ export async function findStaleUploads(
     .limit(limit)
     .execute()
   return rows.map((row) => ({ versionId: row.id, datasetId: row.dataset_id }))
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
-}
-
-export function encodeCursor(position: { createdAt: string; id: string }): string {
-  return Buffer.from(`${position.createdAt}|${position.id}`).toString('base64url')
-}
-
-export function decodeCursor(cursor: string): { createdAt: string; id: string } | undefined {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
-  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt))) return undefined
-  return { createdAt, id }
 }

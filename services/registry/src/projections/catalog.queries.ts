@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
+import { decodeCursor, encodeCursor, escapeLike } from '@argmax/projections'
 import type { Release, StoredObject } from '@argmax/contracts'
 import type {
   AliasHistoryEntry,
@@ -124,8 +125,8 @@ export async function listModels(
   if (after) {
     select = select.where((eb) =>
       eb.or([
-        eb('created_at', '<', new Date(after.createdAt)),
-        eb.and([eb('created_at', '=', new Date(after.createdAt)), eb('name', '<', after.name)]),
+        eb('created_at', '<', new Date(after.at)),
+        eb.and([eb('created_at', '=', new Date(after.at)), eb('name', '<', after.key)]),
       ]),
     )
   }
@@ -156,7 +157,7 @@ export async function listModels(
     ),
     nextCursor:
       rows.length > query.limit && last
-        ? encodeCursor({ createdAt: last.created_at.toISOString(), name: last.name })
+        ? encodeCursor({ at: last.created_at.toISOString(), key: last.name })
         : null,
   }
 }
@@ -518,18 +519,4 @@ export async function findStaleUploads(
     .limit(limit)
     .execute()
   return rows.map((row) => ({ uploadId: row.id, model: row.model }))
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
-}
-
-export function encodeCursor(position: { createdAt: string; name: string }): string {
-  return Buffer.from(`${position.createdAt}|${position.name}`).toString('base64url')
-}
-
-export function decodeCursor(cursor: string): { createdAt: string; name: string } | undefined {
-  const [createdAt, name] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
-  if (!createdAt || !name || Number.isNaN(Date.parse(createdAt))) return undefined
-  return { createdAt, name }
 }
