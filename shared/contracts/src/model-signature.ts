@@ -25,6 +25,26 @@ export const TENSOR_DATATYPES = [
 ] as const
 export type TensorDatatype = (typeof TENSOR_DATATYPES)[number]
 
+/**
+ * The ONNX (and onnxruntime `Tensor.type`) element type of each v2 datatype; BYTES are ONNX
+ * strings. Trainers' artifacts are checked, registered and served in these terms.
+ */
+export const ONNX_TYPE_OF = {
+  BOOL: 'bool',
+  UINT8: 'uint8',
+  UINT16: 'uint16',
+  UINT32: 'uint32',
+  UINT64: 'uint64',
+  INT8: 'int8',
+  INT16: 'int16',
+  INT32: 'int32',
+  INT64: 'int64',
+  FP16: 'float16',
+  FP32: 'float32',
+  FP64: 'float64',
+  BYTES: 'string',
+} as const satisfies Record<TensorDatatype, string>
+
 export interface TensorSpec {
   /** The tensor's name in v2 requests and in the ONNX graph (a column name may contain spaces). */
   name: string

@@ -1,23 +1,6 @@
-import { InferenceSession, type Tensor } from 'onnxruntime-node'
-import type { ModelSignature, TensorDatatype, TensorSpec } from '@argmax/contracts'
+import { InferenceSession } from 'onnxruntime-node'
+import { ONNX_TYPE_OF, type ModelSignature, type TensorSpec } from '@argmax/contracts'
 import { ValidationError, type FieldIssue } from '@argmax/errors'
-
-/** onnxruntime's tensor type for each v2 datatype (BYTES are ONNX strings). */
-const ORT_TYPES: Record<TensorDatatype, Tensor.Type> = {
-  BOOL: 'bool',
-  UINT8: 'uint8',
-  UINT16: 'uint16',
-  UINT32: 'uint32',
-  UINT64: 'uint64',
-  INT8: 'int8',
-  INT16: 'int16',
-  INT32: 'int32',
-  INT64: 'int64',
-  FP16: 'float16',
-  FP32: 'float32',
-  FP64: 'float64',
-  BYTES: 'string',
-}
 
 /**
  * The manual registration's check of an ONNX file against its declared signature, in the
@@ -78,7 +61,7 @@ function compareSide(
       })
       return
     }
-    const want = ORT_TYPES[spec.datatype]
+    const want = ONNX_TYPE_OF[spec.datatype]
     if (found.type !== want) {
       issues.push({
         field: field(index, 'datatype'),

@@ -1,8 +1,8 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node'
 import {
+  ONNX_TYPE_OF,
   TENSOR_DATATYPES,
   type ModelSignature,
-  type TensorDatatype,
   type TensorSpec,
 } from '@argmax/contracts'
 
@@ -237,23 +237,6 @@ function parseSample(text: string, problems: Problems): SampleRow[] | undefined 
   return problems.empty ? rows : undefined
 }
 
-/** onnxruntime's tensor type for each v2 datatype. */
-const ORT_TYPES: Record<TensorDatatype, Tensor.Type | undefined> = {
-  BOOL: 'bool',
-  UINT8: 'uint8',
-  UINT16: 'uint16',
-  UINT32: 'uint32',
-  UINT64: 'uint64',
-  INT8: 'int8',
-  INT16: 'int16',
-  INT32: 'int32',
-  INT64: 'int64',
-  FP16: 'float16',
-  FP32: 'float32',
-  FP64: 'float64',
-  BYTES: 'string',
-}
-
 function checkGraph(
   session: InferenceSession,
   signature: ModelSignature,
@@ -285,7 +268,7 @@ function checkGraph(
         })
         continue
       }
-      const want = ORT_TYPES[spec.datatype]
+      const want = ONNX_TYPE_OF[spec.datatype]
       if (found.type !== want) {
         problems.add({
           code,
@@ -388,7 +371,7 @@ function toTensor(
   dims: number[],
   problems: Problems,
 ): Tensor | undefined {
-  const type = ORT_TYPES[spec.datatype]!
+  const type = ONNX_TYPE_OF[spec.datatype]
   const invalid = (value: unknown) =>
     problems.add({
       code: 'invalid_sample',

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node'
 import type { ModelSignature, TensorSpec } from '@argmax/contracts'
-import { datatypeOfOrtType, ORT_TYPE_OF } from '../tensors/datatypes.ts'
+import { ONNX_TYPE_OF } from '@argmax/contracts'
+import { datatypeOfOrtType } from '../tensors/datatypes.ts'
 import type { Tensor, TensorData } from '../tensors/tensor.ts'
 
 export type ExecutionProvider = 'cpu' | 'cuda'
@@ -67,7 +68,7 @@ export function signatureMismatch(
         problems.push(
           `the model has no ${kind} '${spec.name}' (its ${kind}s: ${[...byName.keys()].join(', ')})`,
         )
-      } else if (entry.isTensor && entry.type !== ORT_TYPE_OF[spec.datatype]) {
+      } else if (entry.isTensor && entry.type !== ONNX_TYPE_OF[spec.datatype]) {
         problems.push(
           `${kind} '${spec.name}' is ${spec.datatype} in the signature but ${entry.type} in the model`,
         )
@@ -98,7 +99,7 @@ export function modelSession(
       const feeds: Record<string, ort.Tensor> = {}
       inputs.forEach((tensor, i) => {
         feeds[inputNames[i]!] = new ort.Tensor(
-          ORT_TYPE_OF[tensor.datatype] as 'float32',
+          ONNX_TYPE_OF[tensor.datatype] as 'float32',
           tensor.data as Float32Array,
           tensor.shape,
         )

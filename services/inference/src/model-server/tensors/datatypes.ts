@@ -1,4 +1,4 @@
-import { TENSOR_DATATYPES, type TensorDatatype } from '@argmax/contracts'
+import { ONNX_TYPE_OF, TENSOR_DATATYPES, type TensorDatatype } from '@argmax/contracts'
 import type { TensorData } from './tensor.ts'
 
 type NumericArrayConstructor =
@@ -49,25 +49,8 @@ export function allocate(datatype: TensorDatatype, count: number): TensorData {
   return new ARRAY_OF[datatype](count)
 }
 
-/** ONNX Runtime's name for each v2 datatype (`onnxruntime-node`'s Tensor.type). */
-export const ORT_TYPE_OF: Record<TensorDatatype, string> = {
-  BOOL: 'bool',
-  UINT8: 'uint8',
-  UINT16: 'uint16',
-  UINT32: 'uint32',
-  UINT64: 'uint64',
-  INT8: 'int8',
-  INT16: 'int16',
-  INT32: 'int32',
-  INT64: 'int64',
-  FP16: 'float16',
-  FP32: 'float32',
-  FP64: 'float64',
-  BYTES: 'string',
-}
-
-const DATATYPE_OF_ORT = new Map(
-  Object.entries(ORT_TYPE_OF).map(([datatype, ort]) => [ort, datatype as TensorDatatype]),
+const DATATYPE_OF_ORT = new Map<string, TensorDatatype>(
+  Object.entries(ONNX_TYPE_OF).map(([datatype, ort]) => [ort, datatype as TensorDatatype]),
 )
 
 /** The v2 datatype of an ONNX Runtime tensor type, or undefined for one v2 cannot carry. */
