@@ -20,9 +20,9 @@ export type LogMode = 'durable' | 'async'
  * - `async`: `record` only queues. A bounded buffer (`bufferRecords`) is drained by up to
  *   `maxInFlight` publishes at a time, each retried until acknowledged. When the buffer is full
  *   the new records are **shed** (dropped and counted in `dropped`) and the answer still goes
- *   out: memory never grows past the buffer, and the loss is bounded — what a crash loses is at
- *   most the buffer plus the publishes in flight; what an outage longer than the buffer lasts
- *   loses is counted.
+ *   out: memory never grows past the buffer, and the loss is bounded — a crash loses at most
+ *   `bufferRecords` records (queued and in flight together); what JetStream could not take
+ *   while the buffer was full is counted.
  * - `background` (both modes): records that nobody waits for (shadow answers, errors) go
  *   through the async buffer.
  */
@@ -103,7 +103,8 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
 
   const enqueue = (records: readonly PredictionLogRecord[]) => {
     for (const record of records) {
-      if (buffered() >= options.bufferRecords) {
+      // In flight counts too: what a crash can lose is at most `bufferRecords` records.
+      if (buffered() + inFlight >= options.bufferRecords) {
         dropped++
         continue
       }
