@@ -138,6 +138,8 @@ export const inferenceSettings = z
     ARGMAX_INFERENCE_METRICS_TOP_USERS: envInt({ min: 0, max: 1_000 }).default(20),
     /** A version loaded only because requests pinned it is unloaded after this long unused. */
     ARGMAX_INFERENCE_PINNED_IDLE_SECONDS: envInt({ min: 1, max: 86_400 }).default(600),
+    /** Versions a new release no longer uses stay loaded this long for requests on their way. */
+    ARGMAX_INFERENCE_DRAIN_SECONDS: envInt({ min: 0, max: 3_600 }).default(30),
     /** Rows per model-server call of a batch prediction. */
     ARGMAX_INFERENCE_BATCH_ROWS: envInt({ min: 1, max: 65_536 }).default(512),
     ARGMAX_INFERENCE_SCHEMA: envString().default('inference'),
@@ -159,6 +161,7 @@ export const inferenceSettings = z
     shadowMaxInFlight: env.ARGMAX_INFERENCE_SHADOW_MAX_IN_FLIGHT,
     metricsTopUsers: env.ARGMAX_INFERENCE_METRICS_TOP_USERS,
     pinnedIdleMs: env.ARGMAX_INFERENCE_PINNED_IDLE_SECONDS * 1000,
+    drainMs: env.ARGMAX_INFERENCE_DRAIN_SECONDS * 1000,
     batchRows: env.ARGMAX_INFERENCE_BATCH_ROWS,
     schema: env.ARGMAX_INFERENCE_SCHEMA,
     oidcClient:

@@ -120,6 +120,7 @@ export function inferenceService(
         signatures: createSignatureStore(parts.s3),
         placementReplicas: settings.placementReplicas,
         pinnedIdleMs: settings.pinnedIdleMs,
+        drainMs: settings.drainMs,
         log: parts.logger,
       })
       const forwarder = new Forwarder(pool, settings.timeoutMs)

@@ -297,6 +297,7 @@ export async function startGatewayHarness(
       shadowMaxInFlight: 64,
       metricsTopUsers: 20,
       pinnedIdleMs: 600_000,
+      drainMs: 1_000,
       batchRows: 64,
       schema: uniqueName('inference').toLowerCase(),
       oidcClient: undefined,
