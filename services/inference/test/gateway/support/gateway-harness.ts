@@ -227,13 +227,15 @@ export interface GatewayHarnessOptions {
   env?: Partial<InferenceConfig['inference']>
   probeIntervalMs?: number
   listen?: boolean
+  /** The JWT secret (model servers started elsewhere must share it). */
+  secret?: string
 }
 
 export async function startGatewayHarness(
   options: GatewayHarnessOptions = {},
 ): Promise<GatewayHarness> {
   const endpoints = stackEndpoints()
-  const secret = generateDevSecret()
+  const secret = options.secret ?? generateDevSecret()
   const predictionIdSecret = generateDevSecret()
   const nc = await connectNats()
   const { bucket, s3 } = await freshBucket('inference')
