@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module'
 import { metrics as otelMetrics, type Meter } from '@opentelemetry/api'
-import { createAnalyticsClient, migrateAnalytics, analyticsMigrations } from '@argmax/analytics'
 import { createGrpcAuth, createServiceCredential, createVerifier } from '@argmax/auth'
 import {
   startServiceShell,
@@ -9,7 +8,6 @@ import {
   type ServiceStartOptions,
   type ShellS3,
 } from '@argmax/service'
-import type { RunningConsumer } from '@argmax/events'
 import { registerGatewayRoutes } from './api/gateway.routes.ts'
 import { gatewayGrpcHandlers, type GatewayInfo } from './api/gateway-grpc.handlers.ts'
 import { Forwarder } from './application/forwarder.ts'
@@ -25,9 +23,8 @@ import { inferenceMigrations } from './migrations/index.ts'
 import { cachedVerifier } from './model-server/api/cached-verifier.ts'
 import { startGrpcServer, type RunningGrpcServer } from './model-server/api/grpc-server.ts'
 import { inferenceStreams } from './streams.ts'
-import { startPredictionSink } from './workers/prediction-sink.ts'
+import { startAnalyticsSink, type RunningAnalyticsSink } from './workers/analytics-sink.ts'
 import { startRegistryFollower, type RegistryFollower } from './workers/registry-follower.ts'
-import { scheduleRetention } from './workers/retention-schedule.ts'
 
 const { version: packageVersion } = createRequire(import.meta.url)('../package.json') as {
   version: string
@@ -55,8 +52,8 @@ export type InferenceWorkers = {
   log: { stop(): Promise<void> }
   registry: RegistryFollower & { stop(): Promise<void> }
   grpc: RunningGrpcServer & { stop(): Promise<void> }
-  sink: RunningConsumer | undefined
-  retention: { stop(): Promise<void> } | undefined
+  /** The ClickHouse sink and its retention, unless they run apart (`sink-main.ts`). */
+  sink: RunningAnalyticsSink | undefined
 }
 
 export type RunningInferenceService = RunningService<unknown, InferenceDeps, InferenceWorkers>
@@ -221,54 +218,19 @@ export function inferenceService(
         parts.logger.info({ grpc: server.address }, 'inference gateway gRPC listening')
         return { ...server, stop: () => server.shutdown() }
       },
-      sink: async (_deps, parts) => {
-        if (settings.sink.mode !== 'embedded') return undefined
-        const client = createAnalyticsClient(config.clickhouse, {
-          database: config.analytics.database,
-        })
-        const applied = await migrateAnalytics(client, analyticsMigrations)
-        if (applied.length > 0)
-          parts.logger.info({ migrations: applied }, 'analytics migrations applied')
-        const sink = await startPredictionSink({
-          nc: parts.nc,
-          names,
-          client,
-          maxBatch: settings.sink.maxBatch,
-          maxWaitMs: settings.sink.maxWaitMs,
-          outageWaitMs: settings.sink.outageWaitMs,
-          log: parts.logger,
-          parkingReplicas: config.nats.streamReplicas,
-        })
-        return {
-          ...sink,
-          async stop() {
-            await sink.stop()
-            await client.close()
-          },
-        }
-      },
-      retention: (_deps, parts) => {
-        if (settings.sink.mode !== 'embedded' || settings.retention.intervalMs === 0)
-          return undefined
-        const client = createAnalyticsClient(config.clickhouse, {
-          database: config.analytics.database,
-        })
-        const schedule = scheduleRetention({
-          client,
-          s3: parts.s3,
-          bucket: settings.bucket,
-          retentionDays: settings.retention.days,
-          intervalMs: settings.retention.intervalMs,
-          now: parts.now,
-          log: parts.logger,
-        })
-        return {
-          async stop() {
-            await schedule.stop()
-            await client.close()
-          },
-        }
-      },
+      sink: (_deps, parts) =>
+        settings.sink.mode === 'embedded'
+          ? startAnalyticsSink({
+              nc: parts.nc,
+              s3: parts.s3,
+              clickhouse: config.clickhouse,
+              database: config.analytics.database,
+              settings,
+              now: parts.now,
+              logger: parts.logger,
+              parkingReplicas: config.nats.streamReplicas,
+            })
+          : undefined,
     },
   }
 }

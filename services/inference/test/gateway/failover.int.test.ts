@@ -15,7 +15,8 @@ const servers: ModelServerProcess[] = []
 
 beforeAll(async () => {
   for (let i = 0; i < 2; i++) ports.push({ grpc: await freePort(), http: await freePort() })
-  for (const port of ports) servers.push(await spawnModelServer({ secret, grpcPort: port.grpc, httpPort: port.http }))
+  for (const port of ports)
+    servers.push(await spawnModelServer({ secret, grpcPort: port.grpc, httpPort: port.http }))
   const models = await writeTestModels([1])
   h = await startGatewayHarness({
     modelServers: 0,
@@ -47,9 +48,15 @@ function underLoad(concurrency: number) {
   const running = Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (!stopped) {
-        const answer = await h.rest('POST', '/v1/models/movies:predict', h.tokens.alice, { instances: [{ x1: 1, x2: 1 }] }, {
-          'x-request-id': randomUUID(),
-        })
+        const answer = await h.rest(
+          'POST',
+          '/v1/models/movies:predict',
+          h.tokens.alice,
+          { instances: [{ x1: 1, x2: 1 }] },
+          {
+            'x-request-id': randomUUID(),
+          },
+        )
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
       }
     }),
@@ -71,27 +78,42 @@ describe('a model server killed under load', () => {
     await servers[0]!.kill('SIGKILL')
     await new Promise((resolve) => setTimeout(resolve, 2_000))
     await traffic.stop()
-    const failed = [...traffic.statuses].filter(([code]) => code !== 200).reduce((sum, [, n]) => sum + n, 0)
+    const failed = [...traffic.statuses]
+      .filter(([code]) => code !== 200)
+      .reduce((sum, [, n]) => sum + n, 0)
     expect(traffic.statuses.get(200)).toBeGreaterThan(50)
     expect(failed, JSON.stringify([...traffic.statuses])).toBeLessThanOrEqual(concurrency)
     expect(h.gateway.deps.pool.health()[0]).toMatchObject({ up: false })
   })
 
   it('loads the versions again on a model server that comes back, and serves from it alone', async () => {
-    servers[0] = await spawnModelServer({ secret, grpcPort: ports[0]!.grpc, httpPort: ports[0]!.http })
-    await waitUntil(() => h.gateway.deps.pool.health()[0]!.up && h.gateway.deps.pool.health()[0]!.versions === 1)
+    servers[0] = await spawnModelServer({
+      secret,
+      grpcPort: ports[0]!.grpc,
+      httpPort: ports[0]!.http,
+    })
+    await waitUntil(
+      () => h.gateway.deps.pool.health()[0]!.up && h.gateway.deps.pool.health()[0]!.versions === 1,
+    )
     const admin = createV2Client(servers[0]!.address, {
       token: await mintDevToken({ secret, subject: 'root', roles: ['admin'], ttl: 60 }),
     })
-    const index = await admin.call<{ models: { name: string; version: string; state: string }[] }>('RepositoryIndex', {})
+    const index = await admin.call<{ models: { name: string; version: string; state: string }[] }>(
+      'RepositoryIndex',
+      {},
+    )
     admin.close()
-    expect(index.models).toEqual([expect.objectContaining({ name: 'movies', version: '1', state: 'READY' })])
+    expect(index.models).toEqual([
+      expect.objectContaining({ name: 'movies', version: '1', state: 'READY' }),
+    ])
 
     await servers[1]!.kill('SIGKILL')
     const traffic = underLoad(4)
     await new Promise((resolve) => setTimeout(resolve, 1_500))
     await traffic.stop()
-    const failed = [...traffic.statuses].filter(([code]) => code !== 200).reduce((sum, [, n]) => sum + n, 0)
+    const failed = [...traffic.statuses]
+      .filter(([code]) => code !== 200)
+      .reduce((sum, [, n]) => sum + n, 0)
     expect(failed).toBeLessThanOrEqual(4)
     expect(traffic.statuses.get(200)).toBeGreaterThan(20)
   })
