@@ -281,6 +281,47 @@ describe('the gateway serves a release', () => {
   })
 })
 
+describe('prediction metrics', () => {
+  it('count and time every request by model, version, caller and status, in the seed names', async () => {
+    await h.rest('POST', '/v2/models/movies/infer', h.tokens.bob, { inputs: v2Inputs([1], [1]) })
+    await h.rest('POST', '/v2/models/movies/infer', h.tokens.bob, {
+      inputs: v2Inputs([1], [null as unknown as number]),
+    })
+    await h.rest('POST', '/v2/models/never-heard-of/infer', h.tokens.bob, {
+      inputs: v2Inputs([1], [1]),
+    })
+    const text = await h.metrics.metricsText()
+    const line = (name: string, labels: string) =>
+      text
+        .split('\n')
+        .find(
+          (l) => l.startsWith(`${name}{`) && labels.split(',').every((label) => l.includes(label)),
+        )
+    expect(
+      line(
+        'model_prediction_total',
+        'model_name="movies",status="success",user_id="bob",version="1"',
+      ),
+    ).toBeDefined()
+    expect(
+      line(
+        'model_prediction_total',
+        'model_name="movies",status="error",user_id="bob",version="1"',
+      ),
+    ).toBeDefined()
+    // An unknown model is not a label value: callers cannot grow the series.
+    expect(line('model_prediction_total', 'model_name="",status="error"')).toBeDefined()
+    expect(text).not.toContain('never-heard-of')
+    for (const le of ['0.01', '0.05', '0.1']) {
+      expect(
+        line('model_prediction_latency_bucket', `le="${le}",model_name="movies"`),
+      ).toBeDefined()
+    }
+    expect(text).toContain('inference_model_server_up{')
+    expect(text).toContain('inference_prediction_log_dropped')
+  })
+})
+
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
