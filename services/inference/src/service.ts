@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { metrics as otelMetrics, type Meter } from '@opentelemetry/api'
 import { createGrpcAuth, createServiceCredential, createVerifier } from '@argmax/auth'
+import type { RunningConsumer } from '@argmax/events'
 import {
   startServiceShell,
   type RunningService,
@@ -8,8 +9,10 @@ import {
   type ServiceStartOptions,
   type ShellS3,
 } from '@argmax/service'
+import { registerBatchRoutes } from './api/batch-predictions.routes.ts'
 import { registerGatewayRoutes } from './api/gateway.routes.ts'
 import { gatewayGrpcHandlers, type GatewayInfo } from './api/gateway-grpc.handlers.ts'
+import type { BatchDeps } from './application/batch-predictions.ts'
 import { Forwarder } from './application/forwarder.ts'
 import { createGatewayMetrics } from './application/metrics.ts'
 import { ModelServerPool } from './application/model-servers.ts'
@@ -24,6 +27,7 @@ import { cachedVerifier } from './model-server/api/cached-verifier.ts'
 import { startGrpcServer, type RunningGrpcServer } from './model-server/api/grpc-server.ts'
 import { inferenceStreams } from './streams.ts'
 import { startAnalyticsSink, type RunningAnalyticsSink } from './workers/analytics-sink.ts'
+import { startBatchRunner } from './workers/batch-runner.ts'
 import { startRegistryFollower, type RegistryFollower } from './workers/registry-follower.ts'
 
 const { version: packageVersion } = createRequire(import.meta.url)('../package.json') as {
@@ -38,6 +42,7 @@ export interface InferenceServiceOptions extends ServiceStartOptions<InferenceCo
 /** What the gateway's parts share. */
 export interface InferenceDeps {
   config: InferenceConfig
+  batch: BatchDeps
   catalog: RegistryCatalog
   pool: ModelServerPool
   serving: ServingState
@@ -54,6 +59,7 @@ export type InferenceWorkers = {
   grpc: RunningGrpcServer & { stop(): Promise<void> }
   /** The ClickHouse sink and its retention, unless they run apart (`sink-main.ts`). */
   sink: RunningAnalyticsSink | undefined
+  batch: RunningConsumer
 }
 
 export type RunningInferenceService = RunningService<unknown, InferenceDeps, InferenceWorkers>
@@ -155,6 +161,14 @@ export function inferenceService(
       }
       return {
         config,
+        batch: {
+          store: parts.store,
+          names,
+          catalog,
+          bucket: settings.bucket,
+          now: parts.now,
+          newId: parts.newId,
+        },
         catalog,
         pool,
         serving,
@@ -165,13 +179,15 @@ export function inferenceService(
         follower: () => follower,
       }
     },
-    api: (app, deps) =>
-      registerGatewayRoutes(app, {
+    api: async (app, deps, parts) => {
+      await registerGatewayRoutes(app, {
         predictor: deps.predictor,
         serving: deps.serving,
         info: deps.info,
         bodyLimit: settings.maxMessageBytes,
-      }),
+      })
+      registerBatchRoutes(app, { ...deps.batch, s3: parts.s3 })
+    },
     workers: {
       // Stopped last: what the gateway answered while stopping still reaches JetStream.
       log: (deps) => ({ stop: () => deps.log.stop() }),
@@ -231,6 +247,21 @@ export function inferenceService(
               parkingReplicas: config.nats.streamReplicas,
             })
           : undefined,
+      batch: (deps, parts) =>
+        startBatchRunner({
+          nc: parts.nc,
+          store: parts.store,
+          names,
+          s3: parts.s3,
+          serving: deps.serving,
+          forwarder: deps.forwarder,
+          log: deps.log,
+          predictionIdSecret: settings.predictionIdSecret,
+          rowsPerCall: settings.batchRows,
+          now: parts.now,
+          logger: parts.logger,
+          parkingReplicas: config.nats.streamReplicas,
+        }),
     },
   }
 }

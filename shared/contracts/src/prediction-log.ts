@@ -31,6 +31,8 @@ export interface PredictionLogRecord {
 
 export interface PredictionLogRow {
   predictionId: string
+  /** The row's index in its request or batch input file, when not `rowOffset` + its position. */
+  row?: number
   /**
    * Input column → raw value as sent (null for missing). A row of a multi-dimensional input is
    * its values as a JSON array in a string.

@@ -69,7 +69,7 @@ export function predictionRows(recordId: string, record: PredictionLogRecord): P
     outputs: JSON.stringify(row.outputs),
     prediction: regressionValue(row.outputs),
     predicted_class: typeof row.outputs['label'] === 'string' ? row.outputs['label'] : null,
-    row_index: (record.rowOffset ?? 0) + i,
+    row_index: row.row ?? (record.rowOffset ?? 0) + i,
   }))
 }
 
