@@ -369,20 +369,20 @@ export async function startGatewayHarness(
         : `/v2/models/${model}/ready`
       for (;;) {
         const answer = await harness.rest('GET', url, tokens.admin)
-        if (answer.status === 200) {
-          if (!version) return
-          // A pinned version serves once loaded; the release's versions once promoted.
-          return
-        }
+        if (answer.status === 200) return
         if (Date.now() > deadline)
           throw new Error(`${url} still answers ${answer.status}: ${JSON.stringify(answer.body)}`)
-        if (version)
+        // Asking for a pinned version loads it on demand (the request itself is refused).
+        if (version) {
           await harness.rest(
             'POST',
             `/v2/models/${model}/versions/${version}/infer`,
             tokens.alice,
-            { inputs: [] },
+            {
+              inputs: [{ name: '_', datatype: 'FP32', shape: [0], data: [] }],
+            },
           )
+        }
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
     },
