@@ -24,7 +24,10 @@ const subjectPrefix = envString().regex(
   'must be subject tokens joined by dots',
 )
 
-/** `host:port,host:port`: the model servers' gRPC addresses. */
+/**
+ * `host:port,host:port`: the model servers' gRPC addresses; `dns:<name>:<port>` stands for every
+ * address the name resolves to (a headless Service), looked up again every probe interval.
+ */
 const endpointList = z
   .string()
   .default('')
@@ -34,10 +37,10 @@ const endpointList = z
       .map((part) => part.trim())
       .filter((part) => part !== '')
     for (const endpoint of endpoints) {
-      if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(endpoint)) {
+      if (!/^(dns:[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(endpoint)) {
         context.addIssue({
           code: 'custom',
-          message: `${JSON.stringify(endpoint)} is not host:port`,
+          message: `${JSON.stringify(endpoint)} is not host:port or dns:name:port`,
         })
       }
     }
@@ -117,6 +120,10 @@ export const inferenceSettings = z
   .object({
     ...sinkFields,
     ARGMAX_MODEL_SERVERS: endpointList,
+    /** `managed`: the gateway loads versions; `external`: another keeps the repositories (Triton). */
+    ARGMAX_INFERENCE_MODEL_LOADS: z
+      .enum(['managed', 'external'], { error: 'must be managed or external' })
+      .default('managed'),
     ARGMAX_INFERENCE_GRPC_HOST: envString().default('127.0.0.1'),
     ARGMAX_INFERENCE_GRPC_PORT: envInt({ min: 0, max: 65_535 }),
     /** HMAC key of prediction ids; feedback verifies them with the same secret. */
@@ -151,6 +158,7 @@ export const inferenceSettings = z
   .transform((env) => ({
     ...sinkPart(env),
     modelServers: env.ARGMAX_MODEL_SERVERS,
+    modelLoads: env.ARGMAX_INFERENCE_MODEL_LOADS,
     grpc: { host: env.ARGMAX_INFERENCE_GRPC_HOST, port: env.ARGMAX_INFERENCE_GRPC_PORT },
     predictionIdSecret: env.ARGMAX_PREDICTION_ID_SECRET,
     log: { mode: env.ARGMAX_INFERENCE_LOG_MODE, bufferRecords: env.ARGMAX_INFERENCE_LOG_BUFFER },

@@ -14,6 +14,7 @@ import { registerGatewayRoutes } from './api/gateway.routes.ts'
 import { gatewayGrpcHandlers, type GatewayInfo } from './api/gateway-grpc.handlers.ts'
 import type { BatchDeps } from './application/batch-predictions.ts'
 import { Forwarder } from './application/forwarder.ts'
+import { createDiscovery, isDnsEntry } from './application/model-server-discovery.ts'
 import { createGatewayMetrics } from './application/metrics.ts'
 import { ModelServerPool } from './application/model-servers.ts'
 import { createPredictor, type Predictor } from './application/predict.ts'
@@ -110,7 +111,9 @@ export function inferenceService(
       )
       // The pool tells the serving state about loads; it calls back only after both exist.
       const pool = new ModelServerPool({
-        addresses: settings.modelServers,
+        // DNS entries are resolved when the registry worker starts (see there).
+        addresses: settings.modelServers.filter((entry) => !isDnsEntry(entry)),
+        loads: settings.modelLoads,
         credential,
         probeIntervalMs: settings.probeIntervalMs,
         maxMessageBytes: settings.maxMessageBytes,
@@ -191,7 +194,16 @@ export function inferenceService(
     workers: {
       // Stopped last: what the gateway answered while stopping still reaches JetStream.
       log: (deps) => ({ stop: () => deps.log.stop() }),
-      registry: (deps, parts) => {
+      registry: async (deps, parts) => {
+        const discovery = createDiscovery(
+          settings.modelServers,
+          settings.probeIntervalMs,
+          parts.logger,
+        )
+        deps.pool.setAddresses(await discovery.resolve())
+        discovery.start((addresses) => {
+          if (deps.pool.setAddresses(addresses)) deps.serving.refresh()
+        })
         deps.pool.start()
         // Pins and drained versions expire with time, not only with events.
         const tick = setInterval(() => deps.serving.refresh(), settings.probeIntervalMs)
@@ -209,6 +221,7 @@ export function inferenceService(
           ...running,
           async stop() {
             clearInterval(tick)
+            discovery.stop()
             await running.stop()
             await deps.pool.stop()
           },

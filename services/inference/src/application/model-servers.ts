@@ -44,6 +44,12 @@ interface EndpointState extends Endpoint {
 
 export interface ModelServerPoolOptions {
   addresses: readonly string[]
+  /**
+   * `managed` (default): the gateway loads and unloads versions (the repository convention of
+   * our model server). `external`: something else keeps the servers' repositories (Triton
+   * polling an S3 model repository); the gateway only reads which versions are READY.
+   */
+  loads?: 'managed' | 'external'
   credential: ServiceCredential
   probeIntervalMs: number
   /** Deadline of a probe and of an unload. */
@@ -76,7 +82,8 @@ interface IndexEntry {
 }
 
 export class ModelServerPool {
-  private readonly endpoints: EndpointState[]
+  private endpoints: EndpointState[]
+  private readonly create: (address: string) => V2Client
   private desired = new Map<string, LoadSpec>()
   private timer: NodeJS.Timeout | undefined
   private stopped = false
@@ -86,7 +93,7 @@ export class ModelServerPool {
   constructor(private readonly options: ModelServerPoolOptions) {
     this.now = options.now ?? Date.now
     const maxBytes = options.maxMessageBytes ?? 16 * 1024 * 1024
-    const create =
+    this.create =
       options.createClient ??
       ((address: string) =>
         createV2Client(address, {
@@ -98,9 +105,13 @@ export class ModelServerPool {
             'grpc.max_reconnect_backoff_ms': 1_000,
           },
         }))
-    this.endpoints = options.addresses.map((address) => ({
+    this.endpoints = options.addresses.map((address) => this.endpoint(address))
+  }
+
+  private endpoint(address: string): EndpointState {
+    return {
       address,
-      client: create(address),
+      client: this.create(address),
       up: false,
       inFlight: 0,
       consecutiveFailures: 0,
@@ -108,7 +119,35 @@ export class ModelServerPool {
       reconciling: undefined,
       again: false,
       lastError: 'not probed yet',
-    }))
+    }
+  }
+
+  /**
+   * The model servers changed (a DNS name now resolves to other pods): new ones are probed and
+   * get their versions; those gone are dropped once their calls in flight finished.
+   */
+  setAddresses(addresses: readonly string[]): boolean {
+    const wanted = new Set(addresses)
+    const kept = this.endpoints.filter((endpoint) => wanted.has(endpoint.address))
+    const known = new Set(kept.map((endpoint) => endpoint.address))
+    const added = addresses.filter((address) => !known.has(address)).map((a) => this.endpoint(a))
+    const removed = this.endpoints.filter((endpoint) => !wanted.has(endpoint.address))
+    if (added.length === 0 && removed.length === 0) return false
+    this.endpoints = [...kept, ...added]
+    for (const endpoint of removed) {
+      void (endpoint.reconciling ?? Promise.resolve()).then(() => {
+        const close = () =>
+          endpoint.inFlight > 0 ? setTimeout(close, 100).unref() : endpoint.client.close()
+        close()
+      })
+    }
+    for (const endpoint of added) this.reconcile(endpoint)
+    this.options.log.info(
+      { added: added.map((e) => e.address), removed: removed.map((e) => e.address) },
+      'model servers changed',
+    )
+    this.options.onChange?.()
+    return true
   }
 
   get addresses(): string[] {
@@ -170,7 +209,9 @@ export class ModelServerPool {
     const key = versionKey(model, version)
     const spec = this.desired.get(key)
     if (this.endpoints.length === 0) return 'no model servers are configured (ARGMAX_MODEL_SERVERS)'
-    const placed = this.endpoints.filter((e) => !spec || spec.endpoints.includes(e.address))
+    const placed = this.endpoints.filter(
+      (e) => this.options.loads === 'external' || !spec || spec.endpoints.includes(e.address),
+    )
     const up = placed.filter((endpoint) => endpoint.up)
     if (up.length === 0) {
       return `no model server holding it is reachable (${placed.map((e) => `${e.address}: ${e.lastError}`).join('; ')})`
@@ -182,6 +223,7 @@ export class ModelServerPool {
           state?.state === 'failed',
       )
     if (failed.length === up.length) return `it cannot be loaded: ${failed[0]!.reason}`
+    if (this.options.loads === 'external') return 'no model server reports it READY'
     return 'it is being loaded'
   }
 
@@ -290,6 +332,26 @@ export class ModelServerPool {
       if (Number.isSafeInteger(version)) held.set(versionKey(entry.name, version), entry)
     }
     let changed = false
+    if (this.options.loads === 'external') {
+      // Someone else loads: what is READY there serves, whatever we would place.
+      const ready = new Set(
+        [...held].filter(([, entry]) => entry.state === 'READY').map(([key]) => key),
+      )
+      for (const key of [...endpoint.versions.keys()]) {
+        if (!ready.has(key)) {
+          endpoint.versions.delete(key)
+          changed = true
+        }
+      }
+      for (const key of ready) {
+        if (endpoint.versions.get(key)?.state !== 'ready') {
+          endpoint.versions.set(key, { state: 'ready' })
+          changed = true
+        }
+      }
+      if (changed) this.options.onChange?.()
+      return
+    }
     for (const [key, spec] of this.desired) {
       if (!spec.endpoints.includes(endpoint.address)) continue
       const known = endpoint.versions.get(key)

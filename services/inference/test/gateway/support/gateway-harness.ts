@@ -289,6 +289,7 @@ export async function startGatewayHarness(
         ...modelServers.map((m) => m.address),
         ...(options.modelServerAddresses ?? []),
       ],
+      modelLoads: 'managed',
       grpc: { host: '127.0.0.1', port: 0 },
       predictionIdSecret,
       log: { mode: options.logMode ?? 'durable', bufferRecords: options.logBuffer ?? 10_000 },
