@@ -2,6 +2,7 @@ import {
   REGISTRY_EVENTS,
   type ModelCreatedData,
   type ModelDeletedData,
+  type ModelRestoredData,
   type ModelVersionRegisteredData,
   type Release,
   type ReleaseChangedData,
@@ -94,6 +95,13 @@ export function applyRegistryEvent(
       model.deleted = true
       model.release = null
       model.releaseSequence = event.sequence
+      return data.model
+    }
+    case REGISTRY_EVENTS.modelRestored: {
+      // Back, with its versions, but serving nothing until a ReleaseChanged says so.
+      const data = event.data as ModelRestoredData
+      const model = modelOf(catalog, data.model)
+      model.deleted = false
       return data.model
     }
     case REGISTRY_EVENTS.versionRegistered: {

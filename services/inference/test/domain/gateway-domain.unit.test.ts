@@ -54,6 +54,14 @@ describe('the registry catalog', () => {
       release: null,
       releaseSequence: 5,
     })
+
+    applyRegistryEvent(catalog, {
+      type: REGISTRY_EVENTS.modelRestored,
+      sequence: 6,
+      data: { model: 'movies' },
+    })
+    expect(catalog.models.get('movies')).toMatchObject({ deleted: false, release: null })
+    expect(catalog.models.get('movies')!.versions.get(1)?.artifact.uri).toBe('s3://b/m1')
   })
 
   it('lists each version of a release once', () => {
