@@ -13,15 +13,16 @@
  * At concurrency 1: p50 and p99 latency, and the gateway's added latency (p50 and p99 of the
  * gateway minus those of direct, from all rounds). At `--concurrency`: throughput, and each
  * gateway's throughput against direct (median over rounds of the ratio to the direct round just
- * before it) and durable against async. Rounds alternate the variants after an untimed warm-up.
+ * before it) and durable against async, and the server CPU per request (model server, plus the
+ * gateway on its path, from /proc). Rounds alternate the variants after an untimed warm-up.
  *
  *   npx tsx bench/gateway.bench.ts [--requests 2000] [--concurrency 64] [--rounds 5]
  *
  * Prints a table on stderr and ends with ONE line of JSON on stdout.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -58,7 +59,10 @@ interface Listening {
 }
 
 function startChild(entry: string, env: NodeJS.ProcessEnv, ready: string): Promise<Listening> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  // BENCH_CPU_PROF=<dir>: each server process writes a V8 CPU profile there when it exits.
+  const profile = process.env['BENCH_CPU_PROF']
+  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', entry], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -79,12 +83,23 @@ interface Target {
   name: 'direct' | 'gateway_async' | 'gateway_durable'
   client: V2Client
   version: string
+  /** The processes a request goes through: CPU per request is their sum. */
+  pids: number[]
 }
+
+/** User + system CPU of a process so far, in µs (moves far less with the load than rates). */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
+const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuUs(pid), 0)
 
 /** `total` one-row requests, `concurrency` in flight; requests per second and each latency. */
 async function round(target: Target, total: number, concurrency: number) {
   const latenciesMs: number[] = new Array(total)
   let next = 0
+  const cpuBefore = cpuOf(target.pids)
   const started = performance.now()
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -105,7 +120,8 @@ async function round(target: Target, total: number, concurrency: number) {
       }
     }),
   )
-  return { perS: total / ((performance.now() - started) / 1000), latenciesMs }
+  const perS = total / ((performance.now() - started) / 1000)
+  return { perS, latenciesMs, cpuUsPerReq: (cpuOf(target.pids) - cpuBefore) / total }
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -226,16 +242,23 @@ async function main(): Promise<void> {
     const admin = await mintDevToken({ secret, subject: 'bench', roles: ['admin'], ttl: 3600 })
     const user = await mintDevToken({ secret, subject: 'bench-user', roles: ['user'], ttl: 3600 })
     const targets: Target[] = [
-      { name: 'direct', client: createV2Client(modelServer.grpc, { token: admin }), version: '1' },
+      {
+        name: 'direct',
+        client: createV2Client(modelServer.grpc, { token: admin }),
+        version: '1',
+        pids: [modelServer.child.pid!],
+      },
       {
         name: 'gateway_async',
         client: createV2Client(gateways.async.grpc, { token: user }),
         version: '',
+        pids: [gateways.async.child.pid!, modelServer.child.pid!],
       },
       {
         name: 'gateway_durable',
         client: createV2Client(gateways.durable.grpc, { token: user }),
         version: '',
+        pids: [gateways.durable.child.pid!, modelServer.child.pid!],
       },
     ]
     // The gateways load the release on the model server ahead of traffic: wait for it, then
@@ -267,8 +290,8 @@ async function main(): Promise<void> {
     }
 
     const results = {
-      c1: new Map<string, { perS: number; latenciesMs: number[] }[]>(),
-      cN: new Map<string, { perS: number; latenciesMs: number[] }[]>(),
+      c1: new Map<string, Awaited<ReturnType<typeof round>>[]>(),
+      cN: new Map<string, Awaited<ReturnType<typeof round>>[]>(),
     }
     for (const target of targets) {
       await round(target, Math.min(total, 1000), 1)
@@ -283,12 +306,15 @@ async function main(): Promise<void> {
         results.c1.get(target.name)!.push(one)
         results.cN.get(target.name)!.push(many)
         console.error(
-          `round ${r + 1} ${target.name}: c1 ${Math.round(one.perS)}/s, c${concurrency} ${Math.round(many.perS)}/s`,
+          `round ${r + 1} ${target.name}: c1 ${Math.round(one.perS)}/s, c${concurrency} ${Math.round(many.perS)}/s, ${Math.round(many.cpuUsPerReq)} µs CPU/request`,
         )
       }
     }
 
-    const summary: Record<string, { p50_ms: number; p99_ms: number; per_s: number }> = {}
+    const summary: Record<
+      string,
+      { p50_ms: number; p99_ms: number; per_s: number; cpu_us_per_req: number }
+    > = {}
     for (const target of targets) {
       const latencies = results.c1
         .get(target.name)!
@@ -298,6 +324,8 @@ async function main(): Promise<void> {
         p50_ms: round3(percentile(latencies, 50)),
         p99_ms: round3(percentile(latencies, 99)),
         per_s: Math.round(median(results.cN.get(target.name)!.map((m) => m.perS))),
+        // Server side: the model server's, plus the gateway's where it is in the path.
+        cpu_us_per_req: Math.round(median(results.cN.get(target.name)!.map((m) => m.cpuUsPerReq))),
       }
     }
     // Paired with the round just before: neighbours in time share the machine's load.
@@ -308,10 +336,10 @@ async function main(): Promise<void> {
     console.error(
       `\none-row requests; latency at concurrency 1 (${total} × ${rounds} rounds), throughput at ${concurrency} (median round)`,
     )
-    console.error('target            p50 ms   p99 ms   req/s')
+    console.error('target            p50 ms   p99 ms   req/s   server CPU µs/req')
     for (const [name, s] of Object.entries(summary)) {
       console.error(
-        `${name.padEnd(16)} ${s.p50_ms.toFixed(3).padStart(7)}  ${s.p99_ms.toFixed(3).padStart(7)}  ${String(s.per_s).padStart(6)}`,
+        `${name.padEnd(16)} ${s.p50_ms.toFixed(3).padStart(7)}  ${s.p99_ms.toFixed(3).padStart(7)}  ${String(s.per_s).padStart(6)}   ${String(s.cpu_us_per_req).padStart(6)}`,
       )
     }
     console.log(
