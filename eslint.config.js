@@ -24,6 +24,7 @@ export default tseslint.config(
         console: 'readonly',
         fetch: 'readonly',
         setTimeout: 'readonly',
+        URL: 'readonly',
       },
     },
   },

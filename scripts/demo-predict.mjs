@@ -94,12 +94,12 @@ const query = `SELECT count() FROM ${e.clickhouseDatabase}.inference_log WHERE p
   .join(', ')})`
 let count = 0
 for (let i = 0; i < 60 && count < ids.length; i++) {
-  const answer = await fetch(`${e.clickhouseUrl}/?query=${encodeURIComponent(query)}`, {
-    headers: {
-      'X-ClickHouse-User': e.clickhouseAnalystUser,
-      'X-ClickHouse-Key': e.clickhouseAnalystPassword,
-    },
-  })
+  // Credentials as URL parameters: what every ClickHouse version's HTTP interface reads.
+  const url = new URL(e.clickhouseUrl)
+  url.searchParams.set('user', e.clickhouseAnalystUser)
+  url.searchParams.set('password', e.clickhouseAnalystPassword)
+  url.searchParams.set('query', query)
+  const answer = await fetch(url)
   if (!answer.ok) throw new Error(`ClickHouse: HTTP ${answer.status} ${await answer.text()}`)
   count = Number((await answer.text()).trim())
   if (count < ids.length) await sleep(500)
