@@ -2,7 +2,9 @@
 # The README's first command: sets up this machine (system packages + pnpm workspace), starts
 # the whole platform in the background, shows every part ready, then uploads the movies demo
 # dataset (3,201 films from vega-datasets) and prints the schema and profile the platform
-# inferred, then shows the movies model's newest version with its lineage and releases it.
+# inferred, then shows the movies model's newest version with its lineage and releases it,
+# predicts the IMDB rating of a few films through the inference gateway over gRPC and REST
+# (predicted vs actual) and counts those predictions in ClickHouse as the analyst user.
 # Safe to run again: the stack, the dataset and the release are reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,6 +73,11 @@ else
     argmax models release movies
   fi
 fi
+
+echo
+echo "── predicting IMDB ratings through the inference gateway (gRPC and REST)"
+# The gateway follows the release above; the predictions are logged and counted in ClickHouse.
+node scripts/demo-predict.mjs "$demo_dir/movies.jsonl" "$demo_dir"
 
 echo
 echo "The platform keeps running: 'cli/bin/argmax status' to check, 'cli/bin/argmax down' to stop it."

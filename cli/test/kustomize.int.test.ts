@@ -75,17 +75,17 @@ describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
   const objects = render(overlay)
   const namespace = overlay === 'dev' ? 'argmax-dev' : 'argmax'
 
-  it('renders a Deployment and a Service per service, all in one namespace', () => {
+  it('renders a Deployment and a Service per service and for the model servers, all in one namespace', () => {
     expect(
       byKind(objects, 'Deployment')
         .map((d) => d.metadata.name)
         .sort(),
-    ).toEqual([...services].sort())
+    ).toEqual([...services, 'model-server'].sort())
     expect(
       byKind(objects, 'Service')
         .map((d) => d.metadata.name)
         .sort(),
-    ).toEqual([...services].sort())
+    ).toEqual([...services, 'model-server'].sort())
     expect(named(objects, 'Namespace', namespace)).toBeDefined()
     for (const object of objects.filter((o) => o.kind !== 'Namespace')) {
       const where = `${object.kind} ${object.metadata.name}`
@@ -146,12 +146,90 @@ describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
         (d.spec as { replicas: number }).replicas,
       ]),
     )
-    if (overlay === 'dev') expect(Object.values(replicas)).toEqual([1, 1, 1, 1, 1])
+    if (overlay === 'dev') expect(Object.values(replicas)).toEqual([1, 1, 1, 1, 1, 1])
     else {
-      expect(replicas).toEqual({ dataset: 2, training: 2, registry: 2, inference: 3, feedback: 2 })
-      expect(byKind(objects, 'PodDisruptionBudget')).toHaveLength(services.length)
+      expect(replicas).toEqual({
+        dataset: 2,
+        training: 2,
+        registry: 2,
+        inference: 3,
+        'model-server': 2,
+        feedback: 2,
+      })
+      expect(byKind(objects, 'PodDisruptionBudget')).toHaveLength(services.length + 1)
+    }
+    // The gateway and the model servers scale on CPU, never below the overlay's replicas.
+    for (const name of ['inference', 'model-server']) {
+      const hpa = named(objects, 'HorizontalPodAutoscaler', name).spec as {
+        scaleTargetRef: { kind: string; name: string }
+        minReplicas: number
+        maxReplicas: number
+      }
+      expect(hpa.scaleTargetRef).toMatchObject({ kind: 'Deployment', name })
+      expect(hpa.minReplicas).toBe(replicas[name])
+      expect(hpa.maxReplicas).toBeGreaterThan(hpa.minReplicas)
     }
   })
+
+  it(
+    overlay === 'gpu'
+      ? 'runs the model servers on GPU nodes with the CUDA provider, found by the gateway by DNS'
+      : 'runs the model servers on CPU, found by the gateway by DNS',
+    () => {
+      const deployment = named(objects, 'Deployment', 'model-server')
+      const pod = podSpec(deployment) as ReturnType<typeof podSpec> & {
+        nodeSelector?: Record<string, string>
+        tolerations?: unknown[]
+      }
+      const container = pod.containers[0]! as Container & {
+        env: Array<{ name: string; value?: string }>
+        ports: Array<{ name: string; containerPort: number }>
+      }
+      const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]))
+      expect(container.args).toEqual(['services/inference/src/model-server-main.ts'])
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/v2/health/ready', port: 'http' })
+      expect(container.livenessProbe.httpGet).toEqual({ path: '/v2/health/live', port: 'http' })
+      expect(container.envFrom).toContainEqual({ secretRef: { name: 'argmax-credentials' } })
+      const grpcPort = container.ports.find((p) => p.name === 'grpc')!.containerPort
+      expect(env['ARGMAX_MODEL_SERVER_GRPC_PORT']).toBe(String(grpcPort))
+      expect(env['ARGMAX_MODEL_SERVER_GRPC_HOST']).toBe('0.0.0.0')
+      expect(env['ARGMAX_MODEL_SERVER_EXECUTION_PROVIDER']).toBe(overlay === 'gpu' ? 'cuda' : 'cpu')
+      expect(container.resources.limits?.['nvidia.com/gpu']).toBe(
+        overlay === 'gpu' ? '1' : undefined,
+      )
+      if (overlay === 'gpu') {
+        expect(pod.nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' })
+        expect(pod.tolerations).toContainEqual({
+          key: 'nvidia.com/gpu',
+          operator: 'Exists',
+          effect: 'NoSchedule',
+        })
+      }
+      // Headless, so each pod is an address of its own for the gateway.
+      const service = named(objects, 'Service', 'model-server').spec as {
+        clusterIP: string
+        ports: Array<{ name: string; port: number }>
+      }
+      expect(service.clusterIP).toBe('None')
+      const servicePort = service.ports.find((p) => p.name === 'grpc')!.port
+      const gateway = podSpec(named(objects, 'Deployment', 'inference'))
+        .containers[0]! as Container & {
+        env: Array<{ name: string; value?: string }>
+        ports: Array<{ name: string; containerPort: number }>
+      }
+      const gatewayEnv = Object.fromEntries(gateway.env.map((e) => [e.name, e.value]))
+      expect(gatewayEnv['ARGMAX_MODEL_SERVERS']).toBe(`dns:model-server:${servicePort}`)
+      // The gateway's v2 gRPC port is published by its Service.
+      const gatewayGrpc = gateway.ports.find((p) => p.name === 'grpc')!.containerPort
+      expect(gatewayEnv['ARGMAX_INFERENCE_GRPC_PORT']).toBe(String(gatewayGrpc))
+      const gatewayService = named(objects, 'Service', 'inference').spec as {
+        ports: Array<{ name: string; targetPort: string }>
+      }
+      expect(gatewayService.ports).toContainEqual(
+        expect.objectContaining({ name: 'grpc', targetPort: 'grpc' }),
+      )
+    },
+  )
 
   it('routes the public paths to the same services as the local edge', () => {
     const ingress = named(objects, 'Ingress', 'argmax')
@@ -171,6 +249,7 @@ describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
       ['/v1/models/[^/]+:predict$', '/v1/models/movies:predict'],
       ['/v1/rollouts', '/v1/rollouts/r1'],
       ['/v2/', '/v2/models/movies/infer'],
+      ['/v1/batch-predictions', '/v1/batch-predictions/01J'],
       ['/v1/feedback', '/v1/feedback'],
     ]
     for (const [ingressPath, url] of examples)

@@ -153,6 +153,7 @@ describe('argmax up / status / login / down', () => {
     expect(up.code, up.stderr).toBe(0)
     expect(up.stdout).toContain(edge)
     expect(up.stdout).toMatch(/Dev admin token/)
+    expect(up.stdout).toMatch(/inference gRPC\s+127\.0\.0\.1:\d+/)
 
     const status = await run('status')
     expect(status.code, status.stdout).toBe(0)
@@ -167,6 +168,8 @@ describe('argmax up / status / login / down', () => {
       'registry',
       'inference',
       'feedback',
+      'model-server-1',
+      'model-server-2',
       'edge',
     ]) {
       expect(status.stdout).toMatch(new RegExp(`^${name}\\s.*\\sready\\s`, 'm'))
@@ -176,7 +179,7 @@ describe('argmax up / status / login / down', () => {
       parts: unknown[]
     }
     expect(json.allReady).toBe(true)
-    expect(json.parts).toHaveLength(10)
+    expect(json.parts).toHaveLength(12)
   })
 
   it('answers through the edge only with a valid token, from the service that owns the path', async () => {
