@@ -11,6 +11,11 @@ import { readState } from './stack/state.ts'
 export interface ApiContext {
   /** The edge: ARGMAX_API_URL, else the running local stack's edge, else the default edge port. */
   readonly apiUrl: string
+  /**
+   * The inference gateway's gRPC address: ARGMAX_GRPC_ADDRESS, else the running local stack's,
+   * else the default port on loopback.
+   */
+  readonly grpcAddress: string
   /** Bearer token: ARGMAX_TOKEN, else the one `argmax login` stored; undefined when neither. */
   readonly token: string | undefined
   /**
@@ -27,6 +32,11 @@ export function createApiContext(env: NodeJS.ProcessEnv = process.env): ApiConte
       const configured = env['ARGMAX_API_URL']
       if (configured) return configured.replace(/\/+$/, '')
       return readState(paths().stateFile)?.edgeUrl ?? `http://127.0.0.1:${defaultPorts.edge}`
+    },
+    get grpcAddress() {
+      const configured = env['ARGMAX_GRPC_ADDRESS']
+      if (configured) return configured
+      return readState(paths().stateFile)?.grpcAddress ?? `127.0.0.1:${defaultPorts.inferenceGrpc}`
     },
     get token() {
       return env['ARGMAX_TOKEN'] || readToken(paths().tokenFile)

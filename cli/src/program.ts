@@ -8,6 +8,7 @@ import { registerStatusCommand } from './commands/status.command.ts'
 import { registerUpCommand } from './commands/up.command.ts'
 import { registerDatasetCommands } from './datasets/index.ts'
 import { registerModelCommands } from './models/index.ts'
+import { registerPredictCommands } from './predict/index.ts'
 
 /** The whole `argmax` command tree; main.ts only parses argv with it. */
 export function createProgram(ctx: ApiContext = createApiContext()): Command {
@@ -22,5 +23,6 @@ export function createProgram(ctx: ApiContext = createApiContext()): Command {
   registerParkedCommands(program)
   registerDatasetCommands(program, ctx)
   registerModelCommands(program, ctx)
+  registerPredictCommands(program, ctx)
   return program
 }

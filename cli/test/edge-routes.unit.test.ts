@@ -16,6 +16,8 @@ describe('routeFor', () => {
     ['/v1/models/movies:predict', 'inference'],
     ['/v1/models/movies:predict?explain=1', 'inference'],
     ['/v2/models/movies/infer', 'inference'],
+    ['/v1/batch-predictions', 'inference'],
+    ['/v1/batch-predictions/01J/result', 'inference'],
     ['/v2', 'inference'],
     ['/v1/feedback', 'feedback'],
     ['/v1/feedback/batch', 'feedback'],
@@ -34,6 +36,7 @@ describe('routeFor', () => {
     '/v1/models/a/b:predict/../../../runs',
     '/v1/datasets/../runs',
     '/v3/models',
+    '/v1/batch-predictionsx',
   ])('%s has no owner', (url) => {
     expect(routeFor(url)).toBeUndefined()
   })

@@ -171,6 +171,7 @@ describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
       ['/v1/models/[^/]+:predict$', '/v1/models/movies:predict'],
       ['/v1/rollouts', '/v1/rollouts/r1'],
       ['/v2/', '/v2/models/movies/infer'],
+      ['/v1/batch-predictions', '/v1/batch-predictions/01J'],
       ['/v1/feedback', '/v1/feedback'],
     ]
     for (const [ingressPath, url] of examples)

@@ -6,7 +6,7 @@ describe('ports', () => {
     for (const ports of [defaultPorts, portsFromBase(20_000)]) {
       const all = allPorts(ports)
       expect(new Set(all).size).toBe(all.length)
-      expect(all).toHaveLength(12)
+      expect(all).toHaveLength(17)
     }
   })
 

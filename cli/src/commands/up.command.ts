@@ -35,7 +35,7 @@ export function registerUpCommand(program: Command): void {
   program
     .command('up')
     .description(
-      'start the local platform: NATS, PostgreSQL, ClickHouse, S3, the five services and the edge',
+      'start the local platform: NATS, PostgreSQL, ClickHouse, S3, the five services, two model servers and the edge',
     )
     .option(
       '-d, --detach',

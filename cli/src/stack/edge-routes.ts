@@ -10,6 +10,7 @@ export const edgeRoutes: ReadonlyArray<{ pattern: RegExp; service: ServiceName }
   { pattern: /^\/v1\/runs(\/|$)/, service: 'training' },
   { pattern: /^\/v1\/pipelines(\/|$)/, service: 'training' },
   { pattern: /^\/v1\/models\/[^/]+:predict$/, service: 'inference' },
+  { pattern: /^\/v1\/batch-predictions(\/|$)/, service: 'inference' },
   { pattern: /^\/v1\/models(\/|$)/, service: 'registry' },
   { pattern: /^\/v1\/rollouts(\/|$)/, service: 'registry' },
   { pattern: /^\/v2(\/|$)/, service: 'inference' },

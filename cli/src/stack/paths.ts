@@ -14,6 +14,10 @@ export interface StackPaths {
   logsDir: string
   secretsDir: string
   jwtSecretFile: string
+  /** The HMAC key of prediction ids (inference issues them, feedback verifies them). */
+  predictionIdSecretFile: string
+  /** Local model servers' artifact caches. */
+  modelCacheDir: string
   tokenFile: string
 }
 
@@ -39,6 +43,8 @@ export function stackPaths(dataDir: string): StackPaths {
     logsDir: join(root, 'logs'),
     secretsDir: join(root, 'secrets'),
     jwtSecretFile: join(root, 'secrets', 'jwt-secret'),
+    predictionIdSecretFile: join(root, 'secrets', 'prediction-id-secret'),
+    modelCacheDir: join(root, 'model-cache'),
     tokenFile: join(root, 'token'),
   }
 }

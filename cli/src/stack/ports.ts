@@ -5,6 +5,10 @@ import type { ServiceName } from './services.ts'
 export interface LocalPorts extends StackPorts {
   edge: number
   services: Record<ServiceName, number>
+  /** The inference gateway's gRPC port (KServe v2): what `argmax predict` and v2 clients use. */
+  inferenceGrpc: number
+  /** Each local model server's REST (health, metrics) and gRPC port. */
+  modelServers: Array<{ http: number; grpc: number }>
 }
 
 /**
@@ -20,6 +24,12 @@ export const defaultPorts: LocalPorts = {
   clickhouseTcp: 9000,
   s3: 4569,
   services: { dataset: 7101, training: 7102, registry: 7103, inference: 7104, feedback: 7105 },
+  // Triton's and KServe's usual gRPC port.
+  inferenceGrpc: 8001,
+  modelServers: [
+    { http: 7111, grpc: 7121 },
+    { http: 7112, grpc: 7122 },
+  ],
 }
 
 /**
@@ -45,6 +55,11 @@ export function portsFromBase(base: number): LocalPorts {
       inference: base + 13,
       feedback: base + 14,
     },
+    inferenceGrpc: base + 15,
+    modelServers: [
+      { http: base + 16, grpc: base + 17 },
+      { http: base + 18, grpc: base + 19 },
+    ],
   }
 }
 
@@ -60,5 +75,11 @@ export function infraPorts({
 }
 
 export function allPorts(ports: LocalPorts): number[] {
-  return [ports.edge, ...Object.values(infraPorts(ports)), ...Object.values(ports.services)]
+  return [
+    ports.edge,
+    ...Object.values(infraPorts(ports)),
+    ...Object.values(ports.services),
+    ports.inferenceGrpc,
+    ...ports.modelServers.flatMap((server) => [server.http, server.grpc]),
+  ]
 }

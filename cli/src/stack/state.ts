@@ -37,6 +37,8 @@ export interface StackState {
   startedAt: string
   ports: LocalPorts
   edgeUrl: string
+  /** The inference gateway's gRPC address (KServe v2); absent in states of older stacks. */
+  grpcAddress?: string
   endpoints?: StackEndpoints
   processes: ProcessRecord[]
 }

@@ -11,9 +11,15 @@ export function formatReadySummary(
   const rows: Array<[string, string]> = [
     [
       'edge (REST)',
-      `${state.edgeUrl}  → /v1/datasets /v1/runs /v1/pipelines /v1/models /v1/feedback /v2`,
+      `${state.edgeUrl}  → /v1/datasets /v1/runs /v1/pipelines /v1/models /v1/batch-predictions /v1/feedback /v2`,
     ],
   ]
+  if (state.grpcAddress) {
+    rows.push([
+      'inference gRPC',
+      `${state.grpcAddress}  (KServe v2 / Triton clients; argmax predict)`,
+    ])
+  }
   for (const p of state.processes) {
     if (p.kind === 'edge') continue
     const extra = p.kind === 'service' ? `  (docs ${p.url}/docs, metrics ${p.url}/metrics)` : ''

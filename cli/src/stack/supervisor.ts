@@ -15,7 +15,14 @@ import { assertPortsFree } from './port-check.ts'
 import { infraPorts, type LocalPorts } from './ports.ts'
 import { findStackProcesses, isAlive, stackMarker, terminate } from './processes.ts'
 import { startService } from './service-process.ts'
-import { serviceEnv, serviceProcesses, type ServiceName, type ServiceProcess } from './services.ts'
+import {
+  modelServerEnv,
+  modelServerProcesses,
+  serviceEnv,
+  serviceProcesses,
+  type ServiceName,
+  type ServiceProcess,
+} from './services.ts'
 import { readState, removeState, writeState, type ProcessRecord, type StackState } from './state.ts'
 import { SupervisedPart, type Clock } from './supervised-part.ts'
 
@@ -86,6 +93,7 @@ export async function startSupervisor({
     startedAt: now().toISOString(),
     ports,
     edgeUrl: `http://127.0.0.1:${ports.edge}`,
+    grpcAddress: `127.0.0.1:${ports.inferenceGrpc}`,
     processes: [],
   }
   writeState(paths.stateFile, state)
@@ -94,6 +102,7 @@ export async function startSupervisor({
   const services: RunningPart[] = []
   let edge: FastifyInstance | undefined
   let jwtSecret = ''
+  let predictionIdSecret = ''
   const stopAll = async () => {
     await edge?.close()
     await Promise.all(services.map((s) => s.stop()))
@@ -111,6 +120,7 @@ export async function startSupervisor({
     const { secret, created } = ensureDevSecret(paths.jwtSecretFile, generateSecret)
     jwtSecret = secret
     if (created) log(`created the dev JWT secret in ${paths.jwtSecretFile}`)
+    predictionIdSecret = ensureDevSecret(paths.predictionIdSecretFile, generateSecret).secret
 
     await assertPortsFree(ports)
     log(`starting NATS, PostgreSQL, ClickHouse and S3 with data in ${paths.dataDir} …`)
@@ -122,9 +132,16 @@ export async function startSupervisor({
     writeState(paths.stateFile, state)
 
     log('starting the services …')
-    const startOne = serviceStarter({ paths, ports, repoRoot, stack, jwtSecret })
+    const startOne = serviceStarter({
+      paths,
+      ports,
+      repoRoot,
+      stack,
+      jwtSecret,
+      predictionIdSecret,
+    })
     const started = await Promise.allSettled(
-      serviceProcesses.map((service) =>
+      allProcesses(ports).map((service) =>
         startOne(service).then((part) => {
           services.push(part)
           log(`${part.name} ready at ${part.url} (pid ${part.pid})`)
@@ -136,7 +153,7 @@ export async function startSupervisor({
     if (failures.length > 0)
       throw new AggregateError(failures, failures.map((f) => f.message).join('\n'))
     checkpoint()
-    const order = serviceProcesses.map((s) => s.name as string)
+    const order = allProcesses(ports).map((s) => s.name)
     services.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))
     state.processes.push(...services.map(serviceRecord))
 
@@ -194,9 +211,16 @@ export async function startSupervisor({
       startInfraPart(part.name as InfraPartName, { dataDir: paths.dataDir, ports: stackPorts }),
     ),
   )
-  const startOne = serviceStarter({ paths, ports, repoRoot, stack: stack!, jwtSecret })
+  const startOne = serviceStarter({
+    paths,
+    ports,
+    repoRoot,
+    stack: stack!,
+    jwtSecret,
+    predictionIdSecret,
+  })
   const keptServices = services.map((part) =>
-    supervise(part, () => startOne(serviceProcesses.find((s) => s.name === part.name)!)),
+    supervise(part, () => startOne(allProcesses(ports).find((s) => s.name === part.name)!)),
   )
   for (const kept of [...keptInfra, ...keptServices]) {
     const record = state.processes.find((p) => p.name === kept.name)
@@ -221,33 +245,61 @@ export async function startSupervisor({
   }
 }
 
-/** Starts one service process of this stack, resolving once its /readyz says 200. */
+/** The services, then the model servers the inference gateway drives. */
+function allProcesses(ports: LocalPorts): ServiceProcess[] {
+  return [...serviceProcesses, ...modelServerProcesses(ports)]
+}
+
+/** Starts one process of this stack (a service or a model server), resolved once /readyz says 200. */
 function serviceStarter({
   paths,
   ports,
   repoRoot,
   stack,
   jwtSecret,
+  predictionIdSecret,
 }: {
   paths: StackPaths
   ports: LocalPorts
   repoRoot: string
   stack: RunningStack
   jwtSecret: string
+  predictionIdSecret: string
 }): (service: ServiceProcess) => Promise<RunningPart> {
-  return (service) =>
-    startService({
+  return (service) => {
+    const modelServer = modelServerProcesses(ports).findIndex((m) => m.name === service.name)
+    if (modelServer >= 0) {
+      return startService({
+        service,
+        repoRoot,
+        logsDir: paths.logsDir,
+        port: ports.modelServers[modelServer]!.http,
+        env: modelServerEnv({
+          endpoints: stack.endpoints,
+          jwtSecret,
+          ports,
+          index: modelServer,
+          cacheDir: paths.modelCacheDir,
+          stackDir: paths.dataDir,
+        }),
+      })
+    }
+    const port = ports.services[service.name as ServiceName]
+    return startService({
       service,
       repoRoot,
       logsDir: paths.logsDir,
-      port: ports.services[service.name],
+      port,
       env: serviceEnv({
         endpoints: stack.endpoints,
-        port: ports.services[service.name],
+        port,
         jwtSecret,
+        predictionIdSecret,
+        ports,
         stackDir: paths.dataDir,
       }),
     })
+  }
 }
 
 /** Processes of an earlier stack on this data dir whose supervisor died without cleaning up. */

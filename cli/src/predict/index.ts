@@ -1,0 +1,2 @@
+export * from './predict.commands.ts'
+export * from './read-records.ts'
