@@ -58,6 +58,8 @@ export interface StepSignals {
   /** The window read, ISO timestamps (from inclusive, to exclusive). */
   from: string
   to: string
+  /** Set when the stable version was read from here instead (it served nothing in the window). */
+  stableFrom?: string
   candidate: VersionSignals
   stable: VersionSignals
 }

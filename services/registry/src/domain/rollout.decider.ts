@@ -50,7 +50,7 @@ export interface Rollout {
   /** While reverting: how it will end, and the stable version the release gets back. */
   reverting: 'rolled_back' | 'aborted' | null
   restore: number | null
-  /** Leave the release as it is when reverting (it was changed by hand meanwhile). */
+  /** Leave the release as it is when reverting (the rollout could not drive it). */
   leaveRelease: boolean
   /** After promotion: the stable version before, for a one-step rollback. */
   previousStable: number | null
@@ -130,8 +130,11 @@ export type RolloutCommand =
       data: Operator & { /** The release's stable version now. */ currentStable: number | null }
     }
   | {
-      /** The release was changed by hand under the rollout: it stops and leaves it alone. */
-      type: 'AbortForOutsideChange'
+      /**
+       * The release cannot be driven (changed by hand under the rollout, or the step's change
+       * refused): the rollout stops and leaves the release alone.
+       */
+      type: 'StopRollout'
       data: Operator
     }
   | {
@@ -155,6 +158,32 @@ export type RolloutCommand =
         now: Date
       }
     }
+
+/** When an event happened, by the clock of the decision it records. */
+export function rolloutEventTime(event: RolloutEvent): string {
+  switch (event.type) {
+    case 'RolloutStarted':
+      return event.data.startedAt
+    case 'RolloutStepStarted':
+      return event.data.startedAt
+    case 'RolloutStepJudged':
+      return event.data.judgedAt
+    case 'RolloutPromoted':
+      return event.data.promotedAt
+    case 'RolloutReverted':
+      return event.data.revertedAt
+    case 'RolloutPaused':
+    case 'RolloutResumed':
+    case 'RolloutApproved':
+    case 'RolloutAborted':
+    case 'RolloutRollbackRequested':
+      return event.data.at
+    default: {
+      const unknown: never = event
+      return unknown
+    }
+  }
+}
 
 export function rolloutId(model: string, n: number): string {
   return `${model}.${n}`
@@ -252,7 +281,7 @@ export function evolveOneRollout(rollout: Rollout | undefined, event: RolloutEve
         status: 'reverting',
         reverting: 'aborted',
         restore: rollout.stable,
-        leaveRelease: event.data.releaseChangedOutside === true,
+        leaveRelease: event.data.leaveRelease === true,
         updatedAt: event.data.at,
       }
     case 'RolloutRollbackRequested':
@@ -262,6 +291,8 @@ export function evolveOneRollout(rollout: Rollout | undefined, event: RolloutEve
         reverting: 'rolled_back',
         restore: event.data.restore,
         updatedAt: event.data.at,
+        // A promotion rolled back is in progress again until the release is restored.
+        endedAt: null,
       }
     case 'RolloutPromoted':
       return {
@@ -410,12 +441,12 @@ export function decideRollout(command: RolloutCommand, state: RolloutsState): Ro
       assertStatus(r, ['running', 'paused', 'awaiting_approval'], 'aborted')
       return [{ type: 'RolloutAborted', data: operator(r, d) }]
     }
-    case 'AbortForOutsideChange': {
+    case 'StopRollout': {
       const d = command.data
       const r = find(state, d.model, d.rolloutId)
       if (!['running', 'paused', 'awaiting_approval', 'promoting'].includes(r.status)) return []
       return [
-        { type: 'RolloutAborted', data: { ...operator(r, d), releaseChangedOutside: true } },
+        { type: 'RolloutAborted', data: { ...operator(r, d), leaveRelease: true } },
         {
           type: 'RolloutReverted',
           data: {

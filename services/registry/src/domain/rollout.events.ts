@@ -84,12 +84,13 @@ export interface RolloutApproved {
 }
 
 /**
- * Stopped without a verdict on the candidate. `releaseChangedOutside`: someone changed the
- * release by hand meanwhile; the rollout leaves it as it is.
+ * Stopped without a verdict on the candidate. `leaveRelease`: stopped by the rollout worker
+ * because the release cannot be driven (changed by hand meanwhile, or refused the step's
+ * change); the rollout leaves the release as it is.
  */
 export interface RolloutAborted {
   type: 'RolloutAborted'
-  data: Ids & ByOperator & { releaseChangedOutside?: boolean }
+  data: Ids & ByOperator & { leaveRelease?: boolean }
 }
 
 /** An operator judged the candidate bad: during the canary, or after promotion (one step). */

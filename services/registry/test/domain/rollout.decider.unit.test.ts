@@ -447,7 +447,7 @@ describe('rollout decider', () => {
   it('stops and leaves the release alone when it was changed by hand', () => {
     const events = rolloutDecider.decide(
       {
-        type: 'AbortForOutsideChange',
+        type: 'StopRollout',
         data: op(4, 'system:rollouts', 'the release changed outside the rollout'),
       },
       [started(), stepStarted(0, 0)].reduce(evolveRollouts, initialRolloutsState),
