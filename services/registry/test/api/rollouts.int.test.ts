@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { handleCommand, loadAggregate } from '@argmax/events'
 import { changeRelease } from '../../src/application/change-release.ts'
 import { clickhouseTrafficSignals, readStepSignals } from '../../src/application/rollout-signals.ts'
-import { rolloutDecider } from '../../src/domain/index.ts'
+import { releaseDecider, rolloutDecider } from '../../src/domain/index.ts'
 import { ROLLOUTS_PRINCIPAL } from '../../src/application/advance-rollout.ts'
 import { startRegistryService } from '../../src/service.ts'
 import { releaseSubject, rolloutSubject } from '../../src/streams.ts'
@@ -81,17 +81,26 @@ async function traffic(
   await insertInChunks(h.analytics!, 'predictions', rows)
 }
 
+/** The release as its events say (the read model may not have applied the last change yet). */
 async function release(h: Harness, model: string): Promise<Release | null> {
-  const answer = await h.call<{ release: Release | null }>(
-    'GET',
-    `/v1/models/${model}/release`,
-    h.tokens.admin,
-  )
-  return answer.body.release
+  const { state } = await loadAggregate(h.store, releaseDecider, releaseSubject(h.names, model))
+  return state.current
 }
 
 async function rollout(h: Harness, id: string, token = h.tokens.admin) {
   return h.call<Timeline & { detail?: string }>('GET', `/v1/rollouts/${id}`, token)
+}
+
+/** A version's annotations once the read model shows at least one. */
+async function annotationsOf(h: Harness, model: string, version: number) {
+  return eventually(`annotations of ${model} v${version}`, async () => {
+    const answer = await h.call<{ annotations: Array<{ kind: string; text: string }> }>(
+      'GET',
+      `/v1/models/${model}/versions/${version}`,
+      h.tokens.alice,
+    )
+    return answer.body.annotations?.length ? answer.body.annotations : undefined
+  })
 }
 
 /** Runs the rollout worker until `check` holds (the projection names new rollouts shortly). */
@@ -182,12 +191,8 @@ describe('rollouts', () => {
       'RolloutStepJudged',
       'RolloutReverted',
     ])
-    const version = await h.call<{ annotations: Array<{ kind: string; text: string }> }>(
-      'GET',
-      '/v1/models/bad-canary/versions/2?minPosition=0',
-      h.tokens.alice,
-    )
-    expect(version.body.annotations).toEqual([
+    const annotations = await annotationsOf(h, 'bad-canary', 2)
+    expect(annotations).toEqual([
       expect.objectContaining({
         kind: 'rollout_rejected',
         text: expect.stringMatching(
@@ -256,12 +261,15 @@ describe('rollouts', () => {
     })
     expect(shares).toEqual([10, 50, 100])
     expect(await release(h, 'good-canary')).toEqual({ stable: 2 })
-    const champion = await h.call<{ version: number }>(
-      'GET',
-      '/v1/models/good-canary/versions/champion',
-      h.tokens.alice,
-    )
-    expect(champion.body.version).toBe(2)
+    // The read model follows: champion names the new stable version.
+    await eventually('champion on version 2', async () => {
+      const champion = await h.call<{ version: number }>(
+        'GET',
+        '/v1/models/good-canary/versions/champion',
+        h.tokens.alice,
+      )
+      return champion.body.version === 2 ? true : undefined
+    })
     const { body } = await rollout(h, id, h.tokens.alice)
     expect(body.rollout.status).toBe('promoted')
     expect(body.timeline.map((e) => e.type)).toEqual([
@@ -289,12 +297,8 @@ describe('rollouts', () => {
     })
     expect(await release(h, 'good-canary')).toEqual({ stable: 1 })
     expect((await rollout(h, id)).body.rollout.status).toBe('rolled_back')
-    const annotations = await h.call<{ annotations: Array<{ kind: string; text: string }> }>(
-      'GET',
-      '/v1/models/good-canary/versions/2',
-      h.tokens.alice,
-    )
-    expect(annotations.body.annotations.map((a) => a.kind)).toEqual(['rollout_rejected'])
+    const annotations = await annotationsOf(h, 'good-canary', 2)
+    expect(annotations.map((a) => a.kind)).toEqual(['rollout_rejected'])
   })
 
   it('lets admins pause, resume, approve and abort; users and analysts get 403; others 404', async () => {
