@@ -9,6 +9,7 @@ import { registerUpCommand } from './commands/up.command.ts'
 import { registerDatasetCommands } from './datasets/index.ts'
 import { registerModelCommands } from './models/index.ts'
 import { registerPredictCommands } from './predict/index.ts'
+import { registerRolloutCommands } from './rollouts/index.ts'
 
 /** The whole `argmax` command tree; main.ts only parses argv with it. */
 export function createProgram(ctx: ApiContext = createApiContext()): Command {
@@ -24,5 +25,6 @@ export function createProgram(ctx: ApiContext = createApiContext()): Command {
   registerDatasetCommands(program, ctx)
   registerModelCommands(program, ctx)
   registerPredictCommands(program, ctx)
+  registerRolloutCommands(program, ctx)
   return program
 }

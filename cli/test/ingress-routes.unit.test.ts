@@ -32,7 +32,7 @@ const edgeExamples = [
   '/v1/models/movies:predict',
   '/v1/batch-predictions/x',
   '/v1/models/movies',
-  '/v1/rollouts/x',
+  '/v1/rollouts/movies.1',
   '/v2/models/movies/infer',
   '/v1/feedback/x',
 ]

@@ -1,6 +1,8 @@
 import { z } from 'zod'
+import { analyticsDatabaseSettings } from '@argmax/analytics'
 import {
   authSettings,
+  clickhouseSettings,
   envConfig,
   envInt,
   envString,
@@ -78,6 +80,8 @@ export const registrySettings = z
     ARGMAX_REGISTRY_BOOTSTRAP_RETRY_SECONDS: envInt({ min: 1, max: DAY_SECONDS }).default(30),
     ARGMAX_REGISTRY_TRAINING_ACK_WAIT_SECONDS: envInt({ min: 1, max: 3600 }).default(60),
     ARGMAX_REGISTRY_TRAINING_MAX_DELIVER: envInt({ min: 1, max: 1000 }).default(10),
+    /** How often the rollout worker looks at the rollouts in progress (0: only when asked). */
+    ARGMAX_REGISTRY_ROLLOUT_TICK_SECONDS: envInt({ min: 0, max: 3600 }).default(15),
     ARGMAX_REGISTRY_SCHEMA: envString().default('registry'),
     /** Stream names and subject roots: tests run side by side, each on its own. */
     ARGMAX_REGISTRY_STREAM: token(REGISTRY_STREAM_NAMES.stream),
@@ -97,6 +101,7 @@ export const registrySettings = z
     bootstrapRetryMs: env.ARGMAX_REGISTRY_BOOTSTRAP_RETRY_SECONDS * 1000,
     trainingAckWaitMs: env.ARGMAX_REGISTRY_TRAINING_ACK_WAIT_SECONDS * 1000,
     trainingMaxDeliver: env.ARGMAX_REGISTRY_TRAINING_MAX_DELIVER,
+    rolloutTickMs: env.ARGMAX_REGISTRY_ROLLOUT_TICK_SECONDS * 1000,
     schema: env.ARGMAX_REGISTRY_SCHEMA,
     names: { stream: env.ARGMAX_REGISTRY_STREAM, root: env.ARGMAX_REGISTRY_SUBJECT_ROOT },
     training: {
@@ -112,6 +117,9 @@ export const registryConfigSchema = envConfig({
   s3: s3Settings,
   auth: authSettings,
   http: httpSettings,
+  /** Rollouts read the prediction log (inference_log) to judge their steps. */
+  clickhouse: clickhouseSettings,
+  analytics: analyticsDatabaseSettings,
   registry: registrySettings,
 })
 

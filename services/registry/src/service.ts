@@ -6,9 +6,11 @@ import {
   type ServiceStartOptions,
   type ShellS3,
 } from '@argmax/service'
+import { createAnalyticsClient } from '@argmax/analytics'
 import { registerRegistryApi } from './api/index.ts'
 import type { RegistryDeps } from './application/dependencies.ts'
 import { createLimiter } from './application/limiter.ts'
+import { clickhouseTrafficSignals, type RolloutSignals } from './application/rollout-signals.ts'
 import type { RegistryConfig } from './config.ts'
 import { registryMigrations } from './migrations/index.ts'
 import type { RegistryDatabase } from './projections/database.ts'
@@ -18,6 +20,7 @@ import { startBootstrapReleases, type BootstrapWorker } from './workers/bootstra
 import { infoLog } from './workers/info-log.ts'
 import type { PurgeReport } from './application/purge-deleted.ts'
 import { schedulePurge } from './workers/purge-scheduler.ts'
+import { startRolloutTicker, type RolloutTicker } from './workers/rollout-ticker.ts'
 import { startTrainingFollower, type RunningTrainingFollower } from './workers/training-follower.ts'
 
 export interface RegistryServiceOptions extends ServiceStartOptions<RegistryConfig> {
@@ -27,28 +30,31 @@ export interface RegistryServiceOptions extends ServiceStartOptions<RegistryConf
   trainingStreamPollMs?: number
   /** Waits between a failed handling of a training event and the next try. */
   trainingRetryDelaysMs?: readonly number[]
+  /** Where rollouts read their signals (default: the configured ClickHouse's inference_log). */
+  signals?: RolloutSignals
 }
 
 export type RegistryWorkers = {
   training: RunningTrainingFollower
   bootstrap: BootstrapWorker
   purge: PeriodicTask<PurgeReport>
+  rollouts: RolloutTicker
 }
 
 export type RunningRegistryService = RunningService<RegistryDatabase, RegistryDeps, RegistryWorkers>
 
 /**
  * The registry service, declared: its stream, the models bucket, its schema and catalog
- * projection, the use cases' dependencies, the REST API (`/v1/models/**`), and three workers —
- * the follower of training's runs (models on first use, one version per READY run), the
- * bootstrap releases, and the purge. The shell wires them in that order and stops them in
+ * projection, the use cases' dependencies, the REST API (`/v1/models/**`, `/v1/rollouts/**`),
+ * and four workers — the follower of training's runs (models on first use, one version per
+ * READY run), the bootstrap releases, the purge, and the rollout ticker driving canaries. The shell wires them in that order and stops them in
  * reverse.
  */
 export function registryService(
   config: RegistryConfig,
   options: Pick<
     RegistryServiceOptions,
-    'readYourWritesTimeoutMs' | 'trainingStreamPollMs' | 'trainingRetryDelaysMs'
+    'readYourWritesTimeoutMs' | 'trainingStreamPollMs' | 'trainingRetryDelaysMs' | 'signals'
   > = {},
 ): ServiceDefinition<RegistryDatabase, RegistryDeps, RegistryWorkers, ShellS3> {
   const settings = config.registry
@@ -75,6 +81,7 @@ export function registryService(
       presignExpirySeconds: settings.presignExpirySeconds,
       maxModelBytes: settings.maxModelBytes,
       verifyLimiter: createLimiter(settings.verifyConcurrency),
+      signals: options.signals ?? clickhouseSignals(config),
     }),
     api: (app, deps, parts) => registerRegistryApi(app, deps, parts.waitForPosition),
     workers: {
@@ -106,8 +113,19 @@ export function registryService(
           intervalMs: settings.purgeIntervalMs,
           log: infoLog(parts.logger),
         }),
+      rollouts: (deps, parts) =>
+        startRolloutTicker(deps, {
+          intervalMs: settings.rolloutTickMs,
+          log: infoLog(parts.logger),
+        }),
     },
   }
+}
+
+/** Traffic signals from ClickHouse; quality waits for feedback's labels (see rollout-signals). */
+function clickhouseSignals(config: RegistryConfig): RolloutSignals {
+  const client = createAnalyticsClient(config.clickhouse, { database: config.analytics.database })
+  return { traffic: clickhouseTrafficSignals(client), quality: null, close: () => client.close() }
 }
 
 export function startRegistryService(

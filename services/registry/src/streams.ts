@@ -3,7 +3,8 @@ import type { StreamSpec } from '@argmax/events'
 /**
  * The registry context's stream and subjects (`<context>.<aggregate>.<id>`): stream REGISTRY,
  * `registry.model.<name>` (the model, its versions, annotations and aliases),
- * `registry.release.<name>` (what serves its traffic) and `registry.upload.<id>` (manual
+ * `registry.release.<name>` (what serves its traffic), `registry.rollout.<name>` (its canary
+ * rollouts) and `registry.upload.<id>` (manual
  * registrations). The names are a value so that tests running side by side each get their own.
  */
 export interface StreamNames {
@@ -24,6 +25,11 @@ export function modelSubject(names: StreamNames, model: string): string {
 
 export function releaseSubject(names: StreamNames, model: string): string {
   return `${names.root}.release.${model}`
+}
+
+/** Every rollout of a model, one subject per model (one active rollout per model). */
+export function rolloutSubject(names: StreamNames, model: string): string {
+  return `${names.root}.rollout.${model}`
 }
 
 export function uploadSubject(names: StreamNames, uploadId: string): string {

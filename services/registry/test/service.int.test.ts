@@ -13,9 +13,13 @@ describeServiceShell({
   start: startRegistryService,
   loadConfig: loadRegistryConfig,
   async env() {
-    const { s3 } = stackEndpoints()
+    const { s3, clickhouseUrl, clickhouseUser, clickhousePassword } = stackEndpoints()
     const { bucket } = await freshBucket('models')
     return {
+      // Rollouts read the prediction log; nothing is queried until one runs.
+      ARGMAX_CLICKHOUSE_URL: clickhouseUrl,
+      ARGMAX_CLICKHOUSE_USER: clickhouseUser,
+      ARGMAX_CLICKHOUSE_PASSWORD: clickhousePassword,
       ARGMAX_S3_ENDPOINT: s3.endpoint,
       ARGMAX_S3_REGION: s3.region,
       ARGMAX_S3_ACCESS_KEY_ID: s3.accessKeyId,
@@ -30,7 +34,11 @@ describeServiceShell({
       ARGMAX_REGISTRY_TRAINING_SUBJECT_ROOT: uniqueName('tr'),
     }
   },
-  requiredSettings: ['ARGMAX_S3_ACCESS_KEY_ID', 'ARGMAX_S3_SECRET_ACCESS_KEY'],
+  requiredSettings: [
+    'ARGMAX_S3_ACCESS_KEY_ID',
+    'ARGMAX_S3_SECRET_ACCESS_KEY',
+    'ARGMAX_CLICKHOUSE_URL',
+  ],
   stream,
   subjects: [`${root}.>`],
   streamConfig: { duplicate_window: 2 * 60 * 1_000_000_000 },

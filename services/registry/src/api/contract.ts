@@ -1,6 +1,14 @@
 import Type, { type Static, type TSchema } from 'typebox'
 import { TENSOR_DATATYPES } from '@argmax/contracts'
 import { IdempotencyKeyHeaders, Nullable, StringEnum, defineRoutes } from '@argmax/http/contract'
+import {
+  ListRolloutsQuery,
+  OperateRolloutBody,
+  RolloutDetails,
+  RolloutIdParams,
+  RolloutView,
+  StartRolloutBody,
+} from './rollouts.contract.ts'
 
 /**
  * The registry API, declared once: fastify validates requests and serialises answers with these
@@ -408,6 +416,7 @@ const versions = ['versions']
 const uploads = ['uploads']
 const aliases = ['aliases']
 const releases = ['releases']
+const rollouts = ['rollouts']
 /** A declared signature lists every input's categories: it may be megabytes. */
 const SIGNATURE_BODY_LIMIT = 8 * 1024 * 1024
 
@@ -696,6 +705,96 @@ export const registryRoutes = defineRoutes({
       response: { 200: Type.Object({ ...Written, release: ReleaseView }) },
     },
   },
+  startRollout: {
+    method: 'POST',
+    url: '/v1/rollouts',
+    retry: 'idempotency-key',
+    schema: {
+      tags: rollouts,
+      summary:
+        "Start a canary rollout of a version against the model's stable one (steps judged on live signals)",
+      headers: IdempotencyKeyHeaders,
+      body: StartRolloutBody,
+      response: { 201: Type.Object({ ...Written, rollout: RolloutView }) },
+    },
+  },
+  listRollouts: {
+    method: 'GET',
+    url: '/v1/rollouts',
+    schema: {
+      tags: rollouts,
+      summary: 'Rollouts you can see, newest first',
+      querystring: ListRolloutsQuery,
+      response: { 200: Type.Object({ items: Type.Array(RolloutView) }) },
+    },
+  },
+  getRollout: {
+    method: 'GET',
+    url: '/v1/rollouts/:id',
+    schema: {
+      tags: rollouts,
+      summary: 'A rollout with its timeline: every decision with its evidence',
+      params: RolloutIdParams,
+      response: { 200: RolloutDetails },
+    },
+  },
+  pauseRollout: {
+    method: 'POST',
+    url: '/v1/rollouts/:id/pause',
+    schema: {
+      tags: rollouts,
+      summary: 'Pause: the step stays, its window starts again at the resume (admin)',
+      params: RolloutIdParams,
+      body: OperateRolloutBody,
+      response: { 200: Type.Object({ ...Written, rollout: RolloutView }) },
+    },
+  },
+  resumeRollout: {
+    method: 'POST',
+    url: '/v1/rollouts/:id/resume',
+    schema: {
+      tags: rollouts,
+      summary: 'Resume a paused rollout (admin)',
+      params: RolloutIdParams,
+      body: OperateRolloutBody,
+      response: { 200: Type.Object({ ...Written, rollout: RolloutView }) },
+    },
+  },
+  approveRollout: {
+    method: 'POST',
+    url: '/v1/rollouts/:id/approve',
+    schema: {
+      tags: rollouts,
+      summary: 'Approve the next step, or the promotion, after a passing step (admin)',
+      params: RolloutIdParams,
+      body: OperateRolloutBody,
+      response: { 200: Type.Object({ ...Written, rollout: RolloutView }) },
+    },
+  },
+  abortRollout: {
+    method: 'POST',
+    url: '/v1/rollouts/:id/abort',
+    schema: {
+      tags: rollouts,
+      summary:
+        'Abort: the canary is removed, the stable unchanged, no verdict on the candidate (admin)',
+      params: RolloutIdParams,
+      body: OperateRolloutBody,
+      response: { 200: Type.Object({ ...Written, rollout: RolloutView }) },
+    },
+  },
+  rollbackRollout: {
+    method: 'POST',
+    url: '/v1/rollouts/:id/rollback',
+    schema: {
+      tags: rollouts,
+      summary:
+        'Roll back: the canary removed (or, once promoted, the old stable restored) and the candidate annotated as rejected (admin)',
+      params: RolloutIdParams,
+      body: OperateRolloutBody,
+      response: { 200: Type.Object({ ...Written, rollout: RolloutView }) },
+    },
+  },
 })
 
 export type RegistryRoutes = typeof registryRoutes
@@ -718,3 +817,9 @@ export type UpdateModelInput = Static<typeof UpdateModelBody>
 export type StartUploadInput = Static<typeof StartUploadBody>
 export type SetReleaseInput = Static<typeof SetReleaseBody>
 export type AnnotateInput = Static<typeof AnnotateBody>
+export type {
+  RolloutDetails,
+  RolloutTimelineEntry,
+  RolloutView,
+  StartRolloutInput,
+} from './rollouts.contract.ts'

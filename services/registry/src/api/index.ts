@@ -4,13 +4,14 @@ import { registerAliasRoutes } from './aliases.routes.ts'
 import { registerModelRoutes } from './models.routes.ts'
 import type { WaitForPosition } from '@argmax/http'
 import { registerReleaseRoutes } from './releases.routes.ts'
+import { registerRolloutRoutes } from './rollouts.routes.ts'
 import { registerUploadRoutes } from './uploads.routes.ts'
 import { registerVersionRoutes } from './versions.routes.ts'
 
 export type { WaitForPosition } from '@argmax/http'
 export { registryRoutes, type RegistryRoutes } from './contract.ts'
 
-/** Every `/v1/models` route, on an app built by @argmax/http's createServiceApp. */
+/** Every `/v1/models` and `/v1/rollouts` route, on an app built by @argmax/http's createServiceApp. */
 export function registerRegistryApi(
   app: FastifyInstance,
   deps: RegistryDeps,
@@ -21,4 +22,5 @@ export function registerRegistryApi(
   registerUploadRoutes(app, deps, waitForPosition)
   registerAliasRoutes(app, deps, waitForPosition)
   registerReleaseRoutes(app, deps, waitForPosition)
+  registerRolloutRoutes(app, deps)
 }

@@ -4,6 +4,7 @@ import type { EventStore } from '@argmax/events'
 import type { RegistryDatabase } from '../projections/database.ts'
 import type { StreamNames } from '../streams.ts'
 import type { Limiter } from './limiter.ts'
+import type { RolloutSignals } from './rollout-signals.ts'
 
 /** Everything the registry's use cases touch, passed in by the composition root. */
 export interface RegistryDeps {
@@ -21,4 +22,6 @@ export interface RegistryDeps {
   maxModelBytes: number
   /** Bounds how many uploaded files are checked in ONNX Runtime at once. */
   verifyLimiter: Limiter
+  /** Live signals a rollout's steps are judged on (ClickHouse's prediction log). */
+  signals: RolloutSignals
 }

@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely'
 import { catalog } from './2026_03_01_00_00_00_catalog.ts'
+import { rollouts } from './2026_12_01_00_00_00_rollouts.ts'
 
 /** Applied in name order by the migrator at start-up (with @argmax/projections' checkpoints). */
 export const registryMigrations: Record<string, Migration> = {
   '2026_03_01_00_00_00_catalog': catalog,
+  '2026_12_01_00_00_00_rollouts': rollouts,
 }

@@ -4,12 +4,14 @@ import type { EventProjection } from '@argmax/projections'
 import {
   MODEL_EVENT_TYPES,
   RELEASE_EVENT_TYPES,
+  ROLLOUT_EVENT_TYPES,
   UPLOAD_EVENT_TYPES,
   type ModelEvent,
   type ReleaseEvent,
   type UploadEvent,
 } from '../domain/index.ts'
 import { CATALOG_TABLES, type RegistryDatabase } from './database.ts'
+import { applyRolloutEvent } from './rollouts.projection.ts'
 
 type Db = Kysely<RegistryDatabase> | Transaction<RegistryDatabase>
 
@@ -18,6 +20,7 @@ export const CATALOG_EVENT_TYPES: string[] = [
   ...MODEL_EVENT_TYPES,
   ...RELEASE_EVENT_TYPES,
   ...UPLOAD_EVENT_TYPES,
+  ...ROLLOUT_EVENT_TYPES,
 ]
 
 const json = (value: unknown) => JSON.stringify(value)
@@ -29,6 +32,10 @@ const json = (value: unknown) => JSON.stringify(value)
  * twice leaves the same rows; a rebuild from sequence 1 gives the same tables.
  */
 export async function applyCatalogEvent(db: Db, recorded: RecordedEvent): Promise<void> {
+  if ((ROLLOUT_EVENT_TYPES as readonly string[]).includes(recorded.type)) {
+    await applyRolloutEvent(db, recorded)
+    return
+  }
   const event = { type: recorded.type, data: recorded.data } as
     ModelEvent | ReleaseEvent | UploadEvent
   const { actor, sequence } = recorded

@@ -4,6 +4,7 @@ import type { ModelVersionsTable } from './model-versions.table.ts'
 import type { ModelsTable } from './models.table.ts'
 import type { RegistrationRefusalsTable } from './registration-refusals.table.ts'
 import type { ReleaseHistoryTable, ReleasesTable } from './releases.table.ts'
+import type { RolloutsTable } from './rollouts.table.ts'
 import type { SignatureCacheTable } from './signature-cache.table.ts'
 import type { VersionAnnotationsTable } from './version-annotations.table.ts'
 
@@ -21,6 +22,7 @@ export interface RegistryDatabase {
   release_history: ReleaseHistoryTable
   registration_refusals: RegistrationRefusalsTable
   model_uploads: ModelUploadsTable
+  rollouts: RolloutsTable
   signature_cache: SignatureCacheTable
 }
 
@@ -35,4 +37,5 @@ export const CATALOG_TABLES = [
   'release_history',
   'registration_refusals',
   'model_uploads',
+  'rollouts',
 ] as const satisfies ReadonlyArray<keyof RegistryDatabase>

@@ -16,7 +16,20 @@ import {
 } from '@argmax/contracts'
 import { createEventStore, ensureStreams, type EventStore } from '@argmax/events'
 import { createLogger } from '@argmax/telemetry'
-import { connectNats, freshBucket, s3Client, stackEndpoints, uniqueName } from '@argmax/testkit'
+import {
+  analyticsMigrations,
+  createAnalyticsClient,
+  migrateAnalytics,
+  type AnalyticsClient,
+} from '@argmax/analytics'
+import {
+  connectNats,
+  freshBucket,
+  freshClickhouseDatabase,
+  s3Client,
+  stackEndpoints,
+  uniqueName,
+} from '@argmax/testkit'
 import type { NatsConnection } from 'nats'
 import type { BootstrapRelease, RegistryConfig } from '../../src/config.ts'
 import { startRegistryService, type RunningRegistryService } from '../../src/service.ts'
@@ -45,7 +58,13 @@ export interface HarnessOptions {
   /** Listen on a free port (for clients that need a URL, like the CLI). */
   listen?: boolean
   /** Reuse these names (a restarted registry); fresh ones otherwise. */
-  reuse?: Pick<Harness, 'names' | 'training' | 'bucket'> & { schema: string; secret: string }
+  reuse?: Pick<Harness, 'names' | 'training' | 'bucket'> & {
+    schema: string
+    secret: string
+    clickhouseDatabase?: string
+  }
+  /** A fresh ClickHouse database with the prediction log (for rollouts), as `analytics`. */
+  analytics?: boolean
 }
 
 /** Settings a registry of these names reads, for the process started by main.ts. */
@@ -71,6 +90,11 @@ export function registryEnv(
     ARGMAX_REGISTRY_SUBJECT_ROOT: h.names.root,
     ARGMAX_REGISTRY_TRAINING_STREAM: h.training.stream,
     ARGMAX_REGISTRY_TRAINING_SUBJECT_ROOT: h.training.root,
+    ARGMAX_CLICKHOUSE_URL: h.config.clickhouse.url,
+    ARGMAX_CLICKHOUSE_USER: h.config.clickhouse.user,
+    ARGMAX_CLICKHOUSE_PASSWORD: h.config.clickhouse.password,
+    ARGMAX_CLICKHOUSE_DATABASE: h.config.analytics.database,
+    ARGMAX_REGISTRY_ROLLOUT_TICK_SECONDS: String(h.config.registry.rolloutTickMs / 1000),
   }
 }
 
@@ -83,6 +107,8 @@ export interface Setup {
   store: EventStore
   config: RegistryConfig
   secret: string
+  /** The prediction log's database (options.analytics), for tests that write traffic to it. */
+  analytics?: AnalyticsClient
 }
 
 /**
@@ -106,12 +132,28 @@ export async function freshSetup(options: Omit<HarnessOptions, 'listen'> = {}): 
     { name: training.stream, subjects: [`${training.root}.>`], retention: 'limits' },
   ])
   const secret = options.reuse?.secret ?? generateDevSecret()
+  const clickhouse = {
+    url: endpoints.clickhouseUrl,
+    user: endpoints.clickhouseUser,
+    password: endpoints.clickhousePassword,
+  }
+  let database = options.reuse?.clickhouseDatabase ?? endpoints.clickhouseDatabase
+  let analytics: AnalyticsClient | undefined
+  if (options.analytics) {
+    if (!options.reuse?.clickhouseDatabase) {
+      database = (await freshClickhouseDatabase('registry')).database
+    }
+    analytics = createAnalyticsClient(clickhouse, { database })
+    await migrateAnalytics(analytics, analyticsMigrations)
+  }
   const config: RegistryConfig = {
     nats: { url: endpoints.natsUrl, streamReplicas: 1 },
     postgres: { url: endpoints.postgresUrl },
     s3: { ...endpoints.s3, forcePathStyle: true },
     auth: { mode: 'hs256', secret },
     http: { host: '127.0.0.1', port: 0 },
+    clickhouse,
+    analytics: { database },
     registry: {
       bucket,
       retentionMs: (options.retentionDays ?? 90) * DAY,
@@ -124,12 +166,24 @@ export async function freshSetup(options: Omit<HarnessOptions, 'listen'> = {}): 
       bootstrapRetryMs: 200,
       trainingAckWaitMs: 10_000,
       trainingMaxDeliver: 5,
+      // Tests drive the rollout worker themselves (runOnce) with the injected clock.
+      rolloutTickMs: 0,
       schema: options.reuse?.schema ?? uniqueName('registry').toLowerCase(),
       names,
       training,
     },
   }
-  return { names, training, bucket, s3, nc, store: createEventStore({ nc }), config, secret }
+  return {
+    names,
+    training,
+    bucket,
+    s3,
+    nc,
+    store: createEventStore({ nc }),
+    config,
+    secret,
+    ...(analytics ? { analytics } : {}),
+  }
 }
 
 /** The registry in this process against the test kit's real servers (see freshSetup). */
@@ -167,7 +221,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         headers: response.headers,
       }
     },
-    stop: () => service.stop(),
+    async stop() {
+      await service.stop()
+      await setup.analytics?.close()
+    },
   }
 }
 

@@ -1,0 +1,2 @@
+export * from './rollouts.commands.ts'
+export * from './render.ts'

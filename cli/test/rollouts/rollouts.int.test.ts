@@ -1,0 +1,96 @@
+import { Command } from 'commander'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+// The registry in this process, on a real port, against the test kit's servers.
+import {
+  eventually,
+  fakeRun,
+  publishRun,
+  startHarness,
+  type Harness,
+} from '../../../services/registry/test/support/harness.ts'
+import { registerRolloutCommands } from '../../src/rollouts/index.ts'
+
+describe('argmax rollouts against the registry', () => {
+  let h: Harness
+  const printed: string[] = []
+  const cli = (token: string) => {
+    const program = new Command().exitOverride()
+    registerRolloutCommands(program, { apiUrl: h.service.url!, token, json: false })
+    return async (...args: string[]) => {
+      const log = vi
+        .spyOn(console, 'log')
+        .mockImplementation((line: string) => void printed.push(line))
+      try {
+        await program.parseAsync(['node', 'argmax', 'rollouts', ...args])
+      } finally {
+        log.mockRestore()
+      }
+      return printed.pop()!
+    }
+  }
+
+  beforeAll(async () => {
+    h = await startHarness({ listen: true, analytics: true })
+    for (let i = 0; i < 2; i++)
+      await publishRun(h, await fakeRun(h, { model: 'movies', ownerId: 'alice' }))
+    await eventually('movies v2', async () =>
+      (await h.call('GET', '/v1/models/movies/versions/2', h.tokens.alice)).status === 200
+        ? true
+        : undefined,
+    )
+    await h.call('PUT', '/v1/models/movies/release', h.tokens.alice, { stable: 1, reason: 'v1' })
+  })
+  afterAll(() => h.stop())
+
+  it('starts, lists, shows with a timeline, and lets only admins operate', async () => {
+    const alice = cli(h.tokens.alice)
+    const admin = cli(h.tokens.admin)
+    const started = JSON.parse(
+      await alice(
+        'start',
+        'movies',
+        '2',
+        '--reason',
+        'v2 is better',
+        '--steps',
+        '20,100',
+        '--window',
+        '300',
+        '--min-requests',
+        '10',
+        '--json',
+      ),
+    ) as { rollout: { rolloutId: string; steps: number[]; criteria: { windowSeconds: number } } }
+    expect(started.rollout).toMatchObject({
+      rolloutId: 'movies.1',
+      steps: [20, 100],
+      criteria: { windowSeconds: 300, minRequests: 10 },
+    })
+    await eventually('the first step', async () => {
+      await h.service.workers.rollouts.runOnce()
+      const details = JSON.parse(await alice('show', 'movies.1', '--json')) as {
+        rollout: { stepStartedAt: string | null }
+      }
+      return details.rollout.stepStartedAt ? true : undefined
+    })
+    const shown = await alice('show', 'movies.1')
+    expect(shown).toContain('rollout movies.1: version 2 against stable 1 — running')
+    expect(shown).toContain('step 1: 20 % to the candidate')
+    await eventually('the listing', async () => {
+      const listed = await alice('list', '--active')
+      return listed.includes('movies.1') ? listed : undefined
+    })
+    await expect(alice('pause', 'movies.1', '--reason', 'mine')).rejects.toThrow(
+      /requires one of the roles admin/,
+    )
+    expect(await admin('pause', 'movies.1', '--reason', 'looking')).toBe('rollout movies.1: paused')
+    expect(await admin('abort', 'movies.1', '--reason', 'not now')).toBe(
+      'rollout movies.1: reverting',
+    )
+    await h.service.workers.rollouts.runOnce()
+    const timeline = await admin('show', 'movies.1')
+    expect(timeline).toContain('— aborted')
+    expect(timeline).toMatch(/paused: looking {2}\(root\)/)
+    expect(timeline).toContain('aborted: release stable 1')
+  })
+})
