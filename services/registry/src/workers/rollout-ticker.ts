@@ -1,12 +1,9 @@
+import { schedulePeriodic, type PeriodicTask } from '@argmax/service'
 import { advanceRollout } from '../application/advance-rollout.ts'
 import type { RegistryDeps } from '../application/dependencies.ts'
 import { modelsWithActiveRollouts } from '../projections/rollouts.queries.ts'
 
-export interface RolloutTicker {
-  /** One pass now (also what the timer calls); concurrent calls share the pass in progress. */
-  runOnce(): Promise<RolloutTickReport>
-  stop(): Promise<void>
-}
+export type RolloutTicker = PeriodicTask<RolloutTickReport>
 
 export interface RolloutTickReport {
   /** Model → the actions taken for its rollout (apply_step, judge, promote, revert). */
@@ -25,8 +22,6 @@ export function startRolloutTicker(
   deps: RegistryDeps,
   options: { intervalMs: number; log?: (fields: Record<string, unknown>, message: string) => void },
 ): RolloutTicker {
-  const log = options.log ?? (() => undefined)
-  let running: Promise<RolloutTickReport> | undefined
   const pass = async (): Promise<RolloutTickReport> => {
     const report: RolloutTickReport = { advanced: {}, failures: [] }
     for (const model of await modelsWithActiveRollouts(deps.db)) {
@@ -39,31 +34,16 @@ export function startRolloutTicker(
     }
     return report
   }
-  const runOnce = () => {
-    running ??= pass().finally(() => {
-      running = undefined
-    })
-    return running
-  }
-  const timer =
-    options.intervalMs > 0
-      ? setInterval(() => {
-          runOnce().then(
-            (report) => {
-              if (Object.keys(report.advanced).length > 0 || report.failures.length > 0) {
-                log({ ...report }, 'rollouts advanced')
-              }
-            },
-            (error: unknown) => log({ err: String(error) }, 'rollout pass failed'),
-          )
-        }, options.intervalMs)
-      : undefined
-  timer?.unref()
+  const task = schedulePeriodic(pass, {
+    name: 'rollouts',
+    intervalMs: options.intervalMs,
+    worthLogging: (report) => Object.keys(report.advanced).length > 0 || report.failures.length > 0,
+    ...(options.log ? { log: options.log } : {}),
+  })
   return {
-    runOnce,
+    runOnce: task.runOnce,
     async stop() {
-      if (timer) clearInterval(timer)
-      await running?.catch(() => undefined)
+      await task.stop()
       await deps.signals.close()
     },
   }
