@@ -1,0 +1,8 @@
+export * from './settings.ts'
+export * from './errors.ts'
+export * from './client.ts'
+export * from './migrations.ts'
+export * from './insert.ts'
+export * from './retention.ts'
+export { analyticsMigrations } from './migrations/index.ts'
+export { predictionsMigration } from './migrations/2026_12_01_00_00_00_predictions.ts'
