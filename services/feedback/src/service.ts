@@ -1,25 +1,162 @@
+import { createHmac } from 'node:crypto'
+import {
+  analyticsMigrations,
+  createAnalyticsClient,
+  migrateAnalytics,
+  type AnalyticsClient,
+} from '@argmax/analytics'
 import {
   startServiceShell,
+  type RunningService,
   type ServiceDefinition,
   type ServiceStartOptions,
+  type ShellS3,
 } from '@argmax/service'
+import type { NatsConnection } from 'nats'
+import { registerFeedbackApi } from './api/index.ts'
+import type { FeedbackDeps } from './application/dependencies.ts'
+import { openLabelIdempotency, type LabelIdempotency } from './application/label-idempotency.ts'
+import { createStoredJson } from './application/signatures.ts'
+import type { FeedbackConfig } from './config.ts'
 import { feedbackMigrations } from './migrations/index.ts'
-import { FEEDBACK_STREAM, feedbackStreams } from './streams.ts'
+import { feedbackProjectionsOf } from './projections/feedback.projections.ts'
+import type { FeedbackDatabase } from './projections/tables.ts'
+import { feedbackStreams } from './streams.ts'
+import { startFeedbackSink } from './workers/feedback-sink.ts'
+import type { RunningConsumer } from '@argmax/events'
 
-/**
- * The feedback service as declared to the shell: its stream, its schema and the HTTP shell. Its
- * domain arrives with its issue and fills the other slots of the definition (projections,
- * dependencies, api, workers — see services/dataset/src/service.ts); until then it serves only
- * the operational endpoints.
- */
-export const feedbackService: ServiceDefinition<unknown> = {
-  service: 'feedback',
-  description: 'Ground truth, live quality monitors, retrain triggers and feedback datasets',
-  streams: feedbackStreams,
-  readinessStream: FEEDBACK_STREAM,
-  migrations: feedbackMigrations,
+export interface FeedbackServiceOptions extends ServiceStartOptions<FeedbackConfig> {
+  /** How long a query waits for `minPosition` before answering 503 (default 10 s). */
+  readYourWritesTimeoutMs?: number
 }
 
-export function startFeedbackService(options: ServiceStartOptions) {
-  return startServiceShell(feedbackService, options)
+export type FeedbackWorkers = {
+  /** FEEDBACK_LOG → ClickHouse; undefined where it runs as its own process. */
+  sink: RunningConsumer | undefined
+}
+
+export type RunningFeedbackService = RunningService<
+  FeedbackDatabase,
+  FeedbackDeps,
+  FeedbackWorkers
+> & {
+  analytics: AnalyticsClient
+}
+
+/**
+ * The feedback service, declared: its streams, bucket, schema, the projections of the registry,
+ * its own events and the dataset versions its snapshots became, the use cases' dependencies,
+ * the REST API (`/v1/feedback`, `/v1/quality`, `/v1/monitors`) and its workers.
+ */
+export function feedbackService(
+  config: FeedbackConfig,
+  analytics: AnalyticsClient,
+  options: Pick<FeedbackServiceOptions, 'readYourWritesTimeoutMs'> = {},
+): ServiceDefinition<FeedbackDatabase, FeedbackDeps, FeedbackWorkers, ShellS3> {
+  const settings = config.feedback
+  const names = settings.names
+  const timeoutMs = options.readYourWritesTimeoutMs ?? 10_000
+  return {
+    service: 'feedback',
+    description:
+      'Ground truth, live quality and drift, monitors, retrain triggers, feedback datasets',
+    streams: feedbackStreams(names),
+    readinessStream: names.feedback.stream,
+    migrations: feedbackMigrations,
+    schema: settings.schema,
+    s3: { settings: config.s3, bucket: settings.bucket },
+    projections: feedbackProjectionsOf(names),
+    readYourWritesTimeoutMs: timeoutMs,
+    readiness: () => ({ clickhouse: () => analytics.version() }),
+    dependencies: (parts) => ({
+      store: parts.store,
+      nc: parts.nc,
+      names,
+      db: parts.db,
+      analytics,
+      s3: parts.s3,
+      bucket: parts.bucket,
+      now: parts.now,
+      newId: parts.newId,
+      storedJson: createStoredJson(parts.s3),
+      idempotency: lazyIdempotency(parts.nc, {
+        bucket: settings.idempotencyBucket,
+        ttlMs: settings.idempotencyTtlMs,
+        replicas: config.nats.streamReplicas,
+      }),
+      predictionIdSecret: settings.predictionIdSecret,
+      webhookSecret:
+        settings.webhookSecret ??
+        createHmac('sha256', settings.predictionIdSecret)
+          .update('argmax.feedback.webhooks')
+          .digest('hex'),
+      retentionDays: settings.retentionDays,
+      maxLabels: settings.maxLabels,
+      waitForFeedback: async (position) => {
+        await parts.projections.feedback!.waitFor(position, timeoutMs)
+      },
+    }),
+    api: (app, deps) => registerFeedbackApi(app, deps),
+    workers: {
+      sink: (deps, parts) =>
+        settings.sink.mode === 'embedded'
+          ? startFeedbackSink({
+              nc: parts.nc,
+              analytics: deps.analytics,
+              names,
+              maxBatch: settings.sink.maxBatch,
+              maxWaitMs: settings.sink.maxWaitMs,
+              log: parts.logger,
+              parkingReplicas: config.nats.streamReplicas,
+            })
+          : undefined,
+    },
+  }
+}
+
+/** The key-value bucket is opened on the first keyed request, not at start-up. */
+function lazyIdempotency(
+  nc: NatsConnection,
+  options: { bucket: string; ttlMs: number; replicas: number },
+): LabelIdempotency {
+  let opened: Promise<LabelIdempotency> | undefined
+  const open = () => {
+    opened ??= openLabelIdempotency(nc, options).catch((error: unknown) => {
+      opened = undefined
+      throw error
+    })
+    return opened
+  }
+  return {
+    claim: async (...args) => (await open()).claim(...args),
+    markPublished: async (...args) => (await open()).markPublished(...args),
+  }
+}
+
+/**
+ * Starts the service: the ClickHouse tables and views first (every process that writes ClickHouse
+ * runs the platform's analytics migrations), then the shell.
+ */
+export async function startFeedbackService(
+  options: FeedbackServiceOptions,
+): Promise<RunningFeedbackService> {
+  const { config } = options
+  const analytics = createAnalyticsClient(config.clickhouse, {
+    database: config.analytics.database,
+  })
+  try {
+    await migrateAnalytics(analytics, analyticsMigrations)
+    const running = await startServiceShell(feedbackService(config, analytics, options), options)
+    return {
+      ...running,
+      analytics,
+      stop: async () => {
+        await running.stop()
+        await analytics.close()
+      },
+    }
+  } catch (error) {
+    await analytics.close()
+    throw error
+  }
 }
