@@ -17,6 +17,7 @@ import { registerFeedbackApi } from './api/index.ts'
 import type { FeedbackDeps } from './application/dependencies.ts'
 import { openLabelIdempotency, type LabelIdempotency } from './application/label-idempotency.ts'
 import { createStoredJson } from './application/signatures.ts'
+import { createTrainingProfiles } from './application/training-profiles.ts'
 import type { FeedbackConfig } from './config.ts'
 import { feedbackMigrations } from './migrations/index.ts'
 import { feedbackProjectionsOf } from './projections/feedback.projections.ts'
@@ -68,34 +69,38 @@ export function feedbackService(
     projections: feedbackProjectionsOf(names),
     readYourWritesTimeoutMs: timeoutMs,
     readiness: () => ({ clickhouse: () => analytics.version() }),
-    dependencies: (parts) => ({
-      store: parts.store,
-      nc: parts.nc,
-      names,
-      db: parts.db,
-      analytics,
-      s3: parts.s3,
-      bucket: parts.bucket,
-      now: parts.now,
-      newId: parts.newId,
-      storedJson: createStoredJson(parts.s3),
-      idempotency: lazyIdempotency(parts.nc, {
-        bucket: settings.idempotencyBucket,
-        ttlMs: settings.idempotencyTtlMs,
-        replicas: config.nats.streamReplicas,
-      }),
-      predictionIdSecret: settings.predictionIdSecret,
-      webhookSecret:
-        settings.webhookSecret ??
-        createHmac('sha256', settings.predictionIdSecret)
-          .update('argmax.feedback.webhooks')
-          .digest('hex'),
-      retentionDays: settings.retentionDays,
-      maxLabels: settings.maxLabels,
-      waitForFeedback: async (position) => {
-        await parts.projections.feedback!.waitFor(position, timeoutMs)
-      },
-    }),
+    dependencies: (parts) => {
+      const storedJson = createStoredJson(parts.s3)
+      return {
+        store: parts.store,
+        nc: parts.nc,
+        names,
+        db: parts.db,
+        analytics,
+        s3: parts.s3,
+        bucket: parts.bucket,
+        now: parts.now,
+        newId: parts.newId,
+        storedJson,
+        profiles: createTrainingProfiles({ store: parts.store, names, storedJson }),
+        idempotency: lazyIdempotency(parts.nc, {
+          bucket: settings.idempotencyBucket,
+          ttlMs: settings.idempotencyTtlMs,
+          replicas: config.nats.streamReplicas,
+        }),
+        predictionIdSecret: settings.predictionIdSecret,
+        webhookSecret:
+          settings.webhookSecret ??
+          createHmac('sha256', settings.predictionIdSecret)
+            .update('argmax.feedback.webhooks')
+            .digest('hex'),
+        retentionDays: settings.retentionDays,
+        maxLabels: settings.maxLabels,
+        waitForFeedback: async (position) => {
+          await parts.projections.feedback!.waitFor(position, timeoutMs)
+        },
+      }
+    },
     api: (app, deps) => registerFeedbackApi(app, deps),
     workers: {
       sink: (deps, parts) =>

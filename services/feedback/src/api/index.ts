@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { FeedbackDeps } from '../application/dependencies.ts'
 import { registerLabelRoutes } from './labels.routes.ts'
+import { registerQualityRoutes } from './quality.routes.ts'
 
 export { feedbackRoutes, type FeedbackRoutes } from './contract.ts'
 
 /** Every `/v1/feedback`, `/v1/quality` and `/v1/monitors` route. */
 export function registerFeedbackApi(app: FastifyInstance, deps: FeedbackDeps): void {
   registerLabelRoutes(app, deps)
+  registerQualityRoutes(app, deps)
 }

@@ -7,6 +7,7 @@ import type { FeedbackDatabase } from '../projections/tables.ts'
 import type { FeedbackStreamNames } from '../streams.ts'
 import type { LabelIdempotency } from './label-idempotency.ts'
 import type { StoredJson } from './signatures.ts'
+import type { TrainingProfiles } from './training-profiles.ts'
 
 /** Everything the feedback use cases touch, passed in by the composition root. */
 export interface FeedbackDeps {
@@ -22,6 +23,8 @@ export interface FeedbackDeps {
   newId: () => string
   /** Signatures, profiles: JSON objects stored by reference, verified and cached. */
   storedJson: StoredJson
+  /** Training dataset profiles, from the DATASET stream. */
+  profiles: TrainingProfiles
   idempotency: LabelIdempotency
   predictionIdSecret: string
   /** Key that each monitor's webhook signing secret derives from. */
