@@ -76,7 +76,7 @@ function binOf(binning: Binning, value: string): string {
     const edges = `[${binning.edges.map((e) => sqlNumber(e)).join(', ')}]`
     return binning.edges.length === 0
       ? `if(isNull(${value}), -1, 0)`
-      : `if(isNull(${value}), -1, arraySum(arrayMap(e -> assumeNotNull(${value}) >= e, ${edges})))`
+      : `if(isNull(${value}), -1, toInt64(arraySum(arrayMap(e -> assumeNotNull(${value}) >= e, ${edges}))))`
   }
-  return `if(isNull(${value}), -1, indexOf(${sqlStringArray(binning.values)}, assumeNotNull(${value})))`
+  return `if(isNull(${value}), -1, toInt64(indexOf(${sqlStringArray(binning.values)}, assumeNotNull(${value}))))`
 }

@@ -29,7 +29,9 @@ describe('live quality: GET /v1/quality/{model}', () => {
 
   async function send(labels: Array<{ predictionId: string; value: number | string }>) {
     for (let i = 0; i < labels.length; i += 5_000) {
-      const sent = await h.call('POST', '/v1/feedback', h.tokens.alice, { labels: labels.slice(i, i + 5_000) })
+      const sent = await h.call('POST', '/v1/feedback', h.tokens.alice, {
+        labels: labels.slice(i, i + 5_000),
+      })
       expect(sent.status).toBe(202)
     }
   }
@@ -67,7 +69,11 @@ describe('live quality: GET /v1/quality/{model}', () => {
     for (const version of [1, 2]) {
       const rows = Array.from({ length: 1_500 }, () => {
         const truth = 5 + 3 * rand()
-        return { truth, prediction: truth + (rand() - 0.5) * (version === 1 ? 1 : 2.5), at: new Date(now - rand() * 50 * MINUTE) }
+        return {
+          truth,
+          prediction: truth + (rand() - 0.5) * (version === 1 ? 1 : 2.5),
+          at: new Date(now - rand() * 50 * MINUTE),
+        }
       })
       const ids = await h.logPredictions(
         'reg',
@@ -109,7 +115,12 @@ describe('live quality: GET /v1/quality/{model}', () => {
     const ids = await h.logPredictions(
       'cls',
       1,
-      rows.map((r) => ({ inputs: { x: 1 }, predictedClass: r.predicted, probabilities: r.probs, at: r.at })),
+      rows.map((r) => ({
+        inputs: { x: 1 },
+        predictedClass: r.predicted,
+        probabilities: r.probs,
+        at: r.at,
+      })),
     )
     const classLabels = rows.map((r, i) => ({ predictionId: ids[i]!, value: r.truth }))
     expected['cls-1'] = {
@@ -128,7 +139,9 @@ describe('live quality: GET /v1/quality/{model}', () => {
     labelled += classLabels.length
     await eventually(
       async () => {
-        const [row] = await h.service.analytics.query<{ n: string }>('SELECT count() AS n FROM feedback')
+        const [row] = await h.service.analytics.query<{ n: string }>(
+          'SELECT count() AS n FROM feedback',
+        )
         return Number(row!.n) === labelled ? true : undefined
       },
       60_000,
@@ -182,12 +195,20 @@ describe('live quality: GET /v1/quality/{model}', () => {
   })
 
   it('filters by version and window, and sees nothing before the window', async () => {
-    const v2 = await h.call<QualityView>('GET', '/v1/quality/reg?window=1h&version=2', h.tokens.admin)
+    const v2 = await h.call<QualityView>(
+      'GET',
+      '/v1/quality/reg?window=1h&version=2',
+      h.tokens.admin,
+    )
     expect(v2.body.versions.map((v) => v.version)).toEqual([2])
     const recent = await h.call<QualityView>('GET', '/v1/quality/reg?window=5m', h.tokens.alice)
     const all = await h.call<QualityView>('GET', '/v1/quality/reg?window=1d', h.tokens.alice)
     expect(recent.body.versions[0]!.labelled).toBeLessThan(all.body.versions[0]!.labelled)
-    const release = await h.call<QualityView>('GET', '/v1/quality/reg?window=release', h.tokens.alice)
+    const release = await h.call<QualityView>(
+      'GET',
+      '/v1/quality/reg?window=release',
+      h.tokens.alice,
+    )
     expect(release.body.window.from).toBe('2026-12-01T12:00:00.000Z')
   })
 

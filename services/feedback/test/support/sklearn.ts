@@ -29,7 +29,9 @@ export type SklearnInput =
   | { task: 'regression'; y: number[]; p: number[] }
   | { task: 'classification'; y: string[]; p: string[]; probs: number[][]; classes: string[] }
 
-export function sklearnMetrics(input: Record<string, SklearnInput>): Record<string, Record<string, number>> {
+export function sklearnMetrics(
+  input: Record<string, SklearnInput>,
+): Record<string, Record<string, number>> {
   const run = spawnSync('/usr/bin/python3', ['-c', SCRIPT], {
     input: JSON.stringify(input),
     encoding: 'utf8',
