@@ -25,15 +25,30 @@ import type { FeedbackDatabase } from './projections/tables.ts'
 import { feedbackStreams } from './streams.ts'
 import { startFeedbackSink } from './workers/feedback-sink.ts'
 import type { RunningConsumer } from '@argmax/events'
+import { metrics, type Meter } from '@opentelemetry/api'
+import { startDefaultMonitors } from './workers/default-monitors.ts'
+import { startMonitorEvaluator, type MonitorEvaluator } from './workers/monitor-evaluator.ts'
+import { startRetrainTrigger, startWebhookNotifier } from './workers/monitor-reactions.ts'
+import { createQualityGauges, type QualityGauges } from './workers/quality-gauges.ts'
+import type { DeferredConsumer } from './workers/when-stream-exists.ts'
 
 export interface FeedbackServiceOptions extends ServiceStartOptions<FeedbackConfig> {
   /** How long a query waits for `minPosition` before answering 503 (default 10 s). */
   readYourWritesTimeoutMs?: number
+  /** Where the quality gauges are reported (default: the global meter, served on /metrics). */
+  meter?: Meter
+  /** Waits after the n-th failed webhook delivery (tests shorten them). */
+  webhookRetryDelaysMs?: number[]
 }
 
 export type FeedbackWorkers = {
   /** FEEDBACK_LOG → ClickHouse; undefined where it runs as its own process. */
   sink: RunningConsumer | undefined
+  /** Gauges and monitors, every evaluation interval (`tick()` runs a round now). */
+  evaluator: MonitorEvaluator
+  webhooks: RunningConsumer
+  retrains: RunningConsumer
+  defaultMonitors: DeferredConsumer
 }
 
 export type RunningFeedbackService = RunningService<
@@ -42,6 +57,7 @@ export type RunningFeedbackService = RunningService<
   FeedbackWorkers
 > & {
   analytics: AnalyticsClient
+  gauges: QualityGauges
 }
 
 /**
@@ -52,7 +68,8 @@ export type RunningFeedbackService = RunningService<
 export function feedbackService(
   config: FeedbackConfig,
   analytics: AnalyticsClient,
-  options: Pick<FeedbackServiceOptions, 'readYourWritesTimeoutMs'> = {},
+  gauges: QualityGauges,
+  options: Pick<FeedbackServiceOptions, 'readYourWritesTimeoutMs' | 'webhookRetryDelaysMs'> = {},
 ): ServiceDefinition<FeedbackDatabase, FeedbackDeps, FeedbackWorkers, ShellS3> {
   const settings = config.feedback
   const names = settings.names
@@ -115,6 +132,35 @@ export function feedbackService(
               parkingReplicas: config.nats.streamReplicas,
             })
           : undefined,
+      evaluator: (deps, parts) =>
+        startMonitorEvaluator(deps, {
+          intervalMs: settings.evaluationIntervalMs,
+          gaugeWindow: settings.gaugeWindow,
+          gauges,
+          logger: parts.logger,
+        }),
+      webhooks: (deps, parts) =>
+        startWebhookNotifier(deps, {
+          nc: parts.nc,
+          timeoutMs: settings.webhook.timeoutMs,
+          maxDeliver: settings.webhook.maxDeliver,
+          ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
+          log: parts.logger,
+          parkingReplicas: config.nats.streamReplicas,
+        }),
+      retrains: (deps, parts) =>
+        startRetrainTrigger(deps, {
+          nc: parts.nc,
+          log: parts.logger,
+          parkingReplicas: config.nats.streamReplicas,
+        }),
+      defaultMonitors: (deps, parts) =>
+        startDefaultMonitors(deps, {
+          nc: parts.nc,
+          log: parts.logger,
+          logger: parts.logger,
+          parkingReplicas: config.nats.streamReplicas,
+        }),
     },
   }
 }
@@ -149,12 +195,17 @@ export async function startFeedbackService(
   const analytics = createAnalyticsClient(config.clickhouse, {
     database: config.analytics.database,
   })
+  const gauges = createQualityGauges(options.meter ?? metrics.getMeter('@argmax/feedback-service'))
   try {
     await migrateAnalytics(analytics, analyticsMigrations)
-    const running = await startServiceShell(feedbackService(config, analytics, options), options)
+    const running = await startServiceShell(
+      feedbackService(config, analytics, gauges, options),
+      options,
+    )
     return {
       ...running,
       analytics,
+      gauges,
       stop: async () => {
         await running.stop()
         await analytics.close()

@@ -61,7 +61,7 @@ function logRows(
   return `SELECT ${columns} FROM ${scope.db}.predictions FINAL
     WHERE model = ${sqlString(scope.model)} AND version = ${sqlNumber(scope.version)}
       AND date >= ${sqlDate(scope.from)} AND date <= ${sqlDate(scope.to)}
-      AND time >= ${sqlDateTime(scope.from)} AND time < ${sqlDateTime(scope.to)}
+      AND time >= ${sqlDateTime(scope.from)} AND time <= ${sqlDateTime(scope.to)}
       AND status = 'success' AND variant != 'shadow'`
 }
 

@@ -28,7 +28,7 @@ function predictionsOf(scope: QualityScope, columns: string): string {
   return `SELECT ${columns} FROM ${scope.db}.predictions FINAL
     WHERE model = ${sqlString(scope.model)}
       AND date >= ${sqlDate(scope.from)} AND date <= ${sqlDate(scope.to)}
-      AND time >= ${sqlDateTime(scope.from)} AND time < ${sqlDateTime(scope.to)}
+      AND time >= ${sqlDateTime(scope.from)} AND time <= ${sqlDateTime(scope.to)}
       AND status = 'success' AND variant != 'shadow'
       ${scope.version !== undefined ? `AND version = ${sqlNumber(scope.version)}` : ''}`
 }

@@ -296,7 +296,11 @@ export const MonitorView = Type.Object({
   webhook: Nullable(
     Type.Object({
       url: Type.String(),
-      secret: Type.String({ description: 'verifies X-Argmax-Signature; owners and admins only' }),
+      secret: Type.Optional(
+        Type.String({
+          description: 'verifies X-Argmax-Signature; shown to owners and admins only',
+        }),
+      ),
     }),
   ),
   retrain: Type.Boolean(),

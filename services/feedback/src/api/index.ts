@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { FeedbackDeps } from '../application/dependencies.ts'
 import { registerLabelRoutes } from './labels.routes.ts'
+import { registerMonitorRoutes } from './monitors.routes.ts'
 import { registerQualityRoutes } from './quality.routes.ts'
 
 export { feedbackRoutes, type FeedbackRoutes } from './contract.ts'
@@ -9,4 +10,5 @@ export { feedbackRoutes, type FeedbackRoutes } from './contract.ts'
 export function registerFeedbackApi(app: FastifyInstance, deps: FeedbackDeps): void {
   registerLabelRoutes(app, deps)
   registerQualityRoutes(app, deps)
+  registerMonitorRoutes(app, deps)
 }

@@ -11,7 +11,10 @@ export const WINDOW_MS: Record<Exclude<WindowName, 'release'>, number> = {
   '1d': 24 * 3_600_000,
 }
 
-/** [from, to) of a window ending at `now`; `release` starts at the release time (or `now`). */
+/**
+ * [from, to] of a window ending at `now` (to the second, the current second included: a live
+ * window sees what was just predicted); `release` starts at the release time (or `now`).
+ */
 export function windowRange(
   name: WindowName,
   now: Date,

@@ -12,7 +12,7 @@ import {
   type StoredObject,
 } from '@argmax/contracts'
 import { createEventStore, ensureStreams, type EventStore } from '@argmax/events'
-import { createLogger } from '@argmax/telemetry'
+import { createLogger, createPrometheusMetrics } from '@argmax/telemetry'
 import {
   connectNats,
   freshBucket,
@@ -41,6 +41,7 @@ export interface HarnessOptions {
   listen?: boolean
   /** Overrides of the feedback settings. */
   feedback?: Partial<FeedbackConfig['feedback']>
+  webhookRetryDelaysMs?: number[]
 }
 
 export interface Harness {
@@ -157,12 +158,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...options.feedback,
     },
   }
+  // A Prometheus registry of this service's own, served on its /metrics.
+  const prometheus = createPrometheusMetrics({ serviceName: 'feedback-test' })
   const service = await startFeedbackService({
     config,
     logger: createLogger({ service: 'feedback-test', level: 'warn' }),
     nc,
     now: clock.now,
     listen: options.listen ?? false,
+    meter: prometheus.meter(),
+    metrics: () => prometheus.metricsText(),
+    ...(options.webhookRetryDelaysMs ? { webhookRetryDelaysMs: options.webhookRetryDelaysMs } : {}),
   })
   const store = createEventStore({ nc, now: clock.now })
   const mint = (subject: string, roles: Role[]) =>
@@ -315,7 +321,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await service.projections.registry!.waitFor(await positionOf(names.registry.stream), 10_000)
       await service.projections.feedback!.waitFor(await positionOf(names.feedback.stream), 10_000)
     },
-    stop: () => service.stop(),
+    stop: async () => {
+      await service.stop()
+      await prometheus.shutdown()
+    },
   }
   void lastRegistry
   return harness
