@@ -47,6 +47,8 @@ export const feedbackSettings = z
     /** Label records (each up to ~1,000 labels) per ClickHouse write. */
     ARGMAX_FEEDBACK_SINK_MAX_BATCH: envInt({ min: 1, max: 10_000 }).default(200),
     ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS: envInt({ min: 0, max: 60_000 }).default(100),
+    /** A batch that makes no progress this long goes back to the stream (a killed sink's). */
+    ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS: envInt({ min: 1, max: 3_600 }).default(30),
     /** The sink of every context stream into `domain_events`. */
     ARGMAX_FEEDBACK_EVENTS_SINK: onOff.default('embedded'),
     /** Monitors, gauges and drift are evaluated this often (0: never, e.g. a second replica). */
@@ -94,6 +96,7 @@ export const feedbackSettings = z
       mode: env.ARGMAX_FEEDBACK_SINK,
       maxBatch: env.ARGMAX_FEEDBACK_SINK_MAX_BATCH,
       maxWaitMs: env.ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS,
+      ackWaitMs: env.ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS * 1000,
     },
     eventsSink: env.ARGMAX_FEEDBACK_EVENTS_SINK,
     evaluationIntervalMs: env.ARGMAX_FEEDBACK_EVALUATION_INTERVAL_SECONDS * 1000,
@@ -131,3 +134,65 @@ export function loadFeedbackConfig(env: Env = process.env) {
 }
 
 export type FeedbackConfig = ReturnType<typeof loadFeedbackConfig>
+
+/**
+ * The sinks as their own process (`sink-main.ts`): FEEDBACK_LOG → ClickHouse and every context
+ * stream → `domain_events`. Only NATS and ClickHouse, and the stream names.
+ */
+export const sinkSettings = z
+  .object({
+    ARGMAX_FEEDBACK_SINK: onOff.default('embedded'),
+    ARGMAX_FEEDBACK_SINK_MAX_BATCH: envInt({ min: 1, max: 10_000 }).default(200),
+    ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS: envInt({ min: 0, max: 60_000 }).default(100),
+    ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS: envInt({ min: 1, max: 3_600 }).default(30),
+    ARGMAX_FEEDBACK_EVENTS_SINK: onOff.default('embedded'),
+    ARGMAX_FEEDBACK_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.feedback.stream),
+    ARGMAX_FEEDBACK_SUBJECT_ROOT: token('one subject token').default(
+      FEEDBACK_STREAM_NAMES.feedback.root,
+    ),
+    ARGMAX_FEEDBACK_LOG_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.log.stream),
+    ARGMAX_FEEDBACK_LOG_SUBJECT_ROOT: token('one subject token').default(
+      FEEDBACK_STREAM_NAMES.log.root,
+    ),
+    ARGMAX_REGISTRY_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.registry.stream),
+    ARGMAX_REGISTRY_SUBJECT_ROOT: token('one subject token').default(
+      FEEDBACK_STREAM_NAMES.registry.root,
+    ),
+    ARGMAX_DATASET_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.dataset.stream),
+    ARGMAX_DATASET_SUBJECT_ROOT: token('one subject token').default(
+      FEEDBACK_STREAM_NAMES.dataset.root,
+    ),
+    ARGMAX_TRAINING_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.training.stream),
+    ARGMAX_TRAINING_SUBJECT_ROOT: token('one subject token').default(
+      FEEDBACK_STREAM_NAMES.training.root,
+    ),
+  })
+  .transform((env) => ({
+    sink: {
+      mode: env.ARGMAX_FEEDBACK_SINK,
+      maxBatch: env.ARGMAX_FEEDBACK_SINK_MAX_BATCH,
+      maxWaitMs: env.ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS,
+      ackWaitMs: env.ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS * 1000,
+    },
+    eventsSink: env.ARGMAX_FEEDBACK_EVENTS_SINK,
+    names: {
+      feedback: { stream: env.ARGMAX_FEEDBACK_STREAM, root: env.ARGMAX_FEEDBACK_SUBJECT_ROOT },
+      log: { stream: env.ARGMAX_FEEDBACK_LOG_STREAM, root: env.ARGMAX_FEEDBACK_LOG_SUBJECT_ROOT },
+      registry: { stream: env.ARGMAX_REGISTRY_STREAM, root: env.ARGMAX_REGISTRY_SUBJECT_ROOT },
+      dataset: { stream: env.ARGMAX_DATASET_STREAM, root: env.ARGMAX_DATASET_SUBJECT_ROOT },
+      training: { stream: env.ARGMAX_TRAINING_STREAM, root: env.ARGMAX_TRAINING_SUBJECT_ROOT },
+    },
+  }))
+
+export const sinkConfigSchema = envConfig({
+  nats: natsSettings,
+  clickhouse: clickhouseSettings,
+  analytics: analyticsDatabaseSettings,
+  sinks: sinkSettings,
+})
+
+export function loadSinkConfig(env: Env = process.env) {
+  return loadConfig(sinkConfigSchema, env)
+}
+
+export type SinkConfig = ReturnType<typeof loadSinkConfig>

@@ -31,6 +31,7 @@ import { startMonitorEvaluator, type MonitorEvaluator } from './workers/monitor-
 import { startRetrainTrigger, startWebhookNotifier } from './workers/monitor-reactions.ts'
 import { createQualityGauges, type QualityGauges } from './workers/quality-gauges.ts'
 import type { DeferredConsumer } from './workers/when-stream-exists.ts'
+import { startEventsSink, type EventsSink } from './workers/events-sink.ts'
 
 export interface FeedbackServiceOptions extends ServiceStartOptions<FeedbackConfig> {
   /** How long a query waits for `minPosition` before answering 503 (default 10 s). */
@@ -49,6 +50,8 @@ export type FeedbackWorkers = {
   webhooks: RunningConsumer
   retrains: RunningConsumer
   defaultMonitors: DeferredConsumer
+  /** Every context stream → `domain_events`; undefined where it runs apart. */
+  events: EventsSink | undefined
 }
 
 export type RunningFeedbackService = RunningService<
@@ -128,6 +131,7 @@ export function feedbackService(
               names,
               maxBatch: settings.sink.maxBatch,
               maxWaitMs: settings.sink.maxWaitMs,
+              ackWaitMs: settings.sink.ackWaitMs,
               log: parts.logger,
               parkingReplicas: config.nats.streamReplicas,
             })
@@ -154,6 +158,17 @@ export function feedbackService(
           log: parts.logger,
           parkingReplicas: config.nats.streamReplicas,
         }),
+      events: (deps, parts) =>
+        settings.eventsSink === 'embedded'
+          ? startEventsSink({
+              nc: parts.nc,
+              analytics: deps.analytics,
+              streams: [names.dataset, names.training, names.registry, names.feedback],
+              log: parts.logger,
+              logger: parts.logger,
+              parkingReplicas: config.nats.streamReplicas,
+            })
+          : undefined,
       defaultMonitors: (deps, parts) =>
         startDefaultMonitors(deps, {
           nc: parts.nc,
