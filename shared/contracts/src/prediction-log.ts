@@ -22,13 +22,23 @@ export interface PredictionLogRecord {
   status: 'success' | 'error'
   error?: string
   latencyMs: number
+  /** Set by batch predictions: the batch the rows belong to. */
+  batchId?: string
+  /** Index (in the request, or in a batch's input file) of `rows[0]`; 0 when absent. */
+  rowOffset?: number
   rows: PredictionLogRow[]
 }
 
 export interface PredictionLogRow {
   predictionId: string
-  /** Input column → raw value as sent (null for missing). */
+  /**
+   * Input column → raw value as sent (null for missing). A row of a multi-dimensional input is
+   * its values as a JSON array in a string.
+   */
   inputs: Record<string, string | number | boolean | null>
-  /** Output name → value (a number, a class label, or an array of probabilities). */
+  /**
+   * Output name → value (a number, a class label, or an array of probabilities). An output
+   * with one value per row (shape [-1] or [-1, 1]) is that value; null for NaN.
+   */
   outputs: Record<string, string | number | number[] | null>
 }

@@ -16,12 +16,12 @@ import { decodeJsonData, encodeJsonData } from '../tensors/json-codec.ts'
  * message where they expect it. Not ready and unavailable answers are 503 with Retry-After.
  */
 
-interface ModelParams {
+export interface ModelParams {
   name: string
   version?: string
 }
 
-interface JsonInferBody {
+export interface JsonInferBody {
   id?: string
   parameters?: Record<string, unknown>
   inputs: {
@@ -34,13 +34,13 @@ interface JsonInferBody {
   outputs?: { name: string; parameters?: Record<string, unknown> }[]
 }
 
-const modelParams = {
+export const modelParams = {
   type: 'object',
   required: ['name'],
   properties: { name: { type: 'string', minLength: 1 }, version: { type: 'string' } },
 } as const
 
-const inferBody = {
+export const inferBody = {
   type: 'object',
   required: ['inputs'],
   additionalProperties: false,
@@ -147,7 +147,7 @@ export async function registerV2Routes(
   })
 }
 
-function callFromJson(params: ModelParams, body: JsonInferBody): InferCall {
+export function callFromJson(params: ModelParams, body: JsonInferBody): InferCall {
   return {
     modelName: params.name,
     modelVersion: params.version ?? '',
@@ -162,7 +162,7 @@ function callFromJson(params: ModelParams, body: JsonInferBody): InferCall {
   }
 }
 
-function sendV2Problem(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+export function sendV2Problem(request: FastifyRequest, reply: FastifyReply, error: unknown) {
   if (!(error instanceof ArgmaxError) && !isProblem(error)) {
     request.log.error({ err: error }, 'request failed')
     return sendProblem(reply, error)

@@ -32,35 +32,53 @@ def serialize(datatype, data):
 def deserialize(datatype, raw):
     if datatype == "FP32":
         return [None if math.isnan(v) else v for v in struct.unpack(f"<{len(raw) // 4}f", raw)]
+    if datatype == "BYTES":
+        values, offset = [], 0
+        while offset < len(raw):
+            (length,) = struct.unpack_from("<I", raw, offset)
+            values.append(raw[offset + 4 : offset + 4 + length].decode("utf-8"))
+            offset += 4 + length
+        return values
     raise ValueError(f"unsupported datatype {datatype}")
+
+
+def parameter(value):
+    choice = value.WhichOneof("parameter_choice")
+    return getattr(value, choice) if choice else None
 
 
 def main():
     stubs, address, token = sys.argv[1:4]
     spec = json.load(sys.stdin)
-    request = pb.ModelInferRequest(model_name=spec["model_name"], model_version=spec["model_version"])
+    request = pb.ModelInferRequest(
+        model_name=spec["model_name"], model_version=spec["model_version"], id=spec.get("id", "")
+    )
     for tensor in spec["inputs"]:
         request.inputs.add(name=tensor["name"], datatype=tensor["datatype"], shape=tensor["shape"])
         request.raw_input_contents.append(serialize(tensor["datatype"], tensor["data"]))
     with grpc.insecure_channel(address) as channel:
         stub = pb_grpc.GRPCInferenceServiceStub(channel)
         response = stub.ModelInfer(request, metadata=(("authorization", f"Bearer {token}"),), timeout=30)
-    json.dump(
-        {
-            "model_name": response.model_name,
-            "model_version": response.model_version,
-            "outputs": [
-                {
-                    "name": output.name,
-                    "datatype": output.datatype,
-                    "shape": list(output.shape),
-                    "data": deserialize(output.datatype, response.raw_output_contents[i]),
-                }
-                for i, output in enumerate(response.outputs)
-            ],
-        },
-        sys.stdout,
-    )
+    answer = {
+        "model_name": response.model_name,
+        "model_version": response.model_version,
+        "outputs": [
+            {
+                "name": output.name,
+                "datatype": output.datatype,
+                "shape": list(output.shape),
+                "data": deserialize(output.datatype, response.raw_output_contents[i]),
+            }
+            for i, output in enumerate(response.outputs)
+        ],
+    }
+    # What a gateway adds (the request id, prediction ids in parameters); a bare model server
+    # answers neither.
+    if response.id:
+        answer["id"] = response.id
+    if response.parameters:
+        answer["parameters"] = {key: parameter(value) for key, value in response.parameters.items()}
+    json.dump(answer, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,126 @@
+import type { GrpcAuth } from '@argmax/auth'
+import { IllegalStateError, UnavailableError } from '@argmax/errors'
+import { newEventId } from '@argmax/events'
+import type { UntypedServiceImplementation } from '@grpc/grpc-js'
+import type { Predictor } from '../application/predict.ts'
+import type { ServingState } from '../application/serving-state.ts'
+import {
+  callFromGrpc,
+  grpcFromResult,
+  type GrpcInferRequest,
+} from '../model-server/api/v2-grpc-codec.ts'
+
+/** The gateway's v2 server identity (ServerMetadata, `GET /v2`). */
+export interface GatewayInfo {
+  name: string
+  version: string
+  /** Registry caught up and at least one model server answering. */
+  ready(): boolean
+}
+
+interface ModelRequest {
+  name: string
+  version: string
+}
+
+/** The response parameter that carries a request's prediction ids (comma-separated, row order). */
+export const PREDICTION_IDS_PARAMETER = 'prediction_ids'
+
+/**
+ * `inference.GRPCInferenceService` on the gateway: what a stock Triton or KServe client calls.
+ * ModelInfer routes by the release (or the `model_version` it names) and answers with the
+ * prediction ids in `parameters.prediction_ids` (a string_param, ids comma-separated in row
+ * order) and the request id in `id`. The repository extension is the registry's business
+ * here: RepositoryIndex lists what the releases serve (admin), load and unload are refused
+ * with FAILED_PRECONDITION (change the release in the registry instead).
+ */
+export function gatewayGrpcHandlers(
+  predictor: Predictor,
+  serving: ServingState,
+  info: GatewayInfo,
+  auth: GrpcAuth,
+): UntypedServiceImplementation {
+  const admin = { roles: ['admin' as const] }
+  const refuse = async () => {
+    throw new IllegalStateError(
+      'the gateway serves what the registry releases: change the release in the registry (load and unload go to model servers)',
+    )
+  }
+  return {
+    ServerLive: auth.unary(async () => ({ live: true })),
+    ServerReady: auth.unary(async () => ({ ready: info.ready() })),
+    ServerMetadata: auth.unary(async () => ({
+      name: info.name,
+      version: info.version,
+      extensions: [],
+    })),
+    ModelReady: auth.unary<ModelRequest, { ready: boolean }>(async (call) => ({
+      ready: serving.isServing(call.request.name, call.request.version),
+    })),
+    ModelMetadata: auth.unary<ModelRequest, unknown>(async (call) => {
+      const described = await serving.describe(call.request.name, call.request.version)
+      return {
+        name: call.request.name,
+        versions: described.versions.map(String),
+        platform: 'onnxruntime_onnx',
+        inputs: described.signature.inputs.map(({ name, datatype, shape }) => ({
+          name,
+          datatype,
+          shape,
+        })),
+        outputs: described.signature.outputs.map(({ name, datatype, shape }) => ({
+          name,
+          datatype,
+          shape,
+        })),
+      }
+    }),
+    ModelInfer: auth.unary<GrpcInferRequest, unknown>(async (call, principal) => {
+      const { call: request, raw } = callFromGrpc(call.request)
+      const requestId = request.id || newEventId()
+      const result = await predictor.predict({
+        model: request.modelName,
+        version: request.modelVersion || undefined,
+        requestId,
+        principal,
+        protocol: 'grpc',
+        inputs: request.inputs,
+        outputs: request.outputs,
+      })
+      return {
+        ...grpcFromResult(
+          {
+            modelName: result.model,
+            modelVersion: String(result.version),
+            id: requestId,
+            outputs: result.outputs,
+          },
+          raw,
+        ),
+        parameters: {
+          [PREDICTION_IDS_PARAMETER]: { string_param: result.predictionIds.join(',') },
+        },
+      }
+    }),
+    RepositoryIndex: auth.unary(
+      async () => ({
+        models: serving.index().map((entry) => ({ ...entry, version: String(entry.version) })),
+      }),
+      admin,
+    ),
+    RepositoryModelLoad: auth.unary(refuse, admin),
+    RepositoryModelUnload: auth.unary(refuse, admin),
+  }
+}
+
+/** For routes: a 503 while the gateway cannot serve at all. */
+export function assertReady(info: GatewayInfo): void {
+  if (!info.ready()) {
+    throw new UnavailableError(
+      'the gateway is not ready: the registry is being read or no model server answers',
+      {
+        retryAfterSeconds: 1,
+      },
+    )
+  }
+}

@@ -1,0 +1,127 @@
+import type { ModelSignature, TensorSpec } from '@argmax/contracts'
+import { ValidationError, type FieldIssue } from '@argmax/errors'
+import type { WireInput } from '../model-server/serving/infer-call.ts'
+import { isFloating } from '../model-server/tensors/datatypes.ts'
+import { decodeJsonData } from '../model-server/tensors/json-codec.ts'
+import { elementCount, type Tensor } from '../model-server/tensors/tensor.ts'
+
+/**
+ * Record-shaped requests (`POST /v1/models/{name}:predict`, batch predictions, the CLI's JSON
+ * Lines) as v2 tensors: one tensor per input of the signature, each row's value taken from the
+ * record's key of that name. A key that is absent or null is a missing value — NaN in a
+ * floating-point input, `""` in a BYTES one (how the built-in trainers' graphs read missing
+ * categories); the signature's checks then refuse it where the input is not nullable. Booleans
+ * are 1/0 in numeric inputs. Keys the model does not take are refused, naming the record.
+ */
+export type Instance = Record<string, unknown>
+
+export function instancesToInputs(
+  signature: ModelSignature,
+  instances: readonly Instance[],
+): WireInput[] {
+  const issues: FieldIssue[] = []
+  const known = new Set(signature.inputs.map((spec) => spec.name))
+  instances.forEach((instance, row) => {
+    if (typeof instance !== 'object' || instance === null || Array.isArray(instance)) {
+      issues.push({ field: `instances/${row}`, message: 'must be an object of input name → value' })
+      return
+    }
+    for (const key of Object.keys(instance)) {
+      if (!known.has(key)) {
+        issues.push({
+          field: `instances/${row}/${key}`,
+          message: `is not an input of this model (its inputs: ${signature.inputs.map((s) => s.name).join(', ')})`,
+        })
+      }
+    }
+  })
+  const inputs = signature.inputs.map((spec) => columnInput(spec, instances, issues))
+  if (issues.length > 0) {
+    throw new ValidationError(
+      `invalid instances: ${issues
+        .slice(0, 20)
+        .map((x) => `${x.field}: ${x.message}`)
+        .join('; ')}${issues.length > 20 ? `; … ${issues.length - 20} more` : ''}`,
+      issues,
+    )
+  }
+  return inputs
+}
+
+function columnInput(
+  spec: TensorSpec,
+  instances: readonly Instance[],
+  issues: FieldIssue[],
+): WireInput {
+  const width =
+    spec.shape.length > 1 ? elementCount(spec.shape.slice(1).map((d) => (d < 0 ? 1 : d))) : 1
+  const values: unknown[] = []
+  instances.forEach((instance, row) => {
+    const value =
+      typeof instance === 'object' && instance !== null ? instance[spec.name] : undefined
+    if (width === 1 || spec.shape.length === 1) {
+      values.push(cell(spec, value, `instances/${row}/${spec.name}`, issues))
+    } else if (!Array.isArray(value) || value.length !== width) {
+      issues.push({
+        field: `instances/${row}/${spec.name}`,
+        message: `must be an array of ${width} values`,
+      })
+    } else {
+      value.forEach((item, i) =>
+        values.push(cell(spec, item, `instances/${row}/${spec.name}/${i}`, issues)),
+      )
+    }
+  })
+  const shape =
+    spec.shape.length === 1 ? [instances.length] : [instances.length, ...spec.shape.slice(1)]
+  return {
+    name: spec.name,
+    datatype: spec.datatype,
+    shape,
+    values: (datatype, count) => decodeJsonData(spec.name, datatype, count, values),
+  }
+}
+
+function cell(spec: TensorSpec, value: unknown, field: string, issues: FieldIssue[]): unknown {
+  if (value === undefined || value === null) {
+    if (spec.datatype === 'BYTES') return ''
+    if (isFloating(spec.datatype)) return null
+    issues.push({ field, message: `is missing; ${spec.datatype} needs a value` })
+    return 0
+  }
+  if (spec.datatype === 'BYTES') {
+    if (typeof value === 'string') return value
+    issues.push({ field, message: `is ${JSON.stringify(value)}; the input takes text` })
+    return ''
+  }
+  if (spec.datatype === 'BOOL') {
+    if (typeof value === 'boolean') return value
+    issues.push({ field, message: `is ${JSON.stringify(value)}; the input takes true or false` })
+    return false
+  }
+  if (typeof value === 'boolean') return value ? 1 : 0
+  if (typeof value === 'number') return value
+  issues.push({ field, message: `is ${JSON.stringify(value)}; the input takes a number` })
+  return 0
+}
+
+/** Per-row values of an answer's outputs, for record-shaped answers. */
+export function outputRows(tensor: Tensor): unknown[] {
+  const rows = tensor.shape[0] ?? 0
+  const width = rows === 0 ? 0 : tensor.data.length / rows
+  const plain = (value: unknown) =>
+    typeof value === 'bigint'
+      ? Number(value)
+      : typeof value === 'number' && !Number.isFinite(value)
+        ? null
+        : value
+  const out: unknown[] = []
+  for (let row = 0; row < rows; row++) {
+    if (width === 1) out.push(plain(tensor.data[row]))
+    else
+      out.push(
+        Array.from(tensor.data.slice(row * width, (row + 1) * width) as ArrayLike<unknown>, plain),
+      )
+  }
+  return out
+}

@@ -1,0 +1,95 @@
+import type { PredictionLogRecord } from '@argmax/contracts'
+import { insertInChunks, type AnalyticsClient } from '@argmax/analytics'
+import { UnavailableError } from '@argmax/errors'
+import { startBatchConsumer, type RecordedEvent, type RunningConsumer } from '@argmax/events'
+import type { NatsConnection } from 'nats'
+import { PREDICTION_LOGGED } from '../application/prediction-log.ts'
+import { predictionRows, type PredictionRow } from '../application/prediction-rows.ts'
+import type { InferenceStreamNames } from '../streams.ts'
+
+export const PREDICTION_SINK_DURABLE = 'inference-log-sink'
+
+export interface PredictionSinkOptions {
+  nc: NatsConnection
+  names: InferenceStreamNames
+  client: AnalyticsClient
+  maxBatch: number
+  maxWaitMs: number
+  /** How long one batch keeps retrying an unavailable ClickHouse before it counts as failed. */
+  outageWaitMs: number
+  log: {
+    info(fields: Record<string, unknown>, message: string): void
+    warn(fields: Record<string, unknown>, message: string): void
+    error(fields: Record<string, unknown>, message: string): void
+  }
+  parkingReplicas?: number
+  /** Observes each committed batch (tests, benchmarks). */
+  onCommitted?: (rows: number) => void
+  ackWaitMs?: number
+}
+
+/**
+ * `INFERENCE_LOG` → ClickHouse `predictions`, through the shared consumer's batch mode: up to
+ * `maxBatch` records a time become one INSERT, acknowledged only once ClickHouse accepted it.
+ *
+ * Exactly once in what analysts read: a sink killed after its INSERT but before its acks gets
+ * the batch again and inserts it again — the rows are identical (a pure function of each
+ * record), and the table is a ReplacingMergeTree keyed by prediction id read through FINAL.
+ * Nothing is lost: a record is acknowledged only after its rows are in.
+ *
+ * While ClickHouse is unavailable (refused, timing out, overloaded) the batch is not failed —
+ * failing would split it and spend its deliveries — but tried again with a backoff of 0.5 s
+ * doubling to 5 s, reporting progress so its claim holds, for up to `outageWaitMs`. After that,
+ * or on a failure that is not an outage (a row ClickHouse refuses), the batch fails and the
+ * consumer isolates the culprit, retries it and parks it after 20 deliveries.
+ */
+export async function startPredictionSink(
+  options: PredictionSinkOptions,
+): Promise<RunningConsumer> {
+  const insert = async (rows: PredictionRow[], progress: () => void, signal: AbortSignal) => {
+    const deadline = Date.now() + options.outageWaitMs
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await insertInChunks(options.client, 'predictions', rows)
+        return
+      } catch (error) {
+        if (!(error instanceof UnavailableError) || Date.now() >= deadline || signal.aborted) {
+          throw error
+        }
+        if (attempt === 0 || attempt % 10 === 0) {
+          options.log.warn(
+            { err: error, rows: rows.length, attempt },
+            'ClickHouse unavailable; the batch waits for it',
+          )
+        }
+        progress()
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(5_000, 500 * 2 ** Math.min(attempt, 4))),
+        )
+      }
+    }
+  }
+
+  return startBatchConsumer({
+    nc: options.nc,
+    stream: options.names.log.stream,
+    durable: PREDICTION_SINK_DURABLE,
+    maxBatch: options.maxBatch,
+    maxWaitMs: options.maxWaitMs,
+    ackWaitMs: options.ackWaitMs ?? 60_000,
+    maxDeliver: 20,
+    retryDelaysMs: [1_000, 5_000, 15_000, 30_000, 60_000],
+    parkingReplicas: options.parkingReplicas ?? 1,
+    log: options.log,
+    async handleBatch(events: RecordedEvent[], { progress, signal }) {
+      const rows: PredictionRow[] = []
+      for (const event of events) {
+        if (event.type !== PREDICTION_LOGGED) continue
+        rows.push(...predictionRows(event.id, event.data as PredictionLogRecord))
+      }
+      if (rows.length === 0) return
+      await insert(rows, progress, signal)
+      options.onCommitted?.(rows.length)
+    },
+  })
+}

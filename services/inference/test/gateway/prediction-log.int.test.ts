@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectNats, uniqueName } from '@argmax/testkit'
+import { ensureStreams } from '@argmax/events'
+import type { PredictionLogRecord } from '@argmax/contracts'
+import {
+  LINEAR_SIGNATURE,
+  linearExpected,
+  writeTestModels,
+} from '../../src/model-server/testing/index.ts'
+import { createPredictionLog } from '../../src/application/prediction-log.ts'
+import { INFERENCE_STREAM_NAMES, type InferenceStreamNames } from '../../src/streams.ts'
+import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
+
+let h: GatewayHarness
+
+beforeAll(async () => {
+  const models = await writeTestModels([1])
+  h = await startGatewayHarness({ sink: true })
+  await h.registry.registerVersion('movies', 1, models.linear.get(1)!.bytes, LINEAR_SIGNATURE)
+  await h.registry.release('movies', { stable: 1 })
+  await h.waitServing('movies')
+})
+afterAll(() => h?.stop())
+
+async function waitForRows(sql: string, expected: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const [row] = await h.clickhouse!.query<{ n: string }>(sql)
+    if (Number(row?.n) >= expected) return
+    if (Date.now() > deadline) throw new Error(`${sql}: ${row?.n} rows, expected ${expected}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+describe('the prediction log reaches ClickHouse', () => {
+  it('writes one row per prediction id with the columns feedback joins on', async () => {
+    const rest = await h.rest<{ parameters: { prediction_ids: string } }>(
+      'POST',
+      '/v2/models/movies/infer',
+      h.tokens.alice,
+      {
+        id: 'ch-1',
+        inputs: [
+          { name: 'x1', datatype: 'FP32', shape: [2], data: [1, null] },
+          { name: 'x2', datatype: 'FP32', shape: [2], data: [2, 3] },
+        ],
+      },
+    )
+    expect(rest.status).toBe(200)
+    const grpc = await h.grpc.call<{ parameters: Record<string, { string_param: string }> }>(
+      'ModelInfer',
+      {
+        model_name: 'movies',
+        id: 'ch-2',
+        inputs: [
+          { name: 'x1', datatype: 'FP32', shape: [1], contents: { fp32_contents: [4] } },
+          { name: 'x2', datatype: 'FP32', shape: [1], contents: { fp32_contents: [5] } },
+        ],
+      },
+    )
+    const ids = [
+      ...rest.body.parameters.prediction_ids.split(','),
+      grpc.parameters['prediction_ids']!.string_param,
+    ]
+    await waitForRows(
+      `SELECT count() AS n FROM inference_log WHERE request_id IN ('ch-1', 'ch-2')`,
+      3,
+    )
+    const rows = await h.clickhouse!.query<Record<string, unknown>>(
+      `SELECT * FROM inference_log WHERE request_id IN ('ch-1', 'ch-2') ORDER BY request_id, row_index`,
+    )
+    expect(rows.map((r) => r['prediction_id'])).toEqual(ids)
+    expect(rows[0]).toMatchObject({
+      request_id: 'ch-1',
+      model: 'movies',
+      version: 1,
+      variant: 'stable',
+      caller: 'alice',
+      protocol: 'rest',
+      status: 'success',
+      error: '',
+      row_index: 0,
+      batch_id: '',
+      predicted_class: null,
+    })
+    expect(rows[0]!['prediction']).toBeCloseTo(linearExpected(1, 2, 1), 5)
+    expect(JSON.parse(rows[1]!['inputs'] as string)).toEqual({ x1: null, x2: 3 })
+    expect(rows[1]!['row_index']).toBe(1)
+    expect(rows[2]).toMatchObject({ request_id: 'ch-2', protocol: 'grpc' })
+    expect(String(rows[0]!['release_sequence'])).toMatch(/^\d+$/)
+    expect(rows[0]!['date']).toBe(new Date().toISOString().slice(0, 10))
+  })
+
+  it('records a refused request as one error row', async () => {
+    const answer = await h.rest('POST', '/v2/models/movies/infer', h.tokens.bob, {
+      id: 'ch-bad',
+      inputs: [{ name: 'x1', datatype: 'FP32', shape: [1], data: [1] }],
+    })
+    expect(answer.status).toBe(400)
+    await waitForRows(`SELECT count() AS n FROM inference_log WHERE request_id = 'ch-bad'`, 1)
+    const [row] = await h.clickhouse!.query<Record<string, string>>(
+      `SELECT prediction_id, status, error, caller FROM inference_log WHERE request_id = 'ch-bad'`,
+    )
+    expect(row!['prediction_id']).toMatch(/^error:/)
+    expect(row).toMatchObject({ status: 'error', caller: 'bob' })
+    expect(row!['error']).toContain('validation: invalid request: inputs/x2: is required')
+  })
+
+  it('counts a record delivered twice once in what analysts read', async () => {
+    const jsm = await h.nc.jetstreamManager()
+    const info = await jsm.streams.info(h.names.log.stream)
+    const last = await jsm.streams.getMessage(h.names.log.stream, { seq: info.state.last_seq })
+    const envelope = JSON.parse(new TextDecoder().decode(last.data)) as {
+      data: PredictionLogRecord
+    }
+    // The same envelope again under another message id: JetStream keeps both, the sink inserts both.
+    await h.nc
+      .jetstream()
+      .publish(last.subject, last.data, { msgID: `again-${info.state.last_seq}` })
+    const requestId = envelope.data.requestId
+    await waitForRows(`SELECT count() AS n FROM predictions WHERE request_id = '${requestId}'`, 2)
+    const [view] = await h.clickhouse!.query<{ n: string }>(
+      `SELECT count() AS n FROM inference_log WHERE request_id = '${requestId}'`,
+    )
+    expect(Number(view!.n)).toBe(1)
+  })
+})
+
+describe('async mode', () => {
+  it('sheds records beyond the buffer while JetStream cannot take them, counts them, and publishes the rest once it can', async () => {
+    const nc = await connectNats()
+    const prefix = uniqueName('shed')
+    const names: InferenceStreamNames = {
+      ...INFERENCE_STREAM_NAMES,
+      log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${prefix}.log` },
+    }
+    const warnings: string[] = []
+    const log = createPredictionLog({
+      js: nc.jetstream(),
+      names,
+      mode: 'async',
+      bufferRecords: 100,
+      maxInFlight: 8,
+      retryDelaysMs: [50],
+      publishTimeoutMs: 500,
+      log: { warn: (_fields, message) => warnings.push(message) },
+    })
+    const record = (i: number): PredictionLogRecord => ({
+      requestId: `r${i}`,
+      time: new Date().toISOString(),
+      model: 'movies',
+      version: 1,
+      variant: 'stable',
+      releaseSequence: 1,
+      caller: 'alice',
+      protocol: 'rest',
+      status: 'success',
+      latencyMs: 1,
+      rows: [{ predictionId: `p${i}`, inputs: {}, outputs: {} }],
+    })
+    // No stream captures the subjects yet: every publish fails (no responders) and is retried.
+    for (let i = 0; i < 150; i++) await log.record([record(i)])
+    expect(log.stats().dropped).toBe(50)
+    expect(log.stats().buffered + log.stats().inFlight).toBeLessThanOrEqual(100)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(log.stats().published).toBe(0)
+    expect(warnings).toContain('publishing a prediction log record failed; retrying')
+
+    const jsm = await nc.jetstreamManager()
+    await ensureStreams(jsm, [
+      { name: names.log.stream, subjects: [`${prefix}.log.>`], retention: 'limits' },
+    ])
+    await log.stop(20_000)
+    expect(log.stats()).toMatchObject({ published: 100, dropped: 50, buffered: 0 })
+    expect((await jsm.streams.info(names.log.stream)).state.messages).toBe(100)
+  })
+})

@@ -1,0 +1,177 @@
+import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { INFERENCE_PROTO_PATH } from '@argmax/proto'
+import { verifyPredictionId, type ModelSignature } from '@argmax/contracts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SYSTEM_PYTHON } from '../../src/model-server/testing/index.ts'
+import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
+
+/**
+ * A real model end to end: the built-in XGBoost trainer (train.py, local mode) trains on the
+ * vega-datasets movies for their IMDB rating; its model.onnx and schema.json are registered the
+ * way the registry does (events referencing S3 objects) and released. The gateway must answer
+ * the trainer's own predictions (its predictions-sample.jsonl), over REST and over gRPC from a
+ * Python client generated from the public v2 proto — as tritonclient talks.
+ */
+const trainPy = fileURLToPath(new URL('../../../training/trainers/train.py', import.meta.url))
+const clientScript = fileURLToPath(new URL('../model-server/support/v2_client.py', import.meta.url))
+
+interface SampleLine {
+  row: number
+  inputs: Record<string, number | string | null>
+  outputs: { predictions: number }
+  target: number
+}
+
+let h: GatewayHarness
+let signature: ModelSignature
+let sample: SampleLine[]
+let stubs: string
+
+beforeAll(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'argmax-movies-'))
+  const data = join(
+    dirname(createRequire(import.meta.url).resolve('vega-datasets')),
+    '..',
+    'data',
+    'movies.json',
+  )
+  const rows = JSON.parse(await readFile(data, 'utf8')) as object[]
+  await writeFile(
+    join(dir, 'movies.jsonl'),
+    rows.map((row) => JSON.stringify(row)).join('\n') + '\n',
+  )
+  await promisify(execFile)(
+    SYSTEM_PYTHON,
+    [
+      trainPy,
+      '--trainer',
+      'xgboost',
+      '--dataset',
+      join(dir, 'movies.jsonl'),
+      '--output',
+      join(dir, 'out'),
+      '--params',
+      JSON.stringify({ target: 'IMDB Rating', seed: 1 }),
+    ],
+    { maxBuffer: 64 << 20 },
+  )
+  signature = JSON.parse(await readFile(join(dir, 'out', 'schema.json'), 'utf8')) as ModelSignature
+  sample = (await readFile(join(dir, 'out', 'predictions-sample.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as SampleLine)
+
+  stubs = await mkdtemp(join(tmpdir(), 'argmax-v2-stubs-'))
+  await promisify(execFile)(SYSTEM_PYTHON, [
+    '-m',
+    'grpc_tools.protoc',
+    `-I${dirname(INFERENCE_PROTO_PATH)}`,
+    `--python_out=${stubs}`,
+    `--grpc_python_out=${stubs}`,
+    INFERENCE_PROTO_PATH,
+  ])
+
+  h = await startGatewayHarness()
+  await h.registry.registerVersion(
+    'movies',
+    1,
+    await readFile(join(dir, 'out', 'model.onnx')),
+    signature,
+  )
+  await h.registry.release('movies', { stable: 1 })
+  await h.waitServing('movies')
+}, 300_000)
+afterAll(() => h?.stop())
+
+function pythonInfer(request: unknown): Promise<{
+  model_version: string
+  id: string
+  parameters: { prediction_ids: string }
+  outputs: { name: string; shape: number[]; data: number[] }[]
+}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(SYSTEM_PYTHON, [
+      clientScript,
+      stubs,
+      h.gateway.workers.grpc.address,
+      h.tokens.alice,
+    ])
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(stdout))
+        : reject(new Error(`python client exited ${code}: ${stderr}`)),
+    )
+    child.stdin.end(JSON.stringify(request))
+  })
+}
+
+/** The sample's inputs as v2 tensors: null is NaN for FP32, "" for BYTES (the trainer's missing). */
+function tensorsOf(lines: SampleLine[]) {
+  return signature.inputs.map((spec) => ({
+    name: spec.name,
+    datatype: spec.datatype,
+    shape: [lines.length],
+    data: lines.map((line) => {
+      const value = line.inputs[spec.name] ?? null
+      return spec.datatype === 'BYTES' ? (value ?? '') : value
+    }),
+  }))
+}
+
+describe('the gateway with a model the built-in trainer made', () => {
+  it("answers :predict with the trainer's own predictions", async () => {
+    const answer = await h.rest<{ predictions: number[]; predictionIds: string[] }>(
+      'POST',
+      '/v1/models/movies:predict',
+      h.tokens.alice,
+      {
+        instances: sample.map((line) => line.inputs),
+      },
+    )
+    expect(answer.status).toBe(200)
+    expect(answer.body.predictions).toHaveLength(sample.length)
+    sample.forEach((line, i) =>
+      expect(answer.body.predictions[i]).toBeCloseTo(line.outputs.predictions, 4),
+    )
+    expect(
+      answer.body.predictionIds.every((id) => verifyPredictionId(h.predictionIdSecret, id).ok),
+    ).toBe(true)
+  })
+
+  it('answers a Python client generated from the public proto exactly as the REST form', async () => {
+    const lines = sample.slice(0, 25)
+    const inputs = tensorsOf(lines)
+    const python = await pythonInfer({
+      model_name: 'movies',
+      model_version: '',
+      id: 'py-1',
+      inputs,
+    })
+    const rest = await h.rest<{
+      model_version: string
+      id: string
+      outputs: unknown[]
+      parameters: { prediction_ids: string }
+    }>('POST', '/v2/models/movies/infer', h.tokens.alice, { id: 'rest-1', inputs })
+    expect(rest.status).toBe(200)
+    expect(python.outputs).toEqual(rest.body.outputs)
+    expect(python.model_version).toBe(rest.body.model_version)
+    expect(python.id).toBe('py-1')
+    // Each answer has its own prediction ids, one per row.
+    expect(python.parameters.prediction_ids.split(',')).toHaveLength(lines.length)
+    expect(rest.body.parameters.prediction_ids.split(',')).toHaveLength(lines.length)
+    lines.forEach((line, i) =>
+      expect(python.outputs[0]!.data[i]).toBeCloseTo(line.outputs.predictions, 4),
+    )
+  })
+})
