@@ -31,6 +31,7 @@ import { startMonitorEvaluator, type MonitorEvaluator } from './workers/monitor-
 import { startRetrainTrigger, startWebhookNotifier } from './workers/monitor-reactions.ts'
 import { createQualityGauges, type QualityGauges } from './workers/quality-gauges.ts'
 import type { DeferredConsumer } from './workers/when-stream-exists.ts'
+import { scheduleFeedbackRetention } from './workers/feedback-retention.ts'
 import { startEventsSink, type EventsSink } from './workers/events-sink.ts'
 
 export interface FeedbackServiceOptions extends ServiceStartOptions<FeedbackConfig> {
@@ -52,6 +53,8 @@ export type FeedbackWorkers = {
   defaultMonitors: DeferredConsumer
   /** Every context stream → `domain_events`; undefined where it runs apart. */
   events: EventsSink | undefined
+  /** Archive-and-drop of old feedback days; undefined when turned off (interval 0). */
+  retention: { stop(): Promise<void> } | undefined
 }
 
 export type RunningFeedbackService = RunningService<
@@ -167,6 +170,18 @@ export function feedbackService(
               log: parts.logger,
               logger: parts.logger,
               parkingReplicas: config.nats.streamReplicas,
+            })
+          : undefined,
+      retention: (deps, parts) =>
+        settings.retentionIntervalMs > 0
+          ? scheduleFeedbackRetention({
+              client: deps.analytics,
+              s3: deps.s3,
+              bucket: deps.bucket,
+              retentionDays: settings.retentionDays,
+              now: deps.now,
+              intervalMs: settings.retentionIntervalMs,
+              logger: parts.logger,
             })
           : undefined,
       defaultMonitors: (deps, parts) =>
