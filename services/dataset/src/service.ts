@@ -15,6 +15,7 @@ import { datasetStreamSpec } from './streams.ts'
 import { infoLog } from './workers/info-log.ts'
 import { schedulePurge, type PurgeScheduler } from './workers/purge-scheduler.ts'
 import { startValidator, type RunningValidator } from './workers/validation-consumer.ts'
+import { startPlatformVersions } from './workers/platform-versions.ts'
 
 export interface DatasetServiceOptions extends ServiceStartOptions<DatasetConfig> {
   /** How long a query waits for `minPosition` before answering 503 (default 10 s). */
@@ -25,6 +26,8 @@ export type DatasetWorkers = {
   purge: PurgeScheduler
   /** Undefined where the validator runs as its own process (`ARGMAX_DATASET_VALIDATOR=off`). */
   validator: RunningValidator | undefined
+  /** Feedback datasets registered as versions (FeedbackDatasetMaterialized). */
+  platformVersions: ReturnType<typeof startPlatformVersions>
 }
 
 export type RunningDatasetService = RunningService<DatasetDatabase, DatasetDeps, DatasetWorkers>
@@ -76,6 +79,14 @@ export function datasetService(
               parkingReplicas: config.nats.streamReplicas,
             })
           : undefined,
+      platformVersions: (deps, parts) =>
+        startPlatformVersions({
+          nc: parts.nc,
+          deps,
+          feedback: config.dataset.feedback,
+          log: parts.logger,
+          parkingReplicas: config.nats.streamReplicas,
+        }),
       purge: (deps, parts) =>
         schedulePurge(deps, {
           retentionMs: config.dataset.retentionMs,
