@@ -32,6 +32,7 @@ import { startRetrainTrigger, startWebhookNotifier } from './workers/monitor-rea
 import { createQualityGauges, type QualityGauges } from './workers/quality-gauges.ts'
 import type { DeferredConsumer } from './workers/when-stream-exists.ts'
 import { scheduleFeedbackRetention } from './workers/feedback-retention.ts'
+import { startMaterializer } from './workers/materializer.ts'
 import { startEventsSink, type EventsSink } from './workers/events-sink.ts'
 
 export interface FeedbackServiceOptions extends ServiceStartOptions<FeedbackConfig> {
@@ -53,6 +54,8 @@ export type FeedbackWorkers = {
   defaultMonitors: DeferredConsumer
   /** Every context stream → `domain_events`; undefined where it runs apart. */
   events: EventsSink | undefined
+  /** Feedback dataset snapshots. */
+  materializer: RunningConsumer
   /** Archive-and-drop of old feedback days; undefined when turned off (interval 0). */
   retention: { stop(): Promise<void> } | undefined
 }
@@ -172,6 +175,12 @@ export function feedbackService(
               parkingReplicas: config.nats.streamReplicas,
             })
           : undefined,
+      materializer: (deps, parts) =>
+        startMaterializer(deps, {
+          nc: parts.nc,
+          log: parts.logger,
+          parkingReplicas: config.nats.streamReplicas,
+        }),
       retention: (deps, parts) =>
         settings.retentionIntervalMs > 0
           ? scheduleFeedbackRetention({

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { FeedbackDeps } from '../application/dependencies.ts'
+import { registerDatasetRoutes } from './datasets.routes.ts'
 import { registerLabelRoutes } from './labels.routes.ts'
 import { registerMonitorRoutes } from './monitors.routes.ts'
 import { registerQualityRoutes } from './quality.routes.ts'
@@ -9,6 +10,7 @@ export { feedbackRoutes, type FeedbackRoutes } from './contract.ts'
 /** Every `/v1/feedback`, `/v1/quality` and `/v1/monitors` route. */
 export function registerFeedbackApi(app: FastifyInstance, deps: FeedbackDeps): void {
   registerLabelRoutes(app, deps)
+  registerDatasetRoutes(app, deps)
   registerQualityRoutes(app, deps)
   registerMonitorRoutes(app, deps)
 }

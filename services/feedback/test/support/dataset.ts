@@ -42,9 +42,9 @@ export async function startDataset(h: Harness): Promise<{
         validatorWorkers: 0,
         schema: uniqueName('dataset').toLowerCase(),
         names: { stream: h.names.dataset.stream, root: h.names.dataset.root },
-        ...feedbackStreamOf(h),
+        feedback: { stream: h.names.feedback.stream, root: h.names.feedback.root },
       },
-    } as Parameters<typeof startDatasetService>[0]['config'],
+    },
     logger: createLogger({ service: 'dataset-test', level: 'warn' }),
     nc: h.nc,
     listen: false,
@@ -109,9 +109,4 @@ export async function startDataset(h: Harness): Promise<{
       return { datasetId, versionId }
     },
   }
-}
-
-/** Where the dataset service finds feedback's stream (once it registers feedback datasets). */
-function feedbackStreamOf(h: Harness): Record<string, unknown> {
-  return { feedback: { stream: h.names.feedback.stream, root: h.names.feedback.root } }
 }
