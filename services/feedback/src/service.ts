@@ -33,6 +33,7 @@ import { createQualityGauges, type QualityGauges } from './workers/quality-gauge
 import type { DeferredConsumer } from './workers/when-stream-exists.ts'
 import { scheduleFeedbackRetention } from './workers/feedback-retention.ts'
 import { startMaterializer } from './workers/materializer.ts'
+import { startImporter } from './workers/importer.ts'
 import { startEventsSink, type EventsSink } from './workers/events-sink.ts'
 
 export interface FeedbackServiceOptions extends ServiceStartOptions<FeedbackConfig> {
@@ -56,6 +57,8 @@ export type FeedbackWorkers = {
   events: EventsSink | undefined
   /** Feedback dataset snapshots. */
   materializer: RunningConsumer
+  /** Label imports from dataset versions. */
+  importer: RunningConsumer
   /** Archive-and-drop of old feedback days; undefined when turned off (interval 0). */
   retention: { stop(): Promise<void> } | undefined
 }
@@ -177,6 +180,12 @@ export function feedbackService(
           : undefined,
       materializer: (deps, parts) =>
         startMaterializer(deps, {
+          nc: parts.nc,
+          log: parts.logger,
+          parkingReplicas: config.nats.streamReplicas,
+        }),
+      importer: (deps, parts) =>
+        startImporter(deps, {
           nc: parts.nc,
           log: parts.logger,
           parkingReplicas: config.nats.streamReplicas,

@@ -8,6 +8,7 @@ import {
   pinFeedbackDataset,
   requestFeedbackDataset,
 } from '../application/feedback-datasets.ts'
+import { findImport, requestImport } from '../application/label-imports.ts'
 import { feedbackRoutes } from './contract.ts'
 import { waitFor } from './read-your-writes.ts'
 
@@ -52,5 +53,25 @@ export function registerDatasetRoutes(app: FastifyInstance, deps: FeedbackDeps):
   serveRoute(app, feedbackRoutes, 'getPin', async (request) => {
     await waitFor(deps, request.query.minPosition)
     return findPin(deps, requestPrincipal(request), request.query.model)
+  })
+}
+
+export function registerImportRoutes(app: FastifyInstance, deps: FeedbackDeps): void {
+  serveRoute(app, feedbackRoutes, 'createImport', async (request, reply) => {
+    const principal = requestPrincipal(request)
+    const { importId, position } = await requestImport(
+      deps,
+      principal,
+      request.body,
+      idempotencyKeyOf(request),
+    )
+    await deps.waitForFeedback(position)
+    reply.code(202).header('location', `/v1/feedback/imports/${importId}`)
+    return { position, item: await findImport(deps, principal, importId) }
+  })
+
+  serveRoute(app, feedbackRoutes, 'getImport', async (request) => {
+    await waitFor(deps, request.query.minPosition)
+    return findImport(deps, requestPrincipal(request), request.params.id)
   })
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { FeedbackDeps } from '../application/dependencies.ts'
-import { registerDatasetRoutes } from './datasets.routes.ts'
+import { registerDatasetRoutes, registerImportRoutes } from './datasets.routes.ts'
 import { registerLabelRoutes } from './labels.routes.ts'
 import { registerMonitorRoutes } from './monitors.routes.ts'
 import { registerQualityRoutes } from './quality.routes.ts'
@@ -11,6 +11,7 @@ export { feedbackRoutes, type FeedbackRoutes } from './contract.ts'
 export function registerFeedbackApi(app: FastifyInstance, deps: FeedbackDeps): void {
   registerLabelRoutes(app, deps)
   registerDatasetRoutes(app, deps)
+  registerImportRoutes(app, deps)
   registerQualityRoutes(app, deps)
   registerMonitorRoutes(app, deps)
 }

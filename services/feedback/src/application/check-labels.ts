@@ -37,6 +37,7 @@ export async function checkLabels(
   principal: Principal,
   rows: ReadonlyArray<{ predictionId: unknown; value: unknown }>,
   field: (row: number, name: 'predictionId' | 'value') => string,
+  options: { fromText?: boolean } = {},
 ): Promise<CheckedBatch> {
   const now = deps.now().getTime()
   const oldest = now - deps.retentionDays * DAY_MS
@@ -121,7 +122,7 @@ export async function checkLabels(
       }
       targets.set(key, target)
     }
-    const value = checkLabelValue(label.value, target)
+    const value = checkLabelValue(label.value, target, options)
     if (!value.ok) {
       issues.push({ row: label.row, field: field(label.row, 'value'), message: value.message })
       continue

@@ -66,8 +66,13 @@ export interface LabelTarget {
 export function checkLabelValue(
   value: unknown,
   target: LabelTarget,
+  options: { fromText?: boolean } = {},
 ): { ok: true; value: LabelValue } | { ok: false; message: string } {
   if (target.task === 'regression') {
+    // A file's cells are text: "6.5" is the number 6.5 there (never in a JSON request).
+    if (options.fromText && typeof value === 'string' && NUMBER_TEXT.test(value.trim())) {
+      value = Number(value.trim())
+    }
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       return { ok: false, message: 'must be a finite number: the model is a regression' }
     }
@@ -88,6 +93,8 @@ export function checkLabelValue(
   }
   return { ok: true, value: name }
 }
+
+const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 
 export function labelId(requestId: string, row: number): string {
   return deterministicUuid(`feedback.label:${requestId}:${row}`)
