@@ -5,6 +5,7 @@ import {
   type ServiceProjections,
 } from '@argmax/projections'
 import { datasetProjections } from '@argmax/dataset-service'
+import { feedbackProjections } from '@argmax/feedback-service'
 import { createLogger } from '@argmax/telemetry'
 import { readState } from '../stack/state.ts'
 import { pathsOf, type StackCommandOptions } from './stack-options.ts'
@@ -37,6 +38,7 @@ function entryOf<DB>(declaration: ServiceProjections<DB>): ServiceEntry {
 /** Every service that has projections; the others join as their read models land. */
 const servicesWithProjections: Record<string, ServiceEntry> = {
   dataset: entryOf(datasetProjections),
+  feedback: entryOf(feedbackProjections),
 }
 
 export function registerProjectionsCommands(program: Command): void {

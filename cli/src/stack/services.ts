@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import { endpointsToEnv, type StackEndpoints } from '@argmax/stack'
 
 export const serviceNames = ['dataset', 'training', 'registry', 'inference', 'feedback'] as const
@@ -37,6 +38,11 @@ export function serviceEnv({
     ARGMAX_STREAM_REPLICAS: '1',
     ARGMAX_AUTH_MODE: 'hs256',
     ARGMAX_JWT_SECRET: jwtSecret,
+    // Prediction ids are signed by inference and checked by feedback with one key; locally it
+    // derives from the stack's secret, so it survives restarts like the tokens do.
+    ARGMAX_PREDICTION_ID_SECRET: createHmac('sha256', jwtSecret)
+      .update('argmax.prediction-ids')
+      .digest('base64url'),
     ARGMAX_HTTP_HOST: '127.0.0.1',
     ARGMAX_HTTP_PORT: String(port),
     ARGMAX_STACK_DIR: stackDir,
