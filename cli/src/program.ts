@@ -7,6 +7,7 @@ import { registerProjectionsCommands } from './commands/projections.command.ts'
 import { registerStatusCommand } from './commands/status.command.ts'
 import { registerUpCommand } from './commands/up.command.ts'
 import { registerDatasetCommands } from './datasets/index.ts'
+import { registerModelCommands } from './models/index.ts'
 import { registerQualityCommands } from './quality/index.ts'
 
 /** The whole `argmax` command tree; main.ts only parses argv with it. */
@@ -21,6 +22,7 @@ export function createProgram(ctx: ApiContext = createApiContext()): Command {
   registerProjectionsCommands(program)
   registerParkedCommands(program)
   registerDatasetCommands(program, ctx)
+  registerModelCommands(program, ctx)
   registerQualityCommands(program, ctx)
   return program
 }

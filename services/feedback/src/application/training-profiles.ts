@@ -1,4 +1,10 @@
-import type { StoredObject } from '@argmax/contracts'
+import {
+  DATASET_EVENTS,
+  upcastVersionValidatedV1,
+  type DatasetVersionValidatedData,
+  type DatasetVersionValidatedDataV1,
+  type JsonDocument,
+} from '@argmax/contracts'
 import type { EventStore } from '@argmax/events'
 import type { DatasetProfile } from '../domain/psi.ts'
 import { subjects, type FeedbackStreamNames } from '../streams.ts'
@@ -8,8 +14,8 @@ import type { StoredJson } from './signatures.ts'
  * The profile of a model version's training dataset version, which drift is measured against:
  * read from the DATASET stream's `VersionValidated` of that version (its events are the
  * published record of what the validator computed; a validated version never changes, so it is
- * kept once read). A large profile may be moved to S3 by the dataset context and referenced as
- * a `StoredObject` — inline or referenced, both are read.
+ * kept once read). The dataset context stores the profile in S3 beside the file and references
+ * it from the event (older events carry it inline).
  */
 export interface TrainingProfiles {
   get(datasetVersionId: string): Promise<DatasetProfile | undefined>
@@ -28,10 +34,7 @@ export function createTrainingProfiles(deps: {
       const events = await deps.store.load(subjects.datasetVersion(deps.names, datasetVersionId))
       const validated = events.find((event) => event.type === 'VersionValidated')
       if (!validated) return undefined
-      const profile = await resolveProfile(
-        deps.storedJson,
-        validated.data as Record<string, unknown>,
-      )
+      const profile = await resolveProfile(deps.storedJson, validated)
       if (profile) {
         if (cache.size > 200) cache.delete(cache.keys().next().value!)
         cache.set(datasetVersionId, profile)
@@ -41,31 +44,20 @@ export function createTrainingProfiles(deps: {
   }
 }
 
-function isStoredObject(value: unknown): value is StoredObject {
-  const v = value as Partial<StoredObject> | null
-  return (
-    typeof v === 'object' && v !== null && typeof v.uri === 'string' && typeof v.sha256 === 'string'
-  )
-}
-
-function isProfile(value: unknown): value is DatasetProfile {
-  return (
-    typeof value === 'object' && value !== null && Array.isArray((value as DatasetProfile).columns)
-  )
-}
-
-/** `profile` inline, or a StoredObject under `profile`, `profileObject` or `profileRef`. */
+/**
+ * The profile of a `VersionValidated`: schemaVersion 2 carries a `JsonDocument` (inline, or
+ * stored in S3 — the dataset context stores it whenever it would not fit in the event),
+ * schemaVersion 1 the profile itself (upcast as the dataset context does).
+ */
 export async function resolveProfile(
   storedJson: StoredJson,
-  data: Record<string, unknown>,
+  event: { schemaVersion: number; data: unknown },
 ): Promise<DatasetProfile | undefined> {
-  if (isProfile(data.profile)) return data.profile
-  for (const key of ['profile', 'profileObject', 'profileRef']) {
-    const ref = data[key]
-    if (isStoredObject(ref)) {
-      const loaded = await storedJson.load<unknown>(ref)
-      if (isProfile(loaded)) return loaded
-    }
-  }
-  return undefined
+  const data =
+    event.schemaVersion < DATASET_EVENTS.versionValidatedSchemaVersion
+      ? upcastVersionValidatedV1(event.data as DatasetVersionValidatedDataV1)
+      : (event.data as DatasetVersionValidatedData)
+  const document = data.profile as JsonDocument<DatasetProfile> | undefined
+  if (!document) return undefined
+  return 'inline' in document ? document.inline : storedJson.load<DatasetProfile>(document.stored)
 }

@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely'
-import type { PlatformVersionLineage, StoredObject } from '@argmax/contracts'
+import type { PlatformVersionLineage } from '@argmax/contracts'
 import type { RecordedEvent } from '@argmax/events'
 import type { EventProjection } from '@argmax/projections'
 import type { FeedbackDatabase } from './tables.ts'
@@ -51,7 +51,6 @@ async function applyDatasetEvent(
     validatedAt?: string
     rejectedAt?: string
     errors?: unknown[]
-    profile?: unknown | StoredObject
   }
   await trx
     .updateTable('dataset_registrations')
