@@ -16,6 +16,18 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts (the demo's helpers): Node's globals, no build step.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+      },
+    },
+  },
+  {
     // CommonJS entry points (a worker thread's loader shim): require and module are real here.
     files: ['**/*.cjs'],
     languageOptions: {

@@ -2,7 +2,8 @@
 # The README's first command: sets up this machine (system packages + pnpm workspace), starts
 # the whole platform in the background, shows every part ready, then uploads the movies demo
 # dataset (3,201 films from vega-datasets) and prints the schema and profile the platform
-# inferred, then shows the movies model's newest version with its lineage and releases it.
+# inferred, then shows the movies model's newest version with its lineage and releases it,
+# then sends ground truth for its predictions and prints its live quality and drift.
 # Safe to run again: the stack, the dataset and the release are reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,6 +72,14 @@ else
     argmax models release movies
   fi
 fi
+
+# ── feedback (ws/feedback): ground truth for the demo's predictions, live quality and drift ──
+echo
+echo "── ground truth for the movies model's predictions: live quality and drift"
+# Predicts 300 films through the edge, sends their actual IMDB ratings to POST /v1/feedback and
+# prints the live MAE and R² per version (argmax quality) and the inputs that drift the most.
+node scripts/demo-feedback.mjs "$demo_dir/movies.jsonl"
+# ── end of the feedback step ──
 
 echo
 echo "The platform keeps running: 'cli/bin/argmax status' to check, 'cli/bin/argmax down' to stop it."
