@@ -17,6 +17,7 @@ import type { ImportRow } from '../projections/tables.ts'
 import { subjects } from '../streams.ts'
 import { checkLabels } from './check-labels.ts'
 import type { FeedbackDeps } from './dependencies.ts'
+import { readJsonDocument, versionValidatedData } from './dataset-events.ts'
 import { publishLabels } from './publish-labels.ts'
 
 /** Rows checked and published together. */
@@ -40,7 +41,7 @@ interface DatasetVersionFacts {
  * the dataset service's tables or API.
  */
 async function datasetVersion(
-  deps: Pick<FeedbackDeps, 'store' | 'names'>,
+  deps: Pick<FeedbackDeps, 'store' | 'names' | 'storedJson'>,
   versionId: string,
 ): Promise<DatasetVersionFacts | undefined> {
   const events = await deps.store.load(subjects.datasetVersion(deps.names, versionId))
@@ -54,16 +55,18 @@ async function datasetVersion(
       }
     | undefined
   if (!started) return undefined
-  const validated = events.find((e) => e.type === 'VersionValidated')?.data as
-    { schema?: Array<{ name: string }> } | undefined
+  const validatedEvent = events.find((e) => e.type === 'VersionValidated')
+  const schema = validatedEvent
+    ? await readJsonDocument(deps.storedJson, versionValidatedData(validatedEvent).schema)
+    : undefined
   return {
     ownerId: started.ownerId,
     datasetId: started.datasetId,
     bucket: started.bucket,
     objectKey: started.objectKey,
     format: started.format,
-    columns: Array.isArray(validated?.schema) ? validated.schema.map((c) => c.name) : undefined,
-    validated: validated !== undefined,
+    columns: schema?.map((c) => c.name),
+    validated: validatedEvent !== undefined,
   }
 }
 
@@ -73,7 +76,7 @@ async function datasetVersion(
  * the rows are read, checked like API labels and published by the importer.
  */
 export async function requestImport(
-  deps: Pick<FeedbackDeps, 'store' | 'names' | 'now' | 'newId'>,
+  deps: Pick<FeedbackDeps, 'store' | 'names' | 'now' | 'newId' | 'storedJson'>,
   principal: Principal,
   input: { datasetId: string; versionId: string; mapping: LabelMapping },
   idempotencyKey?: string,

@@ -1,13 +1,8 @@
-import {
-  DATASET_EVENTS,
-  upcastVersionValidatedV1,
-  type DatasetVersionValidatedData,
-  type DatasetVersionValidatedDataV1,
-  type JsonDocument,
-} from '@argmax/contracts'
+import type { JsonDocument } from '@argmax/contracts'
 import type { EventStore } from '@argmax/events'
 import type { DatasetProfile } from '../domain/psi.ts'
 import { subjects, type FeedbackStreamNames } from '../streams.ts'
+import { readJsonDocument, versionValidatedData } from './dataset-events.ts'
 import type { StoredJson } from './signatures.ts'
 
 /**
@@ -44,20 +39,11 @@ export function createTrainingProfiles(deps: {
   }
 }
 
-/**
- * The profile of a `VersionValidated`: schemaVersion 2 carries a `JsonDocument` (inline, or
- * stored in S3 — the dataset context stores it whenever it would not fit in the event),
- * schemaVersion 1 the profile itself (upcast as the dataset context does).
- */
+/** The profile a `VersionValidated` carries or references. */
 export async function resolveProfile(
   storedJson: StoredJson,
   event: { schemaVersion: number; data: unknown },
 ): Promise<DatasetProfile | undefined> {
-  const data =
-    event.schemaVersion < DATASET_EVENTS.versionValidatedSchemaVersion
-      ? upcastVersionValidatedV1(event.data as DatasetVersionValidatedDataV1)
-      : (event.data as DatasetVersionValidatedData)
-  const document = data.profile as JsonDocument<DatasetProfile> | undefined
-  if (!document) return undefined
-  return 'inline' in document ? document.inline : storedJson.load<DatasetProfile>(document.stored)
+  const document = versionValidatedData(event).profile as JsonDocument<DatasetProfile> | undefined
+  return document ? readJsonDocument(storedJson, document) : undefined
 }
