@@ -128,15 +128,28 @@ try {
   })
   const ch = service.analytics
   const token = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 3600 })
-  const api = async (method: string, path: string, body?: unknown) => {
+  let retries = 0
+  const api = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Record<string, unknown>> => {
     const answer = await fetch(`${service.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${token}`,
         ...(body ? { 'content-type': 'application/json' } : {}),
+        ...headers,
       },
       body: body ? JSON.stringify(body) : undefined,
     })
+    // What a well-behaved client does with a 503: wait as told, retry (the same key).
+    if (answer.status === 503) {
+      retries++
+      await sleep(Number(answer.headers.get('retry-after') ?? '1') * 1000)
+      return api(method, path, body, headers)
+    }
     if (!answer.ok) throw new Error(`${method} ${path}: ${answer.status} ${await answer.text()}`)
     return answer.json() as Promise<Record<string, unknown>>
   }
@@ -328,7 +341,13 @@ try {
     const start = performance.now()
     await pool(
       batches.map(
-        (batch) => async () => void (await api('POST', '/v1/feedback', { labels: batch })),
+        (batch, b) => async () =>
+          void (await api(
+            'POST',
+            '/v1/feedback',
+            { labels: batch },
+            { 'idempotency-key': `bench-${b}` },
+          )),
       ),
       4,
     )
@@ -417,6 +436,7 @@ try {
       labels: LABELS,
       bare_insert_labels_per_s: bareLabelsPerS,
       sink_batch: SINK_BATCH,
+      retried_503: retries,
       accepted_labels_per_s: acceptedPerS,
       labels_per_s: labelsPerS,
       labels_ratio: ratio(labelsPerS, bareLabelsPerS),
