@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { createAnalyticsClient } from '@argmax/analytics'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import {
   issuePredictionId,
@@ -126,7 +127,11 @@ try {
     nc,
     listen: true,
   })
-  const ch = service.analytics
+  // The bench's own client: generating millions of rows takes longer than a service request may.
+  const ch = createAnalyticsClient(config.clickhouse, {
+    database: e.clickhouseDatabase,
+    requestTimeoutMs: 900_000,
+  })
   const token = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 3600 })
   let retries = 0
   const api = async (
@@ -428,6 +433,7 @@ try {
     await logTraffic(PREDICTIONS, SCALE - PREDICTIONS)
     large = await measure(SCALE)
   }
+  await ch.close()
   await service.stop()
   const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100
   console.log(
