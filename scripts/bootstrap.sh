@@ -13,6 +13,10 @@ command -v nats-server >/dev/null || missing+=(nats-server)
 command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v kubectl >/dev/null || missing+=(kubernetes-client)
+# Monitoring: feedback's alerting rules are checked with promtool and its tests run a real
+# Prometheus scraping the services and a real Alertmanager delivering to feedback's webhook.
+command -v prometheus >/dev/null || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 # Debian's Python modules, run as /usr/bin/python3 (a python3 earlier on PATH may lack them):
 # the built-in trainers' ML libraries, ONNX for the model server's test models, and the
 # generated v2 gRPC client of the interop tests.
@@ -30,7 +34,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The Debian packages enable system services we never use: the stack runs its own copies.
-  for service in clickhouse-server postgresql nats-server; do
+  for service in clickhouse-server postgresql nats-server prometheus prometheus-alertmanager \
+    prometheus-node-exporter; do
     $SUDO service "$service" stop >/dev/null 2>&1 || true
   done
 fi

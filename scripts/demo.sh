@@ -4,7 +4,8 @@
 # dataset (3,201 films from vega-datasets) and prints the schema and profile the platform
 # inferred, then shows the movies model's newest version with its lineage and releases it,
 # predicts the IMDB rating of a few films through the inference gateway over gRPC and REST
-# (predicted vs actual) and counts those predictions in ClickHouse as the analyst user.
+# (predicted vs actual) and counts those predictions in ClickHouse as the analyst user, then sends ground truth for the
+# films it predicted and prints the model's live quality and drift.
 # Safe to run again: the stack, the dataset and the release are reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +79,12 @@ echo
 echo "── predicting IMDB ratings through the inference gateway (gRPC and REST)"
 # The gateway follows the release above; the predictions are logged and counted in ClickHouse.
 node scripts/demo-predict.mjs "$demo_dir/movies.jsonl" "$demo_dir"
+
+echo
+echo "── ground truth for the movies model's predictions: live quality and drift"
+# Predicts 300 films through the edge, sends their actual IMDB ratings to POST /v1/feedback and
+# prints the live MAE and R² per version (argmax quality) and the inputs that drift the most.
+node scripts/demo-feedback.mjs "$demo_dir/movies.jsonl"
 
 echo
 echo "The platform keeps running: 'cli/bin/argmax status' to check, 'cli/bin/argmax down' to stop it."

@@ -10,6 +10,7 @@ import { registerDatasetCommands } from './datasets/index.ts'
 import { registerModelCommands } from './models/index.ts'
 import { registerPredictCommands } from './predict/index.ts'
 import { registerRolloutCommands } from './rollouts/index.ts'
+import { registerQualityCommands } from './quality/index.ts'
 
 /** The whole `argmax` command tree; main.ts only parses argv with it. */
 export function createProgram(ctx: ApiContext = createApiContext()): Command {
@@ -26,5 +27,6 @@ export function createProgram(ctx: ApiContext = createApiContext()): Command {
   registerModelCommands(program, ctx)
   registerPredictCommands(program, ctx)
   registerRolloutCommands(program, ctx)
+  registerQualityCommands(program, ctx)
   return program
 }

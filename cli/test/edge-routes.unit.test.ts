@@ -21,6 +21,11 @@ describe('routeFor', () => {
     ['/v2', 'inference'],
     ['/v1/feedback', 'feedback'],
     ['/v1/feedback/batch', 'feedback'],
+    ['/v1/feedback/datasets/pin', 'feedback'],
+    ['/v1/quality/movies', 'feedback'],
+    ['/v1/quality/movies/drift?window=1h', 'feedback'],
+    ['/v1/monitors', 'feedback'],
+    ['/v1/monitors/alertmanager', 'feedback'],
   ])('%s → %s', (url, service) => {
     expect(routeFor(url)).toBe(service)
   })
@@ -37,6 +42,8 @@ describe('routeFor', () => {
     '/v1/datasets/../runs',
     '/v3/models',
     '/v1/batch-predictionsx',
+    '/v1/qualityx',
+    '/v1/monitorsx/1',
   ])('%s has no owner', (url) => {
     expect(routeFor(url)).toBeUndefined()
   })

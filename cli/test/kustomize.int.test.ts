@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { analystLimits, clickhouseDatabase } from '@argmax/stack'
 import { XMLParser } from 'fast-xml-parser'
@@ -251,6 +252,8 @@ describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
       ['/v2/', '/v2/models/movies/infer'],
       ['/v1/batch-predictions', '/v1/batch-predictions/01J'],
       ['/v1/feedback', '/v1/feedback'],
+      ['/v1/quality', '/v1/quality/movies'],
+      ['/v1/monitors', '/v1/monitors/alertmanager'],
     ]
     for (const [ingressPath, url] of examples)
       expect(target(ingressPath), ingressPath).toBe(routeFor(url))
@@ -297,6 +300,46 @@ describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
     expect(writer?.profile).toBe('default')
     // No password is written into the ConfigMap.
     expect(xml).not.toMatch(/<password(_sha256_hex)?>/)
+  })
+
+  it('ships the monitoring configuration: scrape jobs for every Service, the tested rules, the webhook route, the dashboard', () => {
+    const config = parseAllDocuments(
+      named(objects, 'ConfigMap', 'prometheus-config').data!['prometheus.yml']!,
+    )[0]!.toJS() as {
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>
+    }
+    const servicePorts = Object.fromEntries(
+      byKind(objects, 'Service').map((s) => [
+        s.metadata.name,
+        (s.spec as { ports: Array<{ port: number }> }).ports.map((p) => p.port),
+      ]),
+    )
+    expect(config.scrape_configs.map((job) => job.job_name)).toEqual(services)
+    for (const job of config.scrape_configs) {
+      const [host, port] = job.static_configs[0]!.targets[0]!.split(':')
+      expect(servicePorts[host!], job.job_name).toContain(Number(port))
+    }
+    // The rules are the very files promtool tests (deploy/prometheus/tests).
+    const rules = named(objects, 'ConfigMap', 'prometheus-rules').data!
+    for (const file of ['model-quality.rules.yml', 'model-thresholds.rules.yml']) {
+      expect(rules[file], file).toBe(
+        readFileSync(join(repoRoot, 'deploy/prometheus/rules', file), 'utf8'),
+      )
+    }
+    expect(rules['model-quality.rules.yml']).toContain('alert: ModelDriftDetected')
+    const alertmanager = named(objects, 'ConfigMap', 'alertmanager-config').data![
+      'alertmanager.yml'
+    ]!
+    expect(alertmanager).toContain('http://feedback/v1/monitors/alertmanager')
+    expect(routeFor('/v1/monitors/alertmanager')).toBe('feedback')
+    const dashboard = named(objects, 'ConfigMap', 'grafana-dashboard-argmax') as K8sObject & {
+      metadata: { labels?: Record<string, string> }
+    }
+    expect(dashboard.metadata.labels?.['grafana_dashboard']).toBe('1')
+    expect(JSON.parse(dashboard.data!['argmax-model-quality.json']!)).toHaveProperty('panels')
+    for (const name of ['prometheus-config', 'prometheus-rules', 'alertmanager-config']) {
+      expect(named(objects, 'ConfigMap', name).metadata.namespace).toBe(namespace)
+    }
   })
 
   it(

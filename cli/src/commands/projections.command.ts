@@ -9,6 +9,7 @@ import { datasetProjections, jsonDocumentReader } from '@argmax/dataset-service'
 import { createS3Client } from '@argmax/storage'
 // The projections entry only: the service's index would load ONNX Runtime into the CLI.
 import { registryProjections } from '@argmax/registry-service/projections'
+import { feedbackProjections } from '@argmax/feedback-service'
 import { createLogger } from '@argmax/telemetry'
 import { readState } from '../stack/state.ts'
 import { pathsOf, type StackCommandOptions } from './stack-options.ts'
@@ -63,6 +64,7 @@ const servicesWithProjections: Record<string, ServiceEntry> = {
     ),
   ),
   registry: entryOf(() => registryProjections),
+  feedback: entryOf(() => feedbackProjections),
 }
 
 /** ARGMAX_S3_* when set, else the local stack's endpoint. */

@@ -15,6 +15,8 @@ export const edgeRoutes: ReadonlyArray<{ pattern: RegExp; service: ServiceName }
   { pattern: /^\/v1\/rollouts(\/|$)/, service: 'registry' },
   { pattern: /^\/v2(\/|$)/, service: 'inference' },
   { pattern: /^\/v1\/feedback(\/|$)/, service: 'feedback' },
+  { pattern: /^\/v1\/quality(\/|$)/, service: 'feedback' },
+  { pattern: /^\/v1\/monitors(\/|$)/, service: 'feedback' },
 ]
 
 /** The service for a request URL (path plus optional query), or undefined when none owns it. */

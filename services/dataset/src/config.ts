@@ -45,6 +45,13 @@ export const datasetSettings = z
     ARGMAX_DATASET_SUBJECT_ROOT: envString()
       .regex(/^[A-Za-z0-9_-]+$/, 'must be one subject token: letters, digits, _ or -')
       .default(DATASET_STREAM_NAMES.root),
+    /** Where feedback datasets to register come from (FEEDBACK, `feedback.dataset.>`). */
+    ARGMAX_FEEDBACK_STREAM: envString()
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -')
+      .default('FEEDBACK'),
+    ARGMAX_FEEDBACK_SUBJECT_ROOT: envString()
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be one subject token: letters, digits, _ or -')
+      .default('feedback'),
   })
   .transform((env) => ({
     bucket: env.ARGMAX_DATASET_BUCKET,
@@ -59,6 +66,7 @@ export const datasetSettings = z
     validatorWorkers: env.ARGMAX_DATASET_VALIDATOR_WORKERS,
     schema: env.ARGMAX_DATASET_SCHEMA,
     names: { stream: env.ARGMAX_DATASET_STREAM, root: env.ARGMAX_DATASET_SUBJECT_ROOT },
+    feedback: { stream: env.ARGMAX_FEEDBACK_STREAM, root: env.ARGMAX_FEEDBACK_SUBJECT_ROOT },
   }))
 export type DatasetSettings = z.output<typeof datasetSettings>
 

@@ -20,6 +20,7 @@ import { infoLog } from './workers/info-log.ts'
 import type { PurgeReport } from './application/purge-deleted-datasets.ts'
 import { schedulePurge } from './workers/purge-scheduler.ts'
 import { startValidator, type RunningValidator } from './workers/validation-consumer.ts'
+import { startPlatformVersions } from './workers/platform-versions.ts'
 
 export interface DatasetServiceOptions extends ServiceStartOptions<DatasetConfig> {
   /** How long a query waits for `minPosition` before answering 503 (default 10 s). */
@@ -30,6 +31,8 @@ export type DatasetWorkers = {
   purge: PeriodicTask<PurgeReport>
   /** Undefined where the validator runs as its own process (`ARGMAX_DATASET_VALIDATOR=off`). */
   validator: RunningValidator | undefined
+  /** Feedback datasets registered as versions (FeedbackDatasetMaterialized). */
+  platformVersions: ReturnType<typeof startPlatformVersions>
 }
 
 export type RunningDatasetService = RunningService<DatasetDatabase, DatasetDeps, DatasetWorkers>
@@ -85,6 +88,14 @@ export function datasetService(
               parkingReplicas: config.nats.streamReplicas,
             })
           : undefined,
+      platformVersions: (deps, parts) =>
+        startPlatformVersions({
+          nc: parts.nc,
+          deps,
+          feedback: config.dataset.feedback,
+          log: parts.logger,
+          parkingReplicas: config.nats.streamReplicas,
+        }),
       purge: (deps, parts) =>
         schedulePurge(deps, {
           retentionMs: config.dataset.retentionMs,

@@ -1,9 +1,15 @@
 // Composition root of the feedback service.
-import { loadShellConfig, runServiceProcess } from '@argmax/service'
+import { runServiceProcess } from '@argmax/service'
+import { loadFeedbackConfig } from './config.ts'
 import { startFeedbackService } from './service.ts'
 
 await runServiceProcess({
   service: 'feedback',
-  loadConfig: () => loadShellConfig(),
+  loadConfig: () => loadFeedbackConfig(),
   start: startFeedbackService,
+  describe: (config) => ({
+    sink: config.feedback.sink.mode,
+    bucket: config.feedback.bucket,
+    clickhouseDatabase: config.analytics.database,
+  }),
 })

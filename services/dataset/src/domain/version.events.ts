@@ -1,4 +1,4 @@
-import type { DatasetVersionValidatedData } from '@argmax/contracts'
+import type { DatasetVersionValidatedData, PlatformVersionLineage } from '@argmax/contracts'
 import type { DatasetFormat } from './limits.ts'
 
 /**
@@ -27,6 +27,8 @@ export interface UploadStarted {
     startedAt: string
     /** SHA-256 of the canonical request under an `Idempotency-Key` (see DatasetCreated). */
     requestHash?: string
+    /** A version the platform wrote itself (a feedback dataset): where its bytes came from. */
+    lineage?: PlatformVersionLineage
   }
 }
 

@@ -67,6 +67,7 @@ export async function startHarness(
       validatorWorkers: undefined,
       schema: uniqueName('dataset').toLowerCase(),
       names,
+      feedback: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
     },
   }
   const service = await startDatasetService({

@@ -1,8 +1,10 @@
 import type { Migration } from 'kysely'
+import { feedbackTables } from './2026_12_02_00_00_00_feedback.ts'
 
 /**
- * The feedback schema's own migrations, named `YYYY_MM_DD_HH_mm_ss_name`. None yet: the
- * schema's first table, `projection_checkpoints`, comes with @argmax/projections, whose
- * `migrateToLatest` runs it in every service schema. Its projections add theirs here.
+ * The feedback schema's migrations, named `YYYY_MM_DD_HH_mm_ss_name`, applied in name order at
+ * start-up (`projection_checkpoints` comes with @argmax/projections).
  */
-export const feedbackMigrations: Record<string, Migration> = {}
+export const feedbackMigrations: Record<string, Migration> = {
+  '2026_12_02_00_00_00_feedback': feedbackTables,
+}

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto'
+import { startDatasetService, type RunningDatasetService } from '@argmax/dataset-service'
+import { createLogger } from '@argmax/telemetry'
+import { freshBucket, stackEndpoints, uniqueName } from '@argmax/testkit'
+import { expect } from 'vitest'
+import { eventually, type Harness } from './harness.ts'
+
+/**
+ * The real dataset service in this process, on the feedback harness's DATASET stream, NATS
+ * connection and JWT secret: uploads validated and profiled for real, and (with feedback's
+ * stream names) registering the versions feedback datasets become.
+ */
+export async function startDataset(h: Harness): Promise<{
+  service: RunningDatasetService
+  bucket: string
+  call: Harness['call']
+  uploadCsv(
+    token: string,
+    name: string,
+    csv: string,
+  ): Promise<{ datasetId: string; versionId: string }>
+}> {
+  const endpoints = stackEndpoints()
+  const { bucket } = await freshBucket('datasets')
+  const service = await startDatasetService({
+    config: {
+      nats: { url: endpoints.natsUrl, streamReplicas: 1 },
+      postgres: { url: endpoints.postgresUrl },
+      s3: { ...endpoints.s3, forcePathStyle: true },
+      auth: { mode: 'hs256', secret: h.secret },
+      http: { host: '127.0.0.1', port: 0 },
+      dataset: {
+        bucket,
+        retentionMs: 90 * 86_400_000,
+        purgeIntervalMs: 0,
+        staleUploadMs: 7 * 86_400_000,
+        presignExpirySeconds: 600,
+        validator: 'embedded',
+        validatorAckWaitMs: 10_000,
+        validatorReadTimeoutMs: 30_000,
+        validatorMaxDeliver: 5,
+        validatorWorkers: 0,
+        schema: uniqueName('dataset').toLowerCase(),
+        names: { stream: h.names.dataset.stream, root: h.names.dataset.root },
+        feedback: { stream: h.names.feedback.stream, root: h.names.feedback.root },
+      },
+    },
+    logger: createLogger({ service: 'dataset-test', level: 'warn' }),
+    nc: h.nc,
+    listen: false,
+  })
+  const call: Harness['call'] = async (method, url, token, body, headers = {}) => {
+    const response = await service.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}`, ...headers },
+      ...(body !== undefined ? { payload: body as object } : {}),
+    })
+    return {
+      status: response.statusCode,
+      body: (response.body ? JSON.parse(response.body) : undefined) as never,
+      headers: response.headers,
+    }
+  }
+  return {
+    service,
+    bucket,
+    call,
+    async uploadCsv(token, name, csv) {
+      const created = await call<{ id: string }>('POST', '/v1/datasets', token, { name })
+      expect(created.status).toBe(201)
+      const datasetId = created.body.id
+      const bytes = Buffer.from(csv)
+      const started = await call<{ uploadId: string }>(
+        'POST',
+        `/v1/datasets/${datasetId}/uploads`,
+        token,
+        {
+          fileName: `${name}.csv`,
+          size: bytes.length,
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+          format: 'csv',
+        },
+      )
+      expect(started.status, JSON.stringify(started.body)).toBe(201)
+      const base = `/v1/datasets/${datasetId}/uploads/${started.body.uploadId}`
+      const urls = await call<{ parts: Array<{ url: string }> }>('POST', `${base}/parts`, token, {
+        partNumbers: [1],
+      })
+      const put = await fetch(urls.body.parts[0]!.url, { method: 'PUT', body: bytes })
+      expect(put.status).toBe(200)
+      const parts = [{ partNumber: 1, etag: put.headers.get('etag')! }]
+      expect((await call('POST', `${base}/parts/recorded`, token, { parts })).status).toBe(200)
+      expect((await call('POST', `${base}/complete`, token, { parts })).status).toBe(202)
+      const versionId = started.body.uploadId
+      await eventually(
+        async () => {
+          const version = await call<{ status: string }>(
+            'GET',
+            `/v1/datasets/${datasetId}/versions/${versionId}`,
+            token,
+          )
+          if (version.body.status === 'REJECTED') throw new Error(JSON.stringify(version.body))
+          return version.body.status === 'VALIDATED' ? true : undefined
+        },
+        30_000,
+        'the version validated',
+      )
+      return { datasetId, versionId }
+    },
+  }
+}
