@@ -210,8 +210,9 @@ function parseJson(bytes: Buffer): unknown {
 }
 
 /**
- * The test split's metrics and their baselines, flat (`rmse`, `baseline_rmse` …) as the
- * contract carries them; a custom trainer's flat `{name: number}` is taken as it is.
+ * The test split's metrics and their baselines, flat (`rmse`, `baseline_rmse` …, `test_rows`,
+ * `baseline_value` — the constant the baseline predicts) as the contract carries them; a
+ * custom trainer's flat `{name: number}` is taken as it is.
  */
 export function flatMetrics(metrics: unknown): Record<string, number> {
   const out: Record<string, number> = {}
@@ -226,6 +227,12 @@ export function flatMetrics(metrics: unknown): Record<string, number> {
   if ('test' in m) {
     numbers(m['test'], '')
     numbers(m['baseline'], 'baseline_')
+    // Counts, not metrics: how many test rows (the baseline's are the same rows).
+    if ('rows' in out) {
+      out['test_rows'] = out['rows']!
+      delete out['rows']
+    }
+    delete out['baseline_rows']
   } else {
     numbers(m, '')
   }
