@@ -149,12 +149,16 @@ export const MetricsQuery = Type.Object(
   { additionalProperties: false },
 )
 
-const Limit = Type.Integer({ minimum: 0, maximum: 100_000 })
+/**
+ * Null first: fastify's ajv coerces types, and in `[integer, null]` it would turn a null into
+ * 0 (the first branch) before the second was tried.
+ */
+const Limit = Type.Union([Type.Null(), Type.Integer({ minimum: 0, maximum: 100_000 })])
 export const QuotaOverrideBody = Type.Object(
   {
-    concurrent: Type.Optional(Nullable(Limit)),
-    hourly: Type.Optional(Nullable(Limit)),
-    daily: Type.Optional(Nullable(Limit)),
+    concurrent: Type.Optional(Limit),
+    hourly: Type.Optional(Limit),
+    daily: Type.Optional(Limit),
   },
   { additionalProperties: false, description: 'null (or absent) falls back to the role default' },
 )
