@@ -3,9 +3,15 @@ import { idempotentId } from '@argmax/events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { QuotaView, RunDetailView, RunView } from '../../src/api/contract.ts'
 import { childPids } from '../../src/runners/local/processes.ts'
-import { moviesRun, startTrainingHarness, testClock, type TrainingHarness } from '../support/harness.ts'
+import {
+  moviesRun,
+  startTrainingHarness,
+  testClock,
+  type TrainingHarness,
+} from '../support/harness.ts'
 
-const finished = (r: RunDetailView) => ['READY', 'FAILED', 'CANCELLED', 'DEAD_LETTERED'].includes(r.status)
+const finished = (r: RunDetailView) =>
+  ['READY', 'FAILED', 'CANCELLED', 'DEAD_LETTERED'].includes(r.status)
 
 function alive(pid: number): boolean {
   try {
@@ -28,7 +34,11 @@ describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
   let keyCount = 0
 
   /** Submits under a fresh key, so the run id is known before (its trainer mode set first). */
-  async function submitWithMode(mode: string | undefined, overrides: Record<string, unknown> = {}, attemptModes: Record<number, string> = {}) {
+  async function submitWithMode(
+    mode: string | undefined,
+    overrides: Record<string, unknown> = {},
+    attemptModes: Record<number, string> = {},
+  ) {
     const key = `failures-${keyCount++}-${Date.now()}`
     const runId = idempotentId({ caller: 'alice', scope: 'training.run.create', key })
     if (mode) h.setMode(mode, runId)
@@ -56,7 +66,10 @@ describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
     h.setMode('real')
     ;({ versionId } = await h.uploadVersion(h.tokens.alice))
     // More runs than a user's hour allows: what is tested here is what happens to them.
-    const raised = await h.call('PUT', '/v1/runs/quotas/alice', h.tokens.root, { hourly: 100, daily: 100 })
+    const raised = await h.call('PUT', '/v1/runs/quotas/alice', h.tokens.root, {
+      hourly: 100,
+      daily: 100,
+    })
     expect(raised.status).toBe(200)
   })
   afterAll(() => h?.stop())
@@ -66,7 +79,11 @@ describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
       params: { n_estimators: 1500, learning_rate: 0.02, early_stopping_rounds: null },
       checkpointEvery: 50,
     })
-    await h.waitForRun(runId, (r) => r.status === 'TRAINING' && (r.progress?.iteration ?? 0) >= 80, 180_000)
+    await h.waitForRun(
+      runId,
+      (r) => r.status === 'TRAINING' && (r.progress?.iteration ?? 0) >= 80,
+      180_000,
+    )
     const trainers = childPids(jobPid(runId, 1))
     expect(trainers.length).toBeGreaterThan(0)
     for (const pid of trainers) process.kill(pid, 'SIGKILL')
@@ -95,7 +112,11 @@ describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
     expect(alive(pid)).toBe(false)
     const run = await h.waitForRun(runId, finished, 180_000)
     expect(run.status, JSON.stringify(run.failure)).toBe('READY')
-    expect(run.attempts[0]).toMatchObject({ attempt: 1, outcome: 'retried', reason: 'heartbeat_lost' })
+    expect(run.attempts[0]).toMatchObject({
+      attempt: 1,
+      outcome: 'retried',
+      reason: 'heartbeat_lost',
+    })
     expect(run.attempts[0]!.message).toContain('no heartbeat for')
     // Failed after the window, and not long after (the scheduler's round is 250 ms here).
     const failedAfter = Date.parse(run.attempts[0]!.endedAt!) - started
@@ -107,14 +128,23 @@ describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
     const runId = await submitWithMode('crash')
     const dead = await h.waitForRun(runId, finished, 120_000)
     expect(dead.status).toBe('DEAD_LETTERED')
-    expect(dead.failure).toMatchObject({ reason: 'max_attempts', lastReason: 'crashed', attempt: 3, exitCode: 1 })
+    expect(dead.failure).toMatchObject({
+      reason: 'max_attempts',
+      lastReason: 'crashed',
+      attempt: 3,
+      exitCode: 1,
+    })
     expect(dead.failure!.logTail).toContain('scripted crash')
     expect(dead.attempts.map((a) => [a.attempt, a.outcome, a.priority])).toEqual([
       [1, 'retried', 'normal'],
       [2, 'retried', 'low'],
       [3, 'dead_lettered', 'low'],
     ])
-    const letters = await h.call<{ items: RunView[] }>('GET', '/v1/runs/dead-letters', h.tokens.root)
+    const letters = await h.call<{ items: RunView[] }>(
+      'GET',
+      '/v1/runs/dead-letters',
+      h.tokens.root,
+    )
     expect(letters.body.items.map((r) => r.id)).toContain(runId)
     // Its slot is free while it waits for an operator.
     const waitForSlot = async (held: boolean) => {
@@ -132,7 +162,11 @@ describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
     expect((await h.call('POST', `/v1/runs/${runId}/retry`, h.tokens.alice)).status).toBe(403)
     const retried = await h.call<{ run: RunView }>('POST', `/v1/runs/${runId}/retry`, h.tokens.root)
     expect(retried.status).toBe(200)
-    expect(retried.body.run).toMatchObject({ status: 'PENDING', maxAttempts: 6, queuePriority: 'normal' })
+    expect(retried.body.run).toMatchObject({
+      status: 'PENDING',
+      maxAttempts: 6,
+      queuePriority: 'normal',
+    })
     const run = await h.waitForRun(runId, finished, 180_000)
     expect(run.status, JSON.stringify(run.failure)).toBe('READY')
     expect(run.attempts.at(-1)).toMatchObject({ attempt: 4, outcome: 'succeeded' })
@@ -142,16 +176,26 @@ describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
   it('a discarded dead letter ends FAILED (max_attempts)', async () => {
     const runId = await submitWithMode('crash')
     await h.waitForRun(runId, (r) => r.status === 'DEAD_LETTERED', 120_000)
-    const discarded = await h.call<{ run: RunView }>('POST', `/v1/runs/${runId}/discard`, h.tokens.root)
+    const discarded = await h.call<{ run: RunView }>(
+      'POST',
+      `/v1/runs/${runId}/discard`,
+      h.tokens.root,
+    )
     expect(discarded.status).toBe(200)
-    expect(discarded.body.run).toMatchObject({ status: 'FAILED', failure: { reason: 'max_attempts' } })
+    expect(discarded.body.run).toMatchObject({
+      status: 'FAILED',
+      failure: { reason: 'max_attempts' },
+    })
     expect((await h.call('POST', `/v1/runs/${runId}/retry`, h.tokens.root)).status).toBe(409)
   })
 
   it('a user error (exit 2) fails the run at once, without a retry', async () => {
     const runId = await submitWithMode('user_error')
     const run = await h.waitForRun(runId, finished, 60_000)
-    expect(run).toMatchObject({ status: 'FAILED', failure: { reason: 'user_error', attempt: 1, exitCode: 2 } })
+    expect(run).toMatchObject({
+      status: 'FAILED',
+      failure: { reason: 'user_error', attempt: 1, exitCode: 2 },
+    })
     expect(run.attempts).toHaveLength(1)
     expect(run.failure!.logTail).toContain('scripted user error')
   })
@@ -161,9 +205,16 @@ describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
     await h.waitForRun(runId, (r) => r.status === 'TRAINING' && r.progress !== null)
     const pid = jobPid(runId, 1)
     expect(alive(pid)).toBe(true)
-    const cancelled = await h.call<{ run: RunView }>('POST', `/v1/runs/${runId}/cancel`, h.tokens.alice)
+    const cancelled = await h.call<{ run: RunView }>(
+      'POST',
+      `/v1/runs/${runId}/cancel`,
+      h.tokens.alice,
+    )
     expect(cancelled.status).toBe(200)
-    expect(cancelled.body.run).toMatchObject({ status: 'CANCELLED', failure: { reason: 'cancelled' } })
+    expect(cancelled.body.run).toMatchObject({
+      status: 'CANCELLED',
+      failure: { reason: 'cancelled' },
+    })
     expect(alive(pid)).toBe(false)
     // Cancelling again changes nothing.
     expect((await h.call('POST', `/v1/runs/${runId}/cancel`, h.tokens.alice)).status).toBe(200)
@@ -171,7 +222,10 @@ describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
 
   it('a run over its timeout fails `timeout` and its job is killed', async () => {
     const runId = await submitWithMode('sleep', { timeoutSeconds: 3600 })
-    const training = await h.waitForRun(runId, (r) => r.status === 'TRAINING' && r.progress !== null)
+    const training = await h.waitForRun(
+      runId,
+      (r) => r.status === 'TRAINING' && r.progress !== null,
+    )
     expect(Date.parse(training.deadline!) - Date.parse(training.startedAt!)).toBe(3600_000)
     const pid = jobPid(runId, 1)
     clock.advance(3600_000 + 1000)

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunView } from '../../src/api/contract.ts'
 import { runSubjects } from '../../src/streams.ts'
-import { moviesRun, startTrainingHarness, testClock, type TrainingHarness, type User } from '../support/harness.ts'
+import {
+  moviesRun,
+  startTrainingHarness,
+  testClock,
+  type TrainingHarness,
+  type User,
+} from '../support/harness.ts'
 
 /**
  * The queue with one slot: high before normal before low, first come first served within a
@@ -17,15 +23,24 @@ describe('priorities and aging', { timeout: 300_000 }, () => {
     h = await startTrainingHarness({ trainer: 'scripted', clock, slots: 1, agingMinutes: 30 })
     h.setMode('sleep')
     for (const user of ['alice', 'ian'] as const) {
-      versions[user] = (await h.uploadVersion(h.tokens[user], undefined, `movies-${user}`)).versionId
-      const raised = await h.call('PUT', `/v1/runs/quotas/${user}`, h.tokens.root, { concurrent: 20, hourly: 100, daily: 100 })
+      versions[user] = (
+        await h.uploadVersion(h.tokens[user], undefined, `movies-${user}`)
+      ).versionId
+      const raised = await h.call('PUT', `/v1/runs/quotas/${user}`, h.tokens.root, {
+        concurrent: 20,
+        hourly: 100,
+        daily: 100,
+      })
       expect(raised.status).toBe(200)
     }
   })
   afterAll(() => h?.stop())
 
   async function submit(user: User, priority?: 'high' | 'normal' | 'low'): Promise<string> {
-    const response = await h.submit(h.tokens[user], moviesRun(versions[user]!, priority ? { priority } : {}))
+    const response = await h.submit(
+      h.tokens[user],
+      moviesRun(versions[user]!, priority ? { priority } : {}),
+    )
     expect(response.status, JSON.stringify(response.body)).toBe(201)
     return (response.body['run'] as RunView).id
   }
@@ -44,7 +59,11 @@ describe('priorities and aging', { timeout: 300_000 }, () => {
       if (Date.now() > deadline) throw new Error(`fewer than ${count} runs started`)
       const order = await startedOrder()
       if (order.length >= before + count) return order.slice(before)
-      const training = await h.call<{ items: RunView[] }>('GET', '/v1/runs?status=TRAINING', h.tokens.root)
+      const training = await h.call<{ items: RunView[] }>(
+        'GET',
+        '/v1/runs?status=TRAINING',
+        h.tokens.root,
+      )
       for (const run of training.body.items) {
         await h.call('POST', `/v1/runs/${run.id}/cancel`, h.tokens.root)
       }

@@ -111,7 +111,10 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
   const secret = generateDevSecret()
   const clock = options.clock ?? testClock()
   const nc = await connectNats()
-  const logger = createLogger({ service: 'training-test', level: (process.env['ARGMAX_TEST_LOG'] as 'info' | undefined) ?? 'warn' })
+  const logger = createLogger({
+    service: 'training-test',
+    level: (process.env['ARGMAX_TEST_LOG'] as 'info' | undefined) ?? 'warn',
+  })
 
   const datasetNames = { stream: uniqueName('DATASET'), root: uniqueName('ds') }
   const { bucket: datasetBucket } = await freshBucket('datasets')
