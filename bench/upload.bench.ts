@@ -79,7 +79,14 @@ async function plainPresignedUpload(s3: S3Client, bucket: string, path: string, 
   const uploadId = await startMultipartUpload(s3, { bucket, key })
   const urls = await Promise.all(
     Array.from({ length: partCount }, (_, i) =>
-      presignUploadPart(s3, { bucket, key, uploadId, partNumber: i + 1, expiresInSeconds: 3600 }),
+      presignUploadPart(s3, {
+        bucket,
+        key,
+        uploadId,
+        partNumber: i + 1,
+        contentLength: Math.min(partSize, size - i * partSize),
+        expiresInSeconds: 900,
+      }),
     ),
   )
   const file = await open(path, 'r')

@@ -2,7 +2,8 @@
 # The README's first command: sets up this machine (system packages + pnpm workspace), starts
 # the whole platform in the background, shows every part ready, then uploads the movies demo
 # dataset (3,201 films from vega-datasets) and prints the schema and profile the platform
-# inferred. Safe to run again: the stack and the dataset are reused.
+# inferred, then shows the movies model's newest version with its lineage and releases it.
+# Safe to run again: the stack, the dataset and the release are reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,32 @@ if [ -z "$version_id" ]; then
   argmax datasets upload "$dataset_id" "$demo_dir/movies.jsonl" --no-progress
 else
   argmax datasets show "$dataset_id" "$version_id"
+fi
+
+echo
+echo "── the movies model in the registry"
+# Training registers each READY run of the model as its next version; show the newest with its
+# lineage and, if nothing serves the model yet, release it to 100 % of its traffic.
+versions_json=$(argmax models versions movies --json 2>/dev/null || true)
+latest=""
+if [ -n "$versions_json" ]; then
+  latest=$(printf '%s' "$versions_json" | pick 'it.items[0]?.version')
+fi
+if [ -z "$latest" ]; then
+  echo "The registry has no version of the movies model yet: a training run of it registers one when"
+  echo "it ends READY (the training step above). Nothing to release."
+else
+  argmax models show movies "$latest"
+  echo
+  argmax models lineage movies "$latest"
+  echo
+  stable=$(argmax models release movies --json | pick 'it.release?.stable')
+  if [ -z "$stable" ]; then
+    argmax models release movies --stable "$latest" \
+      --reason "demo: the newest movies version takes 100 % of the traffic"
+  else
+    argmax models release movies
+  fi
 fi
 
 echo

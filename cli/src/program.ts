@@ -7,6 +7,7 @@ import { registerProjectionsCommands } from './commands/projections.command.ts'
 import { registerStatusCommand } from './commands/status.command.ts'
 import { registerUpCommand } from './commands/up.command.ts'
 import { registerDatasetCommands } from './datasets/index.ts'
+import { registerModelCommands } from './models/index.ts'
 
 /** The whole `argmax` command tree; main.ts only parses argv with it. */
 export function createProgram(ctx: ApiContext = createApiContext()): Command {
@@ -20,5 +21,6 @@ export function createProgram(ctx: ApiContext = createApiContext()): Command {
   registerProjectionsCommands(program)
   registerParkedCommands(program)
   registerDatasetCommands(program, ctx)
+  registerModelCommands(program, ctx)
   return program
 }

@@ -6,12 +6,21 @@ import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { repoRoot } from '../src/stack/paths.ts'
 import { routeFor } from '../src/stack/edge-routes.ts'
+// The training runner's own parser: the overlay's settings must be what the service accepts.
+import { loadKubernetesRunnerSettings } from '../../services/training/src/runners/kubernetes/kubernetes.settings.ts'
 
 interface K8sObject {
   kind: string
   metadata: { name: string; namespace?: string }
   spec?: Record<string, unknown>
   data?: Record<string, string>
+  automountServiceAccountToken?: boolean
+}
+
+interface PolicyRule {
+  apiGroups: string[]
+  resources: string[]
+  verbs: string[]
 }
 
 const services = ['dataset', 'training', 'registry', 'inference', 'feedback']
@@ -42,13 +51,25 @@ interface Container {
   livenessProbe: { httpGet: { path: string; port: string } }
   envFrom: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>
   resources: { limits?: Record<string, string> }
+  image: string
 }
 const podSpec = (deployment: K8sObject) =>
   (
     deployment.spec as {
-      template: { spec: { containers: Container[]; serviceAccountName?: string } }
+      template: {
+        spec: {
+          containers: Container[]
+          serviceAccountName?: string
+          automountServiceAccountToken?: boolean
+        }
+      }
     }
   ).template.spec
+
+/** Where the gpu overlay runs training attempts (the runner's ARGMAX_TRAINING_JOB_NAMESPACE). */
+const jobsNamespace = 'argmax-training-jobs'
+/** What the training-jobs namespace holds: its guards and the training service's rights. */
+const jobsNamespaceKinds = ['LimitRange', 'NetworkPolicy', 'ResourceQuota', 'Role', 'RoleBinding']
 
 describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
   const objects = render(overlay)
@@ -67,7 +88,34 @@ describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
     ).toEqual([...services].sort())
     expect(named(objects, 'Namespace', namespace)).toBeDefined()
     for (const object of objects.filter((o) => o.kind !== 'Namespace')) {
-      expect(object.metadata.namespace, `${object.kind} ${object.metadata.name}`).toBe(namespace)
+      const where = `${object.kind} ${object.metadata.name}`
+      if (overlay === 'gpu' && object.metadata.namespace === jobsNamespace) {
+        expect(jobsNamespaceKinds, where).toContain(object.kind)
+      } else expect(object.metadata.namespace, where).toBe(namespace)
+    }
+    expect(
+      byKind(objects, 'Namespace')
+        .map((n) => n.metadata.name)
+        .sort(),
+    ).toEqual(overlay === 'gpu' ? [namespace, jobsNamespace] : [namespace])
+  })
+
+  it('runs training under its own ServiceAccount, with namespaced RBAC only', () => {
+    const account = named(objects, 'ServiceAccount', 'training')
+    expect(account.metadata.namespace).toBe(namespace)
+    const training = podSpec(named(objects, 'Deployment', 'training'))
+    expect(training.serviceAccountName).toBe('training')
+    // Nothing cluster-wide, in any overlay.
+    expect(byKind(objects, 'ClusterRole')).toEqual([])
+    expect(byKind(objects, 'ClusterRoleBinding')).toEqual([])
+    for (const object of [...byKind(objects, 'Role'), ...byKind(objects, 'RoleBinding')]) {
+      expect(object.metadata.namespace, `${object.kind} ${object.metadata.name}`).toBeDefined()
+    }
+    // Its API token is mounted only where it runs Jobs.
+    expect(account.automountServiceAccountToken).toBe(false)
+    expect(training.automountServiceAccountToken ?? false).toBe(overlay === 'gpu')
+    for (const name of services.filter((s) => s !== 'training')) {
+      expect(podSpec(named(objects, 'Deployment', name)).serviceAccountName).toBeUndefined()
     }
   })
 
@@ -121,6 +169,7 @@ describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
       ['/v1/pipelines', '/v1/pipelines'],
       ['/v1/models', '/v1/models/movies'],
       ['/v1/models/[^/]+:predict$', '/v1/models/movies:predict'],
+      ['/v1/rollouts', '/v1/rollouts/r1'],
       ['/v2/', '/v2/models/movies/infer'],
       ['/v1/feedback', '/v1/feedback'],
     ]
@@ -184,28 +233,73 @@ describe.each(['dev', 'prod', 'gpu'])('kustomize overlay %s', (overlay) => {
       if (overlay !== 'gpu') {
         expect(runner.data?.['ARGMAX_TRAINING_RUNNER']).toBe('local')
         expect(byKind(objects, 'Role')).toHaveLength(0)
+        expect(byKind(objects, 'ResourceQuota')).toHaveLength(0)
         return
       }
       expect(runner.data?.['ARGMAX_TRAINING_RUNNER']).toBe('kubernetes')
-      expect(runner.data?.['ARGMAX_TRAINING_GPU_RESOURCE']).toBe('nvidia.com/gpu')
-      expect(JSON.parse(runner.data?.['ARGMAX_TRAINING_GPU_TOLERATIONS'] ?? '[]')).toContainEqual({
-        key: 'nvidia.com/gpu',
-        operator: 'Exists',
-        effect: 'NoSchedule',
+      // The runner accepts the overlay's settings as they are.
+      const settings = loadKubernetesRunnerSettings(runner.data ?? {})
+      expect(settings.namespace).toBe(jobsNamespace)
+      expect(settings.gpuPools['gpu']).toEqual({
+        resourceName: 'nvidia.com/gpu',
+        nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+        tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+        gpus: 8,
+        default: true,
       })
-      expect(JSON.parse(runner.data?.['ARGMAX_TRAINING_GPU_NODE_SELECTOR'] ?? '{}')).toEqual({
-        'nvidia.com/gpu.present': 'true',
-      })
-      expect(training.serviceAccountName).toBe('training')
+      // Pods reach the training API by its Service in the platform's namespace.
+      expect(settings.apiUrl).toBe(`http://training.${namespace}.svc.cluster.local`)
+      // The trainer image is released with the platform's.
+      const tagOf = (image: string) => image.slice(image.lastIndexOf(':') + 1)
+      expect(tagOf(settings.trainerImage)).toBe(tagOf(training.containers[0]!.image))
+      expect(settings.trainerImage).toMatch(/^ghcr\.io\/argmax-dev\/argmax-trainer:/)
+
+      // The training service's rights: in the jobs namespace, bound to its ServiceAccount.
       const role = named(objects, 'Role', 'training-runner') as unknown as {
-        rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>
+        metadata: { namespace: string }
+        rules: PolicyRule[]
       }
-      expect(role.rules).toContainEqual({
-        apiGroups: ['batch'],
-        resources: ['jobs'],
-        verbs: ['create', 'get', 'list', 'watch', 'delete'],
-      })
-      expect(named(objects, 'RoleBinding', 'training-runner')).toBeDefined()
+      expect(role.metadata.namespace).toBe(jobsNamespace)
+      expect(role.rules).toEqual([
+        {
+          apiGroups: ['batch'],
+          resources: ['jobs'],
+          verbs: ['create', 'get', 'list', 'watch', 'patch', 'delete'],
+        },
+        {
+          apiGroups: ['kubeflow.org'],
+          resources: ['xgboostjobs'],
+          verbs: ['create', 'get', 'list', 'watch', 'patch', 'delete'],
+        },
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'update'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      ])
+      const binding = named(objects, 'RoleBinding', 'training-runner') as unknown as {
+        metadata: { namespace: string }
+        roleRef: { kind: string; name: string }
+        subjects: Array<{ kind: string; name: string; namespace: string }>
+      }
+      expect(binding.metadata.namespace).toBe(jobsNamespace)
+      expect(binding.roleRef).toMatchObject({ kind: 'Role', name: 'training-runner' })
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'training', namespace }])
+
+      // The namespace's quota caps GPUs at what the pools offer, one line per GPU resource.
+      const quota = named(objects, 'ResourceQuota', 'training-jobs') as unknown as {
+        metadata: { namespace: string }
+        spec: { hard: Record<string, string> }
+      }
+      expect(quota.metadata.namespace).toBe(jobsNamespace)
+      const offered = new Map<string, number>()
+      for (const pool of Object.values(settings.gpuPools)) {
+        offered.set(pool.resourceName, (offered.get(pool.resourceName) ?? 0) + pool.gpus)
+      }
+      for (const [resource, gpus] of offered) {
+        expect(quota.spec.hard[`requests.${resource}`], resource).toBe(String(gpus))
+      }
+      expect(quota.spec.hard['requests.nvidia.com/gpu']).toBeDefined()
+      expect(named(objects, 'LimitRange', 'training-jobs').metadata.namespace).toBe(jobsNamespace)
+      expect(named(objects, 'NetworkPolicy', 'trainers').metadata.namespace).toBe(jobsNamespace)
     },
   )
 })

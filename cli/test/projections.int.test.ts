@@ -1,10 +1,13 @@
 import { createEventStore, ensureStreams } from '@argmax/events'
-import { connectNats, createPool, stackEndpoints } from '@argmax/testkit'
+import { putStoredObject } from '@argmax/storage'
+import { connectNats, createPool, freshBucket, stackEndpoints } from '@argmax/testkit'
 import {
   DATASET_STREAM_NAMES,
   datasetStreamSpec,
   datasetSubject,
+  versionSubject,
   type DatasetEvent,
+  type VersionEvent,
 } from '@argmax/dataset-service'
 import { describe, expect, it } from 'vitest'
 import { createProgram } from '../src/program.ts'
@@ -55,6 +58,92 @@ describe('argmax projections rebuild', () => {
     // Twice gives the same table: the rebuild empties it first.
     await createProgram().parseAsync(rebuild)
     expect((await pool.query('select count(*)::int as n from dataset.datasets')).rows[0].n).toBe(1)
+  })
+
+  it("loads a validated version's stored profile from S3 while it replays", async () => {
+    const { natsUrl, postgresUrl, s3: endpoint } = stackEndpoints()
+    const nc = await connectNats()
+    const store = createEventStore({ nc })
+    const { bucket, s3 } = await freshBucket('rebuild')
+    const datasetId = '0190a5c8-0000-7000-8000-0000000000bb'
+    const versionId = '0190a5c8-0000-7000-8000-0000000000bc'
+    const profile = { rowCount: 2, columns: [] }
+    const stored = await putStoredObject(s3, {
+      bucket,
+      key: `datasets/${datasetId}/versions/${versionId}/profile.json`,
+      body: Buffer.from(JSON.stringify(profile)),
+    })
+    const at = '2026-11-23T00:00:00.000Z'
+    const subject = versionSubject(DATASET_STREAM_NAMES, versionId)
+    const history: VersionEvent[] = [
+      {
+        type: 'UploadStarted',
+        data: {
+          versionId,
+          datasetId,
+          ownerId: 'alice',
+          fileName: 'a.csv',
+          format: 'csv',
+          size: 8,
+          sha256: 'a'.repeat(64),
+          partSize: 5 * 1024 * 1024,
+          partCount: 1,
+          bucket,
+          objectKey: `datasets/${datasetId}/versions/${versionId}/data.csv`,
+          s3UploadId: 'u',
+          startedAt: at,
+        },
+      },
+      {
+        type: 'VersionValidated',
+        schemaVersion: 2,
+        data: {
+          versionId,
+          datasetId,
+          rowCount: 2,
+          size: 8,
+          sha256: 'a'.repeat(64),
+          columnCount: 0,
+          schema: { inline: [] },
+          profile: { stored },
+          validatedAt: at,
+        },
+      },
+    ]
+    await store.append(subject, history, {
+      expectedLastSubjectSequence: 0,
+      meta: { actor: 'alice' },
+    })
+    const env = {
+      ARGMAX_S3_ENDPOINT: endpoint.endpoint,
+      ARGMAX_S3_REGION: endpoint.region,
+      ARGMAX_S3_ACCESS_KEY_ID: endpoint.accessKeyId,
+      ARGMAX_S3_SECRET_ACCESS_KEY: endpoint.secretAccessKey,
+      ARGMAX_S3_FORCE_PATH_STYLE: 'true',
+    }
+    Object.assign(process.env, env)
+    try {
+      await createProgram().parseAsync([
+        'node',
+        'argmax',
+        'projections',
+        'rebuild',
+        'dataset',
+        'dataset-catalog',
+        '--nats-url',
+        natsUrl,
+        '--postgres-url',
+        postgresUrl,
+      ])
+    } finally {
+      for (const name of Object.keys(env)) delete process.env[name]
+    }
+    const pool = createPool(1)
+    const { rows } = await pool.query(
+      'select profile from dataset.dataset_versions where id = $1',
+      [versionId],
+    )
+    expect(rows).toEqual([{ profile }])
   })
 
   it('names the projections a service has when asked for one it lacks', async () => {

@@ -4,6 +4,7 @@ import pRetry, { AbortError } from 'p-retry'
 import type { DatasetClient, UploadView } from '@argmax/dataset-service/client'
 import { sha256OfFile } from './file-hash.ts'
 import { createPartRecorder } from './part-recorder.ts'
+import { createPartUrls, type PartUrls } from './part-urls.ts'
 
 export interface UploadProgress {
   phase: 'hashing' | 'uploading'
@@ -46,7 +47,6 @@ export interface UploadResult {
   position: number
 }
 
-const PRESIGN_BATCH = 100
 const PUT_ATTEMPTS = 4
 
 export function formatOfFile(filePath: string): 'csv' | 'jsonl' | undefined {
@@ -97,7 +97,10 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   const recorder = createPartRecorder((parts) =>
     api.recordParts({ params: uploadParams, body: { parts } }),
   )
-  const urls = createUrlSource(api, datasetId, upload.uploadId, pendingParts)
+  const urls = createPartUrls({
+    presign: (partNumbers) => api.presignParts({ params: uploadParams, body: { partNumbers } }),
+    parts: pendingParts,
+  })
   const file = await open(filePath, 'r')
   try {
     let next = 0
@@ -182,45 +185,8 @@ async function findOrStartUpload(
   })
 }
 
-/** Presigned URLs fetched a batch ahead of need; a part's URL is refreshed if it expired. */
-function createUrlSource(api: DatasetClient, datasetId: string, uploadId: string, parts: number[]) {
-  const batches = new Map<number, Promise<Map<number, string>>>()
-  const indexOf = new Map(parts.map((partNumber, index) => [partNumber, index]))
-  const fetchBatch = (batch: number) => {
-    let promise = batches.get(batch)
-    if (!promise) {
-      const numbers = parts.slice(batch * PRESIGN_BATCH, (batch + 1) * PRESIGN_BATCH)
-      promise = api
-        .presignParts({ params: { datasetId, uploadId }, body: { partNumbers: numbers } })
-        .then((answer) => new Map(answer.parts.map((part) => [part.partNumber, part.url])))
-      // A failed batch is fetched again on next use rather than poisoning every part.
-      promise.catch(() => batches.delete(batch))
-      batches.set(batch, promise)
-    }
-    return promise
-  }
-  return {
-    async urlOf(partNumber: number): Promise<string> {
-      const batch = Math.floor(indexOf.get(partNumber)! / PRESIGN_BATCH)
-      if ((indexOf.get(partNumber)! % PRESIGN_BATCH) * 2 >= PRESIGN_BATCH) {
-        void fetchBatch(batch + 1).catch(() => {})
-      }
-      const url = (await fetchBatch(batch)).get(partNumber)
-      if (!url) throw new Error(`the service gave no URL for part ${partNumber}`)
-      return url
-    },
-    async fresh(partNumber: number): Promise<string> {
-      const answer = await api.presignParts({
-        params: { datasetId, uploadId },
-        body: { partNumbers: [partNumber] },
-      })
-      return answer.parts[0]!.url
-    },
-  }
-}
-
 async function putPart(
-  urls: ReturnType<typeof createUrlSource>,
+  urls: PartUrls,
   partNumber: number,
   body: Buffer,
   fetchImpl: typeof fetch,

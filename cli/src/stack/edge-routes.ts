@@ -11,6 +11,7 @@ export const edgeRoutes: ReadonlyArray<{ pattern: RegExp; service: ServiceName }
   { pattern: /^\/v1\/pipelines(\/|$)/, service: 'training' },
   { pattern: /^\/v1\/models\/[^/]+:predict$/, service: 'inference' },
   { pattern: /^\/v1\/models(\/|$)/, service: 'registry' },
+  { pattern: /^\/v1\/rollouts(\/|$)/, service: 'registry' },
   { pattern: /^\/v2(\/|$)/, service: 'inference' },
   { pattern: /^\/v1\/feedback(\/|$)/, service: 'feedback' },
 ]

@@ -19,12 +19,12 @@ import {
 
 const MiB = 1024 * 1024
 
-/** ~12 MiB of CSV: three parts of 5 MiB (the last one short). */
-function writeCsv(path: string): { bytes: Buffer; rows: number } {
+/** ~12 MiB of CSV by default: three parts of 5 MiB (the last one short). */
+function writeCsv(path: string, atLeast = 12 * MiB): { bytes: Buffer; rows: number } {
   const lines = ['id,amount,kind']
   let size = 0
   let id = 0
-  while (size < 12 * MiB) {
+  while (size < atLeast) {
     const line = `${id},${(id % 1000) / 4},${id % 2 === 0 ? 'even' : 'odd'}`
     lines.push(line)
     size += line.length + 1
@@ -100,6 +100,54 @@ describe('argmax datasets upload against the service', () => {
       outputPath: join(dir, 'downloaded.csv'),
     })
     expect(saved.sha256).toBe(sha256Hex(bytes))
+  })
+
+  it('finishes a slow upload with short-lived part URLs, asking for them as it goes', async () => {
+    // Part URLs that live 4 s, and an upload that takes 2.5 s per part: URLs handed out at the
+    // start would have expired long before the last parts.
+    const short = await startHarness({ listen: true, presignExpirySeconds: 4 })
+    try {
+      const plain = createDatasetClient({ baseUrl: short.service.url!, token: short.tokens.alice })
+      const presigned: number[][] = []
+      const counting: DatasetClient = {
+        ...plain,
+        presignParts: (request) => {
+          presigned.push(request.body.partNumbers)
+          return plain.presignParts(request)
+        },
+      }
+      const { id: datasetId } = await plain.createDataset({ body: { name: 'slow' } })
+      const path = join(dir, 'slow.csv')
+      const { bytes } = writeCsv(path, 22 * MiB) // five parts of 5 MiB
+      const puts: number[] = []
+      const throttled: typeof fetch = async (url, init) => {
+        const response = await fetch(url, init)
+        if (init?.method === 'PUT') {
+          puts.push(response.status)
+          await new Promise((resolve) => setTimeout(resolve, 2_500))
+        }
+        return response
+      }
+      const result = await uploadFile({
+        api: counting,
+        datasetId,
+        filePath: path,
+        partSize: 5 * MiB,
+        concurrency: 1,
+        fetchImpl: throttled,
+      })
+      expect(result.partCount).toBe(5)
+      // Every PUT went out with a URL still valid: none was refused as expired (403).
+      expect(puts).toEqual([200, 200, 200, 200, 200])
+      expect(presigned.length, JSON.stringify(presigned)).toBeGreaterThan(1)
+      const version = await waitForOutcome(counting, datasetId, result.versionId, result.position, {
+        timeoutMs: 60_000,
+      })
+      expect(version.status).toBe('VALIDATED')
+      expect(version.sha256).toBe(sha256Hex(bytes))
+    } finally {
+      await short.stop()
+    }
   })
 
   it('prints JSON for scripts', async () => {

@@ -23,7 +23,8 @@ export const datasetSettings = z
     ARGMAX_DATASET_RETENTION_DAYS: envInt({ min: 0, max: 36_500 }).default(DEFAULT_RETENTION_DAYS),
     ARGMAX_DATASET_PURGE_INTERVAL_SECONDS: envInt({ min: 0, max: 7 * DAY_SECONDS }).default(3600),
     ARGMAX_DATASET_STALE_UPLOAD_HOURS: envInt({ min: 1, max: 24 * 365 }).default(7 * 24),
-    ARGMAX_DATASET_PRESIGN_EXPIRY_SECONDS: envInt({ min: 60, max: 7 * DAY_SECONDS }).default(3600),
+    /** Part and download URLs: short-lived (15 min); clients ask for part URLs as they go. */
+    ARGMAX_DATASET_PRESIGN_EXPIRY_SECONDS: envInt({ min: 60, max: 7 * DAY_SECONDS }).default(900),
     /** `embedded`: the API process also runs a validator; `off`: run validator-main.ts apart. */
     ARGMAX_DATASET_VALIDATOR: z.enum(['embedded', 'off']).default('embedded'),
     ARGMAX_DATASET_VALIDATOR_ACK_WAIT_SECONDS: envInt({ min: 1, max: 3600 }).default(60),

@@ -5,9 +5,12 @@ import {
   type ServiceStartOptions,
   type ShellS3,
 } from '@argmax/service'
+import { createS3Client } from '@argmax/storage'
 import { registerDatasetApi } from './api/index.ts'
+import { jsonDocumentReader } from './application/json-documents.ts'
 import type { DatasetDeps } from './application/dependencies.ts'
 import type { DatasetConfig } from './config.ts'
+import { datasetUpcast } from './domain/upcasters.ts'
 import { datasetMigrations } from './migrations/index.ts'
 import { datasetProjectionsOf } from './projections/dataset.projections.ts'
 import type { DatasetDatabase } from './projections/database.ts'
@@ -39,6 +42,9 @@ export function datasetService(
   options: Pick<DatasetServiceOptions, 'readYourWritesTimeoutMs'> = {},
 ): ServiceDefinition<DatasetDatabase, DatasetDeps, DatasetWorkers, ShellS3> {
   const names = config.dataset.names
+  // The catalog loads stored schemas and profiles while it applies events: it starts before
+  // the shell's own S3 parts are handed out, so it has a client of its own.
+  const readDocument = jsonDocumentReader(createS3Client(config.s3))
   return {
     service: 'dataset',
     description: 'Datasets and immutable, validated dataset versions',
@@ -47,7 +53,8 @@ export function datasetService(
     migrations: datasetMigrations,
     schema: config.dataset.schema,
     s3: { settings: config.s3, bucket: config.dataset.bucket },
-    projections: datasetProjectionsOf(names),
+    upcast: datasetUpcast,
+    projections: datasetProjectionsOf(names, readDocument),
     ...(options.readYourWritesTimeoutMs !== undefined
       ? { readYourWritesTimeoutMs: options.readYourWritesTimeoutMs }
       : {}),

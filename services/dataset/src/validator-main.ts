@@ -2,6 +2,7 @@
 // there). It needs NATS and S3 only; outcomes are events, so it never touches Postgres.
 import { runServiceProcess, startWorkerShell } from '@argmax/service'
 import { loadValidatorConfig } from './config.ts'
+import { datasetUpcast } from './domain/upcasters.ts'
 import { datasetStreamSpec } from './streams.ts'
 import { startValidator } from './workers/validation-consumer.ts'
 
@@ -16,6 +17,7 @@ await runServiceProcess({
       {
         service: 'dataset-validator',
         streams: (replicas) => [datasetStreamSpec(names, replicas)],
+        upcast: datasetUpcast,
         s3: { settings: config.s3, bucket: config.dataset.bucket },
         dependencies: (parts) => ({ store: parts.store, names, s3: parts.s3, now: parts.now }),
         workers: {

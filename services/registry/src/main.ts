@@ -1,9 +1,14 @@
 // Composition root of the registry service.
-import { loadShellConfig, runServiceProcess } from '@argmax/service'
+import { runServiceProcess } from '@argmax/service'
+import { loadRegistryConfig } from './config.ts'
 import { startRegistryService } from './service.ts'
 
 await runServiceProcess({
   service: 'registry',
-  loadConfig: () => loadShellConfig(),
+  loadConfig: () => loadRegistryConfig(),
   start: startRegistryService,
+  describe: (config) => ({
+    bucket: config.registry.bucket,
+    bootstrapReleases: config.registry.bootstrapReleases,
+  }),
 })

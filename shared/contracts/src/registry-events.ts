@@ -28,6 +28,12 @@ export interface ModelDeletedData {
   deletedAt: string
 }
 
+/** A deleted model brought back before its purge (it serves nothing until a release says so). */
+export interface ModelRestoredData {
+  model: string
+  restoredAt: string
+}
+
 export interface ModelVersionRegisteredData {
   model: string
   /** 1, 2, 3 … per model; never reused. */
@@ -46,6 +52,14 @@ export interface ModelVersionRegisteredData {
     runId?: string
     attempt?: number
   }
+  /** How it was trained (training versions); absent from uploads and older events. */
+  trainer?: { name: string; image?: string; codeVersion: string }
+  /** Library name → version, as the trainer reported them. */
+  libraries?: Record<string, string>
+  /** Hyper-parameters, as the trainer resolved them (bounded: see the registry's README). */
+  params?: Record<string, unknown>
+  target?: string
+  seed?: number
   registeredAt: string
 }
 
@@ -65,11 +79,22 @@ export interface ReleaseChangedData {
   previous: Release | null
   reason: string
   changedAt: string
+  /**
+   * What made the change: `set` (PUT …/release), `rollback` (the previous release restored),
+   * `bootstrap` (the first release from configuration), `model_deleted` (release null).
+   * Absent from events written before it existed (read as `set`).
+   */
+  kind?: 'set' | 'rollback' | 'bootstrap' | 'model_deleted'
+  /** Who changed it (the JWT subject or `system:<component>`), as the envelope's actor. */
+  changedBy?: string
+  /** Declared breaking: the inputs differ from the previous stable version's. */
+  breaking?: boolean
 }
 
 export const REGISTRY_EVENTS = {
   modelCreated: 'ModelCreated',
   modelDeleted: 'ModelDeleted',
+  modelRestored: 'ModelRestored',
   versionRegistered: 'ModelVersionRegistered',
   releaseChanged: 'ReleaseChanged',
 } as const

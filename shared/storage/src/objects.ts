@@ -201,11 +201,17 @@ async function deleteKeys(s3: S3Client, bucket: string, keys: string[]): Promise
 }
 
 export async function objectExists(s3: S3Client, ref: ObjectRef): Promise<boolean> {
+  return (await objectSize(s3, ref)) !== undefined
+}
+
+/** The stored object's length in bytes (HeadObject), or undefined when there is none. */
+export async function objectSize(s3: S3Client, ref: ObjectRef): Promise<number | undefined> {
   try {
-    await s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }))
-    return true
+    const head = await s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }))
+    if (head.ContentLength === undefined) throw new Error(`S3 gave no length for ${ref.key}`)
+    return head.ContentLength
   } catch (error) {
-    if (isNotFound(error)) return false
+    if (isNotFound(error)) return undefined
     throw error
   }
 }

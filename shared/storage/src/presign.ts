@@ -6,10 +6,21 @@ export interface ObjectRef {
   key: string
 }
 
-/** A URL a client PUTs one part's bytes to; the response's ETag header identifies the part. */
+/**
+ * A URL a client PUTs one part's bytes to; the response's ETag header identifies the part.
+ * `contentLength` is signed (`content-length` in `X-Amz-SignedHeaders`): S3 recomputes the
+ * signature from the length the request carries, so a body of any other length is refused
+ * (403) and a client cannot store more than the part it declared. (s3rver does not check V4
+ * signatures at all: there, the service's checks of the assembled object are the guard.)
+ */
 export function presignUploadPart(
   s3: S3Client,
-  input: ObjectRef & { uploadId: string; partNumber: number; expiresInSeconds: number },
+  input: ObjectRef & {
+    uploadId: string
+    partNumber: number
+    contentLength: number
+    expiresInSeconds: number
+  },
 ): Promise<string> {
   return getSignedUrl(
     s3,
@@ -18,8 +29,9 @@ export function presignUploadPart(
       Key: input.key,
       UploadId: input.uploadId,
       PartNumber: input.partNumber,
+      ContentLength: input.contentLength,
     }),
-    { expiresIn: input.expiresInSeconds },
+    { expiresIn: input.expiresInSeconds, signableHeaders: new Set(['content-length']) },
   )
 }
 

@@ -13,7 +13,10 @@ import {
   openObjectStream,
   presignGetObject,
   presignUploadPart,
+  putStoredObject,
+  readStoredObject,
   startMultipartUpload,
+  StoredObjectMismatchError,
 } from '../src/index.ts'
 
 const MiB = 1024 * 1024
@@ -39,6 +42,7 @@ describe('S3 helpers against the local endpoint', () => {
         key,
         uploadId,
         partNumber: index + 1,
+        contentLength: body.length,
         expiresInSeconds: 600,
       })
       const response = await fetch(url, { method: 'PUT', body })
@@ -101,6 +105,33 @@ describe('S3 helpers against the local endpoint', () => {
     expect(await objectExists(s3, { bucket, key: 'datasets/1/a' })).toBe(false)
     expect(await objectExists(s3, { bucket, key: 'datasets/10/a' })).toBe(true)
     await expect(deletePrefix(s3, { bucket, prefix: 'datasets/1' })).rejects.toThrow(/must end/)
+  })
+
+  it('stores bytes by reference and reads back only what the reference names', async () => {
+    const { bucket, s3 } = await freshBucket('storage')
+    const key = 'datasets/d1/versions/v1/profile.json'
+    const body = Buffer.from(JSON.stringify({ rowCount: 3, columns: [] }))
+    const stored = await putStoredObject(s3, { bucket, key, body, contentType: 'application/json' })
+    expect(stored).toEqual({
+      uri: `s3://${bucket}/${key}`,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      size: body.length,
+    })
+    expect(await readStoredObject(s3, stored, { maxBytes: 1024 })).toEqual(body)
+    await expect(readStoredObject(s3, stored, { maxBytes: 8 })).rejects.toThrow(
+      /more than the 8 allowed/,
+    )
+    // Changed behind the reference's back: same length, other bytes; then another length.
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.from(body).reverse() }),
+    )
+    await expect(readStoredObject(s3, stored, { maxBytes: 1024 })).rejects.toThrow(
+      StoredObjectMismatchError,
+    )
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' }))
+    await expect(readStoredObject(s3, stored, { maxBytes: 1024 })).rejects.toThrow(
+      /holds 1 bytes, the reference says/,
+    )
   })
 
   it('creates a bucket once and accepts being asked again', async () => {

@@ -7,6 +7,7 @@ import { getUpload } from '../application/get-upload.ts'
 import { startUpload } from '../application/start-upload.ts'
 import { presignParts, recordParts } from '../application/upload-parts.ts'
 import { accessibleVersion } from '../application/version-access.ts'
+import { publicStatus } from '../domain/index.ts'
 import { datasetRoutes } from './contract.ts'
 
 /**
@@ -63,7 +64,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: DatasetDeps): v
     reply.code(202)
     return {
       versionId: uploadId,
-      status: state.status === 'absent' ? null : state.status,
+      status: state.status === 'absent' ? null : publicStatus(state.status),
       position,
     }
   })
@@ -75,7 +76,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: DatasetDeps): v
     const { position, state } = await abortUpload(deps, principal, version, 'client')
     return {
       versionId: uploadId,
-      status: state.status === 'absent' ? null : state.status,
+      status: state.status === 'absent' ? null : publicStatus(state.status),
       position,
     }
   })

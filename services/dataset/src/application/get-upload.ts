@@ -1,6 +1,6 @@
 import type { Principal } from '@argmax/auth'
 import type { UploadView } from '../api/contract.ts'
-import { recordedParts } from '../domain/index.ts'
+import { publicStatus, recordedParts } from '../domain/index.ts'
 import type { DatasetDeps } from './dependencies.ts'
 import { accessibleVersion } from './version-access.ts'
 
@@ -25,7 +25,7 @@ export async function getUpload(
     uploadId: version.versionId,
     versionId: version.versionId,
     datasetId: version.datasetId,
-    status: version.status,
+    status: publicStatus(version.status),
     fileName: version.fileName,
     format: version.format,
     size: version.size,

@@ -8,6 +8,7 @@ import {
 } from '../projections/catalog.queries.ts'
 import { datasetSubject, versionSubject } from '../streams.ts'
 import { abortUpload } from './abort-upload.ts'
+import { finishCompletion } from './complete-upload.ts'
 import type { DatasetDeps } from './dependencies.ts'
 
 export const PURGE_ACTOR = 'system:purge'
@@ -24,12 +25,15 @@ export interface PurgeOptions {
 export interface PurgeReport {
   purged: Array<{ datasetId: string; objectsDeleted: number; versionIds: string[] }>
   abortedUploads: string[]
+  /** Uploads left half-completed (claimed, never assembled or recorded) that were finished. */
+  finishedCompletions: string[]
   failures: Array<{ id: string; error: string }>
 }
 
 /**
  * The housekeeping job: datasets deleted longer ago than the retention lose their files and
- * rows (DatasetPurged), and abandoned uploads are aborted. Candidates come from the projection;
+ * rows (DatasetPurged), abandoned uploads are aborted, and completions left half-done are
+ * finished. Candidates come from the projection;
  * each decision is re-checked against the aggregate's events, so a lagging projection can
  * cause a skipped candidate but never a wrong purge. One failure does not stop the others.
  */
@@ -39,7 +43,12 @@ export async function purgeDeletedDatasets(
 ): Promise<PurgeReport> {
   const now = deps.now()
   const batch = options.batch ?? 100
-  const report: PurgeReport = { purged: [], abortedUploads: [], failures: [] }
+  const report: PurgeReport = {
+    purged: [],
+    abortedUploads: [],
+    finishedCompletions: [],
+    failures: [],
+  }
 
   const candidates = await findPurgeableDatasets(
     deps.db,
@@ -59,7 +68,7 @@ export async function purgeDeletedDatasets(
           versionDecider,
           versionSubject(deps.names, version.id),
         )
-        if (upload.status === 'UPLOADING') {
+        if (upload.status === 'UPLOADING' || upload.status === 'COMPLETING') {
           await abortMultipartUpload(deps.s3, {
             bucket: upload.bucket,
             key: upload.objectKey,
@@ -101,6 +110,12 @@ export async function purgeDeletedDatasets(
         versionDecider,
         versionSubject(deps.names, versionId),
       )
+      if (state.status === 'COMPLETING') {
+        // A completion its client never retried after a failure: finish it on its behalf.
+        await finishCompletion(deps, PURGE_ACTOR, state)
+        report.finishedCompletions.push(versionId)
+        continue
+      }
       if (state.status !== 'UPLOADING') continue
       await abortUpload(deps, PURGE_ACTOR, state, 'expired')
       report.abortedUploads.push(versionId)

@@ -1,7 +1,7 @@
 import type { Principal } from '@argmax/auth'
 import { IllegalStateError, ValidationError } from '@argmax/errors'
 import { handleCommand, loadAggregate } from '@argmax/events'
-import { presignUploadPart } from '@argmax/storage'
+import { partRange, presignUploadPart } from '@argmax/storage'
 import {
   assertAcceptsUploads,
   datasetDecider,
@@ -38,16 +38,21 @@ export async function presignParts(
   }
   const unique = [...new Set(partNumbers)].sort((a, b) => a - b)
   const parts = await Promise.all(
-    unique.map(async (partNumber) => ({
-      partNumber,
-      url: await presignUploadPart(deps.s3, {
-        bucket: version.bucket,
-        key: version.objectKey,
-        uploadId: version.s3UploadId,
+    unique.map(async (partNumber) => {
+      // Each URL takes exactly its part's planned bytes (S3 checks the signed length).
+      const { start, end } = partRange(version, version.size, partNumber)
+      return {
         partNumber,
-        expiresInSeconds: deps.presignExpirySeconds,
-      }),
-    })),
+        url: await presignUploadPart(deps.s3, {
+          bucket: version.bucket,
+          key: version.objectKey,
+          uploadId: version.s3UploadId,
+          partNumber,
+          contentLength: end - start,
+          expiresInSeconds: deps.presignExpirySeconds,
+        }),
+      }
+    }),
   )
   return { parts, expiresInSeconds: deps.presignExpirySeconds }
 }

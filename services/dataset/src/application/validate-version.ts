@@ -1,14 +1,17 @@
 import { handleCommand, loadAggregate } from '@argmax/events'
 import { deleteObject, isNotFound, openObjectStream } from '@argmax/storage'
 import {
+  MAX_INLINE_SCHEMA_BYTES,
+  sizeMismatchIssue,
   versionDecider,
-  type Json,
+  versionDocumentKey,
   type ValidationOutcome,
   type VersionState,
 } from '../domain/index.ts'
 import { versionSubject } from '../streams.ts'
 import { ReadTimeoutError, validateAndProfile } from '../validation/index.ts'
 import type { DatasetDeps } from './dependencies.ts'
+import { toJsonDocument } from './json-documents.ts'
 
 export const VALIDATOR_ACTOR = 'system:validator'
 
@@ -44,7 +47,21 @@ export async function validateVersion(
   const ref = { bucket: state.bucket, key: state.objectKey }
   let result: ValidationOutcome
   try {
-    const body = await openWithTimeout(deps, ref, options.signal, options.readTimeoutMs)
+    const { body, contentLength } = await openWithTimeout(
+      deps,
+      ref,
+      options.signal,
+      options.readTimeoutMs,
+    )
+    if (contentLength !== undefined && contentLength !== state.size) {
+      // The object's length alone settles it: no need to read (maybe gigabytes of) its bytes.
+      body.destroy()
+      await deleteObject(deps.s3, ref)
+      const issue = sizeMismatchIssue(contentLength, state.size)
+      const outcome = { ok: false as const, errors: [issue], checksumMismatch: true }
+      const rejection = { ...outcome, objectDeleted: true }
+      return report(await recordOutcome(deps, versionId, rejection, options.correlationId))
+    }
     const checked = await validateAndProfile(body, {
       format: state.format,
       declaredSize: state.size,
@@ -56,13 +73,29 @@ export async function validateVersion(
       onProgress: options.onProgress,
     })
     if (checked.ok) {
+      // The profile always, and the schema when large, are stored beside the file before the
+      // event that references them: the event stays small whatever the file's width.
+      const documents = { bucket: state.bucket }
+      const [schema, profile] = await Promise.all([
+        toJsonDocument(deps.s3, checked.schema, {
+          ...documents,
+          key: versionDocumentKey(state.datasetId, versionId, 'schema'),
+          maxInlineBytes: MAX_INLINE_SCHEMA_BYTES,
+        }),
+        toJsonDocument(deps.s3, checked.profile, {
+          ...documents,
+          key: versionDocumentKey(state.datasetId, versionId, 'profile'),
+          maxInlineBytes: 0,
+        }),
+      ])
       result = {
         ok: true,
         rowCount: checked.rowCount,
         size: checked.size,
         sha256: checked.sha256,
-        schema: checked.schema as unknown as Json,
-        profile: checked.profile as unknown as Json,
+        columnCount: checked.schema.length,
+        schema,
+        profile,
       }
     } else {
       // Bytes that are not what the client declared are not kept.
@@ -90,11 +123,13 @@ export async function validateVersion(
       objectDeleted: false,
     }
   }
-  const outcome = await recordOutcome(deps, versionId, result, options.correlationId)
-  return {
-    outcome: outcome.written === 0 ? 'skipped' : result.ok ? 'validated' : 'rejected',
-    state: outcome.state,
-    position: outcome.position,
+  return report(await recordOutcome(deps, versionId, result, options.correlationId))
+
+  function report(recorded: Awaited<ReturnType<typeof recordOutcome>>) {
+    const validated = recorded.state.status === 'VALIDATED'
+    const outcome: ValidateOutcome =
+      recorded.written === 0 ? 'skipped' : validated ? 'validated' : 'rejected'
+    return { outcome, state: recorded.state, position: recorded.position }
   }
 }
 
@@ -117,8 +152,7 @@ async function openWithTimeout(
     ? setTimeout(() => controller.abort(new ReadTimeoutError(readTimeoutMs)), readTimeoutMs)
     : undefined
   try {
-    const { body } = await openObjectStream(deps.s3, { ...ref, abortSignal: controller.signal })
-    return body
+    return await openObjectStream(deps.s3, { ...ref, abortSignal: controller.signal })
   } catch (error) {
     // The SDK reports an abort as its own AbortError; say why it was aborted.
     throw controller.signal.aborted ? controller.signal.reason : error

@@ -34,3 +34,16 @@ export function versionObjectKey(
   assertKeySafe('version id', versionId)
   return `${datasetPrefix(datasetId)}versions/${versionId}/data.${extensionOf(format)}`
 }
+
+/**
+ * What the validator stores beside a version's file: its profile, and its schema when too
+ * large for the event (see VersionValidated). Under the dataset's prefix, so purged with it.
+ */
+export function versionDocumentKey(
+  datasetId: string,
+  versionId: string,
+  document: 'profile' | 'schema',
+): string {
+  assertKeySafe('version id', versionId)
+  return `${datasetPrefix(datasetId)}versions/${versionId}/${document}.json`
+}

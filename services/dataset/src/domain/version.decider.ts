@@ -1,10 +1,17 @@
+import { DATASET_EVENTS, type DatasetVersionValidatedData } from '@argmax/contracts'
 import { IllegalStateError, NotFoundError, ValidationError, type FieldIssue } from '@argmax/errors'
 import { isRepeatedCreate, type AggregateDecider } from '@argmax/events'
+import {
+  boundIssues,
+  jsonByteLength,
+  MAX_ETAG_CHARS,
+  MAX_EVENT_DATA_BYTES,
+  MAX_PARTS_PER_EVENT,
+} from './event-bounds.ts'
 import { uploadCompletedEventId, validationOutcomeEventId } from './event-ids.ts'
 import { planUpload, type UploadRequest } from './upload-request.ts'
 import {
   VERSION_EVENT_TYPES,
-  type Json,
   type UploadAborted,
   type UploadStarted,
   type UploadedPart,
@@ -19,19 +26,14 @@ export type VersionState =
       status: VersionStatus
       /** ETag by part number, as recorded. */
       parts: Record<number, string>
+      /** A rejection removed the stored file (its bytes were not the ones declared). */
+      objectDeleted: boolean
     })
 
 export const initialVersionState: VersionState = { status: 'absent' }
 
 export type ValidationOutcome =
-  | {
-      ok: true
-      rowCount: number
-      size: number
-      sha256: string
-      schema: Json
-      profile: Json
-    }
+  | ({ ok: true } & Omit<DatasetVersionValidatedData, 'versionId' | 'datasetId' | 'validatedAt'>)
   | { ok: false; errors: VersionIssue[]; checksumMismatch: boolean; objectDeleted: boolean }
 
 export type VersionCommand =
@@ -50,7 +52,12 @@ export type VersionCommand =
       }
     }
   | { type: 'RecordParts'; data: { versionId: string; parts: UploadedPart[] } }
+  /** Claims the upload for completion (UploadCompletionStarted), before S3 is touched. */
   | { type: 'CompleteUpload'; data: { versionId: string; parts: UploadedPart[]; now: Date } }
+  /** S3 assembled the object, of `storedSize` bytes (HeadObject's ContentLength). */
+  | { type: 'RecordCompletion'; data: { versionId: string; storedSize: number; now: Date } }
+  /** S3 refused to assemble the parts: the upload is open again. */
+  | { type: 'RefuseCompletion'; data: { versionId: string; reason: string; now: Date } }
   | {
       type: 'AbortUpload'
       data: { versionId: string; reason: UploadAborted['data']['reason']; now: Date }
@@ -61,7 +68,7 @@ export function evolveVersion(state: VersionState, event: VersionEvent): Version
   switch (event.type) {
     case 'UploadStarted': {
       const { startedAt: _startedAt, ...data } = event.data
-      return { status: 'UPLOADING', ...data, parts: {} }
+      return { status: 'UPLOADING', ...data, parts: {}, objectDeleted: false }
     }
     case 'UploadPartsRecorded': {
       if (state.status === 'absent') return state
@@ -69,6 +76,10 @@ export function evolveVersion(state: VersionState, event: VersionEvent): Version
       for (const part of event.data.parts) parts[part.partNumber] = part.etag
       return { ...state, parts }
     }
+    case 'UploadCompletionStarted':
+      return state.status === 'absent' ? state : { ...state, status: 'COMPLETING' }
+    case 'UploadCompletionRefused':
+      return state.status === 'absent' ? state : { ...state, status: 'UPLOADING' }
     case 'UploadCompleted':
       return state.status === 'absent' ? state : { ...state, status: 'VALIDATING' }
     case 'UploadAborted':
@@ -76,7 +87,9 @@ export function evolveVersion(state: VersionState, event: VersionEvent): Version
     case 'VersionValidated':
       return state.status === 'absent' ? state : { ...state, status: 'VALIDATED' }
     case 'VersionRejected':
-      return state.status === 'absent' ? state : { ...state, status: 'REJECTED' }
+      return state.status === 'absent'
+        ? state
+        : { ...state, status: 'REJECTED', objectDeleted: event.data.objectDeleted }
     default: {
       const unknownEvent: never = event
       return unknownEvent
@@ -125,39 +138,87 @@ export function decideVersion(command: VersionCommand, state: VersionState): Ver
       const changed = dedupeByPartNumber(command.data.parts).filter(
         (part) => version.parts[part.partNumber] !== normaliseEtag(part.etag),
       )
-      if (changed.length === 0) return []
-      return [
-        {
+      const parts = changed.map((part) => ({ ...part, etag: normaliseEtag(part.etag) }))
+      // Several events for a long list, each within the payload limit (see event-bounds.ts).
+      const events: VersionEvent[] = []
+      for (let start = 0; start < parts.length; start += MAX_PARTS_PER_EVENT) {
+        events.push({
           type: 'UploadPartsRecorded',
           data: {
             versionId: version.versionId,
-            parts: changed.map((part) => ({ ...part, etag: normaliseEtag(part.etag) })),
+            parts: parts.slice(start, start + MAX_PARTS_PER_EVENT),
           },
-        },
-      ]
+        })
+      }
+      return events
     }
     case 'CompleteUpload': {
       const { versionId, now } = command.data
       const version = requireExisting(state, versionId)
       // A retried complete after success changes nothing.
-      if (version.status !== 'UPLOADING' && version.status !== 'ABORTED') return []
-      const uploading = requireUploading(state, versionId, 'complete')
-      assertCompletePartList(command.data.parts, uploading)
+      if (isCompleted(version.status)) return []
+      if (version.status === 'ABORTED') {
+        throw new IllegalStateError(`cannot complete upload ${versionId}: it was aborted`)
+      }
+      assertCompletePartList(command.data.parts, version)
+      // Already claimed (a retry after S3 or NATS failed): the caller carries on with S3.
+      if (version.status === 'COMPLETING') return []
       return [
+        { type: 'UploadCompletionStarted', data: { versionId, startedAt: now.toISOString() } },
+      ]
+    }
+    case 'RecordCompletion': {
+      const { versionId, storedSize, now } = command.data
+      const version = requireExisting(state, versionId)
+      if (isCompleted(version.status)) return []
+      if (version.status !== 'COMPLETING') {
+        throw new IllegalStateError(`upload ${versionId} is ${version.status}, not being completed`)
+      }
+      const completed: VersionEvent = {
+        id: uploadCompletedEventId(versionId),
+        type: 'UploadCompleted',
+        data: {
+          versionId,
+          datasetId: version.datasetId,
+          bucket: version.bucket,
+          objectKey: version.objectKey,
+          format: version.format,
+          size: version.size,
+          sha256: version.sha256,
+          partCount: version.partCount,
+          completedAt: now.toISOString(),
+        },
+      }
+      // Fewer bytes (a client's mistake) are the validator's to report, from the object's
+      // length and without reading it, like any other bad file.
+      if (storedSize <= version.size) return [completed]
+      // More bytes than declared (presigned URLs bind each part's length on S3, but not every
+      // endpoint checks): rejected here and now, without reading a byte of it. The caller
+      // deletes the object once this is recorded.
+      return [
+        completed,
         {
-          id: uploadCompletedEventId(versionId),
-          type: 'UploadCompleted',
+          id: validationOutcomeEventId(versionId),
+          type: 'VersionRejected',
           data: {
             versionId,
-            datasetId: uploading.datasetId,
-            bucket: uploading.bucket,
-            objectKey: uploading.objectKey,
-            format: uploading.format,
-            size: uploading.size,
-            sha256: uploading.sha256,
-            partCount: uploading.partCount,
-            completedAt: now.toISOString(),
+            datasetId: version.datasetId,
+            errors: [sizeMismatchIssue(storedSize, version.size)],
+            checksumMismatch: true,
+            objectDeleted: true,
+            rejectedAt: now.toISOString(),
           },
+        },
+      ]
+    }
+    case 'RefuseCompletion': {
+      const { versionId, reason, now } = command.data
+      const version = requireExisting(state, versionId)
+      if (version.status !== 'COMPLETING') return []
+      return [
+        {
+          type: 'UploadCompletionRefused',
+          data: { versionId, reason, refusedAt: now.toISOString() },
         },
       ]
     }
@@ -165,7 +226,14 @@ export function decideVersion(command: VersionCommand, state: VersionState): Ver
       const { versionId, reason, now } = command.data
       const version = requireExisting(state, versionId)
       if (version.status === 'ABORTED') return []
-      if (version.status !== 'UPLOADING') {
+      // A claimed completion is only given up when S3 no longer has the multipart upload.
+      if (version.status === 'COMPLETING' && reason !== 'expired') {
+        throw new IllegalStateError(
+          `upload ${versionId} is being completed: it can no longer be aborted ` +
+            '(if its completion failed, complete it again)',
+        )
+      }
+      if (version.status !== 'UPLOADING' && version.status !== 'COMPLETING') {
         throw new IllegalStateError(
           `upload ${versionId} is ${version.status}: only an upload in progress can be aborted`,
         )
@@ -183,28 +251,47 @@ export function decideVersion(command: VersionCommand, state: VersionState): Ver
       }
       const id = validationOutcomeEventId(versionId)
       const at = now.toISOString()
-      if (outcome.ok) {
-        const { ok: _ok, ...result } = outcome
+      const rejected = (rejection: Extract<ValidationOutcome, { ok: false }>): VersionEvent => ({
+        id,
+        type: 'VersionRejected',
+        data: {
+          versionId,
+          datasetId: version.datasetId,
+          errors: boundIssues(rejection.errors),
+          checksumMismatch: rejection.checksumMismatch,
+          objectDeleted: rejection.objectDeleted,
+          rejectedAt: at,
+        },
+      })
+      if (!outcome.ok) return [rejected(outcome)]
+      const { ok: _ok, ...result } = outcome
+      const data = { versionId, datasetId: version.datasetId, ...result, validatedAt: at }
+      const bytes = jsonByteLength(data)
+      if (bytes > MAX_EVENT_DATA_BYTES) {
+        // The caller stores large documents and references them, so this is not expected;
+        // should it happen, the version still gets an outcome it can be told about.
         return [
-          {
-            id,
-            type: 'VersionValidated',
-            data: { versionId, datasetId: version.datasetId, ...result, validatedAt: at },
-          },
+          rejected({
+            ok: false,
+            errors: [
+              {
+                code: 'outcome_too_large',
+                message:
+                  `the validation result takes ${bytes} bytes, more than the ${MAX_EVENT_DATA_BYTES} ` +
+                  'an event may hold; the file cannot be recorded as validated',
+              },
+            ],
+            checksumMismatch: false,
+            objectDeleted: false,
+          }),
         ]
       }
       return [
         {
           id,
-          type: 'VersionRejected',
-          data: {
-            versionId,
-            datasetId: version.datasetId,
-            errors: outcome.errors,
-            checksumMismatch: outcome.checksumMismatch,
-            objectDeleted: outcome.objectDeleted,
-            rejectedAt: at,
-          },
+          type: 'VersionValidated',
+          schemaVersion: DATASET_EVENTS.versionValidatedSchemaVersion,
+          data,
         },
       ]
     }
@@ -217,6 +304,20 @@ export function decideVersion(command: VersionCommand, state: VersionState): Ver
 
 type ExistingVersion = Exclude<VersionState, { status: 'absent' }>
 
+/** Past completion: the file is assembled and has (or is getting) its validation. */
+function isCompleted(status: VersionStatus): boolean {
+  return status === 'VALIDATING' || status === 'VALIDATED' || status === 'REJECTED'
+}
+
+/** The same wording as the validator's, wherever the length is found to differ. */
+export function sizeMismatchIssue(size: number, declaredSize: number): VersionIssue {
+  const hint = size < declaredSize ? ' — the upload is truncated' : ''
+  return {
+    code: 'size_mismatch',
+    message: `the file has ${size} bytes but ${declaredSize} were declared${hint}`,
+  }
+}
+
 function requireExisting(state: VersionState, versionId: string): ExistingVersion {
   if (state.status === 'absent') throw new NotFoundError('upload', versionId)
   return state
@@ -225,7 +326,8 @@ function requireExisting(state: VersionState, versionId: string): ExistingVersio
 function requireUploading(state: VersionState, versionId: string, action: string) {
   const version = requireExisting(state, versionId)
   if (version.status !== 'UPLOADING') {
-    throw new IllegalStateError(`cannot ${action} upload ${versionId}: it is ${version.status}`)
+    const what = version.status === 'COMPLETING' ? 'being completed' : version.status
+    throw new IllegalStateError(`cannot ${action} upload ${versionId}: it is ${what}`)
   }
   return version
 }
@@ -238,6 +340,11 @@ function assertPartNumbers(parts: UploadedPart[], partCount: number): void {
     }
     if (normaliseEtag(part.etag).length === 0) {
       issues.push({ field: `parts/${index}/etag`, message: 'must not be empty' })
+    } else if (part.etag.length > MAX_ETAG_CHARS) {
+      issues.push({
+        field: `parts/${index}/etag`,
+        message: `must be at most ${MAX_ETAG_CHARS} characters`,
+      })
     }
   })
   if (issues.length > 0) {

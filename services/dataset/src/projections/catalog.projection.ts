@@ -7,6 +7,7 @@ import {
   type DatasetEvent,
   type VersionEvent,
 } from '../domain/index.ts'
+import type { ReadJsonDocument } from '../application/json-documents.ts'
 import type { DatasetDatabase } from './database.ts'
 
 type Db = Kysely<DatasetDatabase> | Transaction<DatasetDatabase>
@@ -18,8 +19,18 @@ export const CATALOG_EVENT_TYPES: string[] = [...DATASET_EVENT_TYPES, ...VERSION
  * The read model behind every query of the dataset API: datasets, their versions, and the
  * parts of uploads in progress. Each handler is an upsert or a guarded update, so applying an
  * event twice (a redelivery before the checkpoint moved) leaves the same rows.
+ *
+ * A validated version's schema and profile are loaded here, once, from where VersionValidated
+ * keeps them (inline or stored in S3 beside the file), so every read serves them from the row
+ * as before. A stored document that is gone (its dataset was purged; a rebuild replays events
+ * older than the purge) leaves the column null; one whose bytes do not match its reference
+ * stops the projection — that is tampering, for an operator to see on /readyz.
  */
-export async function applyCatalogEvent(db: Db, recorded: RecordedEvent): Promise<void> {
+export async function applyCatalogEvent(
+  db: Db,
+  recorded: RecordedEvent,
+  readDocument: ReadJsonDocument,
+): Promise<void> {
   const event = { type: recorded.type, data: recorded.data } as DatasetEvent | VersionEvent
   switch (event.type) {
     case 'DatasetCreated': {
@@ -143,6 +154,10 @@ export async function applyCatalogEvent(db: Db, recorded: RecordedEvent): Promis
         .execute()
       return
     }
+    case 'UploadCompletionStarted':
+    case 'UploadCompletionRefused':
+      // Clients see an upload being completed as UPLOADING until it is VALIDATING.
+      return
     case 'UploadCompleted':
       await db
         .updateTable('dataset_versions')
@@ -162,13 +177,14 @@ export async function applyCatalogEvent(db: Db, recorded: RecordedEvent): Promis
       return
     case 'VersionValidated': {
       const d = event.data
+      const [schema, profile] = await Promise.all([readDocument(d.schema), readDocument(d.profile)])
       await db
         .updateTable('dataset_versions')
         .set({
           status: 'VALIDATED',
           row_count: d.rowCount,
-          schema: JSON.stringify(d.schema),
-          profile: JSON.stringify(d.profile),
+          schema: schema === undefined ? null : JSON.stringify(schema),
+          profile: profile === undefined ? null : JSON.stringify(profile),
           errors: '[]',
           finished_at: d.validatedAt,
         })
@@ -204,9 +220,16 @@ export async function truncateCatalog(db: Db): Promise<void> {
   await sql`truncate table upload_parts, dataset_versions, datasets`.execute(db)
 }
 
-/** The projection as the runner of @argmax/projections takes it. */
-export const catalogProjection: EventProjection<DatasetDatabase> = {
-  name: CATALOG_PROJECTION,
-  handles: CATALOG_EVENT_TYPES,
-  apply: applyCatalogEvent,
+/**
+ * The projection as the runner of @argmax/projections takes it (with `datasetUpcast` as its
+ * upcaster: it handles the current event shapes only).
+ */
+export function catalogProjection(
+  readDocument: ReadJsonDocument,
+): EventProjection<DatasetDatabase> {
+  return {
+    name: CATALOG_PROJECTION,
+    handles: CATALOG_EVENT_TYPES,
+    apply: (db, event) => applyCatalogEvent(db, event, readDocument),
+  }
 }

@@ -7,7 +7,7 @@ import {
 import type { NatsConnection } from 'nats'
 import type { DatasetDeps } from '../application/dependencies.ts'
 import { rejectAfterValidatorGaveUp, validateVersion } from '../application/validate-version.ts'
-import type { UploadCompleted } from '../domain/index.ts'
+import { datasetUpcast, type UploadCompleted } from '../domain/index.ts'
 import { versionSubjects } from '../streams.ts'
 
 export const VALIDATOR_DURABLE = 'dataset-validator'
@@ -70,6 +70,7 @@ export async function startValidator(options: ValidatorOptions): Promise<Running
     maxDeliver: options.maxDeliver ?? 5,
     retryDelaysMs: options.retryDelaysMs ?? VALIDATOR_RETRY_DELAYS_MS,
     stopMode: 'hand-back',
+    upcast: datasetUpcast,
     parkingReplicas: options.parkingReplicas ?? 1,
     ...(log ? { log } : {}),
     async handler(event, { signal, progress, deliveryCount }) {

@@ -1,7 +1,10 @@
+import { handleCommand } from '@argmax/events'
 import { listObjectKeys } from '@argmax/storage'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { versionDecider } from '../../src/domain/index.ts'
 import {
   createDatasetAs,
+  sha256Hex,
   startHarness,
   uploadBytes,
   waitForOutcome,
@@ -56,11 +59,12 @@ describe('purging deleted datasets', () => {
     await h.service.waitForPosition(deleted.body.position)
     h.clock.advance(61 * DAY) // older: deleted 91 days ago; newer: 61 days ago
 
-    expect(await objectsUnder(`datasets/${older}/`)).toHaveLength(1)
+    // The file and its profile (stored beside it by the validator).
+    expect(await objectsUnder(`datasets/${older}/`)).toHaveLength(2)
     const report = await h.service.workers.purge.runOnce()
     expect(report.failures).toEqual([])
     expect(report.purged.map((p) => p.datasetId)).toEqual([older])
-    expect(report.purged[0]!.objectsDeleted).toBe(1)
+    expect(report.purged[0]!.objectsDeleted).toBe(2)
     // An upload left UPLOADING for longer than a week is aborted by the same job.
     expect(report.abortedUploads).toEqual([started.body.uploadId])
     const upload = await h.call<{ status: string }>(
@@ -71,7 +75,7 @@ describe('purging deleted datasets', () => {
     expect(upload.body.status).toBe('ABORTED')
 
     expect(await objectsUnder(`datasets/${older}/`)).toEqual([])
-    expect(await objectsUnder(`datasets/${newer}/`)).toHaveLength(1)
+    expect(await objectsUnder(`datasets/${newer}/`)).toHaveLength(2)
     const events = await h.service.deps.store.load(`${h.names.root}.dataset.${older}`)
     expect(events.at(-1)!.type).toBe('DatasetPurged')
     await h.service.waitForPosition(events.at(-1)!.sequence)
@@ -90,5 +94,47 @@ describe('purging deleted datasets', () => {
     const again = await h.service.workers.purge.runOnce()
     expect(again.purged).toEqual([])
     expect(again.abortedUploads).toEqual([])
+  })
+
+  it('finishes a completion its client claimed and never saw through', async () => {
+    const datasetId = await createDatasetAs(h, h.tokens.alice, 'half-completed')
+    const bytes = Buffer.from('a,b\n1,2\n')
+    const started = await h.call<{ uploadId: string }>(
+      'POST',
+      `/v1/datasets/${datasetId}/uploads`,
+      h.tokens.alice,
+      { fileName: 'half.csv', size: bytes.length, sha256: sha256Hex(bytes), format: 'csv' },
+    )
+    const base = `/v1/datasets/${datasetId}/uploads/${started.body.uploadId}`
+    const urls = await h.call<{ parts: Array<{ url: string }> }>(
+      'POST',
+      `${base}/parts`,
+      h.tokens.alice,
+      { partNumbers: [1] },
+    )
+    const put = await fetch(urls.body.parts[0]!.url, { method: 'PUT', body: bytes })
+    const parts = [{ partNumber: 1, etag: put.headers.get('etag')! }]
+    await h.call('POST', `${base}/parts/recorded`, h.tokens.alice, { parts })
+    // The claim of a complete whose process died before it asked S3 to assemble the parts.
+    const versionId = started.body.uploadId
+    await handleCommand(
+      h.service.deps.store,
+      versionDecider,
+      `${h.names.root}.version.${versionId}`,
+      { type: 'CompleteUpload', data: { versionId, parts, now: h.clock.now() } },
+      { actor: { subject: 'alice' } },
+    )
+    const claimed = await h.call<{ status: string }>('GET', base, h.tokens.alice)
+    expect(claimed.body.status).toBe('UPLOADING')
+    expect((await h.call('DELETE', base, h.tokens.alice)).status).toBe(409)
+
+    h.clock.advance(8 * DAY)
+    const report = await h.service.workers.purge.runOnce()
+    expect(report.failures).toEqual([])
+    expect(report.finishedCompletions).toEqual([versionId])
+    const events = await h.service.deps.store.load(`${h.names.root}.version.${versionId}`)
+    const position = events.at(-1)!.sequence
+    const outcome = await waitForOutcome(h, h.tokens.alice, datasetId, versionId, position)
+    expect(outcome.status).toBe('VALIDATED')
   })
 })

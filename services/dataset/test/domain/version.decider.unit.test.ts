@@ -195,12 +195,89 @@ describe('version decider: parts', () => {
   })
 })
 
+const completionStarted: VersionEvent = {
+  type: 'UploadCompletionStarted',
+  data: { versionId, startedAt: now.toISOString() },
+}
+
 describe('version decider: completing', () => {
-  it('completes when every part is named as recorded', () => {
+  it('claims the completion when every part is named as recorded, before S3 assembles it', () => {
     versions
       .given([started, partsRecorded])
       .when({ type: 'CompleteUpload', data: { versionId, parts: allParts, now } })
+      .then([completionStarted])
+    // A retry of a claimed completion checks the list again and carries on.
+    versions
+      .given([started, partsRecorded, completionStarted])
+      .when({ type: 'CompleteUpload', data: { versionId, parts: allParts, now } })
+      .then([])
+    versions
+      .given([started, partsRecorded, completionStarted])
+      .when({ type: 'CompleteUpload', data: { versionId, parts: allParts.slice(1), now } })
+      .thenThrows(ValidationError, /missing part\(s\) 3 of 3/)
+  })
+
+  it('completes once S3 assembled an object of the declared size', () => {
+    versions
+      .given([started, partsRecorded, completionStarted])
+      .when({ type: 'RecordCompletion', data: { versionId, storedSize: 12 * MiB, now } })
       .then([completed])
+    versions
+      .given([started, partsRecorded, completionStarted, completed])
+      .when({ type: 'RecordCompletion', data: { versionId, storedSize: 12 * MiB, now } })
+      .then([])
+    versions
+      .given([started, partsRecorded])
+      .when({ type: 'RecordCompletion', data: { versionId, storedSize: 12 * MiB, now } })
+      .thenThrows(IllegalStateError, /not being completed/)
+  })
+
+  it('rejects at once, deleting the object, when S3 holds more bytes than declared', () => {
+    const rejected = (size: number, message: RegExp) => {
+      const events = decideVersion(
+        { type: 'RecordCompletion', data: { versionId, storedSize: size, now } },
+        [started, partsRecorded, completionStarted].reduce(
+          versionDecider.evolve,
+          versionDecider.initialState,
+        ),
+      )
+      expect(events.map((e) => e.type)).toEqual(['UploadCompleted', 'VersionRejected'])
+      expect(events[1]).toMatchObject({
+        id: validationOutcomeEventId(versionId),
+        data: {
+          errors: [{ code: 'size_mismatch', message: expect.stringMatching(message) }],
+          checksumMismatch: true,
+          objectDeleted: true,
+        },
+      })
+    }
+    rejected(3 * 1024 * MiB, /has 3221225472 bytes but 12582912 were declared$/)
+    rejected(12 * MiB + 1, /has 12582913 bytes but 12582912 were declared$/)
+    // Fewer bytes: completed, for the validator to reject from the object's length.
+    versions
+      .given([started, partsRecorded, completionStarted])
+      .when({ type: 'RecordCompletion', data: { versionId, storedSize: MiB, now } })
+      .then([completed])
+  })
+
+  it('opens the upload again when S3 refuses the parts', () => {
+    const refused: VersionEvent = {
+      type: 'UploadCompletionRefused',
+      data: { versionId, reason: 'InvalidPart', refusedAt: now.toISOString() },
+    }
+    versions
+      .given([started, partsRecorded, completionStarted])
+      .when({ type: 'RefuseCompletion', data: { versionId, reason: 'InvalidPart', now } })
+      .then([refused])
+    versions
+      .given([started, partsRecorded, completionStarted, refused])
+      .when({ type: 'RecordParts', data: { versionId, parts: [{ partNumber: 1, etag: 'e9' }] } })
+      .then([
+        {
+          type: 'UploadPartsRecorded',
+          data: { versionId, parts: [{ partNumber: 1, etag: 'e9' }] },
+        },
+      ])
   })
 
   it('refuses a missing, unrecorded or different part before S3 sees the list', () => {
@@ -242,7 +319,7 @@ describe('version decider: completing', () => {
         },
       ])
       .when({ type: 'CompleteUpload', data: { versionId, parts: allParts, now } })
-      .thenThrows(IllegalStateError, /ABORTED/)
+      .thenThrows(IllegalStateError, /it was aborted/)
   })
 
   it('does not know an upload that never started', () => {
@@ -272,6 +349,27 @@ describe('version decider: aborting', () => {
       .when({ type: 'AbortUpload', data: { versionId, reason: 'client', now } })
       .thenThrows(IllegalStateError, /VALIDATING/)
   })
+
+  it('refuses to abort an upload whose completion was claimed, and takes no parts for it', () => {
+    versions
+      .given([started, partsRecorded, completionStarted])
+      .when({ type: 'AbortUpload', data: { versionId, reason: 'client', now } })
+      .thenThrows(IllegalStateError, /being completed: it can no longer be aborted/)
+    versions
+      .given([started, partsRecorded, completionStarted])
+      .when({ type: 'RecordParts', data: { versionId, parts: [{ partNumber: 1, etag: 'e9' }] } })
+      .thenThrows(IllegalStateError, /it is being completed/)
+    // S3 no longer holding the multipart upload (its lifecycle rule) ends it as expired.
+    versions
+      .given([started, partsRecorded, completionStarted])
+      .when({ type: 'AbortUpload', data: { versionId, reason: 'expired', now } })
+      .then([
+        {
+          type: 'UploadAborted',
+          data: { versionId, reason: 'expired', abortedAt: now.toISOString() },
+        },
+      ])
+  })
 })
 
 describe('version decider: validation outcome', () => {
@@ -280,8 +378,15 @@ describe('version decider: validation outcome', () => {
     rowCount: 2,
     size: 12 * MiB,
     sha256,
-    schema: [{ name: 'a', type: 'integer', nullable: false }],
-    profile: { rowCount: 2 },
+    columnCount: 1,
+    schema: { inline: [{ name: 'a', type: 'integer' as const, nullable: false, widenings: [] }] },
+    profile: {
+      stored: {
+        uri: `s3://argmax-datasets/datasets/${datasetId}/versions/${versionId}/profile.json`,
+        sha256: 'cd'.repeat(32),
+        size: 1234,
+      },
+    },
   }
 
   it('records VersionValidated with an id derived from the version', () => {
@@ -292,12 +397,14 @@ describe('version decider: validation outcome', () => {
         {
           id: validationOutcomeEventId(versionId),
           type: 'VersionValidated',
+          schemaVersion: 2,
           data: {
             versionId,
             datasetId,
             rowCount: 2,
             size: 12 * MiB,
             sha256,
+            columnCount: 1,
             schema: validated.schema,
             profile: validated.profile,
             validatedAt: now.toISOString(),

@@ -1,8 +1,11 @@
 import type { RecordedEvent } from '@argmax/events'
 import { createDatabase, migrateToLatest, silentLogger } from '@argmax/projections'
-import { stackEndpoints, uniqueName } from '@argmax/testkit'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { putStoredObject, StoredObjectMismatchError } from '@argmax/storage'
+import { freshBucket, s3Client, stackEndpoints, uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DatasetEvent, VersionEvent } from '../../src/domain/index.ts'
+import { jsonDocumentReader } from '../../src/application/json-documents.ts'
+import { datasetUpcast, type DatasetEvent, type VersionEvent } from '../../src/domain/index.ts'
 import {
   applyCatalogEvent,
   datasetMigrations,
@@ -20,7 +23,7 @@ function recorded(event: DatasetEvent | VersionEvent): RecordedEvent {
   return {
     id: `e${sequence}`,
     type: event.type,
-    schemaVersion: 1,
+    schemaVersion: ('schemaVersion' in event ? event.schemaVersion : undefined) ?? 1,
     stream: 'DATASET',
     subject: 'dataset.x',
     occurredAt: at,
@@ -30,6 +33,12 @@ function recorded(event: DatasetEvent | VersionEvent): RecordedEvent {
     data: event.data,
     sequence,
   }
+}
+
+/** An event as an older schema had it, which today's types no longer describe. */
+function recordedV1(type: string, data: unknown): RecordedEvent {
+  const placeholder = recorded({ type: 'DatasetDeleted', data: { datasetId: '', deletedAt: at } })
+  return { ...placeholder, type, data }
 }
 
 const started = (versionId: string, datasetId: string): VersionEvent => ({
@@ -83,18 +92,16 @@ const history: RecordedEvent[] = [
       completedAt: at,
     },
   }),
-  recorded({
-    type: 'VersionValidated',
-    data: {
-      versionId: 'v1',
-      datasetId: 'd1',
-      rowCount: 12,
-      size: 3_000_000_000,
-      sha256: 'c'.repeat(64),
-      schema: [{ name: 'a', type: 'integer', nullable: false }],
-      profile: { rowCount: 12 },
-      validatedAt: at,
-    },
+  // As recorded before schemaVersion 2 (schema and profile inline): upcast on read.
+  recordedV1('VersionValidated', {
+    versionId: 'v1',
+    datasetId: 'd1',
+    rowCount: 12,
+    size: 3_000_000_000,
+    sha256: 'c'.repeat(64),
+    schema: [{ name: 'a', type: 'integer', nullable: false, widenings: [] }],
+    profile: { rowCount: 12, columns: [] },
+    validatedAt: at,
   }),
   recorded({ type: 'DatasetUpdated', data: { datasetId: 'd1', name: 'renamed', updatedAt: at } }),
   recorded({
@@ -128,9 +135,10 @@ describe('the catalog projection', () => {
   })
   afterAll(() => database.destroy())
 
-  async function apply(events: RecordedEvent[]) {
+  async function apply(events: RecordedEvent[], readDocument = jsonDocumentReader(s3Client())) {
     await database.db.transaction().execute(async (trx) => {
-      for (const event of events) await applyCatalogEvent(trx, event)
+      // What the runner does: upcast, then apply.
+      for (const event of events) await applyCatalogEvent(trx, datasetUpcast(event), readDocument)
     })
   }
 
@@ -161,6 +169,9 @@ describe('the catalog projection', () => {
     expect(await findDataset(database.db, 'd2')).toBeUndefined()
     const v1 = await findVersion(database.db, 'v1')
     expect(v1).toMatchObject({ number: 1, status: 'VALIDATED', rowCount: 12, size: 3_000_000_000 })
+    // The old event's inline schema and profile, served as ever.
+    expect(v1!.schema).toEqual([{ name: 'a', type: 'integer', nullable: false, widenings: [] }])
+    expect(v1!.profile).toEqual({ rowCount: 12, columns: [] })
     expect(await findVersion(database.db, 'v2')).toMatchObject({ number: 2, status: 'UPLOADING' })
     expect(once.parts).toEqual([])
   })
@@ -170,6 +181,56 @@ describe('the catalog projection', () => {
     await database.db.transaction().execute((trx) => truncateCatalog(trx))
     await apply(history)
     expect(await dump()).toEqual(before)
+  })
+
+  it('loads a stored profile once, when it applies the event; one purged since is null', async () => {
+    const { bucket, s3 } = await freshBucket('catalog')
+    const profile = { rowCount: 5, columns: [] }
+    const ref = await putStoredObject(s3, {
+      bucket,
+      key: 'datasets/d3/versions/v3/profile.json',
+      body: Buffer.from(JSON.stringify(profile)),
+    })
+    const validated = (versionId: string, stored: typeof ref) =>
+      recorded({
+        type: 'VersionValidated',
+        schemaVersion: 2,
+        data: {
+          versionId,
+          datasetId: 'd1',
+          rowCount: 5,
+          size: 3_000_000_000,
+          sha256: 'c'.repeat(64),
+          columnCount: 0,
+          schema: { inline: [] },
+          profile: { stored },
+          validatedAt: at,
+        },
+      })
+    const gone = { ...ref, uri: `s3://${bucket}/datasets/d3/versions/v4/profile.json` }
+    await apply([
+      recorded(started('v3', 'd1')),
+      validated('v3', ref),
+      recorded(started('v4', 'd1')),
+      validated('v4', gone),
+    ])
+    expect(await findVersion(database.db, 'v3')).toMatchObject({ status: 'VALIDATED', profile })
+    expect(await findVersion(database.db, 'v4')).toMatchObject({
+      status: 'VALIDATED',
+      profile: null,
+    })
+    // Bytes that are not the ones referenced stop the projection: nothing is applied.
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'datasets/d3/versions/v3/profile.json',
+        Body: '{}',
+      }),
+    )
+    await expect(apply([recorded(started('v5', 'd1')), validated('v5', ref)])).rejects.toThrow(
+      StoredObjectMismatchError,
+    )
+    expect(await findVersion(database.db, 'v5')).toBeUndefined()
   })
 
   it('lists by owner with keyset paging', async () => {

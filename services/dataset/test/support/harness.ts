@@ -36,6 +36,8 @@ export async function startHarness(
     validator?: 'embedded' | 'off'
     retentionDays?: number
     ackWaitMs?: number
+    /** Lifetime of presigned URLs (default 600 s). */
+    presignExpirySeconds?: number
     /** Listen on a free port (for clients that need a URL, like the CLI). */
     listen?: boolean
   } = {},
@@ -57,7 +59,7 @@ export async function startHarness(
       retentionMs: (options.retentionDays ?? 90) * DAY,
       purgeIntervalMs: 0,
       staleUploadMs: 7 * DAY,
-      presignExpirySeconds: 600,
+      presignExpirySeconds: options.presignExpirySeconds ?? 600,
       validator: options.validator ?? 'embedded',
       validatorAckWaitMs: options.ackWaitMs ?? 10_000,
       validatorReadTimeoutMs: 30_000,

@@ -1,8 +1,7 @@
 import type { Migration } from 'kysely'
+import { catalog } from './2026_03_01_00_00_00_catalog.ts'
 
-/**
- * The registry schema's own migrations, named `YYYY_MM_DD_HH_mm_ss_name`. None yet: the
- * schema's first table, `projection_checkpoints`, comes with @argmax/projections, whose
- * `migrateToLatest` runs it in every service schema. Its projections add theirs here.
- */
-export const registryMigrations: Record<string, Migration> = {}
+/** Applied in name order by the migrator at start-up (with @argmax/projections' checkpoints). */
+export const registryMigrations: Record<string, Migration> = {
+  '2026_03_01_00_00_00_catalog': catalog,
+}

@@ -1,5 +1,6 @@
 import type { FormatReader } from '../format-reader.ts'
 import type { IssueCollector } from '../issue-collector.ts'
+import { truncate } from '../profile/strings.ts'
 import { MAX_COLUMNS, type TableProfiler } from '../profile/table-profiler.ts'
 import type { ValidationIssue } from '../validation.types.ts'
 import { CsvSplitter, type CsvSink } from './csv-splitter.ts'
@@ -7,6 +8,8 @@ import { detectDelimiter, type Delimiter } from './delimiter.ts'
 
 const NL = 10
 const CR = 13
+/** Characters of a column name a message quotes. */
+const SHOWN_NAME_CHARS = 100
 export const CSV_NO_ROWS = {
   code: 'no_rows',
   message: 'the file has a header but no rows',
@@ -193,7 +196,8 @@ export class CsvTableReader implements FormatReader {
           code: 'duplicate_column',
           row: 1,
           column: name,
-          message: `column "${name}" appears twice in the header (fields ${first + 1} and ${i + 1})`,
+          // A name may be megabytes long: the message shows its start (the column, all of it).
+          message: `column "${truncate(name, SHOWN_NAME_CHARS)}" appears twice in the header (fields ${first + 1} and ${i + 1})`,
         })
       } else {
         seen.set(name, i)

@@ -1,0 +1,6 @@
+export * from './database.ts'
+export * from './catalog.projection.ts'
+export * from './catalog.queries.ts'
+export * from '../migrations/index.ts'
+export * from './registry.projections.ts'
+export * from './signature-cache.ts'
