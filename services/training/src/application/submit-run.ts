@@ -12,16 +12,22 @@ import {
   type Priority,
   type QuotaLimits,
   type RunState,
+  type SchemaColumn,
   type TrainingRunQueued,
 } from '../domain/index.ts'
-import { findDatasetVersion } from '../projections/dataset-versions.queries.ts'
+import { readStoredObject } from '@argmax/storage'
+import { schemaColumns } from '../projections/dataset-versions.projection.ts'
+import { findDatasetVersion, type KnownVersion } from '../projections/dataset-versions.queries.ts'
 import { quotaSubject, runSubject } from '../streams.ts'
 import type { TrainingDeps } from './dependencies.ts'
 
 type Deps = Pick<
   TrainingDeps,
-  'store' | 'names' | 'db' | 'now' | 'newId' | 'settings' | 'runner' | 'userQueue' | 'wakeup'
+  'store' | 'names' | 'db' | 'now' | 'newId' | 'settings' | 'runner' | 'userQueue' | 'wakeup' | 's3'
 >
+
+/** A stored schema of 10,000 columns with long names stays far below this. */
+const MAX_STORED_SCHEMA_BYTES = 16 * 1024 * 1024
 
 /**
  * Submits a run. Everything that can be refused is refused before anything is written: the
@@ -77,7 +83,7 @@ export async function submitRun(
       `dataset version ${version.versionId} is ${version.status}: only a VALIDATED version can be trained on`,
     )
   }
-  const plan = planRun(input, version.schema)
+  const plan = planRun(input, await loadSchema(deps, version))
   const priority = priorityFor(principal, input.priority)
   const timeoutSeconds = timeoutFor(principal, input.timeoutSeconds, settings.timeouts)
   assertRunnerCan(deps.runner, settings.runner, plan.trainer.kind, plan.resources)
@@ -194,4 +200,13 @@ function assertRunnerCan(
   if (resources.gpus > gpus) {
     throw ValidationError.field('/resources/gpus', `the ${kind} runner's pool has ${gpus} GPU(s)`)
   }
+}
+
+/** A schema too large for its event (thousands of columns) is read from where dataset stored it. */
+async function loadSchema(deps: Pick<Deps, 's3'>, version: KnownVersion): Promise<SchemaColumn[]> {
+  if (!version.schemaStored) return version.schema
+  const bytes = await readStoredObject(deps.s3, version.schemaStored, {
+    maxBytes: MAX_STORED_SCHEMA_BYTES,
+  })
+  return schemaColumns(JSON.parse(bytes.toString('utf8')))
 }

@@ -1,6 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { RecordedEvent } from '@argmax/events'
 import type { EventProjection } from '@argmax/projections'
+import type { StoredObject } from '@argmax/contracts'
+import type { SchemaColumn } from '../domain/index.ts'
 import type { TrainingDatabase } from './tables.ts'
 
 type Db = Kysely<TrainingDatabase> | Transaction<TrainingDatabase>
@@ -28,6 +30,11 @@ interface UploadCompletedData {
   bucket: string
   objectKey: string
 }
+/**
+ * schemaVersion 2 carries the schema as `{ inline }` or, when larger than 256 KiB, as
+ * `{ stored }` (a StoredObject beside the file, loaded at submission); schemaVersion 1 carried
+ * the array itself.
+ */
 interface VersionValidatedData {
   versionId: string
   rowCount: number
@@ -98,7 +105,7 @@ export async function applyDatasetEvent(db: Db, event: RecordedEvent): Promise<v
           row_count: d.rowCount,
           size: d.size,
           sha256: d.sha256,
-          schema: JSON.stringify(schemaColumns(d.schema)),
+          schema: JSON.stringify(schemaOf(d.schema)),
         })
         .where('version_id', '=', d.versionId)
         .execute()
@@ -120,13 +127,21 @@ export async function applyDatasetEvent(db: Db, event: RecordedEvent): Promise<v
   }
 }
 
+/** The columns, or the reference to them when the dataset context stored them apart. */
+function schemaOf(schema: unknown): SchemaColumn[] | { stored: StoredObject } {
+  if (Array.isArray(schema)) return schemaColumns(schema)
+  const document = (schema ?? {}) as { inline?: unknown; stored?: StoredObject }
+  if (document.stored) return { stored: document.stored }
+  return schemaColumns(document.inline)
+}
+
 /** Only the column names, types and nullability: the profile and widenings stay with dataset. */
-function schemaColumns(schema: unknown): Array<{ name: string; type: string; nullable: boolean }> {
+export function schemaColumns(schema: unknown): SchemaColumn[] {
   if (!Array.isArray(schema)) return []
   return schema.flatMap((column: unknown) => {
     const c = column as { name?: unknown; type?: unknown; nullable?: unknown }
     return typeof c.name === 'string' && typeof c.type === 'string'
-      ? [{ name: c.name, type: c.type, nullable: c.nullable === true }]
+      ? [{ name: c.name, type: c.type as SchemaColumn['type'], nullable: c.nullable === true }]
       : []
   })
 }

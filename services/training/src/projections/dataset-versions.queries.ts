@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
+import type { StoredObject } from '@argmax/contracts'
 import type { SchemaColumn } from '../domain/index.ts'
 import type { TrainingDatabase } from './tables.ts'
 
@@ -16,6 +17,8 @@ export interface KnownVersion {
   sha256: string
   rowCount: number | null
   schema: SchemaColumn[]
+  /** Set when the schema was too large for the event: load it from here (see loadSchema). */
+  schemaStored: StoredObject | null
   datasetDeleted: boolean
 }
 
@@ -40,7 +43,8 @@ export async function findDatasetVersion(
     size: Number(row.size),
     sha256: row.sha256,
     rowCount: row.row_count === null ? null : Number(row.row_count),
-    schema: (row.schema as SchemaColumn[] | null) ?? [],
+    schema: Array.isArray(row.schema) ? (row.schema as SchemaColumn[]) : [],
+    schemaStored: (row.schema as { stored?: StoredObject } | null)?.stored ?? null,
     datasetDeleted: row.dataset_deleted,
   }
 }
