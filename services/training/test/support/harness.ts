@@ -116,30 +116,7 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
     level: (process.env['ARGMAX_TEST_LOG'] as 'info' | undefined) ?? 'warn',
   })
 
-  const datasetNames = { stream: uniqueName('DATASET'), root: uniqueName('ds') }
-  const { bucket: datasetBucket } = await freshBucket('datasets')
-  const datasetConfig: DatasetConfig = {
-    nats: { url: endpoints.natsUrl, streamReplicas: 1 },
-    postgres: { url: endpoints.postgresUrl },
-    s3: { ...endpoints.s3, forcePathStyle: true },
-    auth: { mode: 'hs256', secret },
-    http: { host: '127.0.0.1', port: 0 },
-    dataset: {
-      bucket: datasetBucket,
-      retentionMs: 90 * 24 * HOUR * 1000,
-      purgeIntervalMs: 0,
-      staleUploadMs: 7 * 24 * HOUR * 1000,
-      presignExpirySeconds: 600,
-      validator: 'embedded',
-      validatorAckWaitMs: 30_000,
-      validatorReadTimeoutMs: 30_000,
-      validatorMaxDeliver: 5,
-      validatorWorkers: 0,
-      schema: uniqueName('dataset').toLowerCase(),
-      names: datasetNames,
-    },
-  }
-  const dataset = await startDatasetService({ config: datasetConfig, logger, nc, listen: false })
+  const { dataset, datasetNames } = await startDatasetSide(nc, secret, logger)
 
   const names = { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
   const { bucket } = await freshBucket('models')
@@ -280,6 +257,30 @@ async function uploadCsv(
   bytes: Buffer,
   name: string,
 ): Promise<{ datasetId: string; versionId: string }> {
+  const uploaded = await uploadThroughDataset(dataset, token, bytes, name)
+  // Training learns of it from the DATASET stream: wait until its own projection has it.
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const row = await training.database.db
+      .selectFrom('dataset_versions')
+      .select('status')
+      .where('version_id', '=', uploaded.versionId)
+      .executeTakeFirst()
+    if (row?.status === 'VALIDATED') return uploaded
+    if (row?.status === 'REJECTED' || Date.now() > deadline) {
+      throw new Error(`version ${uploaded.versionId} is ${row?.status ?? 'unknown to training'}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** A CSV uploaded as one part through the dataset API; resolves once the version is VALIDATED. */
+export async function uploadThroughDataset(
+  dataset: RunningDatasetService,
+  token: string,
+  bytes: Buffer,
+  name: string,
+): Promise<{ datasetId: string; versionId: string }> {
   const call = async <T>(method: 'POST' | 'GET', url: string, body?: unknown) => {
     const response = await dataset.app.inject({
       method,
@@ -310,17 +311,15 @@ async function uploadCsv(
   expect((await call('POST', `${base}/parts/recorded`, { parts })).status).toBe(200)
   expect((await call('POST', `${base}/complete`, { parts })).status).toBe(202)
   const versionId = started.body.uploadId
-  // Training learns of it from the DATASET stream: wait until its own projection has it.
   const deadline = Date.now() + 60_000
   for (;;) {
-    const row = await training.database.db
-      .selectFrom('dataset_versions')
-      .select('status')
-      .where('version_id', '=', versionId)
-      .executeTakeFirst()
-    if (row?.status === 'VALIDATED') return { datasetId, versionId }
-    if (row?.status === 'REJECTED' || Date.now() > deadline) {
-      throw new Error(`version ${versionId} is ${row?.status ?? 'unknown to training'}`)
+    const version = await call<{ status: string }>(
+      'GET',
+      `/v1/datasets/${datasetId}/versions/${versionId}`,
+    )
+    if (version.body.status === 'VALIDATED') return { datasetId, versionId }
+    if (version.body.status === 'REJECTED' || Date.now() > deadline) {
+      throw new Error(`version ${versionId} is ${version.body.status}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -363,4 +362,38 @@ export async function readStream(
     }
     if (got === 0) return events
   }
+}
+
+/** The dataset service in this process, on streams and a bucket of its own. */
+export async function startDatasetSide(
+  nc: NatsConnection,
+  secret: string,
+  logger: ReturnType<typeof createLogger>,
+): Promise<{ dataset: RunningDatasetService; datasetNames: { stream: string; root: string } }> {
+  const endpoints = stackEndpoints()
+  const datasetNames = { stream: uniqueName('DATASET'), root: uniqueName('ds') }
+  const { bucket: datasetBucket } = await freshBucket('datasets')
+  const datasetConfig: DatasetConfig = {
+    nats: { url: endpoints.natsUrl, streamReplicas: 1 },
+    postgres: { url: endpoints.postgresUrl },
+    s3: { ...endpoints.s3, forcePathStyle: true },
+    auth: { mode: 'hs256', secret },
+    http: { host: '127.0.0.1', port: 0 },
+    dataset: {
+      bucket: datasetBucket,
+      retentionMs: 90 * 24 * HOUR * 1000,
+      purgeIntervalMs: 0,
+      staleUploadMs: 7 * 24 * HOUR * 1000,
+      presignExpirySeconds: 600,
+      validator: 'embedded',
+      validatorAckWaitMs: 30_000,
+      validatorReadTimeoutMs: 30_000,
+      validatorMaxDeliver: 5,
+      validatorWorkers: 0,
+      schema: uniqueName('dataset').toLowerCase(),
+      names: datasetNames,
+    },
+  }
+  const dataset = await startDatasetService({ config: datasetConfig, logger, nc, listen: false })
+  return { dataset, datasetNames }
 }
