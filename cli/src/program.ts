@@ -8,6 +8,7 @@ import { registerStatusCommand } from './commands/status.command.ts'
 import { registerUpCommand } from './commands/up.command.ts'
 import { registerDatasetCommands } from './datasets/index.ts'
 import { registerModelCommands } from './models/index.ts'
+import { registerRunCommands } from './runs/index.ts'
 
 /** The whole `argmax` command tree; main.ts only parses argv with it. */
 export function createProgram(ctx: ApiContext = createApiContext()): Command {
@@ -21,6 +22,7 @@ export function createProgram(ctx: ApiContext = createApiContext()): Command {
   registerProjectionsCommands(program)
   registerParkedCommands(program)
   registerDatasetCommands(program, ctx)
+  registerRunCommands(program, ctx)
   registerModelCommands(program, ctx)
   return program
 }

@@ -14,6 +14,7 @@ export interface StackPaths {
   logsDir: string
   secretsDir: string
   jwtSecretFile: string
+  trainingRunTokenSecretFile: string
   tokenFile: string
 }
 
@@ -39,6 +40,7 @@ export function stackPaths(dataDir: string): StackPaths {
     logsDir: join(root, 'logs'),
     secretsDir: join(root, 'secrets'),
     jwtSecretFile: join(root, 'secrets', 'jwt-secret'),
+    trainingRunTokenSecretFile: join(root, 'secrets', 'training-run-token-secret'),
     tokenFile: join(root, 'token'),
   }
 }

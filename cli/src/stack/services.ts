@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { endpointsToEnv, type StackEndpoints } from '@argmax/stack'
 
 export const serviceNames = ['dataset', 'training', 'registry', 'inference', 'feedback'] as const
@@ -15,11 +16,14 @@ export const serviceProcesses: ServiceProcess[] = serviceNames.map((name) => ({
 }))
 
 export interface ServiceEnvInput {
+  service: ServiceName
   endpoints: StackEndpoints
   port: number
   jwtSecret: string
   /** Marks every process of this stack so `argmax down` can find stragglers by their env. */
   stackDir: string
+  /** Signs the tokens training jobs call the training API with (not the platform's secret). */
+  trainingRunTokenSecret: string
 }
 
 /**
@@ -27,12 +31,23 @@ export interface ServiceEnvInput {
  * the local stack and a cluster (see deploy/kustomize/base/config.env): same code, same SDKs.
  */
 export function serviceEnv({
+  service,
   endpoints,
   port,
   jwtSecret,
   stackDir,
+  trainingRunTokenSecret,
 }: ServiceEnvInput): Record<string, string> {
   return {
+    ...(service === 'training'
+      ? {
+          // Training jobs are child processes of this machine; their work directories live in
+          // the stack's data dir so a restarted service finds its running jobs again.
+          ARGMAX_TRAINING_RUNNER: 'local',
+          ARGMAX_TRAINING_WORK_DIR: join(stackDir, 'training'),
+          ARGMAX_TRAINING_RUN_TOKEN_SECRET: trainingRunTokenSecret,
+        }
+      : {}),
     ...endpointsToEnv(endpoints),
     ARGMAX_STREAM_REPLICAS: '1',
     ARGMAX_AUTH_MODE: 'hs256',

@@ -94,6 +94,7 @@ export async function startSupervisor({
   const services: RunningPart[] = []
   let edge: FastifyInstance | undefined
   let jwtSecret = ''
+  let trainingRunTokenSecret = ''
   const stopAll = async () => {
     await edge?.close()
     await Promise.all(services.map((s) => s.stop()))
@@ -111,6 +112,10 @@ export async function startSupervisor({
     const { secret, created } = ensureDevSecret(paths.jwtSecretFile, generateSecret)
     jwtSecret = secret
     if (created) log(`created the dev JWT secret in ${paths.jwtSecretFile}`)
+    trainingRunTokenSecret = ensureDevSecret(
+      paths.trainingRunTokenSecretFile,
+      generateSecret,
+    ).secret
 
     await assertPortsFree(ports)
     log(`starting NATS, PostgreSQL, ClickHouse and S3 with data in ${paths.dataDir} …`)
@@ -122,7 +127,14 @@ export async function startSupervisor({
     writeState(paths.stateFile, state)
 
     log('starting the services …')
-    const startOne = serviceStarter({ paths, ports, repoRoot, stack, jwtSecret })
+    const startOne = serviceStarter({
+      paths,
+      ports,
+      repoRoot,
+      stack,
+      jwtSecret,
+      trainingRunTokenSecret,
+    })
     const started = await Promise.allSettled(
       serviceProcesses.map((service) =>
         startOne(service).then((part) => {
@@ -194,7 +206,14 @@ export async function startSupervisor({
       startInfraPart(part.name as InfraPartName, { dataDir: paths.dataDir, ports: stackPorts }),
     ),
   )
-  const startOne = serviceStarter({ paths, ports, repoRoot, stack: stack!, jwtSecret })
+  const startOne = serviceStarter({
+    paths,
+    ports,
+    repoRoot,
+    stack: stack!,
+    jwtSecret,
+    trainingRunTokenSecret,
+  })
   const keptServices = services.map((part) =>
     supervise(part, () => startOne(serviceProcesses.find((s) => s.name === part.name)!)),
   )
@@ -228,12 +247,14 @@ function serviceStarter({
   repoRoot,
   stack,
   jwtSecret,
+  trainingRunTokenSecret,
 }: {
   paths: StackPaths
   ports: LocalPorts
   repoRoot: string
   stack: RunningStack
   jwtSecret: string
+  trainingRunTokenSecret: string
 }): (service: ServiceProcess) => Promise<RunningPart> {
   return (service) =>
     startService({
@@ -242,10 +263,12 @@ function serviceStarter({
       logsDir: paths.logsDir,
       port: ports.services[service.name],
       env: serviceEnv({
+        service: service.name,
         endpoints: stack.endpoints,
         port: ports.services[service.name],
         jwtSecret,
         stackDir: paths.dataDir,
+        trainingRunTokenSecret,
       }),
     })
 }
