@@ -32,7 +32,7 @@ export interface RoundReport {
  * model may not show yet (so capacity is not handed out twice).
  */
 export interface SchedulerMemory {
-  recentlyStarted: Map<string, { at: number; gpus: number }>
+  recentlyStarted: Map<string, { at: number; gpus: number; runId: string; attempt: number }>
 }
 
 export function newSchedulerMemory(): SchedulerMemory {
@@ -83,8 +83,15 @@ export async function scheduleRound(deps: Deps, memory: SchedulerMemory): Promis
     (row) => row.runner === runner.name,
   )
   const trainingKeys = new Set(training.map((row) => key(row.id, row.attempt)))
-  for (const k of memory.recentlyStarted.keys()) {
-    if (trainingKeys.has(k) || Date.now() - memory.recentlyStarted.get(k)!.at > 60_000) {
+  // A start holds its slot only while the read model still shows the run waiting for that
+  // attempt. Once it shows it training, the TRAINING row counts it; once it shows it ended — a
+  // run cancelled before any round saw it train — the slot is free again.
+  const waitingAttempt = new Map(
+    (await runsInStatus(deps.db, 'PENDING')).map((row) => [row.id, row.attempt]),
+  )
+  for (const [k, start] of memory.recentlyStarted) {
+    const stillWaiting = (waitingAttempt.get(start.runId) ?? Infinity) < start.attempt
+    if (trainingKeys.has(k) || !stillWaiting || Date.now() - start.at > 60_000) {
       memory.recentlyStarted.delete(k)
     }
   }
@@ -306,7 +313,12 @@ async function dispatch(
     if (gpusUsed + gpus > capacity.gpus) return
     const started = await startAttempt(deps, row.id, row.attempt + 1)
     if (started === undefined) continue
-    memory.recentlyStarted.set(key(row.id, started), { at: Date.now(), gpus })
+    memory.recentlyStarted.set(key(row.id, started), {
+      at: Date.now(),
+      gpus,
+      runId: row.id,
+      attempt: started,
+    })
     slotsUsed++
     gpusUsed += gpus
     report.started.push(row.id)
