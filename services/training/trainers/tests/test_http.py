@@ -56,7 +56,9 @@ class HttpTest(unittest.TestCase):
             Http(self.url, "t", patience=1.5).request("PUT", f"http://127.0.0.1:{port}/x", b"abc")
         self.assertIn("failed for", str(caught.exception))
         self.assertGreaterEqual(time.monotonic() - started, 1.0)
+        # tearDown shuts a serving server down: give it one (shutdown() waits for serve_forever).
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyHandler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 if __name__ == "__main__":
