@@ -11,6 +11,7 @@ import { registerModelCommands } from './models/index.ts'
 import { registerPredictCommands } from './predict/index.ts'
 import { registerRolloutCommands } from './rollouts/index.ts'
 import { registerQualityCommands } from './quality/index.ts'
+import { registerRunCommands } from './runs/index.ts'
 
 /** The whole `argmax` command tree; main.ts only parses argv with it. */
 export function createProgram(ctx: ApiContext = createApiContext()): Command {
@@ -24,6 +25,7 @@ export function createProgram(ctx: ApiContext = createApiContext()): Command {
   registerProjectionsCommands(program)
   registerParkedCommands(program)
   registerDatasetCommands(program, ctx)
+  registerRunCommands(program, ctx)
   registerModelCommands(program, ctx)
   registerPredictCommands(program, ctx)
   registerRolloutCommands(program, ctx)

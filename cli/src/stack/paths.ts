@@ -18,6 +18,7 @@ export interface StackPaths {
   predictionIdSecretFile: string
   /** Local model servers' artifact caches. */
   modelCacheDir: string
+  trainingRunTokenSecretFile: string
   tokenFile: string
 }
 
@@ -45,6 +46,7 @@ export function stackPaths(dataDir: string): StackPaths {
     jwtSecretFile: join(root, 'secrets', 'jwt-secret'),
     predictionIdSecretFile: join(root, 'secrets', 'prediction-id-secret'),
     modelCacheDir: join(root, 'model-cache'),
+    trainingRunTokenSecretFile: join(root, 'secrets', 'training-run-token-secret'),
     tokenFile: join(root, 'token'),
   }
 }

@@ -25,6 +25,7 @@ export function modelServerProcesses(ports: LocalPorts): ServiceProcess[] {
 }
 
 export interface ServiceEnvInput {
+  service: ServiceName
   endpoints: StackEndpoints
   port: number
   jwtSecret: string
@@ -33,6 +34,8 @@ export interface ServiceEnvInput {
   ports: LocalPorts
   /** Marks every process of this stack so `argmax down` can find stragglers by their env. */
   stackDir: string
+  /** Signs the tokens training jobs call the training API with (not the platform's secret). */
+  trainingRunTokenSecret: string
 }
 
 /**
@@ -40,14 +43,25 @@ export interface ServiceEnvInput {
  * the local stack and a cluster (see deploy/kustomize/base/config.env): same code, same SDKs.
  */
 export function serviceEnv({
+  service,
   endpoints,
   port,
   jwtSecret,
   predictionIdSecret,
   ports,
   stackDir,
+  trainingRunTokenSecret,
 }: ServiceEnvInput): Record<string, string> {
   return {
+    ...(service === 'training'
+      ? {
+          // Training jobs are child processes of this machine; their work directories live in
+          // the stack's data dir so a restarted service finds its running jobs again.
+          ARGMAX_TRAINING_RUNNER: 'local',
+          ARGMAX_TRAINING_WORK_DIR: join(stackDir, 'training'),
+          ARGMAX_TRAINING_RUN_TOKEN_SECRET: trainingRunTokenSecret,
+        }
+      : {}),
     ...endpointsToEnv(endpoints),
     ARGMAX_STREAM_REPLICAS: '1',
     ARGMAX_AUTH_MODE: 'hs256',

@@ -103,6 +103,7 @@ export async function startSupervisor({
   let edge: FastifyInstance | undefined
   let jwtSecret = ''
   let predictionIdSecret = ''
+  let trainingRunTokenSecret = ''
   const stopAll = async () => {
     await edge?.close()
     await Promise.all(services.map((s) => s.stop()))
@@ -121,6 +122,10 @@ export async function startSupervisor({
     jwtSecret = secret
     if (created) log(`created the dev JWT secret in ${paths.jwtSecretFile}`)
     predictionIdSecret = ensureDevSecret(paths.predictionIdSecretFile, generateSecret).secret
+    trainingRunTokenSecret = ensureDevSecret(
+      paths.trainingRunTokenSecretFile,
+      generateSecret,
+    ).secret
 
     await assertPortsFree(ports)
     log(`starting NATS, PostgreSQL, ClickHouse and S3 with data in ${paths.dataDir} …`)
@@ -139,6 +144,7 @@ export async function startSupervisor({
       stack,
       jwtSecret,
       predictionIdSecret,
+      trainingRunTokenSecret,
     })
     const started = await Promise.allSettled(
       allProcesses(ports).map((service) =>
@@ -218,6 +224,7 @@ export async function startSupervisor({
     stack: stack!,
     jwtSecret,
     predictionIdSecret,
+    trainingRunTokenSecret,
   })
   const keptServices = services.map((part) =>
     supervise(part, () => startOne(allProcesses(ports).find((s) => s.name === part.name)!)),
@@ -258,6 +265,7 @@ function serviceStarter({
   stack,
   jwtSecret,
   predictionIdSecret,
+  trainingRunTokenSecret,
 }: {
   paths: StackPaths
   ports: LocalPorts
@@ -265,6 +273,7 @@ function serviceStarter({
   stack: RunningStack
   jwtSecret: string
   predictionIdSecret: string
+  trainingRunTokenSecret: string
 }): (service: ServiceProcess) => Promise<RunningPart> {
   return (service) => {
     const modelServer = modelServerProcesses(ports).findIndex((m) => m.name === service.name)
@@ -291,12 +300,14 @@ function serviceStarter({
       logsDir: paths.logsDir,
       port,
       env: serviceEnv({
+        service: service.name,
         endpoints: stack.endpoints,
         port,
         jwtSecret,
         predictionIdSecret,
         ports,
         stackDir: paths.dataDir,
+        trainingRunTokenSecret,
       }),
     })
   }

@@ -13,15 +13,23 @@ declare module 'fastify' {
 
 export interface AuthPluginOptions {
   verifier: Verifier
-  /** Paths served without a token: `/healthz` matches itself, `/docs` also `/docs/…`. */
-  publicPaths?: readonly string[]
+  /**
+   * Paths this plugin does not authenticate: `/healthz` matches itself, `/docs` also `/docs/…`;
+   * a RegExp matches the path (without the query). Either they are open, or their routes
+   * verify a credential of their own (training's job routes take a run-scoped token).
+   */
+  publicPaths?: readonly (string | RegExp)[]
 }
 
 const realm = 'argmax'
 
-export function isPublicPath(url: string, publicPaths: readonly string[]): boolean {
+export function isPublicPath(url: string, publicPaths: readonly (string | RegExp)[]): boolean {
   const path = url.split('?', 1)[0] ?? url
-  return publicPaths.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))
+  return publicPaths.some((prefix) =>
+    typeof prefix === 'string'
+      ? path === prefix || path.startsWith(`${prefix}/`)
+      : prefix.test(path),
+  )
 }
 
 /** The principal of an authenticated request; a route handler on a public path gets a 401. */

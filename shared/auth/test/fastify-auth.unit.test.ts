@@ -7,6 +7,7 @@ import {
   authPlugin,
   createVerifier,
   generateDevSecret,
+  isPublicPath,
   mintDevToken,
   requestPrincipal,
   requireRole,
@@ -65,6 +66,15 @@ describe('authPlugin', () => {
     const health = await app.inject({ url: '/healthz?verbose=1' })
     expect(health.json()).toEqual({ ok: true, principal: null })
     expect((await app.inject({ url: '/docs/json' })).statusCode).toBe(200)
+  })
+
+  it('skips a path matched by a RegExp (routes with a credential of their own), only that one', () => {
+    const paths = ['/healthz', /^\/v1\/runs\/[^/]+\/heartbeats$/]
+    expect(isPublicPath('/v1/runs/r1/heartbeats', paths)).toBe(true)
+    expect(isPublicPath('/v1/runs/r1/heartbeats?x=1', paths)).toBe(true)
+    expect(isPublicPath('/v1/runs/r1', paths)).toBe(false)
+    expect(isPublicPath('/v1/runs/r1/heartbeats/x', paths)).toBe(false)
+    expect(isPublicPath('/healthz/deep', paths)).toBe(true)
   })
 
   it('answers 401 problem+json with a bare challenge when no token is sent', async () => {

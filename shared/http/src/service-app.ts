@@ -23,8 +23,11 @@ export interface ServiceAppOptions {
   metrics?: () => Promise<string>
   /** Largest accepted request body in bytes (default 1 MiB); larger ones get 413 unread. */
   bodyLimit?: number
-  /** Further paths served without a token, beside /healthz, /readyz, /metrics and /docs. */
-  publicPaths?: string[]
+  /**
+   * Further paths the bearer check skips, beside /healthz, /readyz, /metrics and /docs: open
+   * ones, or (a RegExp on the path) routes that verify a credential of their own.
+   */
+  publicPaths?: (string | RegExp)[]
   /** Request ids for requests that arrive without `x-request-id` (default: random UUIDs). */
   newRequestId?: () => string
 }

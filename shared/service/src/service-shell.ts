@@ -84,6 +84,12 @@ export interface ServiceDefinition<
   projections?: Record<string, ProjectionRegistration<DB>>
   /** How long waitForPosition waits before answering 503 (default 10 s). */
   readYourWritesTimeoutMs?: number
+  /**
+   * Paths whose routes verify a credential of their own instead of the platform's bearer
+   * token (training's job routes take a run-scoped token): the shell's auth skips them, and
+   * the routes must authenticate every request themselves.
+   */
+  selfAuthenticatedPaths?: RegExp[]
   /** Further /readyz checks: a check passes when it resolves. */
   readiness?: (parts: ServiceParts<DB, S>) => Record<string, () => Promise<unknown>>
   /** The use cases' dependencies, made from the parts (absent: `deps` is undefined). */
@@ -176,6 +182,9 @@ export async function startServiceShell<
       description: definition.description,
       logger,
       verifier: createVerifier(config.auth),
+      ...(definition.selfAuthenticatedPaths
+        ? { publicPaths: definition.selfAuthenticatedPaths }
+        : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ready: readinessChecks({
         nats: () => base.jsm.streams.info(definition.readinessStream),

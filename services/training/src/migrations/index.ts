@@ -1,9 +1,10 @@
 import type { Migration } from 'kysely'
+import { runs } from './2026_03_01_00_00_00_runs.ts'
 
 /**
- * The training schema's own migrations, named `YYYY_MM_DD_HH_mm_ss_name`. None yet: the
- * schema's first table, `projection_checkpoints`, comes with @argmax/projections, whose
- * `migrateToLatest` runs it in every service schema. Run, queue and pipeline projections add
- * theirs here.
+ * The training schema's migrations, applied in name order at start-up (the projection
+ * checkpoint table comes with @argmax/projections' own migration).
  */
-export const trainingMigrations: Record<string, Migration> = {}
+export const trainingMigrations: Record<string, Migration> = {
+  '2026_03_01_00_00_00_runs': runs,
+}

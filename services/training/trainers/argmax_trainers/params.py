@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,40 +32,36 @@ class Param:
     help: str = ""
 
 
-# Shared by both trainers: how string columns become categories.
-ENCODING_PARAMS: dict[str, Param] = {
-    "max_categories": Param(
-        "int", 1000, 1, 100_000, help="most frequent categories kept per string column; others are unknown"
-    ),
-}
+# The tables live in params.json, beside this file: the training service reads the same file to
+# refuse a bad parameter at submission, before any job starts, with the same message.
+_TABLES_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "params.json")
 
-XGBOOST_PARAMS: dict[str, Param] = {
-    "n_estimators": Param("int", 200, 1, 100_000, aliases=("num_boost_round",), help="boosting rounds"),
-    "max_depth": Param("int", 6, 1, 32),
-    "learning_rate": Param("float", 0.1, 0, 1, low_open=True, aliases=("eta",)),
-    "subsample": Param("float", 1.0, 0, 1, low_open=True),
-    "colsample_bytree": Param("float", 1.0, 0, 1, low_open=True),
-    "min_child_weight": Param("float", 1.0, 0, 1e9),
-    "reg_lambda": Param("float", 1.0, 0, 1e9, aliases=("lambda",)),
-    "reg_alpha": Param("float", 0.0, 0, 1e9, aliases=("alpha",)),
-    "gamma": Param("float", 0.0, 0, 1e9, aliases=("min_split_loss",)),
-    "max_bin": Param("int", 256, 2, 1024),
-    "early_stopping_rounds": Param("int_or_none", 20, 1, 100_000),
-    "nthread": Param("int", 0, 0, 1024, help="0 = every core"),
-    **ENCODING_PARAMS,
-}
 
-LINEAR_PARAMS: dict[str, Param] = {
-    "penalty": Param("choice", "l2", choices=("l2", "l1", "elasticnet", "none")),
-    "alpha": Param("float", 1.0, 0, 1e9, tasks=("regression",), help="regularisation strength (regression)"),
-    "C": Param("float", 1.0, 0, 1e9, low_open=True, tasks=("classification",), help="inverse regularisation"),
-    "l1_ratio": Param("float", 0.5, 0, 1, help="elasticnet mix"),
-    "max_iter": Param("int", 1000, 1, 1_000_000),
-    "tol": Param("float", 1e-4, 0, 1, low_open=True),
-    **ENCODING_PARAMS,
-}
+def _load_specs(path: str) -> dict[str, dict[str, Param]]:
+    with open(path, encoding="utf-8") as f:
+        tables = json.load(f)
+    specs: dict[str, dict[str, Param]] = {}
+    for trainer in TRAINERS:
+        specs[trainer] = {
+            name: Param(
+                kind=entry["kind"],
+                default=entry["default"],
+                low=entry.get("low"),
+                high=entry.get("high"),
+                low_open=entry.get("lowOpen", False),
+                choices=tuple(entry.get("choices", ())),
+                aliases=tuple(entry.get("aliases", ())),
+                tasks=tuple(entry.get("tasks", TASKS)),
+                help=entry.get("help", ""),
+            )
+            for name, entry in tables[trainer].items()
+        }
+    return specs
 
-SPECS: dict[str, dict[str, Param]] = {"xgboost": XGBOOST_PARAMS, "linear": LINEAR_PARAMS}
+
+SPECS: dict[str, dict[str, Param]] = _load_specs(_TABLES_PATH)
+XGBOOST_PARAMS = SPECS["xgboost"]
+LINEAR_PARAMS = SPECS["linear"]
 
 
 @dataclass

@@ -22,12 +22,15 @@ Log = Callable[[str], None]
 
 
 class Http:
-    """Requests to the training API, retried on connection errors, 5xx, 408 and 429."""
+    """Requests to the training API, retried on connection errors, 5xx, 408 and 429 — for up to
+    `patience` seconds (ARGMAX_API_RETRY_SECONDS, default 600), with backoff from 1 s doubling to
+    30 s: a training service restarting or being redeployed must not crash a 24-hour job that
+    only wanted to store a checkpoint."""
 
-    def __init__(self, base_url: str, token: str, attempts: int = 5, timeout: float = 120.0) -> None:
+    def __init__(self, base_url: str, token: str, patience: float | None = None, timeout: float = 120.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self.attempts = attempts
+        self.patience = float(os.environ.get("ARGMAX_API_RETRY_SECONDS", "600")) if patience is None else patience
         self.timeout = timeout
 
     def url(self, *parts: str) -> str:
@@ -39,8 +42,9 @@ class Http:
         headers = {"Authorization": f"Bearer {self.token}"}
         if content_type:
             headers["Content-Type"] = content_type
+        started = time.monotonic()
         delay = 1.0
-        for attempt in range(1, self.attempts + 1):
+        while True:
             try:
                 with urllib.request.urlopen(
                     urllib.request.Request(url, data=body, method=method, headers=headers), timeout=self.timeout
@@ -50,18 +54,17 @@ class Http:
                 if error.code == 404 and allow_404:
                     return None
                 retryable = error.code >= 500 or error.code in (408, 429)
-                if not retryable or attempt == self.attempts:
+                if not retryable or time.monotonic() - started + delay > self.patience:
                     detail = error.read()[:500].decode("utf-8", "replace")
                     raise RuntimeError(f"{method} {url} answered {error.code}: {detail}") from None
                 retry_after = error.headers.get("Retry-After")
                 if retry_after and retry_after.isdigit():
                     delay = max(delay, float(retry_after))
             except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-                if attempt == self.attempts:
-                    raise RuntimeError(f"{method} {url} failed: {error}") from None
+                if time.monotonic() - started + delay > self.patience:
+                    raise RuntimeError(f"{method} {url} failed for {time.monotonic() - started:.0f} s: {error}") from None
             time.sleep(delay)
             delay = min(delay * 2, 30.0)
-        raise AssertionError("unreachable")
 
 
 class Reporter:

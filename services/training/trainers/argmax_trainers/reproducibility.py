@@ -14,13 +14,13 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def code_sha256() -> str:
-    """SHA-256 over the trainer's own Python files (names and contents, sorted): the code version
-    even where there is no git checkout (an image)."""
+    """SHA-256 over the trainer's own Python files and its parameter tables (names and contents,
+    sorted): the code version even where there is no git checkout (an image)."""
     h = hashlib.sha256()
     root = os.path.dirname(PACKAGE_DIR)
     files = [os.path.join(root, "train.py")]
     for name in sorted(os.listdir(PACKAGE_DIR)):
-        if name.endswith(".py"):
+        if name.endswith((".py", ".json")):
             files.append(os.path.join(PACKAGE_DIR, name))
     for path in files:
         if os.path.exists(path):

@@ -1,0 +1,3 @@
+export * from './local-runner.ts'
+export * from './gpus.ts'
+export * from './processes.ts'

@@ -1,0 +1,214 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { generateDevSecret, mintDevToken } from '@argmax/auth'
+import { createLogger } from '@argmax/telemetry'
+import { connectNats, freshBucket, stackEndpoints, uniqueName } from '@argmax/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunDetailView } from '../../src/api/contract.ts'
+import { BUILTIN_TRAIN_PY, DEBIAN_PYTHON } from '../../src/config.ts'
+import { runSubjects } from '../../src/streams.ts'
+import {
+  moviesRun,
+  readStream,
+  startDatasetSide,
+  uploadThroughDataset,
+} from '../support/harness.ts'
+import { vega, writeCsv } from '../trainers/support.ts'
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const port = (server.address() as { port: number }).port
+  server.close()
+  return port
+}
+
+/**
+ * The training service as a process (its main.ts), SIGKILLed while runs train, then started
+ * again: its jobs outlived it and are found again from the local runner's job directories;
+ * every run ends READY or FAILED, none is lost, none is trained twice.
+ */
+describe('a restart of the training service mid-run', { timeout: 600_000 }, () => {
+  const secret = generateDevSecret()
+  const work = mkdtempSync(join(tmpdir(), 'argmax-training-restart-'))
+  const names = { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
+  let env: Record<string, string>
+  let service: ChildProcess | undefined
+  let url: string
+  let token: string
+  let versionId: string
+  let stopDataset: () => Promise<void>
+  let nc: Awaited<ReturnType<typeof connectNats>>
+
+  async function startService(): Promise<ChildProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+    const deadline = Date.now() + 90_000
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`)
+      const ready = await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+      if (ready) return child
+      if (Date.now() > deadline) throw new Error('the service did not get ready')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+
+  async function api<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    })
+    const text = await response.text()
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T }
+  }
+
+  beforeAll(async () => {
+    const endpoints = stackEndpoints()
+    nc = await connectNats()
+    const side = await startDatasetSide(
+      nc,
+      secret,
+      createLogger({ service: 'dataset-test', level: 'warn' }),
+    )
+    stopDataset = () => side.dataset.stop()
+    token = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 3600 })
+    const csv = join(work, 'movies.csv')
+    writeCsv(csv, vega('movies'))
+    ;({ versionId } = await uploadThroughDataset(side.dataset, token, readFileSync(csv), 'movies'))
+    const { bucket } = await freshBucket('models')
+    const port = await freePort()
+    url = `http://127.0.0.1:${port}`
+    env = {
+      ARGMAX_NATS_URL: endpoints.natsUrl,
+      ARGMAX_POSTGRES_URL: endpoints.postgresUrl,
+      ARGMAX_S3_ENDPOINT: endpoints.s3.endpoint,
+      ARGMAX_S3_REGION: endpoints.s3.region,
+      ARGMAX_S3_ACCESS_KEY_ID: endpoints.s3.accessKeyId,
+      ARGMAX_S3_SECRET_ACCESS_KEY: endpoints.s3.secretAccessKey,
+      ARGMAX_S3_FORCE_PATH_STYLE: 'true',
+      ARGMAX_JWT_SECRET: secret,
+      ARGMAX_HTTP_HOST: '127.0.0.1',
+      ARGMAX_HTTP_PORT: String(port),
+      ARGMAX_LOG_LEVEL: 'warn',
+      ARGMAX_TRAINING_BUCKET: bucket,
+      ARGMAX_TRAINING_STREAM: names.stream,
+      ARGMAX_TRAINING_SUBJECT_ROOT: names.root,
+      ARGMAX_TRAINING_DATASET_STREAM: side.datasetNames.stream,
+      ARGMAX_TRAINING_DATASET_SUBJECT_ROOT: side.datasetNames.root,
+      ARGMAX_TRAINING_SCHEMA: uniqueName('training').toLowerCase(),
+      ARGMAX_TRAINING_RUN_TOKEN_SECRET: generateDevSecret(),
+      ARGMAX_TRAINING_API_URL: url,
+      ARGMAX_TRAINING_WORK_DIR: join(work, 'runner'),
+      ARGMAX_TRAINING_LOCAL_SLOTS: '2',
+      ARGMAX_TRAINING_BUILTIN_COMMAND: JSON.stringify([DEBIAN_PYTHON, BUILTIN_TRAIN_PY]),
+      ARGMAX_TRAINING_LEASE_SECONDS: '3',
+      ARGMAX_TRAINING_SCHEDULER_INTERVAL_MS: '250',
+      ARGMAX_TRAINING_RETRY_BACKOFF_SECONDS: '1',
+    }
+    service = await startService()
+  })
+  afterAll(async () => {
+    service?.kill('SIGTERM')
+    if (service && service.exitCode === null) await once(service, 'exit')
+    // The jobs outlive the service by design: end what is left of them.
+    for (const key of readdirSync(join(work, 'runner', 'jobs'), {
+      withFileTypes: false,
+    }) as string[]) {
+      try {
+        const pid = Number(readFileSync(join(work, 'runner', 'jobs', key, 'pid'), 'utf8'))
+        process.kill(-pid, 'SIGKILL')
+      } catch {
+        // gone
+      }
+    }
+    await stopDataset?.()
+    rmSync(work, { recursive: true, force: true })
+  })
+
+  it('every run ends READY or FAILED; none is lost, none trained twice', async () => {
+    const body = moviesRun(versionId, {
+      params: { n_estimators: 600, learning_rate: 0.02, early_stopping_rounds: null },
+      checkpointEvery: 50,
+    })
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) {
+      // Training's copy of the version may be a moment behind the dataset service's.
+      let response = await api<{ id: string }>('POST', '/v1/runs', { ...body, seed: i })
+      for (let tries = 0; response.status === 404 && tries < 100; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        response = await api<{ id: string }>('POST', '/v1/runs', { ...body, seed: i })
+      }
+      expect(response.status, JSON.stringify(response.body)).toBe(201)
+      ids.push(response.body.id)
+    }
+    // Two train (two slots), one waits; kill the service while the two are mid-training.
+    const deadline = Date.now() + 180_000
+    for (;;) {
+      const runs = await Promise.all(ids.map((id) => api<RunDetailView>('GET', `/v1/runs/${id}`)))
+      const midway = runs.filter(
+        (r) => r.body.status === 'TRAINING' && (r.body.progress?.iteration ?? 0) >= 60,
+      )
+      if (midway.length === 2) break
+      if (Date.now() > deadline)
+        throw new Error(`not two runs midway: ${JSON.stringify(runs.map((r) => r.body.status))}`)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    service!.kill('SIGKILL')
+    await once(service!, 'exit')
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    service = await startService()
+
+    const finished = async () => {
+      const end = Date.now() + 300_000
+      for (;;) {
+        const runs = (
+          await Promise.all(ids.map((id) => api<RunDetailView>('GET', `/v1/runs/${id}`)))
+        ).map((r) => r.body)
+        if (runs.every((r) => ['READY', 'FAILED'].includes(r.status))) return runs
+        if (Date.now() > end)
+          throw new Error(
+            `still running: ${JSON.stringify(runs.map((r) => [r.status, r.attempts, r.failure]))}`,
+          )
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+    }
+    const runs = await finished()
+    expect(runs.map((r) => r.status)).toEqual(['READY', 'READY', 'READY'])
+
+    const events = await readStream(nc, names.stream, runSubjects(names))
+    for (const id of ids) {
+      const own = events.filter((e) => (e.data as { runId: string }).runId === id)
+      expect(own.filter((e) => e.type === 'TrainingRunQueued')).toHaveLength(1)
+      expect(own.filter((e) => e.type === 'TrainingRunSucceeded')).toHaveLength(1)
+      const starts = own
+        .filter((e) => e.type === 'TrainingAttemptStarted')
+        .map((e) => (e.data as { attempt: number }).attempt)
+      expect(new Set(starts).size).toBe(starts.length)
+    }
+    // The two runs that were training kept their first attempt: found again, not restarted.
+    const keptFirst = runs.filter(
+      (r) => r.attempts.length === 1 && r.attempts[0]!.outcome === 'succeeded',
+    )
+    expect(keptFirst.length, JSON.stringify(runs.map((r) => r.attempts))).toBe(3)
+    // One process per attempt: one job directory each.
+    const jobs = readdirSync(join(work, 'runner', 'jobs')).sort()
+    expect(jobs).toEqual(ids.map((id) => `${id}.1`).sort())
+  })
+})
