@@ -293,14 +293,15 @@ function serviceStarter({
         }),
       })
     }
-    const port = ports.services[service.name as ServiceName]
+    const name = service.name as ServiceName
+    const port = ports.services[name]
     return startService({
       service,
       repoRoot,
       logsDir: paths.logsDir,
       port,
       env: serviceEnv({
-        service: service.name,
+        service: name,
         endpoints: stack.endpoints,
         port,
         jwtSecret,

@@ -392,6 +392,7 @@ export async function startDatasetSide(
       validatorWorkers: 0,
       schema: uniqueName('dataset').toLowerCase(),
       names: datasetNames,
+      feedback: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
     },
   }
   const dataset = await startDatasetService({ config: datasetConfig, logger, nc, listen: false })
