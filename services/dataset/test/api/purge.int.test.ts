@@ -117,7 +117,7 @@ describe('purging deleted datasets', () => {
     await h.call('POST', `${base}/parts/recorded`, h.tokens.alice, { parts })
     // The claim of a complete whose process died before it asked S3 to assemble the parts.
     const versionId = started.body.uploadId
-    await handleCommand(
+    const claim = await handleCommand(
       h.service.deps.store,
       versionDecider,
       `${h.names.root}.version.${versionId}`,
@@ -128,6 +128,8 @@ describe('purging deleted datasets', () => {
     expect(claimed.body.status).toBe('UPLOADING')
     expect((await h.call('DELETE', base, h.tokens.alice)).status).toBe(409)
 
+    // The purge finds stale uploads in the read model: let it catch up with the claim first.
+    await h.service.waitForPosition(claim.position)
     h.clock.advance(8 * DAY)
     const report = await h.service.workers.purge.runOnce()
     expect(report.failures).toEqual([])
