@@ -193,10 +193,13 @@ describe('argmax up / status / login / down', () => {
     const badlySigned = `${token.slice(0, -4)}AAAA`
     expect((await fetch(`${edge}/v1/runs`, { headers: bearer(badlySigned) })).status).toBe(401)
 
-    // training has no routes yet: its own 404, reached through the edge with the token accepted.
+    // Training's own answers, reached through the edge with the token accepted.
     const owned = await fetch(`${edge}/v1/runs`, { headers: bearer(token) })
-    expect(owned.status).toBe(404)
-    expect(await owned.json()).toMatchObject({ status: 404 })
+    expect(owned.status).toBe(200)
+    expect(await owned.json()).toMatchObject({ items: [] })
+    const missing = await fetch(`${edge}/v1/runs/no-such-run`, { headers: bearer(token) })
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toMatchObject({ status: 404 })
 
     const datasets = await fetch(`${edge}/v1/datasets`, { headers: bearer(token) })
     expect(datasets.status).toBe(200)
