@@ -67,7 +67,7 @@ async function traffic(
       release_sequence: null,
       caller: 'alice',
       protocol: 'rest',
-      status: failed ? 'error' : 'ok',
+      status: failed ? 'error' : 'success',
       error: failed ? 'model server failed' : '',
       latency_ms: spec.latencyMs + (i % 7),
       inputs: '{}',
@@ -422,21 +422,26 @@ describe('rollouts', () => {
     )
     expect(bad.status).toBe(400)
     expect(bad.body.errors.map((e) => e.field)).toContain('steps/1')
-    const quality = await start({
-      model: 'bad-canary',
-      candidate: '2',
-      reason: 'x',
-      criteria: {
-        quality: {
-          metric: 'mae',
-          direction: 'lower_is_better',
-          minLabels: 10,
-          maxDegradation: 0.1,
-        },
+    const quality = await h.call<{ errors: Array<{ field: string; message: string }> }>(
+      'POST',
+      '/v1/rollouts',
+      h.tokens.alice,
+      {
+        model: 'bad-canary',
+        candidate: '2',
+        reason: 'x',
+        criteria: { quality: { metric: 'accuracy', minLabels: 10, maxDegradation: 0.1 } },
       },
-    })
+      { 'idempotency-key': randomUUID() },
+    )
     expect(quality.status).toBe(400)
-    expect(quality.body.detail).toMatch(/quality/)
+    expect(quality.body.errors).toEqual([
+      {
+        field: 'criteria/quality/metric',
+        message:
+          'accuracy is a classification metric; version 2 of bad-canary is a regression model',
+      },
+    ])
     expect((await start({ model: 'bad-canary', candidate: '9', reason: 'x' })).status).toBe(404)
     await operate(first.body.rollout.rolloutId, 'abort')
     await h.service.workers.rollouts.runOnce()
