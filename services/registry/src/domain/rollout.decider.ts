@@ -503,6 +503,7 @@ export function decideRollout(command: RolloutCommand, state: RolloutsState): Ro
           data: {
             rolloutId: r.rolloutId,
             model: r.model,
+            candidate: r.candidate,
             release: d.release,
             releasePosition: d.releasePosition,
             previousStable: r.stable,
@@ -521,6 +522,7 @@ export function decideRollout(command: RolloutCommand, state: RolloutsState): Ro
           data: {
             rolloutId: r.rolloutId,
             model: r.model,
+            candidate: r.candidate,
             outcome: r.reverting,
             release: d.release,
             releasePosition: d.releasePosition,

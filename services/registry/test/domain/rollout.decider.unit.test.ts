@@ -273,6 +273,7 @@ describe('rollout decider', () => {
       data: {
         rolloutId: id,
         model: 'movies',
+        candidate: 2,
         release: { stable: 2 },
         releasePosition: 20,
         previousStable: 1,
@@ -425,6 +426,7 @@ describe('rollout decider', () => {
       data: {
         rolloutId: id,
         model: 'movies',
+        candidate: 2,
         outcome: 'aborted',
         release: { stable: 1 },
         releasePosition: 12,
