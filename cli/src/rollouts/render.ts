@@ -17,6 +17,9 @@ export function renderRollout({ rollout: r, timeline }: RolloutDetails): string 
   const lines = [
     `rollout ${r.rolloutId}: version ${r.candidate} against stable ${r.stable} — ${r.status.replace('_', ' ')}`,
     `steps ${r.steps.map((p) => `${p} %`).join(' → ')}, each held ${r.criteria.windowSeconds} s and ${r.criteria.minRequests} requests` +
+      (r.criteria.quality
+        ? `, ${r.criteria.quality.minLabels} labels; ${r.criteria.quality.metric} at most ${r.criteria.quality.maxDegradation * 100} % worse than the stable's`
+        : '') +
       (r.requireApproval ? ', approved by an admin' : ''),
     `started by ${r.startedBy} at ${r.startedAt}: ${r.reason}`,
     '',
@@ -34,12 +37,18 @@ function timelineText(type: string, d: Record<string, unknown>): string {
     case 'RolloutStepStarted':
       return `step ${step}: ${String(d.percent)} % to the candidate (release position ${String(d.releasePosition)})`
     case 'RolloutStepJudged': {
-      const signals = d.signals as {
-        candidate: { requests: number; errors: number; p99LatencyMs: number | null }
-        stable: { requests: number; errors: number; p99LatencyMs: number | null }
+      type Seen = {
+        requests: number
+        errors: number
+        p99LatencyMs: number | null
+        quality?: { labels: number; value: number | null }
       }
-      const s = (v: typeof signals.candidate) =>
-        `${v.requests} req, ${v.errors} err, p99 ${v.p99LatencyMs ?? '–'} ms`
+      const signals = d.signals as { candidate: Seen; stable: Seen }
+      const s = (v: Seen) =>
+        `${v.requests} req, ${v.errors} err, p99 ${v.p99LatencyMs ?? '–'} ms` +
+        (v.quality
+          ? `, ${v.quality.labels} labels, quality ${v.quality.value === null ? '–' : Math.round(v.quality.value * 1e4) / 1e4}`
+          : '')
       const reasons = (d.reasons as string[]).join('; ')
       return (
         `step ${step} ${String(d.verdict).toUpperCase()} → ${String(d.next)}: candidate ${s(signals.candidate)}; stable ${s(signals.stable)}` +

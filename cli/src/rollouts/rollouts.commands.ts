@@ -101,6 +101,20 @@ export function registerRolloutCommands(program: Command, ctx: RolloutCommandCon
       positive('--max-error-rate'),
     )
     .option('--max-p99-ratio <ratio>', "× the stable's p99 latency", positive('--max-p99-ratio'))
+    .option(
+      '--quality <metric>',
+      'also judge live quality over labels: mae, rmse, accuracy or log_loss (with --min-labels and --max-degradation)',
+    )
+    .option(
+      '--min-labels <n>',
+      "the candidate's labelled predictions before a verdict",
+      positive('--min-labels'),
+    )
+    .option(
+      '--max-degradation <ratio>',
+      "relative degradation allowed against the stable's metric (0.05: 5 % worse)",
+      positive('--max-degradation'),
+    )
     .option('--approval', 'an admin approves each next step and the promotion')
     .option('--json', 'print JSON')
     .action(
@@ -114,14 +128,34 @@ export function registerRolloutCommands(program: Command, ctx: RolloutCommandCon
           minRequests?: number
           maxErrorRate?: number
           maxP99Ratio?: number
+          quality?: string
+          minLabels?: number
+          maxDegradation?: number
           approval?: boolean
         },
       ) => {
+        const { quality, minLabels, maxDegradation } = options
+        if (quality !== undefined && (minLabels === undefined || maxDegradation === undefined)) {
+          throw new Error('--quality needs --min-labels and --max-degradation')
+        }
+        if (quality === undefined && (minLabels !== undefined || maxDegradation !== undefined)) {
+          throw new Error('--min-labels and --max-degradation go with --quality <metric>')
+        }
         const criteria = {
           ...(options.window !== undefined ? { windowSeconds: options.window } : {}),
           ...(options.minRequests !== undefined ? { minRequests: options.minRequests } : {}),
           ...(options.maxErrorRate !== undefined ? { maxErrorRate: options.maxErrorRate } : {}),
           ...(options.maxP99Ratio !== undefined ? { maxP99Ratio: options.maxP99Ratio } : {}),
+          ...(quality !== undefined
+            ? {
+                quality: {
+                  // The API names the metrics it takes when this is not one of them.
+                  metric: quality as 'mae',
+                  minLabels: minLabels!,
+                  maxDegradation: maxDegradation!,
+                },
+              }
+            : {}),
         }
         const started = await api().startRollout({
           body: {

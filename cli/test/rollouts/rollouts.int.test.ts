@@ -58,14 +58,32 @@ describe('argmax rollouts against the registry', () => {
         '300',
         '--min-requests',
         '10',
+        '--quality',
+        'mae',
+        '--min-labels',
+        '10',
+        '--max-degradation',
+        '0.1',
         '--json',
       ),
     ) as { rollout: { rolloutId: string; steps: number[]; criteria: { windowSeconds: number } } }
     expect(started.rollout).toMatchObject({
       rolloutId: 'movies.1',
       steps: [20, 100],
-      criteria: { windowSeconds: 300, minRequests: 10 },
+      criteria: {
+        windowSeconds: 300,
+        minRequests: 10,
+        quality: {
+          metric: 'mae',
+          direction: 'lower_is_better',
+          minLabels: 10,
+          maxDegradation: 0.1,
+        },
+      },
     })
+    await expect(
+      alice('start', 'movies', '2', '--reason', 'x', '--quality', 'mae', '--min-labels', '5'),
+    ).rejects.toThrow('--quality needs --min-labels and --max-degradation')
     await eventually('the first step', async () => {
       await h.service.workers.rollouts.runOnce()
       const details = JSON.parse(await alice('show', 'movies.1', '--json')) as {
@@ -75,6 +93,9 @@ describe('argmax rollouts against the registry', () => {
     })
     const shown = await alice('show', 'movies.1')
     expect(shown).toContain('rollout movies.1: version 2 against stable 1 — running')
+    expect(shown).toContain(
+      "each held 300 s and 10 requests, 10 labels; mae at most 10 % worse than the stable's",
+    )
     expect(shown).toContain('step 1: 20 % to the candidate')
     await eventually('the listing', async () => {
       const listed = await alice('list', '--active')

@@ -7,10 +7,16 @@ import {
   type ShellS3,
 } from '@argmax/service'
 import { createAnalyticsClient } from '@argmax/analytics'
+import type { ModelSignature } from '@argmax/contracts'
 import { registerRegistryApi } from './api/index.ts'
 import type { RegistryDeps } from './application/dependencies.ts'
 import { createLimiter } from './application/limiter.ts'
-import { clickhouseTrafficSignals, type RolloutSignals } from './application/rollout-signals.ts'
+import {
+  clickhouseQualitySignals,
+  clickhouseTrafficSignals,
+  type RolloutSignals,
+} from './application/rollout-signals.ts'
+import { versionSignature } from './application/signatures.ts'
 import type { RegistryConfig } from './config.ts'
 import { registryMigrations } from './migrations/index.ts'
 import type { RegistryDatabase } from './projections/database.ts'
@@ -70,19 +76,22 @@ export function registryService(
     ...(options.readYourWritesTimeoutMs !== undefined
       ? { readYourWritesTimeoutMs: options.readYourWritesTimeoutMs }
       : {}),
-    dependencies: (parts) => ({
-      store: parts.store,
-      names: settings.names,
-      db: parts.db,
-      s3: parts.s3,
-      bucket: parts.bucket,
-      now: parts.now,
-      newId: parts.newId,
-      presignExpirySeconds: settings.presignExpirySeconds,
-      maxModelBytes: settings.maxModelBytes,
-      verifyLimiter: createLimiter(settings.verifyConcurrency),
-      signals: options.signals ?? clickhouseSignals(config),
-    }),
+    dependencies: (parts) => {
+      const deps: Omit<RegistryDeps, 'signals'> = {
+        store: parts.store,
+        names: settings.names,
+        db: parts.db,
+        s3: parts.s3,
+        bucket: parts.bucket,
+        now: parts.now,
+        newId: parts.newId,
+        presignExpirySeconds: settings.presignExpirySeconds,
+        maxModelBytes: settings.maxModelBytes,
+        verifyLimiter: createLimiter(settings.verifyConcurrency),
+      }
+      const signatureOf = (model: string, version: number) => versionSignature(deps, model, version)
+      return { ...deps, signals: options.signals ?? clickhouseSignals(config, signatureOf) }
+    },
     api: (app, deps, parts) => registerRegistryApi(app, deps, parts.waitForPosition),
     workers: {
       training: (deps, parts) =>
@@ -122,10 +131,17 @@ export function registryService(
   }
 }
 
-/** Traffic signals from ClickHouse; quality waits for feedback's labels (see rollout-signals). */
-function clickhouseSignals(config: RegistryConfig): RolloutSignals {
+/** Traffic and quality signals from ClickHouse: the prediction log and feedback's labels. */
+function clickhouseSignals(
+  config: RegistryConfig,
+  signatureOf: (model: string, version: number) => Promise<ModelSignature>,
+): RolloutSignals {
   const client = createAnalyticsClient(config.clickhouse, { database: config.analytics.database })
-  return { traffic: clickhouseTrafficSignals(client), quality: null, close: () => client.close() }
+  return {
+    traffic: clickhouseTrafficSignals(client),
+    quality: clickhouseQualitySignals(client, signatureOf),
+    close: () => client.close(),
+  }
 }
 
 export function startRegistryService(

@@ -2,11 +2,14 @@ import type { StoredObject } from './artifacts.ts'
 import type { ModelTask } from './model-signature.ts'
 
 /**
- * What the registry publishes for others (stream `REGISTRY`): models, versions and releases.
- * The inference gateway follows `ReleaseChanged` (what to serve, by what weights) and
- * `ModelVersionRegistered` (where each version's artifact and signature are); training and
- * feedback follow models and versions. Subjects: `registry.model.<name>` for model and
- * version events, `registry.release.<name>` for releases.
+ * What the registry publishes for others (stream `REGISTRY`): models, versions, releases and
+ * the outcomes of canary rollouts. The inference gateway follows `ReleaseChanged` (what to
+ * serve, by what weights) and `ModelVersionRegistered` (where each version's artifact and
+ * signature are); training and feedback follow models and versions; training's pipelines follow
+ * `RolloutPromoted` and `RolloutReverted`. Subjects: `registry.model.<name>` for model and
+ * version events, `registry.release.<name>` for releases, `registry.rollout.<name>` for
+ * rollouts (whose other events — started, step started, step judged with its evidence, paused …
+ * — are the registry's own).
  */
 
 /** Model names become `/v2/models/{name}`. */
@@ -91,10 +94,50 @@ export interface ReleaseChangedData {
   breaking?: boolean
 }
 
+/**
+ * A rollout's candidate passed every canary step and became the stable version (`champion`
+ * moves with it). The release change itself is a `ReleaseChanged` at `releasePosition`.
+ */
+export interface RolloutPromotedData {
+  /** `<model>.<n>`: n counts the model's rollouts from 1. */
+  rolloutId: string
+  model: string
+  /** The version promoted (absent from events written before it was added: `release.stable`). */
+  candidate?: number
+  release: Release
+  /** The REGISTRY sequence of the release change. */
+  releasePosition: number
+  /** The stable version before: what a rollback of this rollout restores. */
+  previousStable: number
+  promotedAt: string
+}
+
+/**
+ * A rollout ended without promotion, final: `rolled_back` (a canary step failed on its live
+ * signals, or an admin rolled it back — the candidate is annotated `rollout_rejected` with the
+ * evidence, `annotationId`) or `aborted` (stopped without a verdict on the candidate). The
+ * step's evidence is the registry's `RolloutStepJudged`, on the same subject.
+ */
+export interface RolloutRevertedData {
+  rolloutId: string
+  model: string
+  /** The version rolled out (absent from events written before it was added). */
+  candidate?: number
+  outcome: 'rolled_back' | 'aborted'
+  /** The release after the revert; null when the rollout left the release as it was. */
+  release: Release | null
+  releasePosition: number | null
+  /** The `rollout_rejected` annotation on the candidate (rolled back only). */
+  annotationId?: string
+  revertedAt: string
+}
+
 export const REGISTRY_EVENTS = {
   modelCreated: 'ModelCreated',
   modelDeleted: 'ModelDeleted',
   modelRestored: 'ModelRestored',
   versionRegistered: 'ModelVersionRegistered',
   releaseChanged: 'ReleaseChanged',
+  rolloutPromoted: 'RolloutPromoted',
+  rolloutReverted: 'RolloutReverted',
 } as const

@@ -1,4 +1,3 @@
-import type { AnalyticsClient } from '@argmax/analytics'
 import type { Binning } from '../domain/psi.ts'
 import {
   jsonNumber,
@@ -8,7 +7,8 @@ import {
   sqlNumber,
   sqlString,
   sqlStringArray,
-} from './sql.ts'
+  type AnalyticsClient,
+} from '@argmax/analytics'
 
 /** One binned quantity: an input of the log's `inputs` JSON, or the prediction itself. */
 export interface DriftTarget {

@@ -1,6 +1,5 @@
-import type { AnalyticsClient } from '@argmax/analytics'
 import type { Readable } from 'node:stream'
-import { sqlDate, sqlDateTime, sqlNumber, sqlString } from './sql.ts'
+import { sqlDate, sqlDateTime, sqlNumber, sqlString, type AnalyticsClient } from '@argmax/analytics'
 
 /**
  * The labelled predictions of a feedback dataset, oldest first: each answered prediction of the

@@ -2,17 +2,18 @@ import type { Principal } from '@argmax/auth'
 import type { ModelSignature, Release } from '@argmax/contracts'
 import {
   classCounts,
+  classificationMetrics,
   classificationQuality,
   classificationSeries,
   predictionCounts,
+  regressionMetrics,
   regressionQuality,
   regressionSeries,
   type ClassificationRow,
   type QualityScope,
   type RegressionRow,
-} from '../analytics/quality.queries.ts'
+} from '@argmax/analytics'
 import type { QualityMetrics, QualityView, VersionQuality } from '../api/contract.ts'
-import { classificationMetrics, regressionMetrics } from '../domain/metrics.ts'
 import { bucketSeconds, windowRange, type WindowName } from '../domain/windows.ts'
 import type { FeedbackDeps } from './dependencies.ts'
 import { listModelVersions, visibleModel } from './model-access.ts'

@@ -18,13 +18,32 @@ export const RolloutIdParams = Type.Object({
   }),
 })
 
+const QualityFields = {
+  metric: StringEnum(['mae', 'rmse', 'accuracy', 'log_loss'] as const, {
+    description: "live quality metric (the monitors' names; it must fit the model's task)",
+  }),
+  direction: StringEnum(['lower_is_better', 'higher_is_better'] as const),
+  minLabels: Type.Integer({
+    minimum: 1,
+    maximum: 1e9,
+    description: 'labelled predictions of the candidate (and of the stable, to compare) needed',
+  }),
+  maxDegradation: Type.Number({
+    minimum: 0,
+    maximum: 10,
+    description: 'relative degradation allowed against the stable version (0.05: 5 % worse)',
+  }),
+}
+
+/** As recorded (the metric a string: what a rollout recorded stays readable). */
 const QualityCriteria = Type.Object(
-  {
-    metric: Type.String({ minLength: 1, maxLength: 100 }),
-    direction: StringEnum(['lower_is_better', 'higher_is_better'] as const),
-    minLabels: Type.Integer({ minimum: 1 }),
-    maxDegradation: Type.Number({ minimum: 0, maximum: 10 }),
-  },
+  { ...QualityFields, metric: Type.String() },
+  { additionalProperties: false },
+)
+
+/** A start may leave the direction out: it follows from the metric. */
+const QualityCriteriaInput = Type.Object(
+  { ...QualityFields, direction: Type.Optional(QualityFields.direction) },
   { additionalProperties: false },
 )
 
@@ -60,7 +79,7 @@ export const StartRolloutBody = Type.Object(
           maxErrorRateIncrease: Type.Optional(CriteriaFields.maxErrorRateIncrease),
           maxP99Ratio: Type.Optional(CriteriaFields.maxP99Ratio),
           p99SlackMs: Type.Optional(CriteriaFields.p99SlackMs),
-          quality: Type.Optional(QualityCriteria),
+          quality: Type.Optional(QualityCriteriaInput),
         },
         { additionalProperties: false },
       ),

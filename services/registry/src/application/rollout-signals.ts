@@ -1,5 +1,18 @@
-import type { AnalyticsClient } from '@argmax/analytics'
-import type { StepSignals, VersionSignals } from '../domain/index.ts'
+import {
+  classificationMetrics,
+  classificationQuality,
+  regressionMetrics,
+  regressionQuality,
+  type AnalyticsClient,
+  type QualityScope,
+} from '@argmax/analytics'
+import type { ModelSignature } from '@argmax/contracts'
+import {
+  isQualityMetric,
+  QUALITY_METRICS,
+  type StepSignals,
+  type VersionSignals,
+} from '../domain/index.ts'
 
 export interface SignalQuery {
   model: string
@@ -16,9 +29,8 @@ export interface TrafficSignals {
 }
 
 /**
- * The quality metric of each version over the labelled predictions of a window. Feedback owns
- * labels and the monitors' metrics; until its tables are on this branch no implementation is
- * wired, and a rollout that asks for quality criteria is refused (see startRollout).
+ * The quality metric of each version over the labelled predictions of a window: `labels` counts
+ * the predictions that have a label, `value` is the metric over them (null without any).
  */
 export interface QualitySignals {
   read(
@@ -71,6 +83,64 @@ export function clickhouseTrafficSignals(client: AnalyticsClient): TrafficSignal
           errors: Number(row.errors),
           p99LatencyMs: Number(row.succeeded) > 0 && row.p99 !== null ? Number(row.p99) : null,
         }
+      }
+      return result
+    },
+  }
+}
+
+/**
+ * Live quality from ClickHouse: the window's predictions (what the release routed, `stable` and
+ * `canary`, like the traffic signals) joined with their current labels, with the queries and
+ * formulas of feedback's quality view (`@argmax/analytics`), so a canary is judged on the numbers
+ * the monitors and the quality page show. Classification reads each version's classes from its
+ * signature (`signatureOf`): log loss needs the index of the true class in the probabilities.
+ */
+export function clickhouseQualitySignals(
+  client: AnalyticsClient,
+  signatureOf: (model: string, version: number) => Promise<ModelSignature>,
+): QualitySignals {
+  return {
+    async read({ model, versions, from, to, metric }) {
+      if (!isQualityMetric(metric)) throw new Error(`unknown quality metric ${metric}`)
+      const scope: QualityScope = {
+        db: client.database,
+        model,
+        from,
+        to,
+        toExclusive: true,
+        variants: ['stable', 'canary'],
+      }
+      const result: Record<number, { labels: number; value: number | null }> = {}
+      for (const v of versions) result[v] = { labels: 0, value: null }
+      if (QUALITY_METRICS[metric].task === 'regression') {
+        for (const row of await regressionQuality(client, scope)) {
+          const version = Number(row.version)
+          if (!(version in result)) continue
+          const labels = Number(row.labelled)
+          const m = regressionMetrics({
+            labelled: labels,
+            absSum: Number(row.abs_sum),
+            sqSum: Number(row.sq_sum),
+            yVar: Number(row.y_var),
+          })
+          result[version] = { labels, value: metric === 'mae' ? m.mae : m.rmse }
+        }
+        return result
+      }
+      for (const version of versions) {
+        const signature = await signatureOf(model, version)
+        const [row] = await classificationQuality(client, { ...scope, version }, signature)
+        if (!row) continue
+        const labels = Number(row.labelled)
+        const m = classificationMetrics({
+          labelled: labels,
+          correct: Number(row.correct),
+          scored: Number(row.scored),
+          logLossSum: Number(row.log_loss_sum),
+          classes: [],
+        })
+        result[version] = { labels, value: metric === 'accuracy' ? m.accuracy : m.logLoss }
       }
       return result
     },

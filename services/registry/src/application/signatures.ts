@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto'
 import { parseS3Uri, type ModelSignature, type StoredObject } from '@argmax/contracts'
+import { NotFoundError } from '@argmax/errors'
 import { ObjectTooLargeError, readObjectBytes } from '@argmax/storage'
 import { MAX_SIGNATURE_BYTES, parseSignatureJson } from '../domain/index.ts'
 import { cacheSignature, cachedSignature } from '../projections/signature-cache.ts'
 import type { RegistryDeps } from './dependencies.ts'
+import { loadModel } from './model-access.ts'
 
 /** A signature that storage does not have, or that is not what its reference says. */
 export class SignatureUnreadableError extends Error {
@@ -48,4 +50,17 @@ export async function loadSignature(
   if (!parsed.ok) throw new SignatureUnreadableError(ref, parsed.message)
   await cacheSignature(deps.db, ref.sha256, parsed.signature, deps.now())
   return parsed.signature
+}
+
+/** The signature of one version of a model, from the model's events (a rollout's quality). */
+export async function versionSignature(
+  deps: Pick<RegistryDeps, 'store' | 'names' | 'db' | 's3' | 'now'>,
+  model: string,
+  version: number,
+): Promise<ModelSignature> {
+  const { state } = await loadModel(deps, model)
+  const record = state.versions[version]
+  if (!record || record.status === 'purged')
+    throw new NotFoundError('version', `${model}/${version}`)
+  return loadSignature(deps, record.signature)
 }

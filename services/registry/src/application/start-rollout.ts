@@ -4,7 +4,10 @@ import { actorId, handleCommand, identifyCreate } from '@argmax/events'
 import {
   DEFAULT_ROLLOUT_CRITERIA,
   DEFAULT_ROLLOUT_STEPS,
+  isQualityMetric,
+  QUALITY_METRICS,
   rolloutDecider,
+  type QualityCriteria,
   type Rollout,
   type RolloutCriteria,
 } from '../domain/index.ts'
@@ -18,7 +21,10 @@ export interface StartRolloutInput {
   /** A version number or an alias (`challenger`). */
   candidate: string
   steps?: number[]
-  criteria?: Partial<RolloutCriteria>
+  criteria?: Partial<Omit<RolloutCriteria, 'quality'>> & {
+    /** The direction may be left out: it follows from the metric. */
+    quality?: Omit<QualityCriteria, 'direction'> & Partial<Pick<QualityCriteria, 'direction'>>
+  }
   requireApproval?: boolean
   reason: string
 }
@@ -51,12 +57,27 @@ export async function startRollout(
   if (record.status !== 'active') {
     throw new IllegalStateError(`version ${version} of ${model} is deleted: it cannot be served`)
   }
-  const criteria: RolloutCriteria = { ...DEFAULT_ROLLOUT_CRITERIA, ...input.criteria }
-  if (criteria.quality && !deps.signals.quality) {
-    throw ValidationError.field(
-      'criteria/quality',
-      'this registry has no source of labelled quality signals yet: judge on error rate and latency',
-    )
+  const { quality: qualityInput, ...limits } = input.criteria ?? {}
+  const criteria: RolloutCriteria = { ...DEFAULT_ROLLOUT_CRITERIA, ...limits }
+  if (qualityInput) {
+    const known = isQualityMetric(qualityInput.metric) ? QUALITY_METRICS[qualityInput.metric] : null
+    if (known && known.task !== record.task) {
+      throw ValidationError.field(
+        'criteria/quality/metric',
+        `${qualityInput.metric} is a ${known.task} metric; version ${version} of ${model} is a ${record.task} model`,
+      )
+    }
+    // An unknown metric is left to the decider, which names the ones there are.
+    criteria.quality = {
+      ...qualityInput,
+      direction: qualityInput.direction ?? known?.direction ?? 'lower_is_better',
+    }
+    if (!deps.signals.quality) {
+      throw ValidationError.field(
+        'criteria/quality',
+        'this registry has no source of labelled quality signals: judge on error rate and latency',
+      )
+    }
   }
   const { id, requestHash } = identifyCreate({
     key: idempotencyKey,

@@ -23,9 +23,30 @@ export interface RolloutCriteria {
   quality?: QualityCriteria
 }
 
+/**
+ * The live quality metrics a step can be judged on: the monitors' names, computed as feedback's
+ * quality computes them (scikit-learn's definitions, `@argmax/analytics`' quality queries).
+ */
+export const QUALITY_METRICS = {
+  mae: { task: 'regression', direction: 'lower_is_better' },
+  rmse: { task: 'regression', direction: 'lower_is_better' },
+  accuracy: { task: 'classification', direction: 'higher_is_better' },
+  log_loss: { task: 'classification', direction: 'lower_is_better' },
+} as const satisfies Record<
+  string,
+  { task: 'regression' | 'classification'; direction: QualityCriteria['direction'] }
+>
+
+export type QualityMetric = keyof typeof QUALITY_METRICS
+
+export function isQualityMetric(name: string): name is QualityMetric {
+  return Object.hasOwn(QUALITY_METRICS, name)
+}
+
 export interface QualityCriteria {
-  /** The metric's name as the quality source reports it, e.g. `mae`. */
+  /** The metric, one of QUALITY_METRICS (`mae`, `rmse`, `accuracy`, `log_loss`). */
   metric: string
+  /** Follows from the metric (a start may omit it; one that contradicts the metric is refused). */
   direction: 'lower_is_better' | 'higher_is_better'
   /** Labelled predictions of the candidate needed before it is judged. */
   minLabels: number
@@ -191,6 +212,16 @@ export function judgeStep(signals: StepSignals, criteria: RolloutCriteria): Judg
           `${quality.metric} ${round(mine)} ${lower ? 'above' : 'below'} ${round(limit)} (stable ${round(theirs)}, ${pct(quality.maxDegradation)} allowed)`,
         )
       }
+    } else {
+      // Recorded all the same, so the evidence shows what was seen (a stable version with too
+      // few labels of its own is no yardstick, like one with too little traffic).
+      checks.push({
+        name: 'quality',
+        candidate: mine === null ? null : round(mine),
+        stable: theirs === null ? null : round(theirs),
+        limit: null,
+        ok: true,
+      })
     }
   }
 

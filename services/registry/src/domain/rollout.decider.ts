@@ -2,7 +2,9 @@ import type { Release } from '@argmax/contracts'
 import { IllegalStateError, NotFoundError, ValidationError, type FieldIssue } from '@argmax/errors'
 import { isRepeatedCreate, type AggregateDecider } from '@argmax/events'
 import {
+  isQualityMetric,
   judgeStep,
+  QUALITY_METRICS,
   type Judgement,
   type RolloutCriteria,
   type StepSignals,
@@ -501,6 +503,7 @@ export function decideRollout(command: RolloutCommand, state: RolloutsState): Ro
           data: {
             rolloutId: r.rolloutId,
             model: r.model,
+            candidate: r.candidate,
             release: d.release,
             releasePosition: d.releasePosition,
             previousStable: r.stable,
@@ -519,6 +522,7 @@ export function decideRollout(command: RolloutCommand, state: RolloutsState): Ro
           data: {
             rolloutId: r.rolloutId,
             model: r.model,
+            candidate: r.candidate,
             outcome: r.reverting,
             release: d.release,
             releasePosition: d.releasePosition,
@@ -665,7 +669,15 @@ function assertStart(d: {
   inRange('maxP99Ratio', c.maxP99Ratio, 1, 100)
   inRange('p99SlackMs', c.p99SlackMs, 0, 60_000)
   if (c.quality) {
-    if (c.quality.metric.trim() === '') add('criteria/quality/metric', 'must name a metric')
+    const metric = c.quality.metric
+    if (!isQualityMetric(metric)) {
+      add('criteria/quality/metric', `must be one of ${Object.keys(QUALITY_METRICS).join(', ')}`)
+    } else if (c.quality.direction !== QUALITY_METRICS[metric].direction) {
+      add(
+        'criteria/quality/direction',
+        `${metric} is ${QUALITY_METRICS[metric].direction.replaceAll('_', ' ')}`,
+      )
+    }
     inRange('quality/minLabels', c.quality.minLabels, 1, 1e9)
     inRange('quality/maxDegradation', c.quality.maxDegradation, 0, 10)
   }

@@ -1,4 +1,4 @@
-import type { Release } from '@argmax/contracts'
+import type { Release, RolloutPromotedData, RolloutRevertedData } from '@argmax/contracts'
 import type { Check, RolloutCriteria, StepSignals } from './rollout-judgement.ts'
 
 /**
@@ -99,29 +99,16 @@ export interface RolloutRollbackRequested {
   data: Ids & ByOperator & { from: 'canary' | 'promoted'; restore: number }
 }
 
+/** Published language: `RolloutPromotedData` of `@argmax/contracts`, unchanged. */
 export interface RolloutPromoted {
   type: 'RolloutPromoted'
-  data: Ids & {
-    release: Release
-    releasePosition: number
-    /** The stable version before: what a rollback of this rollout restores. */
-    previousStable: number
-    promotedAt: string
-  }
+  data: RolloutPromotedData
 }
 
 /** The release no longer serves the candidate (or was left alone), the outcome is final. */
 export interface RolloutReverted {
   type: 'RolloutReverted'
-  data: Ids & {
-    outcome: 'rolled_back' | 'aborted'
-    /** The release after the revert; null when the rollout left the release as it was. */
-    release: Release | null
-    releasePosition: number | null
-    /** The `rollout_rejected` annotation on the candidate (rolled back only). */
-    annotationId?: string
-    revertedAt: string
-  }
+  data: RolloutRevertedData
 }
 
 export type RolloutEvent = (

@@ -1,116 +1,27 @@
 import { randomUUID } from 'node:crypto'
-import { clickhouseDate, clickhouseDateTime, insertInChunks } from '@argmax/analytics'
 import type { Release } from '@argmax/contracts'
 import { createLogger } from '@argmax/telemetry'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { handleCommand, loadAggregate } from '@argmax/events'
 import { changeRelease } from '../../src/application/change-release.ts'
 import { clickhouseTrafficSignals, readStepSignals } from '../../src/application/rollout-signals.ts'
-import { releaseDecider, rolloutDecider } from '../../src/domain/index.ts'
+import { rolloutDecider } from '../../src/domain/index.ts'
 import { ROLLOUTS_PRINCIPAL } from '../../src/application/advance-rollout.ts'
 import { startRegistryService } from '../../src/service.ts'
 import { releaseSubject, rolloutSubject } from '../../src/streams.ts'
-import { eventually, fakeRun, publishRun, startHarness, type Harness } from '../support/harness.ts'
+import { eventually, startHarness, type Harness } from '../support/harness.ts'
+import {
+  annotationsOf,
+  modelWithVersions,
+  release,
+  rollout,
+  SECOND,
+  tickUntil,
+  traffic,
+  type RolloutAnswer,
+} from '../support/rollouts.ts'
 
-interface RolloutAnswer {
-  position: number
-  rollout: { rolloutId: string; status: string; step: number; percent: number; candidate: number }
-  detail?: string
-}
-interface Timeline {
-  rollout: RolloutAnswer['rollout']
-  timeline: Array<{ type: string; actor: string; data: Record<string, unknown> }>
-}
-
-const SECOND = 1000
 const WINDOW_SECONDS = 600
-
-/** Versions 1…n of `model` for `owner` through training's events, the first released. */
-async function modelWithVersions(h: Harness, model: string, owner: string, count: number) {
-  for (let index = 0; index < count; index++) {
-    await publishRun(h, await fakeRun(h, { model, ownerId: owner }))
-    await eventually(`${model} v${index + 1}`, async () => {
-      const answer = await h.call(
-        'GET',
-        `/v1/models/${model}/versions/${index + 1}`,
-        h.tokens.admin,
-      )
-      return answer.status === 200 ? true : undefined
-    })
-  }
-  const set = await h.call('PUT', `/v1/models/${model}/release`, h.tokens.admin, {
-    stable: 1,
-    reason: 'first release',
-  })
-  expect(set.status, JSON.stringify(set.body)).toBe(200)
-}
-
-/** Prediction-log rows as inference's sink writes them, `seconds` after `start`. */
-async function traffic(
-  h: Harness,
-  row: { model: string; version: number; variant: 'stable' | 'canary'; start: Date },
-  spec: { requests: number; errors: number; latencyMs: number },
-) {
-  const rows = Array.from({ length: spec.requests }, (_, i) => {
-    const time = new Date(row.start.getTime() + SECOND + (i % 500) * SECOND)
-    const failed = i < spec.errors
-    const id = randomUUID()
-    return {
-      prediction_id: failed ? `error:${id}` : id,
-      request_id: id,
-      time: clickhouseDateTime(time),
-      time_ms: 0,
-      date: clickhouseDate(time),
-      model: row.model,
-      version: row.version,
-      variant: row.variant,
-      release_sequence: null,
-      caller: 'alice',
-      protocol: 'rest',
-      status: failed ? 'error' : 'ok',
-      error: failed ? 'model server failed' : '',
-      latency_ms: spec.latencyMs + (i % 7),
-      inputs: '{}',
-      outputs: '{}',
-      prediction: failed ? null : 3.5,
-      predicted_class: null,
-      batch_id: '',
-      row_index: 0,
-    }
-  })
-  await insertInChunks(h.analytics!, 'predictions', rows)
-}
-
-/** The release as its events say (the read model may not have applied the last change yet). */
-async function release(h: Harness, model: string): Promise<Release | null> {
-  const { state } = await loadAggregate(h.store, releaseDecider, releaseSubject(h.names, model))
-  return state.current
-}
-
-async function rollout(h: Harness, id: string, token = h.tokens.admin) {
-  return h.call<Timeline & { detail?: string }>('GET', `/v1/rollouts/${id}`, token)
-}
-
-/** A version's annotations once the read model shows at least one. */
-async function annotationsOf(h: Harness, model: string, version: number) {
-  return eventually(`annotations of ${model} v${version}`, async () => {
-    const answer = await h.call<{ annotations: Array<{ kind: string; text: string }> }>(
-      'GET',
-      `/v1/models/${model}/versions/${version}`,
-      h.tokens.alice,
-    )
-    return answer.body.annotations?.length ? answer.body.annotations : undefined
-  })
-}
-
-/** Runs the rollout worker until `check` holds (the projection names new rollouts shortly). */
-async function tickUntil<T>(h: Harness, what: string, check: () => Promise<T | undefined>) {
-  return eventually(what, async () => {
-    const report = await h.service.workers.rollouts.runOnce()
-    expect(report.failures).toEqual([])
-    return check()
-  })
-}
 
 const reasonBody = { reason: 'checked the dashboards' }
 
@@ -422,21 +333,26 @@ describe('rollouts', () => {
     )
     expect(bad.status).toBe(400)
     expect(bad.body.errors.map((e) => e.field)).toContain('steps/1')
-    const quality = await start({
-      model: 'bad-canary',
-      candidate: '2',
-      reason: 'x',
-      criteria: {
-        quality: {
-          metric: 'mae',
-          direction: 'lower_is_better',
-          minLabels: 10,
-          maxDegradation: 0.1,
-        },
+    const quality = await h.call<{ errors: Array<{ field: string; message: string }> }>(
+      'POST',
+      '/v1/rollouts',
+      h.tokens.alice,
+      {
+        model: 'bad-canary',
+        candidate: '2',
+        reason: 'x',
+        criteria: { quality: { metric: 'accuracy', minLabels: 10, maxDegradation: 0.1 } },
       },
-    })
+      { 'idempotency-key': randomUUID() },
+    )
     expect(quality.status).toBe(400)
-    expect(quality.body.detail).toMatch(/quality/)
+    expect(quality.body.errors).toEqual([
+      {
+        field: 'criteria/quality/metric',
+        message:
+          'accuracy is a classification metric; version 2 of bad-canary is a regression model',
+      },
+    ])
     expect((await start({ model: 'bad-canary', candidate: '9', reason: 'x' })).status).toBe(404)
     await operate(first.body.rollout.rolloutId, 'abort')
     await h.service.workers.rollouts.runOnce()

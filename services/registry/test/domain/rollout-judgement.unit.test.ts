@@ -85,6 +85,78 @@ describe('judgeStep', () => {
       expect(judgement.verdict).toBe(verdict)
     })
 
+    // The same comparison for each metric: a relative margin on the stable's value, in the
+    // metric's direction; the bound itself passes.
+    const metrics: Array<
+      [string, 'mae' | 'rmse' | 'accuracy' | 'log_loss', number, number, number, string, number]
+    > = [
+      // metric, margin | candidate, stable | verdict, limit
+      ['rmse 10 % allowed, 9.9 % worse', 'rmse', 0.1, 1.0549, 0.96, 'pass', 1.056],
+      ['rmse 10 % allowed, exactly at the limit', 'rmse', 0.1, 1.056, 0.96, 'pass', 1.056],
+      ['rmse 10 % allowed, 11 % worse', 'rmse', 0.1, 1.0656, 0.96, 'fail', 1.056],
+      ['log loss 0 % allowed, equal', 'log_loss', 0, 0.4, 0.4, 'pass', 0.4],
+      ['log loss 0 % allowed, a little worse', 'log_loss', 0, 0.41, 0.4, 'fail', 0.4],
+      ['accuracy 2 % allowed, 0.882 of 0.9', 'accuracy', 0.02, 0.882, 0.9, 'pass', 0.882],
+      ['accuracy 2 % allowed, 0.88 of 0.9', 'accuracy', 0.02, 0.88, 0.9, 'fail', 0.882],
+      // A perfect stable leaves no relative room: only as perfect passes.
+      ['mae against a perfect stable', 'mae', 0.5, 0.01, 0, 'fail', 0],
+    ]
+    it.each(metrics)('%s', (_name, metric, margin, mine, theirs, verdict, limit) => {
+      const c: RolloutCriteria = {
+        ...criteria,
+        quality: {
+          metric,
+          direction: metric === 'accuracy' ? 'higher_is_better' : 'lower_is_better',
+          minLabels: 50,
+          maxDegradation: margin,
+        },
+      }
+      const judgement = judge(q(v(200, 0, 20), 60, mine), q(v(1000, 0, 20), 60, theirs), c)
+      expect(judgement.verdict).toBe(verdict)
+      expect(judgement.checks.find((check) => check.name === 'quality')).toEqual({
+        name: 'quality',
+        candidate: mine,
+        stable: theirs,
+        limit,
+        ok: verdict === 'pass',
+      })
+    })
+
+    it('names the metric, both values and the margin when quality fails', () => {
+      const judgement = judge(q(v(200, 0, 20), 80, 0.9), q(v(1000, 0, 20), 500, 0.66), withQuality)
+      expect(judgement.reasons).toEqual(['mae 0.9 above 0.693 (stable 0.66, 5 % allowed)'])
+      expect(judgement.checks.find((c) => c.name === 'labels')).toEqual({
+        name: 'labels',
+        candidate: 80,
+        stable: 500,
+        limit: 50,
+        ok: true,
+      })
+    })
+
+    it('waits for labels even with every request in, and records what the stable had', () => {
+      const judgement = judge(q(v(200, 0, 20), 49, 0.1), q(v(1000, 0, 20), 500, 0.66), withQuality)
+      expect(judgement.verdict).toBe('wait')
+      expect(judgement.reasons).toEqual(['49 of 50 labels so far'])
+    })
+
+    it('records the quality seen when the stable has too few labels to compare with', () => {
+      const judgement = judge(q(v(200, 0, 20), 80, 0.9), q(v(1000, 0, 20), 10, 0.66), withQuality)
+      expect(judgement.verdict).toBe('pass')
+      expect(judgement.checks.find((c) => c.name === 'quality')).toEqual({
+        name: 'quality',
+        candidate: 0.9,
+        stable: 0.66,
+        limit: null,
+        ok: true,
+      })
+    })
+
+    it('judges errors before labels: a hopeless error rate fails without waiting for them', () => {
+      const judgement = judge(q(v(20, 10, 20), 0, null), q(v(1000, 0, 20), 500, 0.66), withQuality)
+      expect(judgement.verdict).toBe('fail')
+    })
+
     it('higher-is-better metrics fail when lower', () => {
       const accuracy: RolloutCriteria = {
         ...criteria,

@@ -139,6 +139,31 @@ describe('rollout decider', () => {
       .given([])
       .when(start({ criteria: { ...criteria, maxErrorRate: 2 } }))
       .thenThrows(ValidationError, /criteria\/maxErrorRate/)
+    const quality = {
+      metric: 'mae',
+      direction: 'lower_is_better',
+      minLabels: 50,
+      maxDegradation: 0.05,
+    } as const
+    rollouts
+      .given([])
+      .when(start({ criteria: { ...criteria, quality: { ...quality, metric: 'r2' } } }))
+      .thenThrows(
+        ValidationError,
+        /criteria\/quality\/metric: must be one of mae, rmse, accuracy, log_loss/,
+      )
+    rollouts
+      .given([])
+      .when(
+        start({
+          criteria: { ...criteria, quality: { ...quality, direction: 'higher_is_better' } },
+        }),
+      )
+      .thenThrows(ValidationError, /criteria\/quality\/direction: mae is lower is better/)
+    rollouts
+      .given([])
+      .when(start({ criteria: { ...criteria, quality: { ...quality, minLabels: 0 } } }))
+      .thenThrows(ValidationError, /criteria\/quality\/minLabels/)
     rollouts
       .given([])
       .when(start({ candidate: 1 }))
@@ -248,6 +273,7 @@ describe('rollout decider', () => {
       data: {
         rolloutId: id,
         model: 'movies',
+        candidate: 2,
         release: { stable: 2 },
         releasePosition: 20,
         previousStable: 1,
@@ -400,6 +426,7 @@ describe('rollout decider', () => {
       data: {
         rolloutId: id,
         model: 'movies',
+        candidate: 2,
         outcome: 'aborted',
         release: { stable: 1 },
         releasePosition: 12,

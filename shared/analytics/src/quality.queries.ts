@@ -1,4 +1,4 @@
-import type { AnalyticsClient } from '@argmax/analytics'
+import type { AnalyticsClient } from './client.ts'
 import type { ModelSignature } from '@argmax/contracts'
 import {
   jsonNumberArray,
@@ -12,24 +12,38 @@ import {
 /**
  * Live quality in ClickHouse: the predictions of a model in a window joined with their current
  * labels, aggregated per version (and per time bucket for the series). ClickHouse returns sums
- * and counts; the few divisions that turn them into metrics are done by `metrics.ts`, with the
- * same formulas scikit-learn uses.
+ * and counts; the few divisions that turn them into metrics are done by `quality-metrics.ts`,
+ * with the same formulas scikit-learn uses. One copy for every reader: feedback's quality view
+ * and monitors, and the registry's canary judgement.
  */
 export interface QualityScope {
   db: string
   model: string
+  /** Prediction time, inclusive. */
   from: Date
+  /** Prediction time, inclusive unless `toExclusive` (a rollout's `[from, to)` windows). */
   to: Date
+  toExclusive?: boolean | undefined
   version?: number | undefined
+  /**
+   * The variants that count (default: every answered one, shadow excluded). A rollout counts
+   * only what the release routed, `stable` and `canary`, as its traffic signals do.
+   */
+  variants?: readonly PredictionVariant[] | undefined
 }
+
+type PredictionVariant = 'stable' | 'canary' | 'pinned'
 
 /** The successful, answered (not shadow) predictions of the scope. */
 function predictionsOf(scope: QualityScope, columns: string): string {
+  const variants = scope.variants
+    ? `variant IN (${scope.variants.map(sqlString).join(', ')})`
+    : "variant != 'shadow'"
   return `SELECT ${columns} FROM ${scope.db}.predictions FINAL
     WHERE model = ${sqlString(scope.model)}
       AND date >= ${sqlDate(scope.from)} AND date <= ${sqlDate(scope.to)}
-      AND time >= ${sqlDateTime(scope.from)} AND time <= ${sqlDateTime(scope.to)}
-      AND status = 'success' AND variant != 'shadow'
+      AND time >= ${sqlDateTime(scope.from)} AND time ${scope.toExclusive ? '<' : '<='} ${sqlDateTime(scope.to)}
+      AND status = 'success' AND ${variants}
       ${scope.version !== undefined ? `AND version = ${sqlNumber(scope.version)}` : ''}`
 }
 
