@@ -22,6 +22,9 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           maxConcurrency: 4,
+          // Most of an integration file's time is spent waiting on servers, processes and
+          // timeouts, not on a core: three files at once keep a 2-core machine busy.
+          poolOptions: { forks: { maxForks: 3, minForks: 1 } },
         },
       },
       {
