@@ -11,6 +11,7 @@ export type * from './consumer/consumer.types.ts'
 export { startConsumer } from './consumer/consumer.ts'
 export { startBatchConsumer } from './consumer/batch-consumer.ts'
 export { ClaimLapsedError, ConsumerStoppingError } from './consumer/claim.ts'
+export { whenStreamExists, type DeferredConsumer } from './consumer/when-stream-exists.ts'
 export {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_MAX_ACK_PENDING,

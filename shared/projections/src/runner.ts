@@ -1,4 +1,4 @@
-import { ValidationError } from '@argmax/errors'
+import { NotFoundError, ValidationError } from '@argmax/errors'
 import { decodeRecorded, type RecordedEvent } from '@argmax/events'
 import { metrics, type Meter } from '@opentelemetry/api'
 import type { Kysely } from 'kysely'
@@ -48,6 +48,12 @@ export interface StartProjectionOptions<DB> {
   now?: () => Date
   /** How long one pull waits on an idle stream before the next one (default 5 s). */
   idlePullMs?: number
+  /**
+   * A stream that does not exist yet is waited for (the projection reports itself failing and
+   * retries with backoff) instead of refused. For streams another service creates: services
+   * start in any order.
+   */
+  waitForStream?: boolean
   /**
    * Wait for the WAL flush when a batch commits (default false). Not needed: tables and their
    * checkpoint commit together, so a commit lost in a PostgreSQL crash loses its checkpoint too
@@ -172,7 +178,13 @@ export async function startProjection<DB>(
       idlePullMs: options.idlePullMs ?? 5_000,
       prepare,
     })
-  let reader: StreamReader | undefined = await openReader(committed)
+  let reader: StreamReader | undefined
+  try {
+    reader = await openReader(committed)
+  } catch (error) {
+    if (!(options.waitForStream && error instanceof NotFoundError)) throw error
+    // consume() opens it again, failing (and backing off) until the stream's owner creates it.
+  }
   let state: ProjectionStatus['state'] = 'running'
   let stopping = false
   const stopSignal = new AbortController()

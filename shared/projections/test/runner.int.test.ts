@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { NotFoundError } from '@argmax/errors'
 import type { RecordedEvent } from '@argmax/events'
-import { connectNats, stackEndpoints } from '@argmax/testkit'
+import { connectNats, stackEndpoints, uniqueName } from '@argmax/testkit'
 import { createPrometheusMetrics } from '@argmax/telemetry'
 import { describe, expect, it, vi } from 'vitest'
 import { createDatabase } from '../src/database.ts'
@@ -340,6 +340,32 @@ describe('startProjection', () => {
     await expect(running.waitFor(last + 5, 300)).rejects.toThrow(ProjectionTimeoutError)
     await expect(running.waitFor(last + 5, 300)).rejects.toThrow(
       `did not reach sequence ${last + 5} within 300 ms (its checkpoint is at ${last})`,
+    )
+    await running.stop()
+  })
+
+  it('waits for a stream that another service creates later, when asked to', async () => {
+    const nc = await connectNats()
+    const { db } = await exampleDatabase()
+    const stream = uniqueName('LATER').toUpperCase()
+    const running = await startProjection({
+      nc,
+      db,
+      stream,
+      projection: aggregateCountsProjection,
+      log: silentLogger,
+      waitForStream: true,
+      retry: { minDelayMs: 50, maxDelayMs: 200 },
+    })
+    await vi.waitFor(() => expect(running.status().state).toBe('failing'))
+    const jsm = await nc.jetstreamManager()
+    await jsm.streams.add({ name: stream, subjects: [`${stream.toLowerCase()}.>`] })
+    const sequences = await publishEvents(nc, stream, scriptedEvents(20))
+    // Once the stream is there, the next retry reads it from the start.
+    await vi.waitFor(
+      () =>
+        expect(running.status()).toMatchObject({ state: 'running', position: sequences.at(-1) }),
+      { timeout: 10_000, interval: 50 },
     )
     await running.stop()
   })

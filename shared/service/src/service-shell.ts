@@ -156,6 +156,8 @@ export async function startServiceShell<
         nc: base.nc,
         db: database.db,
         log: logger,
+        // A projection of another context's stream waits for that service to create it.
+        waitForStream: true,
         ...registration,
       })
       projections[name] = running

@@ -1,5 +1,10 @@
 import { FEEDBACK_EVENTS, type FeedbackDatasetMaterializedData } from '@argmax/contracts'
-import { startConsumer, type ConsumerLogger, type RunningConsumer } from '@argmax/events'
+import {
+  startConsumer,
+  whenStreamExists,
+  type ConsumerLogger,
+  type DeferredConsumer,
+} from '@argmax/events'
 import type { NatsConnection } from 'nats'
 import type { DatasetDeps } from '../application/dependencies.ts'
 import { registerPlatformVersion } from '../application/register-platform-version.ts'
@@ -25,48 +30,28 @@ export function startPlatformVersions(options: {
   log?: ConsumerLogger
   parkingReplicas?: number
   pollMs?: number
-}): { stop(): Promise<void>; started: Promise<RunningConsumer> } {
-  let stopped = false
-  let consumer: RunningConsumer | undefined
-  let timer: NodeJS.Timeout | undefined
-  const started = (async () => {
-    const jsm = await options.nc.jetstreamManager()
-    for (;;) {
-      if (stopped) throw new Error('stopped before the FEEDBACK stream existed')
-      try {
-        await jsm.streams.info(options.feedback.stream)
-        break
-      } catch {
-        await new Promise((resolve) => (timer = setTimeout(resolve, options.pollMs ?? 5_000)))
-      }
-    }
-    consumer = await startConsumer({
-      nc: options.nc,
-      stream: options.feedback.stream,
-      durable: PLATFORM_VERSIONS_DURABLE,
-      filterSubject: `${options.feedback.root}.dataset.>`,
-      parkingReplicas: options.parkingReplicas ?? 1,
-      ...(options.log ? { log: options.log } : {}),
-      async handler(event) {
-        if (event.type !== FEEDBACK_EVENTS.datasetMaterialized) return
-        const outcome = await registerPlatformVersion(
-          options.deps,
-          event.data as FeedbackDatasetMaterializedData,
-          { correlationId: event.correlationId, causationId: event.id },
-        )
-        options.log?.info?.({ eventId: event.id, outcome }, 'feedback dataset registered')
-      },
-    })
-    if (stopped) await consumer.stop()
-    return consumer
-  })()
-  started.catch(() => undefined)
-  return {
-    started,
-    async stop() {
-      stopped = true
-      if (timer) clearTimeout(timer)
-      await consumer?.stop()
-    },
-  }
+}): DeferredConsumer {
+  return whenStreamExists(
+    options.nc,
+    options.feedback.stream,
+    () =>
+      startConsumer({
+        nc: options.nc,
+        stream: options.feedback.stream,
+        durable: PLATFORM_VERSIONS_DURABLE,
+        filterSubject: `${options.feedback.root}.dataset.>`,
+        parkingReplicas: options.parkingReplicas ?? 1,
+        ...(options.log ? { log: options.log } : {}),
+        async handler(event) {
+          if (event.type !== FEEDBACK_EVENTS.datasetMaterialized) return
+          const outcome = await registerPlatformVersion(
+            options.deps,
+            event.data as FeedbackDatasetMaterializedData,
+            { correlationId: event.correlationId, causationId: event.id },
+          )
+          options.log?.info?.({ eventId: event.id, outcome }, 'feedback dataset registered')
+        },
+      }),
+    { pollMs: options.pollMs ?? 5_000 },
+  )
 }

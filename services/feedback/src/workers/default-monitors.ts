@@ -11,7 +11,7 @@ import type { NatsConnection } from 'nats'
 import type { FeedbackDeps } from '../application/dependencies.ts'
 import { defaultRules, monitorDecider } from '../domain/index.ts'
 import { subjects } from '../streams.ts'
-import { whenStreamExists, type DeferredConsumer } from './when-stream-exists.ts'
+import { whenStreamExists, type DeferredConsumer } from '@argmax/events'
 
 export const DEFAULT_MONITORS_DURABLE = 'feedback-default-monitors'
 

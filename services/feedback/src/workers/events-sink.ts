@@ -9,7 +9,7 @@ import type { Logger } from '@argmax/telemetry'
 import type { NatsConnection } from 'nats'
 import type { StreamRef } from '../streams.ts'
 import { whileAvailable } from './feedback-sink.ts'
-import { whenStreamExists, type DeferredConsumer } from './when-stream-exists.ts'
+import { whenStreamExists, type DeferredConsumer } from '@argmax/events'
 
 export const EVENTS_SINK_DURABLE = 'analytics-domain-events-sink'
 

@@ -4,8 +4,8 @@ import {
   type TrainingRunSucceededData,
 } from '@argmax/contracts'
 import {
-  apiErrorCode,
   startConsumer,
+  whenStreamExists,
   type ConsumerLogger,
   type RunningConsumer,
 } from '@argmax/events'
@@ -15,7 +15,6 @@ import { ensureModelForRun, registerRunVersion } from '../application/register-r
 import { trainingRunSubjects, type StreamNames } from '../streams.ts'
 
 export const TRAINING_FOLLOWER_DURABLE = 'registry-training-runs'
-const STREAM_NOT_FOUND = 10059
 
 export interface TrainingFollowerOptions {
   nc: NatsConnection
@@ -51,99 +50,68 @@ export interface RunningTrainingFollower {
 export function startTrainingFollower(options: TrainingFollowerOptions): RunningTrainingFollower {
   const { deps, logger: log } = options
   const handled = { created: 0, registered: 0, refused: 0, repeated: 0 }
-  let stopped = false
-  let wake: (() => void) | undefined
-
-  const started = (async (): Promise<RunningConsumer> => {
-    const jsm = await options.nc.jetstreamManager()
-    for (let announced = false; ; announced = true) {
-      try {
-        await jsm.streams.info(options.training.stream)
-        break
-      } catch (error) {
-        if (apiErrorCode(error) !== STREAM_NOT_FOUND) throw error
-        if (!announced) {
-          log?.info(
-            { stream: options.training.stream },
-            "training's stream does not exist yet: waiting for it",
-          )
-        }
-      }
-      if (stopped) throw new Error('stopped before training’s stream appeared')
-      await new Promise<void>((resolve) => {
-        wake = resolve
-        setTimeout(resolve, options.streamPollMs ?? 2_000).unref()
-      })
-      if (stopped) throw new Error('stopped before training’s stream appeared')
-    }
-    return startConsumer({
-      nc: options.nc,
-      stream: options.training.stream,
-      durable: options.durable ?? TRAINING_FOLLOWER_DURABLE,
-      filterSubject: trainingRunSubjects(options.training),
-      ackWaitMs: options.ackWaitMs ?? 60_000,
-      maxDeliver: options.maxDeliver ?? 10,
-      ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
-      parkingReplicas: options.parkingReplicas ?? 1,
-      ...(log ? { log } : {}),
-      async handler(event) {
-        const cause = { eventId: event.id, correlationId: event.correlationId }
-        if (event.type === TRAINING_EVENTS.runQueued) {
-          const run = event.data as TrainingRunQueuedData
-          const outcome = await ensureModelForRun(deps, run, cause)
-          if (outcome === 'created') handled.created++
-          if (outcome === 'invalid_name') {
-            log?.warn({ runId: run.runId, model: run.model }, 'run names no valid model: ignored')
+  const deferred = whenStreamExists(
+    options.nc,
+    options.training.stream,
+    () =>
+      startConsumer({
+        nc: options.nc,
+        stream: options.training.stream,
+        durable: options.durable ?? TRAINING_FOLLOWER_DURABLE,
+        filterSubject: trainingRunSubjects(options.training),
+        ackWaitMs: options.ackWaitMs ?? 60_000,
+        maxDeliver: options.maxDeliver ?? 10,
+        ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
+        parkingReplicas: options.parkingReplicas ?? 1,
+        ...(log ? { log } : {}),
+        async handler(event) {
+          const cause = { eventId: event.id, correlationId: event.correlationId }
+          if (event.type === TRAINING_EVENTS.runQueued) {
+            const run = event.data as TrainingRunQueuedData
+            const outcome = await ensureModelForRun(deps, run, cause)
+            if (outcome === 'created') handled.created++
+            if (outcome === 'invalid_name') {
+              log?.warn({ runId: run.runId, model: run.model }, 'run names no valid model: ignored')
+            }
+            return
           }
-          return
-        }
-        if (event.type !== TRAINING_EVENTS.runSucceeded) return
-        const run = event.data as TrainingRunSucceededData
-        log?.info({ runId: run.runId, model: run.model }, 'registering the run')
-        const result = await registerRunVersion(deps, run, cause)
-        switch (result.outcome) {
-          case 'registered':
-            handled.registered++
-            log?.info(
-              { runId: run.runId, model: run.model, version: result.version },
-              'version registered',
-            )
-            return
-          case 'refused':
-            handled.refused++
-            log?.warn({ runId: run.runId, model: run.model, reason: result.reason }, 'run refused')
-            return
-          case 'already_decided':
-            handled.repeated++
-            log?.info({ runId: run.runId, model: run.model }, 'run already decided')
-            return
-          case 'invalid_name':
-            log?.warn({ runId: run.runId, model: run.model }, 'run names no valid model: ignored')
-            return
-        }
-      },
-      async onParked(event, parked) {
-        // Nothing is decided for the run: an operator's replay registers it once fixed.
-        log?.error(
-          { parked: parked.id, type: event.type, error: parked.error.message },
-          'a training event was given up on: its run is not registered',
-        )
-      },
-    })
-  })()
-  // A start-up failure is logged; stop() still completes.
-  started.catch((error: unknown) => {
-    if (!stopped) log?.error({ err: String(error) }, 'the training follower could not start')
-  })
-
-  return {
-    started,
-    handled,
-    async stop() {
-      stopped = true
-      wake?.()
-      const consumer = await started.catch(() => undefined)
-      await consumer?.stop()
-    },
-  }
+          if (event.type !== TRAINING_EVENTS.runSucceeded) return
+          const run = event.data as TrainingRunSucceededData
+          log?.info({ runId: run.runId, model: run.model }, 'registering the run')
+          const result = await registerRunVersion(deps, run, cause)
+          switch (result.outcome) {
+            case 'registered':
+              handled.registered++
+              log?.info(
+                { runId: run.runId, model: run.model, version: result.version },
+                'version registered',
+              )
+              return
+            case 'refused':
+              handled.refused++
+              log?.warn(
+                { runId: run.runId, model: run.model, reason: result.reason },
+                'run refused',
+              )
+              return
+            case 'already_decided':
+              handled.repeated++
+              log?.info({ runId: run.runId, model: run.model }, 'run already decided')
+              return
+            case 'invalid_name':
+              log?.warn({ runId: run.runId, model: run.model }, 'run names no valid model: ignored')
+              return
+          }
+        },
+        async onParked(event, parked) {
+          // Nothing is decided for the run: an operator's replay registers it once fixed.
+          log?.error(
+            { parked: parked.id, type: event.type, error: parked.error.message },
+            'a training event was given up on: its run is not registered',
+          )
+        },
+      }),
+    { pollMs: options.streamPollMs ?? 2_000, ...(log ? { logger: log } : {}) },
+  )
+  return { started: deferred.started, handled, stop: () => deferred.stop() }
 }

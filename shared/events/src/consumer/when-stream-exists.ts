@@ -1,6 +1,5 @@
-import type { RunningConsumer } from '@argmax/events'
-import type { Logger } from '@argmax/telemetry'
 import type { NatsConnection } from 'nats'
+import type { ConsumerLogger, RunningConsumer } from './consumer.types.ts'
 
 export interface DeferredConsumer {
   /** The consumer once it started (undefined while its stream does not exist yet). */
@@ -11,16 +10,15 @@ export interface DeferredConsumer {
 }
 
 /**
- * Starts a consumer of another context's stream once that stream exists. Feedback reads streams
- * it does not own (REGISTRY, DATASET, TRAINING); their services create them, maybe after
- * feedback started — or, for TRAINING, only once training runs. Until then this checks every
- * `pollMs` instead of failing feedback's start.
+ * Starts a consumer of another context's stream once that stream exists. Each stream is created
+ * by the service that owns it, and services start in any order (a fresh stack, or a context
+ * deployed later), so a follower checks every `pollMs` instead of failing its service's start.
  */
 export function whenStreamExists(
   nc: NatsConnection,
   stream: string,
   start: () => Promise<RunningConsumer>,
-  options: { pollMs?: number; logger?: Pick<Logger, 'info' | 'warn'> } = {},
+  options: { pollMs?: number; logger?: Pick<ConsumerLogger, 'info' | 'warn'> } = {},
 ): DeferredConsumer {
   let consumer: RunningConsumer | undefined
   let stopped = false
