@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { inputsOf } from './demo-rows.mjs'
 
 const FILMS = 300
 const MODEL = 'movies'
@@ -66,9 +67,7 @@ const films = readFileSync(moviesFile, 'utf8')
   .map((line) => JSON.parse(line))
   .filter((film) => typeof film[TARGET] === 'number')
 const chosen = films.filter((_, i) => i % Math.floor(films.length / FILMS) === 0).slice(0, FILMS)
-const instances = chosen.map((film) =>
-  Object.fromEntries(metadata.inputs.map((input) => [input.name, film[input.name] ?? null])),
-)
+const instances = chosen.map((film) => inputsOf(metadata, film))
 
 const qualityOf = () => call('GET', `/v1/quality/${MODEL}?window=1h`)
 const labelledNow = (view) => view.versions.reduce((sum, v) => sum + v.labelled, 0)

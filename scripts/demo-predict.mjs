@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { inputsOf } from './demo-rows.mjs'
 
 const FILMS = 5
 const MODEL = 'movies'
@@ -52,9 +53,7 @@ const films = readFileSync(moviesFile, 'utf8')
   // A fixed, spread-out choice, so a second run predicts the same films.
   .filter((_, i, all) => i % Math.floor(all.length / FILMS) === 0)
   .slice(0, FILMS)
-const instances = films.map((film) =>
-  Object.fromEntries(metadata.inputs.map((input) => [input.name, film[input.name] ?? null])),
-)
+const instances = films.map((film) => inputsOf(metadata, film))
 const rowsFile = join(workDir, 'predict.jsonl')
 writeFileSync(rowsFile, instances.map((row) => JSON.stringify(row)).join('\n') + '\n')
 

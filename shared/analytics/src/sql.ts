@@ -22,6 +22,8 @@ export function sqlDate(date: Date): string {
 }
 
 export function sqlStringArray(values: readonly string[]): string {
+  // `[]` is Array(Nothing), which indexOf and has refuse to compare with a String.
+  if (values.length === 0) return 'emptyArrayString()'
   return `[${values.map(sqlString).join(', ')}]`
 }
 

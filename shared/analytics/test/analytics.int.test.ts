@@ -11,6 +11,7 @@ import {
   insertInChunks,
   listDays,
   migrateAnalytics,
+  sqlStringArray,
   type AnalyticsClient,
   type AnalyticsMigration,
 } from '../src/index.ts'
@@ -81,6 +82,14 @@ describe('migrateAnalytics', () => {
 })
 
 describe('the analytics client', () => {
+  it('compares text with a list of strings, the empty list included', async () => {
+    const client = await freshAnalytics()
+    const [row] = await client.query<{ none: number; second: number }>(
+      `SELECT toInt32(indexOf(${sqlStringArray([])}, 'x')) AS none, toInt32(indexOf(${sqlStringArray(['a', "it's"])}, 'it''s')) AS second`,
+    )
+    expect(row).toEqual({ none: 0, second: 2 })
+  })
+
   it('answers an unreachable server as UnavailableError naming clickhouse', async () => {
     const client = createAnalyticsClient(
       { url: 'http://127.0.0.1:1', user: 'default', password: '' },
