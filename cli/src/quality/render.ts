@@ -89,8 +89,14 @@ export function renderChart(view: QualityView, metric: string, height = 10): str
   const all = series.flat()
   let min = Math.min(...all)
   let max = Math.max(...all)
-  // A flat line still needs a scale.
-  if (min === max) [min, max] = [min - 0.001, max + 0.001]
+  // asciichart scales by height / (max - min): a flat line, or one that differs only by
+  // floating-point noise (the same MAE summed in another order), would make that scale endless
+  // and its row loop never finish. So the scale spans at least 0.002.
+  const minRange = 0.002
+  if (max - min < minRange) {
+    const mid = (min + max) / 2
+    ;[min, max] = [mid - minRange / 2, mid + minRange / 2]
+  }
   const colors = [
     asciichart.green,
     asciichart.blue,

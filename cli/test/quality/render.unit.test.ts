@@ -77,6 +77,20 @@ describe('quality rendering', () => {
     ).toBe('no mae values in the window')
   })
 
+  it('charts a line that differs only by floating-point noise (it used to hang)', () => {
+    const chart = plain(
+      renderChart(
+        view([
+          { version: 1, time: at(0), labelled: 300, metrics: { mae: 0.3755776451428729 } },
+          { version: 1, time: at(3), labelled: 300, metrics: { mae: 0.375577645142873 } },
+        ]),
+        'mae',
+      ),
+    )
+    expect(chart).toContain('0.376')
+    expect(chart.split('\n').length).toBeLessThan(20)
+  })
+
   it('lists drifting inputs largest first with their verdict', () => {
     const drift: DriftView = {
       model: 'movies',
