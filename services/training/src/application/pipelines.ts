@@ -4,11 +4,11 @@ import {
   IllegalStateError,
   NotFoundError,
   RateLimitedError,
-  UnavailableError,
   ValidationError,
 } from '@argmax/errors'
 import { handleCommand, identifyCreate, loadAggregate, type RecordedEvent } from '@argmax/events'
 import { ApiError } from '@argmax/registry-service/client'
+import { Cron } from 'croner'
 import {
   CHALLENGER_ALIAS,
   activeRun,
@@ -38,6 +38,7 @@ export async function createPipeline(
   idempotencyKey?: string,
 ): Promise<{ position: number; state: PipelineRecord }> {
   assertCanWrite(principal)
+  assertValidConfig(input.config)
   const { requestHash } = identifyCreate({
     key: idempotencyKey,
     caller: principal.subject,
@@ -80,6 +81,7 @@ export async function updatePipeline(
   config: PipelineConfig,
 ): Promise<{ position: number; state: PipelineRecord }> {
   assertCanWrite(principal)
+  assertValidConfig(config)
   const outcome = await command(
     deps,
     principal,
@@ -462,7 +464,74 @@ function isRefusal(error: unknown): boolean {
   )
 }
 
-export function assertRegistryConfigured(url: string | undefined): void {
-  if (!url)
-    throw new UnavailableError('the registry is not configured (ARGMAX_TRAINING_REGISTRY_URL)')
+/**
+ * Fires a pipeline's cron schedule: the latest slot due since the last one fired (or since the
+ * pipeline was created) becomes a `schedule` trigger naming the slot. The decider starts one run
+ * per slot whoever ticks, so replicas ticking together start it once; slots missed while the
+ * service was down collapse into the latest.
+ */
+export async function fireSchedule(deps: PipelineDeps, model: string): Promise<boolean> {
+  const subject = pipelineSubject(deps.names, model)
+  const { state } = await loadAggregate(deps.store, pipelineDecider, subject)
+  if (state.status !== 'present' || state.config.triggers.schedule === null) return false
+  const now = deps.now()
+  const slot = latestDueSlot(
+    state.config.triggers.schedule,
+    new Date(state.lastScheduleSlot ?? state.createdAt),
+    now,
+  )
+  if (slot === null) return false
+  const outcome = await handleCommand(
+    deps.store,
+    pipelineDecider,
+    subject,
+    {
+      type: 'Trigger',
+      data: {
+        trigger: {
+          kind: 'schedule',
+          by: 'system:schedule',
+          reason: `schedule ${state.config.triggers.schedule}`,
+          evidence: { schedule: state.config.triggers.schedule },
+          slot: slot.toISOString(),
+          at: now.toISOString(),
+        },
+        now,
+      },
+    },
+    { actor: 'system:schedule' },
+  )
+  return outcome.written > 0
+}
+
+/** A configuration's checks beyond its JSON schema: the cron expression must parse. */
+export function assertValidConfig(config: PipelineConfig): void {
+  const cron = config.triggers.schedule
+  if (cron === null) return
+  try {
+    new Cron(cron, { timezone: 'UTC', paused: true })
+  } catch (error) {
+    throw ValidationError.field(
+      '/triggers/schedule',
+      `is not a cron expression: ${(error as Error).message}`,
+    )
+  }
+}
+
+/** The last slot of `cron` in (after, now], or null. Invalid expressions never fire. */
+export function latestDueSlot(cron: string, after: Date, now: Date): Date | null {
+  let schedule: Cron
+  try {
+    schedule = new Cron(cron, { timezone: 'UTC', paused: true })
+  } catch {
+    return null
+  }
+  let due: Date | null = null
+  let next = schedule.nextRun(after)
+  // Bounded: a schedule every minute over a week of downtime is 10,080 slots.
+  for (let i = 0; next !== null && next <= now && i < 100_000; i += 1) {
+    due = next
+    next = schedule.nextRun(next)
+  }
+  return due
 }

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { RecordedEvent } from '@argmax/events'
 import type { EventProjection } from '@argmax/projections'
 import {
@@ -6,12 +6,30 @@ import {
   evolvePipeline,
   type PipelineConfig,
   type PipelineEvent,
+  type PipelineRecord,
   type PipelineRun,
   type PipelineState,
 } from '../domain/index.ts'
-import type { TrainingDatabase } from './tables.ts'
+import type { PipelinesTable, TrainingDatabase } from './tables.ts'
 
 type Db = Kysely<TrainingDatabase> | Transaction<TrainingDatabase>
+
+/** A row as the decider's state (without what only the aggregate needs: seen sources). */
+export function pipelineStateOfRow(row: Selectable<PipelinesTable>): PipelineRecord {
+  return {
+    status: 'present',
+    model: row.model,
+    ownerId: row.owner_id,
+    config: row.config as unknown as PipelineConfig,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+    runs: row.runs,
+    current: row.current as unknown as PipelineRun | null,
+    pin: row.pin ?? null,
+    seenSources: new Set(),
+    lastScheduleSlot: null,
+  }
+}
 
 export const PIPELINES_PROJECTION = 'training-pipelines'
 
@@ -29,22 +47,7 @@ export async function applyPipelineEvent(db: Db, recorded: RecordedEvent): Promi
     .where('model', '=', model)
     .executeTakeFirst()
   if (row && Number(row.position) >= recorded.sequence) return
-  const before: PipelineState = row
-    ? {
-        status: 'present',
-        model,
-        ownerId: row.owner_id,
-        config: row.config as unknown as PipelineConfig,
-        createdAt: new Date(row.created_at).toISOString(),
-        updatedAt: new Date(row.updated_at).toISOString(),
-        runs: row.runs,
-        current: row.current as unknown as PipelineRun | null,
-        pin: row.pin ?? null,
-        // Only the aggregate needs these (to recognise redeliveries); the list does not.
-        seenSources: new Set(),
-        lastScheduleSlot: null,
-      }
-    : { status: 'absent' }
+  const before: PipelineState = row ? pipelineStateOfRow(row) : { status: 'absent' }
   const after = evolvePipeline(before, event)
   if (after.status === 'absent') return
   const values = {

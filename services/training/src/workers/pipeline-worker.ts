@@ -15,11 +15,12 @@ import type { NatsConnection } from 'nats'
 import {
   advancePipeline,
   feedbackTrigger,
+  fireSchedule,
   recordFeedbackEvent,
   type PipelineDeps,
 } from '../application/pipelines.ts'
 import { RUN_RELEASING_EVENTS, runDecider, type RunEvent } from '../domain/index.ts'
-import { activePipelineModels } from '../projections/pipelines.queries.ts'
+import { activePipelineModels, scheduledPipelineModels } from '../projections/pipelines.queries.ts'
 import { pipelineSubjects, runSubject, type ForeignStreamNames } from '../streams.ts'
 
 export const PIPELINE_DURABLES = {
@@ -45,7 +46,7 @@ export interface RunningPipelineWorker {
  * - REGISTRY (`registry.model.>`): `ModelVersionRegistered` of a pipeline's training run lets it
  *   register the version as `challenger`.
  *
- * And a sweep every `sweepMs` advances every active run (steps that wait on something outside
+ * And a sweep every `sweepMs` fires cron schedules that are due and advances every active run (steps that wait on something outside
  * any event this service follows: a feedback version still validating, a registry that was
  * down). Acting twice is harmless: see `advancePipeline`.
  */
@@ -171,6 +172,13 @@ export async function startPipelineWorker(
   const sweep = schedulePeriodic(
     async () => {
       let advanced = 0
+      for (const model of await scheduledPipelineModels(deps.db)) {
+        try {
+          await fireSchedule(deps, model)
+        } catch (error) {
+          deps.logger.warn({ model, err: String(error) }, 'pipeline schedule failed; retried later')
+        }
+      }
       for (const model of await activePipelineModels(deps.db)) {
         try {
           await advancePipeline(deps, model)
