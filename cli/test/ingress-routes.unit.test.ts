@@ -35,6 +35,8 @@ const edgeExamples = [
   '/v1/rollouts/movies.1',
   '/v2/models/movies/infer',
   '/v1/feedback/x',
+  '/v1/quality/x',
+  '/v1/monitors/x',
 ]
 
 describe('the Ingress and the local edge route alike', () => {
