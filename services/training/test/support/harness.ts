@@ -10,7 +10,7 @@ import {
   type RunningDatasetService,
 } from '@argmax/dataset-service'
 import type { RecordedEvent } from '@argmax/events'
-import { decodeRecorded } from '@argmax/events'
+import { decodeRecorded, ensureStreams } from '@argmax/events'
 import { createLogger } from '@argmax/telemetry'
 import { connectNats, freshBucket, stackEndpoints, uniqueName } from '@argmax/testkit'
 import type { NatsConnection } from 'nats'
@@ -125,6 +125,20 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
   const { dataset, datasetNames } = await startDatasetSide(nc, secret, logger)
 
   const names = options.names ?? { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
+  const foreign = {
+    registry: { stream: uniqueName('REGISTRY'), root: uniqueName('rg') },
+    feedback: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
+  }
+  if (!options.pipelines?.registryNames || !options.pipelines.feedbackNames) {
+    await ensureStreams(
+      await nc.jetstreamManager(),
+      Object.values(foreign).map((n) => ({
+        name: n.stream,
+        subjects: [`${n.root}.>`],
+        retention: 'limits' as const,
+      })),
+    )
+  }
   const { bucket } = await freshBucket('models')
   const work = mkdtempSync(join(tmpdir(), 'argmax-training-test-'))
   const control = join(work, 'control')
@@ -174,9 +188,9 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
       orphanGraceMs: 120_000,
       pipelines: {
         registryUrl: undefined,
-        // Fresh names: nothing is appended there unless a test does.
-        registryNames: { stream: uniqueName('REGISTRY'), root: uniqueName('rg') },
-        feedbackNames: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
+        // Fresh streams (created below): nothing is appended there unless a test does.
+        registryNames: foreign.registry,
+        feedbackNames: foreign.feedback,
         sweepMs: 0,
         oidcClient: undefined,
         ...options.pipelines,
