@@ -300,7 +300,7 @@ function serviceStarter({
       logsDir: paths.logsDir,
       port,
       env: serviceEnv({
-        service: service.name,
+        service: service.name as ServiceName,
         endpoints: stack.endpoints,
         port,
         jwtSecret,
