@@ -8,12 +8,17 @@ import {
 } from '@argmax/errors'
 import { handleCommand, identifyCreate, loadAggregate, type RecordedEvent } from '@argmax/events'
 import { ApiError } from '@argmax/registry-service/client'
+import { putStoredObject } from '@argmax/storage'
 import { Cron } from 'croner'
 import {
   CHALLENGER_ALIAS,
   activeRun,
+  candidateOf,
+  decideGate,
+  evaluateCandidate,
   nextStep,
   pipelineDecider,
+  resolveTrainerParams,
   runDecider,
   type PipelineCommand,
   type PipelineConfig,
@@ -409,7 +414,34 @@ async function doStep(
       )
     case 'evaluating': {
       const serving = await deps.registry.servingVersion(model)
-      return decide({ type: 'Evaluate', data: { pipelineRunId, serving, now: deps.now() } })
+      // The comparison in full, beside the event (same bytes again for a retried step).
+      const candidate = candidateOf(run)
+      const details = await putStoredObject(deps.s3, {
+        bucket: deps.bucket,
+        key: `pipelines/${model}/${pipelineRunId}/evaluation.json`,
+        contentType: 'application/json',
+        body: Buffer.from(
+          JSON.stringify(
+            {
+              pipelineRunId,
+              rule: run.config.evaluation,
+              candidate,
+              serving,
+              ...evaluateCandidate(run.config.evaluation, candidate, serving),
+              gate: decideGate(run.config.evaluation, {
+                ...evaluateCandidate(run.config.evaluation, candidate, serving),
+                serving,
+              }),
+            },
+            null,
+            2,
+          ),
+        ),
+      })
+      return decide({
+        type: 'Evaluate',
+        data: { pipelineRunId, serving, details, now: deps.now() },
+      })
     }
     case 'gating':
       return decide({ type: 'Gate', data: { pipelineRunId, now: deps.now() } })
@@ -504,8 +536,26 @@ export async function fireSchedule(deps: PipelineDeps, model: string): Promise<b
   return outcome.written > 0
 }
 
-/** A configuration's checks beyond its JSON schema: the cron expression must parse. */
+/**
+ * A configuration's checks beyond its JSON schema: the trainer's parameters (for the task the
+ * target will have: either, since the data is only looked at when a run starts) and the cron
+ * expression.
+ */
 export function assertValidConfig(config: PipelineConfig): void {
+  const { trainer, params } = config.training
+  try {
+    resolveTrainerParams(trainer, 'regression', params)
+  } catch (regression) {
+    try {
+      resolveTrainerParams(trainer, 'classification', params)
+    } catch {
+      if (!(regression instanceof ValidationError)) throw regression
+      throw new ValidationError(
+        regression.message.replace('/params/', '/training/params/'),
+        regression.issues.map((i) => ({ ...i, field: `/training${i.field}` })),
+      )
+    }
+  }
   const cron = config.triggers.schedule
   if (cron === null) return
   try {

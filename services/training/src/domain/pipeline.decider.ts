@@ -1,3 +1,4 @@
+import type { StoredObject } from '@argmax/contracts'
 import { IllegalStateError, NotFoundError } from '@argmax/errors'
 import { isRepeatedCreate, type AggregateDecider } from '@argmax/events'
 import { decideGate, evaluateCandidate, type Candidate } from './pipeline-gate.ts'
@@ -121,7 +122,10 @@ export type PipelineCommand =
         message?: string
       } & Now
     }
-  | { type: 'Evaluate'; data: { pipelineRunId: string; serving: ServingSide | null } & Now }
+  | {
+      type: 'Evaluate'
+      data: { pipelineRunId: string; serving: ServingSide | null; details?: StoredObject } & Now
+    }
   | { type: 'Gate'; data: { pipelineRunId: string } & Now }
   | {
       type: 'RecordRegistered'
@@ -280,6 +284,17 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
       const unknownEvent: never = event
       return unknownEvent
     }
+  }
+}
+
+/** The candidate side of a run's evaluation (after its training succeeded). */
+export function candidateOf(run: PipelineRun): Candidate {
+  const training = run.training!
+  return {
+    runId: run.trainingRunId!,
+    datasetVersionId: training.datasetVersionId,
+    seed: training.seed,
+    metrics: training.metrics,
   }
 }
 
@@ -452,19 +467,21 @@ function decideStep(
       ]
     case 'Evaluate': {
       if (step !== 'evaluating') return []
-      const training = run.training!
-      const candidate: Candidate = {
-        runId: run.trainingRunId!,
-        datasetVersionId: training.datasetVersionId,
-        seed: training.seed,
-        metrics: training.metrics,
-      }
-      const { serving } = command.data
+      const candidate = candidateOf(run)
+      const { serving, details } = command.data
       const result = evaluateCandidate(run.config.evaluation, candidate, serving)
       return [
         {
           type: 'PipelineEvaluated',
-          data: { model, pipelineRunId, candidate, serving, ...result, evaluatedAt: at },
+          data: {
+            model,
+            pipelineRunId,
+            candidate,
+            serving,
+            ...result,
+            ...(details ? { details } : {}),
+            evaluatedAt: at,
+          },
         },
       ]
     }

@@ -1,3 +1,4 @@
+import type { StoredObject } from '@argmax/contracts'
 import type { BuiltinTrainerName } from './run.types.ts'
 
 /**
@@ -207,6 +208,8 @@ export interface PipelineEvaluated {
     /** Both tested on the same dataset version with the same seed: the same test split. */
     sameHoldout: boolean
     checks: MetricCheck[]
+    /** The whole comparison as JSON in the models bucket (`pipelines/<model>/<run>/evaluation.json`). */
+    details?: StoredObject
     evaluatedAt: string
   }
 }

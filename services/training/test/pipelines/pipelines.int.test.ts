@@ -1,5 +1,5 @@
 import { generateDevSecret } from '@argmax/auth'
-import type { RetrainRequestedData } from '@argmax/contracts'
+import type { RetrainRequestedData, StoredObject } from '@argmax/contracts'
 import {
   createEventStore,
   ensureStreams,
@@ -8,6 +8,7 @@ import {
 } from '@argmax/events'
 import { createRegistryClient, type RegistryClient } from '@argmax/registry-service/client'
 import { startRegistryService, type RunningRegistryService } from '@argmax/registry-service'
+import { readStoredObject } from '@argmax/storage'
 import { createLogger } from '@argmax/telemetry'
 import { freshBucket, uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -141,6 +142,12 @@ describe('retrain pipelines', () => {
     })
     expect(cron.status).toBe(400)
     expect(JSON.stringify(cron.body)).toContain('/triggers/schedule')
+    const param = await h.call('POST', '/v1/pipelines', h.tokens.alice, {
+      ...pipelineBody(),
+      training: { target: 'IMDB Rating', params: { max_depth: 100 } },
+    })
+    expect(param.status).toBe(400)
+    expect(JSON.stringify(param.body)).toContain('/training/params/max_depth')
     const analyst = await h.call('POST', '/v1/pipelines', h.tokens.ann, pipelineBody())
     expect(analyst.status).toBe(403)
     expect(await h.call('GET', `/v1/pipelines/${model}`, h.tokens.alice)).toMatchObject({
@@ -243,6 +250,15 @@ describe('retrain pipelines', () => {
     expect(check!.candidate).toBeTypeOf('number')
     expect(check!.serving).toBeTypeOf('number')
     expect(run.gate?.reasons[0]).toMatch(/^mae .* below the margin 50\.00 %$/)
+    // The comparison in full is in the models bucket, referenced by the event.
+    const evaluated = done.timeline.find((e) => e.type === 'PipelineEvaluated')!
+    const details = evaluated.data['details'] as StoredObject
+    expect(details.uri).toBe(`s3://${h.bucket}/pipelines/${model}/${model}.2/evaluation.json`)
+    const stored = JSON.parse(
+      (await readStoredObject(h.training.deps.s3, details, { maxBytes: 1 << 20 })).toString('utf8'),
+    ) as { gate: { passed: boolean }; checks: unknown[] }
+    expect(stored.gate.passed).toBe(false)
+    expect(stored.checks).toEqual(run.checks)
     expect(done.timeline.map((e) => e.type)).not.toContain('PipelineRegistered')
     // The registry registered the run's version (it registers every run) but the pipeline
     // moved nothing: challenger still 1, the release untouched, no rollout.
