@@ -189,15 +189,14 @@ export async function abortPipeline(
   reason: string,
 ): Promise<{ position: number; state: PipelineRecord }> {
   requireRole(principal, 'admin')
-  const before = activeRun(
-    (await loadAggregate(deps.store, pipelineDecider, pipelineSubject(deps.names, model))).state,
-  )
   const outcome = await command(deps, principal, model, {
     type: 'Abort',
     data: { by: principal.subject, reason, now: deps.now() },
   })
-  if (before?.trainingRunId && before.training === null) {
-    await cancelTraining(deps, before.trainingRunId)
+  // The run as it was aborted: a training run it had submitted and not seen end is cancelled.
+  const aborted = outcome.state.current
+  if (aborted?.trainingRunId && aborted.training === null) {
+    await cancelTraining(deps, aborted.trainingRunId)
   }
   return { position: outcome.position, state: outcome.state }
 }
@@ -353,10 +352,23 @@ async function doStep(
           },
           `pipeline:${pipelineRunId}`,
         )
-        return decide({
+        const recorded = await decide({
           type: 'RecordTrainingStarted',
           data: { pipelineRunId, runId: submitted.runId, now: deps.now() },
         })
+        if (!recorded) {
+          // Recorded by another process (the same run id), or aborted while it was being
+          // submitted: then nobody follows the training run, and it is cancelled.
+          const { state } = await loadAggregate(
+            deps.store,
+            pipelineDecider,
+            pipelineSubject(deps.names, model),
+          )
+          if (activeRun(state)?.trainingRunId !== submitted.runId) {
+            await cancelTraining(deps, submitted.runId)
+          }
+        }
+        return recorded
       } catch (error) {
         // A feedback version still validating (409), the owner's quota (429): later.
         if (error instanceof IllegalStateError || error instanceof RateLimitedError) {
