@@ -8,6 +8,7 @@ import { registerStatusCommand } from './commands/status.command.ts'
 import { registerUpCommand } from './commands/up.command.ts'
 import { registerDatasetCommands } from './datasets/index.ts'
 import { registerModelCommands } from './models/index.ts'
+import { registerPipelineCommands } from './pipelines/index.ts'
 import { registerPredictCommands } from './predict/index.ts'
 import { registerRolloutCommands } from './rollouts/index.ts'
 import { registerQualityCommands } from './quality/index.ts'
@@ -29,6 +30,7 @@ export function createProgram(ctx: ApiContext = createApiContext()): Command {
   registerModelCommands(program, ctx)
   registerPredictCommands(program, ctx)
   registerRolloutCommands(program, ctx)
+  registerPipelineCommands(program, ctx)
   registerQualityCommands(program, ctx)
   return program
 }

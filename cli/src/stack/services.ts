@@ -60,6 +60,8 @@ export function serviceEnv({
           ARGMAX_TRAINING_RUNNER: 'local',
           ARGMAX_TRAINING_WORK_DIR: join(stackDir, 'training'),
           ARGMAX_TRAINING_RUN_TOKEN_SECRET: trainingRunTokenSecret,
+          // Retrain pipelines register their candidate and start its rollout there.
+          ARGMAX_TRAINING_REGISTRY_URL: `http://127.0.0.1:${ports.services.registry}`,
         }
       : {}),
     ...endpointsToEnv(endpoints),

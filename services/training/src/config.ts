@@ -86,6 +86,22 @@ export const trainingSettings = z
     ARGMAX_TRAINING_HEARTBEAT_RETENTION_DAYS: envInt({ min: 1, max: 3650 }).default(30),
     /** An admission whose run was never written (a crash in between) is released after this. */
     ARGMAX_TRAINING_ORPHAN_GRACE_SECONDS: envInt({ min: 1, max: DAY }).default(120),
+    /**
+     * The registry's API (the edge or the registry itself): retrain pipelines register their
+     * candidate as `challenger` and start its rollout there. Without it pipelines stop at
+     * the registration step (and say so).
+     */
+    ARGMAX_TRAINING_REGISTRY_URL: envUrl(['http', 'https']).optional(),
+    ARGMAX_TRAINING_REGISTRY_STREAM: token.default('REGISTRY'),
+    ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT: token.default('registry'),
+    ARGMAX_TRAINING_FEEDBACK_STREAM: token.default('FEEDBACK'),
+    ARGMAX_TRAINING_FEEDBACK_SUBJECT_ROOT: token.default('feedback'),
+    /** Every active pipeline run is looked at this often (waiting steps; schedules). */
+    ARGMAX_TRAINING_PIPELINE_SWEEP_SECONDS: envInt({ min: 0, max: DAY }).default(30),
+    /** OIDC mode: training's client credentials for calling the registry. */
+    ARGMAX_OIDC_CLIENT_ID: envString().optional(),
+    ARGMAX_OIDC_CLIENT_SECRET: envString().optional(),
+    ARGMAX_OIDC_TOKEN_URL: envUrl(['http', 'https']).optional(),
   })
   .transform((env) => ({
     bucket: env.ARGMAX_TRAINING_BUCKET,
@@ -138,6 +154,26 @@ export const trainingSettings = z
     archiveIntervalMs: env.ARGMAX_TRAINING_ARCHIVE_INTERVAL_SECONDS * 1000,
     heartbeatRetentionDays: env.ARGMAX_TRAINING_HEARTBEAT_RETENTION_DAYS,
     orphanGraceMs: env.ARGMAX_TRAINING_ORPHAN_GRACE_SECONDS * 1000,
+    pipelines: {
+      registryUrl: env.ARGMAX_TRAINING_REGISTRY_URL,
+      registryNames: {
+        stream: env.ARGMAX_TRAINING_REGISTRY_STREAM,
+        root: env.ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT,
+      },
+      feedbackNames: {
+        stream: env.ARGMAX_TRAINING_FEEDBACK_STREAM,
+        root: env.ARGMAX_TRAINING_FEEDBACK_SUBJECT_ROOT,
+      },
+      sweepMs: env.ARGMAX_TRAINING_PIPELINE_SWEEP_SECONDS * 1000,
+      oidcClient:
+        env.ARGMAX_OIDC_CLIENT_ID && env.ARGMAX_OIDC_CLIENT_SECRET
+          ? {
+              clientId: env.ARGMAX_OIDC_CLIENT_ID,
+              clientSecret: env.ARGMAX_OIDC_CLIENT_SECRET,
+              ...(env.ARGMAX_OIDC_TOKEN_URL ? { tokenUrl: env.ARGMAX_OIDC_TOKEN_URL } : {}),
+            }
+          : undefined,
+    },
   }))
 export type TrainingSettings = z.output<typeof trainingSettings>
 

@@ -12,6 +12,7 @@ import { JOB_PATHS, registerTrainingApi } from './api/index.ts'
 import type { TrainingDeps } from './application/dependencies.ts'
 import { createHeartbeatLog } from './application/heartbeat-log.ts'
 import { KeyedQueue } from './application/keyed-queue.ts'
+import { createRegistryPort, trainingCredential } from './application/registry-port.ts'
 import { createRunTokens } from './application/run-tokens.ts'
 import { createWakeup } from './application/wakeup.ts'
 import type { TrainingConfig } from './config.ts'
@@ -21,6 +22,7 @@ import { trainingProjectionsOf } from './projections/training.projections.ts'
 import { createRunner, type ServiceRunner } from './runners/select-runner.ts'
 import { trainingStreamSpecs } from './streams.ts'
 import { startHousekeeping, type Housekeeping } from './workers/housekeeping.ts'
+import { startPipelineWorker, type RunningPipelineWorker } from './workers/pipeline-worker.ts'
 import { startQuotaConsumer } from './workers/quota-consumer.ts'
 import { startScheduler, type RunningScheduler } from './workers/scheduler.ts'
 
@@ -37,6 +39,7 @@ export type TrainingWorkers = {
   scheduler: RunningScheduler
   quotas: RunningConsumer
   housekeeping: Housekeeping
+  pipelines: RunningPipelineWorker
 }
 
 export type RunningTrainingService = RunningService<TrainingDatabase, TrainingDeps, TrainingWorkers>
@@ -63,7 +66,7 @@ export function trainingService(
   return {
     service: 'training',
     description:
-      'Training runs, quotas, the queue and its scheduler, runners, heartbeats and dead letters',
+      'Training runs, quotas, the queue and its scheduler, runners, heartbeats, dead letters and retrain pipelines',
     streams: (replicas) => trainingStreamSpecs(names, replicas, settings.heartbeatRetentionDays),
     readinessStream: names.stream,
     migrations: trainingMigrations,
@@ -91,6 +94,24 @@ export function trainingService(
       },
       wakeup: createWakeup(),
       logger: parts.logger,
+      registry: createRegistryPort({
+        baseUrl: settings.pipelines.registryUrl,
+        credential: trainingCredential(
+          config.auth.mode === 'hs256'
+            ? { mode: 'hs256', secret: config.auth.secret }
+            : {
+                mode: 'oidc',
+                issuer: config.auth.issuer,
+                clientId: settings.pipelines.oidcClient?.clientId ?? '',
+                clientSecret: settings.pipelines.oidcClient?.clientSecret ?? '',
+                ...(settings.pipelines.oidcClient?.tokenUrl
+                  ? { tokenUrl: settings.pipelines.oidcClient.tokenUrl }
+                  : {}),
+              },
+          parts.now,
+        ),
+      }),
+      pipelineQueue: new KeyedQueue(),
     }),
     api: (app, deps) => registerTrainingApi(app, deps),
     workers: {
@@ -113,6 +134,15 @@ export function trainingService(
           },
         }),
       housekeeping: (deps) => startHousekeeping(deps, { intervalMs: settings.archiveIntervalMs }),
+      pipelines: (deps, parts) =>
+        startPipelineWorker(deps, {
+          nc: parts.nc,
+          logger: parts.logger,
+          parkingReplicas: config.nats.streamReplicas,
+          feedback: settings.pipelines.feedbackNames,
+          registry: settings.pipelines.registryNames,
+          sweepMs: settings.pipelines.sweepMs,
+        }),
     },
   }
 }

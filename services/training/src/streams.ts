@@ -4,7 +4,7 @@ import type { StreamSpec } from '@argmax/events'
  * The training context's streams and subjects (DESIGN: `<context>.<aggregate>.<id>`):
  *
  * - `TRAINING` captures `training.>`: runs on `training.run.<runId>`, quotas on
- *   `training.quota.<user>` (pipelines will take `training.pipeline.<model>`). Kept forever: the
+ *   `training.quota.<user>`, retrain pipelines on `training.pipeline.<model>`. Kept forever: the
  *   source of truth.
  * - `TRAINING_HEARTBEATS` captures `training-heartbeat.<runId>`: what trainers report while
  *   they work (progress, metrics). A log, not domain events: kept `heartbeatRetentionDays`;
@@ -36,6 +36,20 @@ export function runSubject(names: TrainingStreamNames, runId: string): string {
 
 export function runSubjects(names: TrainingStreamNames): string {
   return `${names.root}.run.>`
+}
+
+export function pipelineSubject(names: TrainingStreamNames, model: string): string {
+  return `${names.root}.pipeline.${model}`
+}
+
+export function pipelineSubjects(names: TrainingStreamNames): string {
+  return `${names.root}.pipeline.>`
+}
+
+/** Streams of other contexts the retrain pipelines follow (REGISTRY, FEEDBACK). */
+export interface ForeignStreamNames {
+  stream: string
+  root: string
 }
 
 export function quotaSubject(names: TrainingStreamNames, userId: string): string {

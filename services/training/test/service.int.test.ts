@@ -49,7 +49,7 @@ describeServiceShell({
   stream,
   subjects: [`${root}.>`],
   streamConfig: { duplicate_window: 2 * 60 * 1_000_000_000 },
-  readinessChecks: ['s3', 'runs', 'quotas', 'metrics', 'datasetVersions'],
+  readinessChecks: ['s3', 'runs', 'quotas', 'metrics', 'datasetVersions', 'pipelines'],
   apiPath: '/v1/runs',
   authorizedStatus: 200,
   metrics: ['argmax_projection_position{', 'argmax_projection_failing{'],

@@ -8,6 +8,7 @@ import {
   TASKS,
 } from '../domain/run.types.ts'
 import { CHECKPOINT_EVERY_RANGE, SEED_RANGE } from '../domain/trainer-params.ts'
+import { pipelineRoutes } from './pipelines.contract.ts'
 
 /**
  * The training API, declared once: fastify validates requests and serialises answers with these
@@ -299,6 +300,7 @@ const runs = ['runs']
 const operations = ['operations']
 
 export const trainingRoutes = defineRoutes({
+  ...pipelineRoutes,
   createRun: {
     method: 'POST',
     url: '/v1/runs',

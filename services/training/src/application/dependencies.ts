@@ -8,6 +8,7 @@ import type { ServiceRunner } from '../runners/select-runner.ts'
 import type { TrainingStreamNames } from '../streams.ts'
 import type { HeartbeatLog } from './heartbeat-log.ts'
 import type { KeyedQueue } from './keyed-queue.ts'
+import type { RegistryPort } from './registry-port.ts'
 import type { RunTokens } from './run-tokens.ts'
 import type { Wakeup } from './wakeup.ts'
 
@@ -34,4 +35,8 @@ export interface TrainingDeps {
   /** Asks the scheduler for a round now. */
   wakeup: Wakeup
   logger: Logger
+  /** The registry's API as retrain pipelines use it (service credential). */
+  registry: RegistryPort
+  /** One pipeline advance per model at a time in this process. */
+  pipelineQueue: KeyedQueue
 }

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely'
 import { runs } from './2026_03_01_00_00_00_runs.ts'
+import { pipelines } from './2026_12_01_00_00_00_pipelines.ts'
 
 /**
  * The training schema's migrations, applied in name order at start-up (the projection
@@ -7,4 +8,5 @@ import { runs } from './2026_03_01_00_00_00_runs.ts'
  */
 export const trainingMigrations: Record<string, Migration> = {
   '2026_03_01_00_00_00_runs': runs,
+  '2026_12_01_00_00_00_pipelines': pipelines,
 }

@@ -100,7 +100,23 @@ export interface DatasetVersionsTable {
 }
 
 /** The training service's own Postgres schema (`training`): projections only, all rebuildable. */
+/** One row per model with a retrain pipeline: its configuration and its current (or last) run. */
+export interface PipelinesTable {
+  model: string
+  owner_id: string
+  config: Json<Record<string, unknown>>
+  pin: Json<{ feedbackDatasetId: string; datasetVersionId: string } | null> | null
+  runs: number
+  /** The run in progress or the last one, as the decider folds it. */
+  current: Json<Record<string, unknown> | null> | null
+  run_status: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+  position: BigInt
+}
+
 export interface TrainingDatabase {
+  pipelines: PipelinesTable
   runs: RunsTable
   run_attempts: RunAttemptsTable
   run_metrics: RunMetricsTable

@@ -4,6 +4,7 @@ import {
   DATASET_STREAM_NAMES,
   TRAINING_STREAM_NAMES,
   heartbeatStream,
+  pipelineSubjects,
   quotaSubjects,
   runSubjects,
   type DatasetStreamNames,
@@ -14,11 +15,12 @@ import {
   truncateDatasetVersions,
 } from './dataset-versions.projection.ts'
 import { metricsProjection, truncateMetrics } from './heartbeats.projection.ts'
+import { pipelinesProjection, truncatePipelines } from './pipelines.projection.ts'
 import { quotasProjection, truncateQuotas } from './quotas.projection.ts'
 import { runsProjection, truncateRuns } from './runs.projection.ts'
 import type { TrainingDatabase } from './tables.ts'
 
-export type TrainingProjectionName = 'runs' | 'quotas' | 'metrics' | 'datasetVersions'
+export type TrainingProjectionName = 'runs' | 'quotas' | 'metrics' | 'datasetVersions' | 'pipelines'
 
 /** The training service's read models, by name (the name is also their /readyz check). */
 export function trainingProjectionsOf(
@@ -40,6 +42,11 @@ export function trainingProjectionsOf(
       projection: metricsProjection,
       stream: heartbeatStream(names),
       truncate: truncateMetrics,
+    },
+    pipelines: {
+      projection: pipelinesProjection(pipelineSubjects(names)),
+      stream: names.stream,
+      truncate: truncatePipelines,
     },
     datasetVersions: {
       projection: datasetVersionsProjection(datasetNames.root),

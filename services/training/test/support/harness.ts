@@ -10,7 +10,7 @@ import {
   type RunningDatasetService,
 } from '@argmax/dataset-service'
 import type { RecordedEvent } from '@argmax/events'
-import { decodeRecorded } from '@argmax/events'
+import { decodeRecorded, ensureStreams } from '@argmax/events'
 import { createLogger } from '@argmax/telemetry'
 import { connectNats, freshBucket, stackEndpoints, uniqueName } from '@argmax/testkit'
 import type { NatsConnection } from 'nats'
@@ -63,6 +63,12 @@ export interface HarnessOptions {
   longRunUsers?: string[]
   schedulerIntervalMs?: number
   leaseSeconds?: number
+  /** The platform's JWT secret (a registry started beside it must share it). */
+  secret?: string
+  /** The TRAINING stream's names (a registry started beside it follows them). */
+  names?: TrainingStreamNames
+  /** Retrain pipelines: the registry they call and the streams they follow. */
+  pipelines?: Partial<TrainingConfig['training']['pipelines']>
 }
 
 export interface TrainingHarness {
@@ -108,7 +114,7 @@ export interface TrainingHarness {
 
 export async function startTrainingHarness(options: HarnessOptions = {}): Promise<TrainingHarness> {
   const endpoints = stackEndpoints()
-  const secret = generateDevSecret()
+  const secret = options.secret ?? generateDevSecret()
   const clock = options.clock ?? testClock()
   const nc = await connectNats()
   const logger = createLogger({
@@ -118,7 +124,21 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
 
   const { dataset, datasetNames } = await startDatasetSide(nc, secret, logger)
 
-  const names = { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
+  const names = options.names ?? { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
+  const foreign = {
+    registry: { stream: uniqueName('REGISTRY'), root: uniqueName('rg') },
+    feedback: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
+  }
+  if (!options.pipelines?.registryNames || !options.pipelines.feedbackNames) {
+    await ensureStreams(
+      await nc.jetstreamManager(),
+      Object.values(foreign).map((n) => ({
+        name: n.stream,
+        subjects: [`${n.root}.>`],
+        retention: 'limits' as const,
+      })),
+    )
+  }
   const { bucket } = await freshBucket('models')
   const work = mkdtempSync(join(tmpdir(), 'argmax-training-test-'))
   const control = join(work, 'control')
@@ -166,6 +186,15 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
       archiveIntervalMs: 0,
       heartbeatRetentionDays: 30,
       orphanGraceMs: 120_000,
+      pipelines: {
+        registryUrl: undefined,
+        // Fresh streams (created below): nothing is appended there unless a test does.
+        registryNames: foreign.registry,
+        feedbackNames: foreign.feedback,
+        sweepMs: 0,
+        oidcClient: undefined,
+        ...options.pipelines,
+      },
     },
   }
   const runner = new LocalRunner({

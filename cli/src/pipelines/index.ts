@@ -1,0 +1,2 @@
+export * from './pipelines.commands.ts'
+export * from './render.ts'

@@ -1,0 +1,599 @@
+import { assertCanWrite, canAccess, requireRole, type Principal } from '@argmax/auth'
+import {
+  ForbiddenError,
+  IllegalStateError,
+  NotFoundError,
+  RateLimitedError,
+  ValidationError,
+} from '@argmax/errors'
+import { handleCommand, identifyCreate, loadAggregate, type RecordedEvent } from '@argmax/events'
+import { ApiError } from '@argmax/registry-service/client'
+import { putStoredObject } from '@argmax/storage'
+import { Cron } from 'croner'
+import {
+  CHALLENGER_ALIAS,
+  activeRun,
+  candidateOf,
+  decideGate,
+  evaluateCandidate,
+  nextStep,
+  pipelineDecider,
+  resolveTrainerParams,
+  runDecider,
+  type PipelineCommand,
+  type PipelineConfig,
+  type PipelineRecord,
+  type PipelineRun,
+  type PipelineState,
+  type PipelineTrigger,
+} from '../domain/index.ts'
+import { pipelineSubject, runSubject } from '../streams.ts'
+import { cancelRun } from './cancel-run.ts'
+import type { TrainingDeps } from './dependencies.ts'
+import { submitRun } from './submit-run.ts'
+
+export type PipelineDeps = TrainingDeps
+
+const SYSTEM = 'system:training-pipeline' as const
+
+export async function createPipeline(
+  deps: PipelineDeps,
+  principal: Principal,
+  input: { model: string; config: PipelineConfig },
+  idempotencyKey?: string,
+): Promise<{ position: number; state: PipelineRecord }> {
+  assertCanWrite(principal)
+  assertValidConfig(input.config)
+  const { requestHash } = identifyCreate({
+    key: idempotencyKey,
+    caller: principal.subject,
+    scope: `training.pipeline.${input.model}`,
+    request: input,
+    newId: deps.newId,
+  })
+  const outcome = await handleCommand(
+    deps.store,
+    pipelineDecider,
+    pipelineSubject(deps.names, input.model),
+    {
+      type: 'CreatePipeline',
+      data: {
+        model: input.model,
+        ownerId: principal.subject,
+        config: input.config,
+        by: principal.subject,
+        ...(requestHash !== undefined ? { requestHash } : {}),
+        now: deps.now(),
+      },
+    },
+    {
+      actor: principal,
+      guard: (state) => {
+        // Someone else's pipeline is not even acknowledged to exist.
+        if (state.status === 'present' && !canAccess(principal, state.ownerId, 'read')) {
+          throw new IllegalStateError(`model ${input.model} has a pipeline already`)
+        }
+      },
+    },
+  )
+  return { position: outcome.position, state: outcome.state as PipelineRecord }
+}
+
+export async function updatePipeline(
+  deps: PipelineDeps,
+  principal: Principal,
+  model: string,
+  config: PipelineConfig,
+): Promise<{ position: number; state: PipelineRecord }> {
+  assertCanWrite(principal)
+  assertValidConfig(config)
+  const outcome = await command(
+    deps,
+    principal,
+    model,
+    {
+      type: 'UpdatePipeline',
+      data: { config, by: principal.subject, now: deps.now() },
+    },
+    'write',
+  )
+  return { position: outcome.position, state: outcome.state }
+}
+
+export interface PipelineTimelineEntry {
+  sequence: number
+  type: string
+  at: string
+  actor: string
+  data: Record<string, unknown>
+}
+
+/** A pipeline and its timeline: every event of its subject, oldest first. */
+export async function showPipeline(
+  deps: Pick<PipelineDeps, 'store' | 'names'>,
+  principal: Principal,
+  model: string,
+  options: { runs?: 'current' | 'all' } = {},
+): Promise<{ state: PipelineRecord; timeline: PipelineTimelineEntry[]; position: number }> {
+  const history = await deps.store.load(pipelineSubject(deps.names, model))
+  let state: PipelineState = pipelineDecider.initialState
+  for (const event of history) state = pipelineDecider.evolve(state, event as never)
+  if (state.status === 'absent' || !canAccess(principal, state.ownerId, 'read')) {
+    throw new NotFoundError('pipeline', model)
+  }
+  const current = state.current?.pipelineRunId
+  const timeline = history
+    .filter(
+      (e) => options.runs === 'all' || !current || runOf(e) === undefined || runOf(e) === current,
+    )
+    .map((e) => ({
+      sequence: e.sequence,
+      type: e.type,
+      at: e.occurredAt,
+      actor: e.actor,
+      data: e.data as Record<string, unknown>,
+    }))
+  return { state, timeline, position: history.at(-1)?.sequence ?? 0 }
+}
+
+function runOf(event: RecordedEvent): string | undefined {
+  const data = event.data as { pipelineRunId?: unknown }
+  return typeof data.pipelineRunId === 'string' ? data.pipelineRunId : undefined
+}
+
+/** An admin starts a run by hand (coalesced into the active one if there is one). */
+export async function triggerPipeline(
+  deps: PipelineDeps,
+  principal: Principal,
+  model: string,
+  reason: string,
+): Promise<{ position: number; state: PipelineRecord }> {
+  requireRole(principal, 'admin')
+  const outcome = await command(deps, principal, model, {
+    type: 'Trigger',
+    data: {
+      trigger: {
+        kind: 'manual',
+        by: principal.subject,
+        reason,
+        evidence: {},
+        at: deps.now().toISOString(),
+      },
+      now: deps.now(),
+    },
+  })
+  kick(deps, model)
+  return { position: outcome.position, state: outcome.state }
+}
+
+export async function approvePipeline(
+  deps: PipelineDeps,
+  principal: Principal,
+  model: string,
+  reason: string,
+): Promise<{ position: number; state: PipelineRecord }> {
+  requireRole(principal, 'admin')
+  const outcome = await command(deps, principal, model, {
+    type: 'Approve',
+    data: { by: principal.subject, reason, now: deps.now() },
+  })
+  kick(deps, model)
+  return { position: outcome.position, state: outcome.state }
+}
+
+/** Ends the active run; a training run it started is cancelled with it. */
+export async function abortPipeline(
+  deps: PipelineDeps,
+  principal: Principal,
+  model: string,
+  reason: string,
+): Promise<{ position: number; state: PipelineRecord }> {
+  requireRole(principal, 'admin')
+  const outcome = await command(deps, principal, model, {
+    type: 'Abort',
+    data: { by: principal.subject, reason, now: deps.now() },
+  })
+  // The run as it was aborted: a training run it had submitted and not seen end is cancelled.
+  const aborted = outcome.state.current
+  if (aborted?.trainingRunId && aborted.training === null) {
+    await cancelTraining(deps, aborted.trainingRunId)
+  }
+  return { position: outcome.position, state: outcome.state }
+}
+
+async function cancelTraining(deps: PipelineDeps, runId: string): Promise<void> {
+  const { state } = await loadAggregate(deps.store, runDecider, runSubject(deps.names, runId))
+  if (state.status !== 'PENDING' && state.status !== 'TRAINING') return
+  await cancelRun(deps, { subject: SYSTEM, roles: ['admin'] }, runId)
+}
+
+async function command(
+  deps: PipelineDeps,
+  principal: Principal,
+  model: string,
+  cmd: PipelineCommand,
+  access: 'read' | 'write' = 'read',
+): Promise<{ position: number; state: PipelineRecord }> {
+  const outcome = await handleCommand(
+    deps.store,
+    pipelineDecider,
+    pipelineSubject(deps.names, model),
+    cmd,
+    {
+      actor: principal,
+      guard: (state) => {
+        if (state.status === 'absent' || !canAccess(principal, state.ownerId, 'read')) {
+          throw new NotFoundError('pipeline', model)
+        }
+        if (access === 'write' && !canAccess(principal, state.ownerId, 'write')) {
+          throw new ForbiddenError(`only the owner or an admin changes pipeline ${model}`)
+        }
+      },
+    },
+  )
+  return { position: outcome.position, state: outcome.state as PipelineRecord }
+}
+
+/** Records what feedback sent, for a model that has a pipeline (others are not ours). */
+export async function recordFeedbackEvent(
+  deps: PipelineDeps,
+  model: string,
+  cmd: Extract<PipelineCommand, { type: 'Trigger' | 'RecordPin' }>,
+): Promise<void> {
+  const subject = pipelineSubject(deps.names, model)
+  const { state } = await loadAggregate(deps.store, pipelineDecider, subject)
+  if (state.status === 'absent') return
+  await handleCommand(deps.store, pipelineDecider, subject, cmd, { actor: 'system:feedback' })
+  if (cmd.type === 'Trigger') kick(deps, model)
+}
+
+export function feedbackTrigger(
+  data: {
+    trigger: string
+    reason: string
+    evidence: Record<string, unknown>
+    monitorId?: string
+    version?: number
+  },
+  eventId: string,
+  at: string,
+): PipelineTrigger {
+  // A monitor on the count of labels asks for a retrain with that count as its value: it is
+  // the label-count trigger, judged against the pipeline's own threshold.
+  const labels = data.evidence['metric'] === 'labels' ? data.evidence['value'] : undefined
+  return {
+    kind: typeof labels === 'number' ? 'labels' : 'retrain_requested',
+    by: `system:feedback`,
+    reason: data.reason,
+    evidence: {
+      ...data.evidence,
+      source: data.trigger,
+      ...(data.monitorId !== undefined ? { monitorId: data.monitorId } : {}),
+      ...(data.version !== undefined ? { version: data.version } : {}),
+      ...(typeof labels === 'number' ? { labels } : {}),
+    },
+    sourceEventId: eventId,
+    at,
+  }
+}
+
+function kick(deps: PipelineDeps, model: string): void {
+  void advancePipeline(deps, model).catch((error: unknown) => {
+    deps.logger.warn({ model, err: String(error) }, 'pipeline step failed; retried by the worker')
+  })
+}
+
+/**
+ * Drives a model's active run through its steps until it waits (for training, the registry's
+ * version, an admin) or ends. Every step is decided on the pipeline's events with the expected
+ * sequence, and every outside action is idempotent per pipeline run (the training run's id
+ * derives from it; the rollout is started under a key derived from it; moving an alias twice
+ * to the same version changes nothing), so a restarted worker, a redelivered event or a second
+ * process re-entering a step never does it twice.
+ */
+export async function advancePipeline(deps: PipelineDeps, model: string): Promise<string> {
+  return deps.pipelineQueue.run(model, async () => {
+    const subject = pipelineSubject(deps.names, model)
+    for (let guard = 0; guard < 20; guard += 1) {
+      const { state } = await loadAggregate(deps.store, pipelineDecider, subject)
+      const run = activeRun(state)
+      if (!run || state.status !== 'present') return 'idle'
+      const step = nextStep(run)
+      const progressed = await doStep(deps, state, run, step)
+      if (!progressed) return step
+    }
+    return 'busy'
+  })
+}
+
+async function doStep(
+  deps: PipelineDeps,
+  pipeline: PipelineRecord,
+  run: PipelineRun,
+  step: ReturnType<typeof nextStep>,
+): Promise<boolean> {
+  const { model } = pipeline
+  const pipelineRunId = run.pipelineRunId
+  const decide = async (cmd: PipelineCommand) => {
+    const outcome = await handleCommand(
+      deps.store,
+      pipelineDecider,
+      pipelineSubject(deps.names, model),
+      cmd,
+      {
+        actor: SYSTEM,
+      },
+    )
+    return outcome.written > 0
+  }
+  const fail = (
+    reason: 'training_failed' | 'data_unavailable' | 'registration_failed' | 'handover_failed',
+    message: string,
+  ) => decide({ type: 'Fail', data: { pipelineRunId, reason, message, now: deps.now() } })
+  switch (step) {
+    case 'preparing_data':
+      return decide({ type: 'PrepareData', data: { pipelineRunId, now: deps.now() } })
+    case 'submitting_training': {
+      const { training } = run.config
+      try {
+        // The owner's run, under a key derived from the pipeline run: submitted again after a
+        // crash, it is the same run.
+        const submitted = await submitRun(
+          deps,
+          { subject: pipeline.ownerId, roles: ['user'] },
+          {
+            model,
+            datasetVersionId: run.dataset!.datasetVersionId,
+            target: training.target,
+            ...(training.features ? { features: training.features } : {}),
+            trainer: training.trainer,
+            params: training.params,
+            seed: training.seed,
+          },
+          `pipeline:${pipelineRunId}`,
+        )
+        const recorded = await decide({
+          type: 'RecordTrainingStarted',
+          data: { pipelineRunId, runId: submitted.runId, now: deps.now() },
+        })
+        if (!recorded) {
+          // Recorded by another process (the same run id), or aborted while it was being
+          // submitted: then nobody follows the training run, and it is cancelled.
+          const { state } = await loadAggregate(
+            deps.store,
+            pipelineDecider,
+            pipelineSubject(deps.names, model),
+          )
+          if (activeRun(state)?.trainingRunId !== submitted.runId) {
+            await cancelTraining(deps, submitted.runId)
+          }
+        }
+        return recorded
+      } catch (error) {
+        // A feedback version still validating (409), the owner's quota (429): later.
+        if (error instanceof IllegalStateError || error instanceof RateLimitedError) {
+          deps.logger.info(
+            { model, pipelineRunId, err: String(error) },
+            'pipeline waits to submit its training run',
+          )
+          return false
+        }
+        if (
+          error instanceof NotFoundError ||
+          error instanceof ValidationError ||
+          error instanceof ForbiddenError
+        ) {
+          return fail('data_unavailable', (error as Error).message)
+        }
+        throw error
+      }
+    }
+    case 'training': {
+      // The TRAINING consumer records the outcome; this catches it up after a restart too.
+      const { state } = await loadAggregate(
+        deps.store,
+        runDecider,
+        runSubject(deps.names, run.trainingRunId!),
+      )
+      if (state.status === 'absent' || state.status === 'PENDING' || state.status === 'TRAINING')
+        return false
+      if (state.status === 'DEAD_LETTERED') return false // an admin may still retry it
+      const succeeded = state.succeeded
+      return decide({
+        type: 'RecordTrainingFinished',
+        data: {
+          runId: run.trainingRunId!,
+          outcome:
+            state.status === 'READY'
+              ? 'succeeded'
+              : state.status === 'CANCELLED'
+                ? 'cancelled'
+                : 'failed',
+          metrics: succeeded?.metrics ?? {},
+          datasetVersionId: state.queued.dataset.versionId,
+          seed: state.queued.seed,
+          ...(state.failure
+            ? { message: `${state.failure.reason}: ${state.failure.message}` }
+            : {}),
+          now: deps.now(),
+        },
+      })
+    }
+    case 'failing':
+      return fail(
+        'training_failed',
+        `training run ${run.trainingRunId} ended ${run.training!.outcome}${run.training!.message ? `: ${run.training!.message}` : ''}`,
+      )
+    case 'evaluating': {
+      const serving = await deps.registry.servingVersion(model)
+      // The comparison in full, beside the event (same bytes again for a retried step).
+      const candidate = candidateOf(run)
+      const details = await putStoredObject(deps.s3, {
+        bucket: deps.bucket,
+        key: `pipelines/${model}/${pipelineRunId}/evaluation.json`,
+        contentType: 'application/json',
+        body: Buffer.from(
+          JSON.stringify(
+            {
+              pipelineRunId,
+              rule: run.config.evaluation,
+              candidate,
+              serving,
+              ...evaluateCandidate(run.config.evaluation, candidate, serving),
+              gate: decideGate(run.config.evaluation, {
+                ...evaluateCandidate(run.config.evaluation, candidate, serving),
+                serving,
+              }),
+            },
+            null,
+            2,
+          ),
+        ),
+      })
+      return decide({
+        type: 'Evaluate',
+        data: { pipelineRunId, serving, details, now: deps.now() },
+      })
+    }
+    case 'gating':
+      return decide({ type: 'Gate', data: { pipelineRunId, now: deps.now() } })
+    case 'registering': {
+      const version = await deps.registry.versionOfRun(model, run.trainingRunId!)
+      if (version === null) return false // the registry has not registered the run yet
+      try {
+        await deps.registry.setAlias(model, CHALLENGER_ALIAS, version)
+      } catch (error) {
+        if (isRefusal(error)) return fail('registration_failed', (error as Error).message)
+        throw error
+      }
+      return decide({
+        type: 'RecordRegistered',
+        data: { pipelineRunId, version, alias: CHALLENGER_ALIAS, now: deps.now() },
+      })
+    }
+    case 'awaiting_approval':
+      return false
+    case 'handing_over': {
+      let rolloutId: string | null
+      try {
+        rolloutId = await deps.registry.handOver({
+          model,
+          version: run.version!,
+          pipelineRunId,
+          rollout: run.config.rollout,
+          reason: `retrain pipeline run ${pipelineRunId} (${run.trigger.kind}: ${run.trigger.reason})`,
+        })
+      } catch (error) {
+        if (isRefusal(error)) return fail('handover_failed', (error as Error).message)
+        throw error
+      }
+      return decide({
+        type: 'RecordHandedOver',
+        data: { pipelineRunId, rolloutId, now: deps.now() },
+      })
+    }
+    case 'ended':
+      return false
+    default: {
+      const unknownStep: never = step
+      return unknownStep
+    }
+  }
+}
+
+/** The registry refused (4xx other than 429): retrying the same call changes nothing. */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 429
+  )
+}
+
+/**
+ * Fires a pipeline's cron schedule: the latest slot due since the last one fired (or since the
+ * pipeline was created) becomes a `schedule` trigger naming the slot. The decider starts one run
+ * per slot whoever ticks, so replicas ticking together start it once; slots missed while the
+ * service was down collapse into the latest.
+ */
+export async function fireSchedule(deps: PipelineDeps, model: string): Promise<boolean> {
+  const subject = pipelineSubject(deps.names, model)
+  const { state } = await loadAggregate(deps.store, pipelineDecider, subject)
+  if (state.status !== 'present' || state.config.triggers.schedule === null) return false
+  const now = deps.now()
+  const slot = latestDueSlot(
+    state.config.triggers.schedule,
+    new Date(state.lastScheduleSlot ?? state.createdAt),
+    now,
+  )
+  if (slot === null) return false
+  const outcome = await handleCommand(
+    deps.store,
+    pipelineDecider,
+    subject,
+    {
+      type: 'Trigger',
+      data: {
+        trigger: {
+          kind: 'schedule',
+          by: 'system:schedule',
+          reason: `schedule ${state.config.triggers.schedule}`,
+          evidence: { schedule: state.config.triggers.schedule },
+          slot: slot.toISOString(),
+          at: now.toISOString(),
+        },
+        now,
+      },
+    },
+    { actor: 'system:schedule' },
+  )
+  return outcome.written > 0
+}
+
+/**
+ * A configuration's checks beyond its JSON schema: the trainer's parameters (for the task the
+ * target will have: either, since the data is only looked at when a run starts) and the cron
+ * expression.
+ */
+export function assertValidConfig(config: PipelineConfig): void {
+  const { trainer, params } = config.training
+  try {
+    resolveTrainerParams(trainer, 'regression', params)
+  } catch (regression) {
+    try {
+      resolveTrainerParams(trainer, 'classification', params)
+    } catch {
+      if (!(regression instanceof ValidationError)) throw regression
+      throw new ValidationError(
+        regression.message.replace('/params/', '/training/params/'),
+        regression.issues.map((i) => ({ ...i, field: `/training${i.field}` })),
+      )
+    }
+  }
+  const cron = config.triggers.schedule
+  if (cron === null) return
+  try {
+    new Cron(cron, { timezone: 'UTC', paused: true })
+  } catch (error) {
+    throw ValidationError.field(
+      '/triggers/schedule',
+      `is not a cron expression: ${(error as Error).message}`,
+    )
+  }
+}
+
+/** The last slot of `cron` in (after, now], or null. Invalid expressions never fire. */
+export function latestDueSlot(cron: string, after: Date, now: Date): Date | null {
+  let schedule: Cron
+  try {
+    schedule = new Cron(cron, { timezone: 'UTC', paused: true })
+  } catch {
+    return null
+  }
+  let due: Date | null = null
+  let next = schedule.nextRun(after)
+  // Bounded: a schedule every minute over a week of downtime is 10,080 slots.
+  for (let i = 0; next !== null && next <= now && i < 100_000; i += 1) {
+    due = next
+    next = schedule.nextRun(next)
+  }
+  return due
+}

@@ -1,0 +1,127 @@
+import { createServiceCredential, type ServiceCredential } from '@argmax/auth'
+import { UnavailableError } from '@argmax/errors'
+import {
+  ApiError,
+  createRegistryClient,
+  type RegistryClient,
+} from '@argmax/registry-service/client'
+import type { PipelineConfig, ServingSide } from '../domain/index.ts'
+
+/**
+ * What a retrain pipeline asks of the registry, which owns versions, aliases, releases and
+ * rollouts: the serving version's recorded metrics and holdout (for the evaluation), moving
+ * `challenger` to the candidate, and handing it over to a canary rollout. Calls go through the
+ * registry's REST API with training's service credential (`system:training`, admin), so the
+ * registry's own rules and events apply as for any caller.
+ */
+export interface RegistryPort {
+  /** The release's stable version as the registry recorded it; null when nothing serves. */
+  servingVersion(model: string): Promise<ServingSide | null>
+  /** The version the registry registered from training run `runId`, or null (not yet). */
+  versionOfRun(model: string, runId: string): Promise<number | null>
+  /** Points `alias` at `version` (a repeat is harmless: the same alias, the same version). */
+  setAlias(model: string, alias: string, version: number): Promise<void>
+  /**
+   * Starts the candidate's rollout under an Idempotency-Key derived from the pipeline run (a
+   * retry after a crash gets the same rollout); with nothing serving, releases it as stable.
+   * Returns the rollout's id, or null for a first release.
+   */
+  handOver(input: {
+    model: string
+    version: number
+    pipelineRunId: string
+    rollout: PipelineConfig['rollout']
+    reason: string
+  }): Promise<string | null>
+}
+
+type RolloutCriteria = Parameters<RegistryClient['startRollout']>[0]['body']['criteria']
+
+export type RegistryCredentialSettings =
+  | { mode: 'hs256'; secret: string }
+  | { mode: 'oidc'; issuer: string; clientId: string; clientSecret: string; tokenUrl?: string }
+
+export function createRegistryPort(options: {
+  baseUrl: string | undefined
+  credential: ServiceCredential
+}): RegistryPort {
+  const client = async () => {
+    if (!options.baseUrl) {
+      throw new UnavailableError(
+        'the registry is not configured (ARGMAX_TRAINING_REGISTRY_URL): pipelines cannot register or hand over',
+      )
+    }
+    return createRegistryClient({
+      baseUrl: options.baseUrl,
+      token: await options.credential.token(),
+    })
+  }
+  return {
+    async servingVersion(model) {
+      const registry = await client()
+      let stable: number | undefined
+      try {
+        const release = await registry.getRelease({ params: { name: model } })
+        stable = release.release?.stable
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return null
+        throw error
+      }
+      if (stable === undefined) return null
+      const version = await registry.getVersion({
+        params: { name: model, version: String(stable) },
+      })
+      return {
+        version: version.version,
+        metrics: version.metrics,
+        datasetVersionId: version.lineage.datasetVersionId ?? null,
+        seed: version.seed,
+      }
+    },
+    async versionOfRun(model, runId) {
+      const registry = await client()
+      try {
+        const { items } = await registry.listVersions({ params: { name: model } })
+        const found = items.find((v) => v.source.kind === 'training' && v.source.runId === runId)
+        return found?.version ?? null
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return null
+        throw error
+      }
+    },
+    async setAlias(model, alias, version) {
+      const registry = await client()
+      await registry.setAlias({ params: { name: model, alias }, body: { version } })
+    },
+    async handOver({ model, version, pipelineRunId, rollout, reason }) {
+      const registry = await client()
+      const release = await registry.getRelease({ params: { name: model } })
+      if (release.release === null) {
+        await registry.setRelease({ params: { name: model }, body: { stable: version, reason } })
+        return null
+      }
+      const started = await registry.startRollout({
+        idempotencyKey: `pipeline:${pipelineRunId}`,
+        body: {
+          model,
+          candidate: String(version),
+          ...(rollout.steps ? { steps: rollout.steps } : {}),
+          // Checked against the registry's schema when the pipeline was saved (and again there).
+          ...(rollout.criteria ? { criteria: rollout.criteria as RolloutCriteria } : {}),
+          ...(rollout.requireApproval !== undefined
+            ? { requireApproval: rollout.requireApproval }
+            : {}),
+          reason,
+        },
+      })
+      return started.rollout.rolloutId
+    },
+  }
+}
+
+export function trainingCredential(
+  settings: RegistryCredentialSettings,
+  now: () => Date,
+): ServiceCredential {
+  return createServiceCredential(settings, { service: 'training', now })
+}

@@ -1,0 +1,616 @@
+import type { StoredObject } from '@argmax/contracts'
+import { IllegalStateError, NotFoundError } from '@argmax/errors'
+import { isRepeatedCreate, type AggregateDecider } from '@argmax/events'
+import { decideGate, evaluateCandidate, type Candidate } from './pipeline-gate.ts'
+import {
+  PIPELINE_EVENT_TYPES,
+  type MetricCheck,
+  type PipelineConfig,
+  type PipelineEvent,
+  type PipelineFailureReason,
+  type PipelineTrigger,
+  type ServingSide,
+} from './pipeline.events.ts'
+
+export type PipelineRunStatus = 'running' | 'completed' | 'gate_failed' | 'failed' | 'aborted'
+
+/**
+ * Where a running pipeline run is, i.e. what happens next: each step is decided by the worker
+ * (`preparing_data`, `training` once submitted waits for the run's outcome, `evaluating`,
+ * `gating`, `registering` waits for the registry's version, `awaiting_approval` for an admin,
+ * `handing_over`, `failing` after a failed training).
+ */
+export type PipelineStep =
+  | 'preparing_data'
+  | 'submitting_training'
+  | 'training'
+  | 'failing'
+  | 'evaluating'
+  | 'gating'
+  | 'registering'
+  | 'awaiting_approval'
+  | 'handing_over'
+  | 'ended'
+
+export interface PipelineRun {
+  pipelineRunId: string
+  n: number
+  trigger: PipelineTrigger
+  config: PipelineConfig
+  status: PipelineRunStatus
+  startedAt: string
+  endedAt: string | null
+  coalesced: number
+  dataset: {
+    source: 'pinned_feedback' | 'base'
+    datasetVersionId: string
+    feedbackDatasetId?: string
+  } | null
+  trainingRunId: string | null
+  training: {
+    outcome: 'succeeded' | 'failed' | 'cancelled'
+    metrics: Record<string, number>
+    datasetVersionId: string
+    seed: number
+    message?: string
+  } | null
+  evaluation: { serving: ServingSide | null; sameHoldout: boolean; checks: MetricCheck[] } | null
+  gate: { passed: boolean; reasons: string[] } | null
+  version: number | null
+  approvedBy: string | null
+  rolloutId: string | null
+  failure: { reason: PipelineFailureReason | 'aborted'; message: string } | null
+}
+
+export interface PipelineRecord {
+  status: 'present'
+  model: string
+  ownerId: string
+  config: PipelineConfig
+  createdAt: string
+  updatedAt: string
+  requestHash?: string
+  runs: number
+  /** The run in progress, or the last one (ended). */
+  current: PipelineRun | null
+  pin: { feedbackDatasetId: string; datasetVersionId: string } | null
+  /** Events already acted on (RetrainRequested, pins): redeliveries change nothing. */
+  seenSources: ReadonlySet<string>
+  lastScheduleSlot: string | null
+}
+
+export type PipelineState = { status: 'absent' } | PipelineRecord
+
+export const initialPipelineState: PipelineState = { status: 'absent' }
+
+type Now = { now: Date }
+
+export type PipelineCommand =
+  | {
+      type: 'CreatePipeline'
+      data: {
+        model: string
+        ownerId: string
+        config: PipelineConfig
+        by: string
+        requestHash?: string
+      } & Now
+    }
+  | { type: 'UpdatePipeline'; data: { config: PipelineConfig; by: string } & Now }
+  | {
+      type: 'RecordPin'
+      data: {
+        feedbackDatasetId: string | null
+        datasetId: string | null
+        datasetVersionId: string | null
+        pinnedBy: string
+        pinnedAt: string
+        sourceEventId: string
+      }
+    }
+  | { type: 'Trigger'; data: { trigger: PipelineTrigger } & Now }
+  | { type: 'PrepareData'; data: { pipelineRunId: string } & Now }
+  | { type: 'RecordTrainingStarted'; data: { pipelineRunId: string; runId: string } & Now }
+  | {
+      type: 'RecordTrainingFinished'
+      data: {
+        runId: string
+        outcome: 'succeeded' | 'failed' | 'cancelled'
+        metrics: Record<string, number>
+        datasetVersionId: string
+        seed: number
+        message?: string
+      } & Now
+    }
+  | {
+      type: 'Evaluate'
+      data: { pipelineRunId: string; serving: ServingSide | null; details?: StoredObject } & Now
+    }
+  | { type: 'Gate'; data: { pipelineRunId: string } & Now }
+  | {
+      type: 'RecordRegistered'
+      data: { pipelineRunId: string; version: number; alias: string } & Now
+    }
+  | { type: 'Approve'; data: { by: string; reason: string } & Now }
+  | { type: 'RecordHandedOver'; data: { pipelineRunId: string; rolloutId: string | null } & Now }
+  | {
+      type: 'Fail'
+      data: { pipelineRunId: string; reason: PipelineFailureReason; message: string } & Now
+    }
+  | { type: 'Abort'; data: { by: string; reason: string } & Now }
+
+export const CHALLENGER_ALIAS = 'challenger'
+
+export function evolvePipeline(state: PipelineState, event: PipelineEvent): PipelineState {
+  if (event.type === 'PipelineCreated') {
+    const d = event.data
+    return {
+      status: 'present',
+      model: d.model,
+      ownerId: d.ownerId,
+      config: d.config,
+      createdAt: d.createdAt,
+      updatedAt: d.createdAt,
+      ...(d.requestHash !== undefined ? { requestHash: d.requestHash } : {}),
+      runs: 0,
+      current: null,
+      pin: null,
+      seenSources: new Set(),
+      lastScheduleSlot: null,
+    }
+  }
+  if (state.status === 'absent') return state
+  const run = state.current
+  const withRun = (patch: Partial<PipelineRun>): PipelineState =>
+    run ? { ...state, current: { ...run, ...patch } } : state
+  const seen = (trigger: PipelineTrigger) => ({
+    seenSources: trigger.sourceEventId
+      ? new Set([...state.seenSources, trigger.sourceEventId])
+      : state.seenSources,
+    lastScheduleSlot: trigger.slot ?? state.lastScheduleSlot,
+  })
+  switch (event.type) {
+    case 'PipelineUpdated':
+      return { ...state, config: event.data.config, updatedAt: event.data.updatedAt }
+    case 'PipelineDataSourcePinned': {
+      const d = event.data
+      return {
+        ...state,
+        pin:
+          d.feedbackDatasetId !== null && d.datasetVersionId !== null
+            ? { feedbackDatasetId: d.feedbackDatasetId, datasetVersionId: d.datasetVersionId }
+            : null,
+        seenSources: new Set([...state.seenSources, d.sourceEventId]),
+      }
+    }
+    case 'PipelineRunStarted': {
+      const d = event.data
+      return {
+        ...state,
+        ...seen(d.trigger),
+        runs: d.n,
+        current: {
+          pipelineRunId: d.pipelineRunId,
+          n: d.n,
+          trigger: d.trigger,
+          config: d.config,
+          status: 'running',
+          startedAt: d.startedAt,
+          endedAt: null,
+          coalesced: 0,
+          dataset: null,
+          trainingRunId: null,
+          training: null,
+          evaluation: null,
+          gate: null,
+          version: null,
+          approvedBy: null,
+          rolloutId: null,
+          failure: null,
+        },
+      }
+    }
+    case 'PipelineTriggerCoalesced':
+      return {
+        ...(withRun({ coalesced: (run?.coalesced ?? 0) + 1 }) as PipelineRecord),
+        ...seen(event.data.trigger),
+      }
+    case 'PipelineTriggerIgnored':
+      return { ...state, ...seen(event.data.trigger) }
+    case 'PipelineDataPrepared': {
+      const d = event.data
+      return withRun({
+        dataset: {
+          source: d.source,
+          datasetVersionId: d.datasetVersionId,
+          ...(d.feedbackDatasetId !== undefined ? { feedbackDatasetId: d.feedbackDatasetId } : {}),
+        },
+      })
+    }
+    case 'PipelineTrainingStarted':
+      return withRun({ trainingRunId: event.data.runId })
+    case 'PipelineTrainingFinished': {
+      const d = event.data
+      return withRun({
+        training: {
+          outcome: d.outcome,
+          metrics: d.metrics,
+          datasetVersionId: d.datasetVersionId,
+          seed: d.seed,
+          ...(d.message !== undefined ? { message: d.message } : {}),
+        },
+      })
+    }
+    case 'PipelineEvaluated': {
+      const d = event.data
+      return withRun({
+        evaluation: { serving: d.serving, sameHoldout: d.sameHoldout, checks: d.checks },
+      })
+    }
+    case 'PipelineGatePassed':
+      return withRun({ gate: { passed: true, reasons: event.data.reasons } })
+    case 'PipelineGateFailed':
+      return withRun({
+        gate: { passed: false, reasons: event.data.reasons },
+        status: 'gate_failed',
+        endedAt: event.data.at,
+      })
+    case 'PipelineRegistered':
+      return withRun({ version: event.data.version })
+    case 'PipelineApproved':
+      return withRun({ approvedBy: event.data.by })
+    case 'PipelineHandedOver':
+      return withRun({
+        rolloutId: event.data.rolloutId,
+        status: 'completed',
+        endedAt: event.data.at,
+      })
+    case 'PipelineRunFailed':
+      return withRun({
+        status: 'failed',
+        endedAt: event.data.at,
+        failure: { reason: event.data.reason, message: event.data.message },
+      })
+    case 'PipelineRunAborted':
+      return withRun({
+        status: 'aborted',
+        endedAt: event.data.at,
+        failure: {
+          reason: 'aborted',
+          message: `aborted by ${event.data.by}: ${event.data.reason}`,
+        },
+      })
+    default: {
+      const unknownEvent: never = event
+      return unknownEvent
+    }
+  }
+}
+
+/** The candidate side of a run's evaluation (after its training succeeded). */
+export function candidateOf(run: PipelineRun): Candidate {
+  const training = run.training!
+  return {
+    runId: run.trainingRunId!,
+    datasetVersionId: training.datasetVersionId,
+    seed: training.seed,
+    metrics: training.metrics,
+  }
+}
+
+/** What the worker does next for this run (pure: from the events alone). */
+export function nextStep(run: PipelineRun): PipelineStep {
+  if (run.status !== 'running') return 'ended'
+  if (run.dataset === null) return 'preparing_data'
+  if (run.trainingRunId === null) return 'submitting_training'
+  if (run.training === null) return 'training'
+  if (run.training.outcome !== 'succeeded') return 'failing'
+  if (run.evaluation === null) return 'evaluating'
+  if (run.gate === null) return 'gating'
+  if (run.version === null) return 'registering'
+  if (run.config.requireApproval && run.approvedBy === null) return 'awaiting_approval'
+  return 'handing_over'
+}
+
+export function activeRun(state: PipelineState): PipelineRun | null {
+  return state.status === 'present' && state.current?.status === 'running' ? state.current : null
+}
+
+export function decidePipeline(command: PipelineCommand, state: PipelineState): PipelineEvent[] {
+  if (command.type === 'CreatePipeline') {
+    const d = command.data
+    if (state.status !== 'absent') {
+      if (isRepeatedCreate(state.requestHash, d.requestHash)) return []
+      throw new IllegalStateError(
+        `model ${d.model} has a pipeline already: update it (PUT /v1/pipelines/${d.model})`,
+      )
+    }
+    return [
+      {
+        type: 'PipelineCreated',
+        data: {
+          model: d.model,
+          ownerId: d.ownerId,
+          config: d.config,
+          createdBy: d.by,
+          createdAt: d.now.toISOString(),
+          ...(d.requestHash !== undefined ? { requestHash: d.requestHash } : {}),
+        },
+      },
+    ]
+  }
+  if (state.status === 'absent') throw new NotFoundError('pipeline', modelOfCommand(command))
+  const model = state.model
+  switch (command.type) {
+    case 'UpdatePipeline': {
+      const d = command.data
+      if (JSON.stringify(d.config) === JSON.stringify(state.config)) return []
+      return [
+        {
+          type: 'PipelineUpdated',
+          data: { model, config: d.config, updatedBy: d.by, updatedAt: d.now.toISOString() },
+        },
+      ]
+    }
+    case 'RecordPin': {
+      const d = command.data
+      if (state.seenSources.has(d.sourceEventId)) return []
+      return [{ type: 'PipelineDataSourcePinned', data: { model, ...d } }]
+    }
+    case 'Trigger':
+      return decideTrigger(state, command.data.trigger, command.data.now)
+    case 'Abort': {
+      const run = activeRun(state)
+      if (!run) throw new IllegalStateError(`pipeline ${model} has no run in progress to abort`)
+      const { by, reason, now } = command.data
+      return [
+        {
+          type: 'PipelineRunAborted',
+          data: { model, pipelineRunId: run.pipelineRunId, by, reason, at: now.toISOString() },
+        },
+      ]
+    }
+    case 'Approve': {
+      const run = activeRun(state)
+      const { by, reason, now } = command.data
+      if (!run || nextStep(run) !== 'awaiting_approval') {
+        throw new IllegalStateError(
+          run
+            ? `pipeline run ${run.pipelineRunId} is not awaiting approval (step: ${nextStep(run)})`
+            : `pipeline ${model} has no run in progress`,
+        )
+      }
+      return [
+        {
+          type: 'PipelineApproved',
+          data: { model, pipelineRunId: run.pipelineRunId, by, reason, at: now.toISOString() },
+        },
+      ]
+    }
+    case 'RecordTrainingFinished': {
+      const d = command.data
+      const run = activeRun(state)
+      // Another run's outcome, a redelivery, or a run aborted meanwhile: nothing to record.
+      if (!run || run.trainingRunId !== d.runId || run.training !== null) return []
+      const { now, runId, ...rest } = d
+      return [
+        {
+          type: 'PipelineTrainingFinished',
+          data: {
+            model,
+            pipelineRunId: run.pipelineRunId,
+            runId,
+            ...rest,
+            finishedAt: now.toISOString(),
+          },
+        },
+      ]
+    }
+    default:
+      return decideStep(state, command)
+  }
+}
+
+/**
+ * The steps of a run. Each is decided only in the step it belongs to: a step already done (a
+ * redelivery, a restarted worker, a second process) decides nothing, which is what makes the
+ * worker's actions safe to repeat.
+ */
+function decideStep(
+  state: PipelineRecord,
+  command: Extract<
+    PipelineCommand,
+    {
+      type:
+        | 'PrepareData'
+        | 'RecordTrainingStarted'
+        | 'Evaluate'
+        | 'Gate'
+        | 'RecordRegistered'
+        | 'RecordHandedOver'
+        | 'Fail'
+    }
+  >,
+): PipelineEvent[] {
+  const run = state.current
+  const { pipelineRunId, now } = command.data
+  if (!run || run.pipelineRunId !== pipelineRunId || run.status !== 'running') return []
+  const model = state.model
+  const at = now.toISOString()
+  const step = nextStep(run)
+  switch (command.type) {
+    case 'PrepareData': {
+      if (step !== 'preparing_data') return []
+      const { data } = run.config
+      const pinned = data.source === 'pinned_feedback' ? state.pin : null
+      return [
+        {
+          type: 'PipelineDataPrepared',
+          data: {
+            model,
+            pipelineRunId,
+            source: pinned ? 'pinned_feedback' : 'base',
+            ...(pinned ? { feedbackDatasetId: pinned.feedbackDatasetId } : {}),
+            datasetVersionId: pinned ? pinned.datasetVersionId : data.datasetVersionId,
+            preparedAt: at,
+          },
+        },
+      ]
+    }
+    case 'RecordTrainingStarted':
+      if (step !== 'submitting_training') return []
+      return [
+        {
+          type: 'PipelineTrainingStarted',
+          data: { model, pipelineRunId, runId: command.data.runId, startedAt: at },
+        },
+      ]
+    case 'Evaluate': {
+      if (step !== 'evaluating') return []
+      const candidate = candidateOf(run)
+      const { serving, details } = command.data
+      const result = evaluateCandidate(run.config.evaluation, candidate, serving)
+      return [
+        {
+          type: 'PipelineEvaluated',
+          data: {
+            model,
+            pipelineRunId,
+            candidate,
+            serving,
+            ...result,
+            ...(details ? { details } : {}),
+            evaluatedAt: at,
+          },
+        },
+      ]
+    }
+    case 'Gate': {
+      if (step !== 'gating') return []
+      const evaluation = run.evaluation!
+      const gate = decideGate(run.config.evaluation, evaluation)
+      const data = { model, pipelineRunId, checks: evaluation.checks, reasons: gate.reasons, at }
+      return [{ type: gate.passed ? 'PipelineGatePassed' : 'PipelineGateFailed', data }]
+    }
+    case 'RecordRegistered':
+      if (step !== 'registering') return []
+      return [
+        {
+          type: 'PipelineRegistered',
+          data: {
+            model,
+            pipelineRunId,
+            version: command.data.version,
+            alias: command.data.alias,
+            at,
+          },
+        },
+      ]
+    case 'RecordHandedOver':
+      if (step !== 'handing_over') return []
+      return [
+        {
+          type: 'PipelineHandedOver',
+          data: {
+            model,
+            pipelineRunId,
+            version: run.version!,
+            rolloutId: command.data.rolloutId,
+            at,
+          },
+        },
+      ]
+    case 'Fail':
+      return [
+        {
+          type: 'PipelineRunFailed',
+          data: {
+            model,
+            pipelineRunId,
+            reason: command.data.reason,
+            message: command.data.message,
+            at,
+          },
+        },
+      ]
+    default: {
+      const unknownCommand: never = command
+      return unknownCommand
+    }
+  }
+}
+
+function decideTrigger(
+  state: PipelineRecord,
+  trigger: PipelineTrigger,
+  now: Date,
+): PipelineEvent[] {
+  const model = state.model
+  const at = now.toISOString()
+  if (trigger.sourceEventId !== undefined && state.seenSources.has(trigger.sourceEventId)) return []
+  if (
+    trigger.slot !== undefined &&
+    state.lastScheduleSlot !== null &&
+    trigger.slot <= state.lastScheduleSlot
+  ) {
+    return []
+  }
+  const run = activeRun(state)
+  if (run) {
+    return [
+      {
+        type: 'PipelineTriggerCoalesced',
+        data: { model, pipelineRunId: run.pipelineRunId, trigger, coalescedAt: at },
+      },
+    ]
+  }
+  const why = ignoredBecause(state.config, trigger)
+  if (why !== null) {
+    return [{ type: 'PipelineTriggerIgnored', data: { model, trigger, why, ignoredAt: at } }]
+  }
+  const n = state.runs + 1
+  return [
+    {
+      type: 'PipelineRunStarted',
+      data: {
+        model,
+        pipelineRunId: `${model}.${n}`,
+        n,
+        trigger,
+        config: state.config,
+        startedAt: at,
+      },
+    },
+  ]
+}
+
+/** Why a trigger starts no run, or null when it does (an admin's manual trigger always does). */
+function ignoredBecause(config: PipelineConfig, trigger: PipelineTrigger): string | null {
+  if (trigger.kind === 'manual') return null
+  if (!config.enabled) return 'the pipeline is disabled'
+  switch (trigger.kind) {
+    case 'retrain_requested':
+      return config.triggers.retrainRequested ? null : 'retrainRequested triggers are off'
+    case 'schedule':
+      return config.triggers.schedule !== null ? null : 'the pipeline has no schedule'
+    case 'labels': {
+      const threshold = config.triggers.labelThreshold
+      if (threshold === null) return 'the label-count trigger is off'
+      const count = trigger.evidence['labels']
+      return typeof count === 'number' && count >= threshold
+        ? null
+        : `${String(count)} new labels, under the threshold of ${threshold}`
+    }
+  }
+}
+
+function modelOfCommand(command: PipelineCommand): string {
+  return 'model' in command.data ? String(command.data.model) : 'unknown'
+}
+
+export const pipelineDecider = {
+  decide: decidePipeline,
+  evolve: evolvePipeline,
+  initialState: initialPipelineState,
+  eventTypes: PIPELINE_EVENT_TYPES,
+} satisfies AggregateDecider<PipelineCommand, PipelineEvent, PipelineState>

@@ -1,0 +1,325 @@
+import type { StoredObject } from '@argmax/contracts'
+import type { BuiltinTrainerName } from './run.types.ts'
+
+/**
+ * A model's retrain pipeline and its runs, all on one subject: `training.pipeline.<model>` of
+ * stream TRAINING. One subject per model is what makes "one active run per model" hold across
+ * processes: every trigger is decided on the model's whole history with the expected sequence,
+ * so of two concurrent triggers one starts the run and the other is recorded as coalesced.
+ * Each step of a run is one event with its inputs and outputs.
+ */
+
+export const PIPELINE_TRIGGER_KINDS = ['retrain_requested', 'labels', 'schedule', 'manual'] as const
+export type PipelineTriggerKind = (typeof PIPELINE_TRIGGER_KINDS)[number]
+
+export type MetricDirection = 'lower_is_better' | 'higher_is_better'
+
+export interface GuardMetric {
+  metric: string
+  direction: MetricDirection
+  /** How much worse than the serving version it may be, relative (0.01 = 1 %; default 0). */
+  tolerance: number
+}
+
+/** What a pipeline does; kept whole on every run it starts (a later update changes no run). */
+export interface PipelineConfig {
+  /** A paused pipeline records triggers but starts no run (an admin's `trigger` still does). */
+  enabled: boolean
+  triggers: {
+    /** React to feedback's `RetrainRequested` (monitors, Alertmanager). */
+    retrainRequested: boolean
+    /** Start when a `labels` monitor reports at least this many new labels (null: off). */
+    labelThreshold: number | null
+    /** A 5-field cron expression, UTC (null: off). */
+    schedule: string | null
+  }
+  data: {
+    /**
+     * `pinned_feedback`: the feedback dataset pinned for the model (falling back to
+     * `datasetVersionId` while none is pinned); `base`: always `datasetVersionId`.
+     */
+    source: 'pinned_feedback' | 'base'
+    datasetVersionId: string
+  }
+  training: {
+    target: string
+    features?: string[]
+    trainer: BuiltinTrainerName
+    params: Record<string, unknown>
+    seed: number
+  }
+  evaluation: {
+    metric: string
+    direction: MetricDirection
+    /** Better than the serving version by at least this, relative (0.02 = 2 %). */
+    margin: number
+    guards: GuardMetric[]
+    /**
+     * Compare test metrics even when candidate and serving version were not tested on the same
+     * holdout (another dataset version or seed). Off by default: such numbers are not evidence.
+     */
+    allowDifferentHoldout: boolean
+  }
+  requireApproval: boolean
+  rollout: {
+    steps?: number[]
+    criteria?: Record<string, unknown>
+    requireApproval?: boolean
+  }
+}
+
+export interface PipelineTrigger {
+  kind: PipelineTriggerKind
+  /** Who or what: a JWT subject, `system:feedback`, `system:schedule`. */
+  by: string
+  reason: string
+  evidence: Record<string, unknown>
+  /** The event that caused it (a `RetrainRequested`'s id): a redelivery is recognised. */
+  sourceEventId?: string
+  /** `schedule`: the cron slot it fires for (one run per slot whoever ticks). */
+  slot?: string
+  at: string
+}
+
+export interface PipelineCreated {
+  type: 'PipelineCreated'
+  data: {
+    model: string
+    ownerId: string
+    config: PipelineConfig
+    createdBy: string
+    createdAt: string
+    requestHash?: string
+  }
+}
+
+export interface PipelineUpdated {
+  type: 'PipelineUpdated'
+  data: { model: string; config: PipelineConfig; updatedBy: string; updatedAt: string }
+}
+
+/** Feedback pinned (or unpinned: nulls) the dataset the model's retrains should use. */
+export interface PipelineDataSourcePinned {
+  type: 'PipelineDataSourcePinned'
+  data: {
+    model: string
+    feedbackDatasetId: string | null
+    datasetId: string | null
+    datasetVersionId: string | null
+    pinnedBy: string
+    pinnedAt: string
+    sourceEventId: string
+  }
+}
+
+export interface PipelineRunStarted {
+  type: 'PipelineRunStarted'
+  data: {
+    model: string
+    /** `<model>.<n>`. */
+    pipelineRunId: string
+    n: number
+    trigger: PipelineTrigger
+    config: PipelineConfig
+    startedAt: string
+  }
+}
+
+/** A trigger while a run was active: recorded, merged into that run, never a second run. */
+export interface PipelineTriggerCoalesced {
+  type: 'PipelineTriggerCoalesced'
+  data: { model: string; pipelineRunId: string; trigger: PipelineTrigger; coalescedAt: string }
+}
+
+/** A trigger the pipeline does not act on (disabled, kind off, under the label threshold). */
+export interface PipelineTriggerIgnored {
+  type: 'PipelineTriggerIgnored'
+  data: { model: string; trigger: PipelineTrigger; why: string; ignoredAt: string }
+}
+
+export interface PipelineDataPrepared {
+  type: 'PipelineDataPrepared'
+  data: {
+    model: string
+    pipelineRunId: string
+    source: 'pinned_feedback' | 'base'
+    feedbackDatasetId?: string
+    datasetVersionId: string
+    preparedAt: string
+  }
+}
+
+export interface PipelineTrainingStarted {
+  type: 'PipelineTrainingStarted'
+  data: { model: string; pipelineRunId: string; runId: string; startedAt: string }
+}
+
+export interface PipelineTrainingFinished {
+  type: 'PipelineTrainingFinished'
+  data: {
+    model: string
+    pipelineRunId: string
+    runId: string
+    outcome: 'succeeded' | 'failed' | 'cancelled'
+    /** The run's test metrics (succeeded). */
+    metrics: Record<string, number>
+    /** The dataset version and seed it was tested with: what defines its holdout. */
+    datasetVersionId: string
+    seed: number
+    message?: string
+    finishedAt: string
+  }
+}
+
+/** The serving version's side of an evaluation, as the registry recorded it. */
+export interface ServingSide {
+  version: number
+  metrics: Record<string, number>
+  datasetVersionId: string | null
+  seed: number | null
+}
+
+export interface MetricCheck {
+  metric: string
+  role: 'gate' | 'guard'
+  direction: MetricDirection
+  candidate: number | null
+  serving: number | null
+  /** Relative improvement of the candidate (positive: better), null when not computable. */
+  improvement: number | null
+  /** gate: the margin to reach; guard: minus the tolerance. */
+  required: number
+  passed: boolean
+}
+
+export interface PipelineEvaluated {
+  type: 'PipelineEvaluated'
+  data: {
+    model: string
+    pipelineRunId: string
+    candidate: {
+      runId: string
+      datasetVersionId: string
+      seed: number
+      metrics: Record<string, number>
+    }
+    /** null: nothing serves the model yet. */
+    serving: ServingSide | null
+    /** Both tested on the same dataset version with the same seed: the same test split. */
+    sameHoldout: boolean
+    checks: MetricCheck[]
+    /** The whole comparison as JSON in the models bucket (`pipelines/<model>/<run>/evaluation.json`). */
+    details?: StoredObject
+    evaluatedAt: string
+  }
+}
+
+export interface PipelineGatePassed {
+  type: 'PipelineGatePassed'
+  data: {
+    model: string
+    pipelineRunId: string
+    checks: MetricCheck[]
+    reasons: string[]
+    at: string
+  }
+}
+
+/** The run stops here: never registered as challenger, never rolled out. */
+export interface PipelineGateFailed {
+  type: 'PipelineGateFailed'
+  data: {
+    model: string
+    pipelineRunId: string
+    checks: MetricCheck[]
+    reasons: string[]
+    at: string
+  }
+}
+
+export interface PipelineRegistered {
+  type: 'PipelineRegistered'
+  data: { model: string; pipelineRunId: string; version: number; alias: string; at: string }
+}
+
+export interface PipelineApproved {
+  type: 'PipelineApproved'
+  data: { model: string; pipelineRunId: string; by: string; reason: string; at: string }
+}
+
+/** The run's end when it succeeds: a rollout (or, with nothing serving, a first release). */
+export interface PipelineHandedOver {
+  type: 'PipelineHandedOver'
+  data: {
+    model: string
+    pipelineRunId: string
+    version: number
+    /** The registry's rollout, or null when nothing served and the version was released. */
+    rolloutId: string | null
+    at: string
+  }
+}
+
+export const PIPELINE_FAILURE_REASONS = [
+  'training_failed',
+  'data_unavailable',
+  'registration_failed',
+  'handover_failed',
+] as const
+export type PipelineFailureReason = (typeof PIPELINE_FAILURE_REASONS)[number]
+
+export interface PipelineRunFailed {
+  type: 'PipelineRunFailed'
+  data: {
+    model: string
+    pipelineRunId: string
+    reason: PipelineFailureReason
+    message: string
+    at: string
+  }
+}
+
+export interface PipelineRunAborted {
+  type: 'PipelineRunAborted'
+  data: { model: string; pipelineRunId: string; by: string; reason: string; at: string }
+}
+
+export type PipelineEvent = (
+  | PipelineCreated
+  | PipelineUpdated
+  | PipelineDataSourcePinned
+  | PipelineRunStarted
+  | PipelineTriggerCoalesced
+  | PipelineTriggerIgnored
+  | PipelineDataPrepared
+  | PipelineTrainingStarted
+  | PipelineTrainingFinished
+  | PipelineEvaluated
+  | PipelineGatePassed
+  | PipelineGateFailed
+  | PipelineRegistered
+  | PipelineApproved
+  | PipelineHandedOver
+  | PipelineRunFailed
+  | PipelineRunAborted
+) & { id?: string }
+
+export const PIPELINE_EVENT_TYPES = [
+  'PipelineCreated',
+  'PipelineUpdated',
+  'PipelineDataSourcePinned',
+  'PipelineRunStarted',
+  'PipelineTriggerCoalesced',
+  'PipelineTriggerIgnored',
+  'PipelineDataPrepared',
+  'PipelineTrainingStarted',
+  'PipelineTrainingFinished',
+  'PipelineEvaluated',
+  'PipelineGatePassed',
+  'PipelineGateFailed',
+  'PipelineRegistered',
+  'PipelineApproved',
+  'PipelineHandedOver',
+  'PipelineRunFailed',
+  'PipelineRunAborted',
+] as const satisfies ReadonlyArray<PipelineEvent['type']>

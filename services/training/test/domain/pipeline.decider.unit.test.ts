@@ -1,0 +1,560 @@
+import { IllegalStateError, NotFoundError } from '@argmax/errors'
+import { deciderSpec } from '@argmax/events'
+import { describe, expect, it } from 'vitest'
+import {
+  decideGate,
+  evaluateCandidate,
+  evolvePipeline,
+  initialPipelineState,
+  nextStep,
+  pipelineDecider,
+  type PipelineConfig,
+  type PipelineEvent,
+  type PipelineRecord,
+  type PipelineTrigger,
+  type ServingSide,
+} from '../../src/domain/index.ts'
+
+const pipelines = deciderSpec(pipelineDecider)
+const model = 'movies'
+const now = new Date('2026-03-02T10:00:00.000Z')
+const at = now.toISOString()
+
+const config: PipelineConfig = {
+  enabled: true,
+  triggers: { retrainRequested: true, labelThreshold: 500, schedule: null },
+  data: { source: 'pinned_feedback', datasetVersionId: 'base-v1' },
+  training: { target: 'IMDB Rating', trainer: 'xgboost', params: {}, seed: 7 },
+  evaluation: {
+    metric: 'mae',
+    direction: 'lower_is_better',
+    margin: 0.02,
+    guards: [{ metric: 'r2', direction: 'higher_is_better', tolerance: 0 }],
+    allowDifferentHoldout: false,
+  },
+  requireApproval: false,
+  rollout: {},
+}
+
+const created: PipelineEvent = {
+  type: 'PipelineCreated',
+  data: { model, ownerId: 'alice', config, createdBy: 'alice', createdAt: at },
+}
+
+const trigger = (over: Partial<PipelineTrigger> = {}): PipelineTrigger => ({
+  kind: 'retrain_requested',
+  by: 'system:feedback',
+  reason: 'mae above 0.8',
+  evidence: { metric: 'mae', value: 0.9 },
+  sourceEventId: 'ev-1',
+  at,
+  ...over,
+})
+
+const started = (cfg = config): PipelineEvent => ({
+  type: 'PipelineRunStarted',
+  data: { model, pipelineRunId: 'movies.1', n: 1, trigger: trigger(), config: cfg, startedAt: at },
+})
+const prepared: PipelineEvent = {
+  type: 'PipelineDataPrepared',
+  data: {
+    model,
+    pipelineRunId: 'movies.1',
+    source: 'base',
+    datasetVersionId: 'base-v1',
+    preparedAt: at,
+  },
+}
+const trainingStarted: PipelineEvent = {
+  type: 'PipelineTrainingStarted',
+  data: { model, pipelineRunId: 'movies.1', runId: 'run-1', startedAt: at },
+}
+const trainingSucceeded = (metrics = { mae: 0.6, r2: 0.5 }): PipelineEvent => ({
+  type: 'PipelineTrainingFinished',
+  data: {
+    model,
+    pipelineRunId: 'movies.1',
+    runId: 'run-1',
+    outcome: 'succeeded',
+    metrics,
+    datasetVersionId: 'base-v1',
+    seed: 7,
+    finishedAt: at,
+  },
+})
+const serving: ServingSide = {
+  version: 1,
+  metrics: { mae: 0.66, r2: 0.45 },
+  datasetVersionId: 'base-v1',
+  seed: 7,
+}
+const fold = (events: PipelineEvent[]) =>
+  events.reduce(evolvePipeline, initialPipelineState) as PipelineRecord
+
+describe('pipeline creation and triggers', () => {
+  it('creates one pipeline per model; the same request again is no change, another is 409', () => {
+    pipelines
+      .given([])
+      .when({ type: 'CreatePipeline', data: { model, ownerId: 'alice', config, by: 'alice', now } })
+      .then([created])
+    const keyed: PipelineEvent = {
+      ...created,
+      data: { ...created.data, requestHash: 'h1' },
+    } as PipelineEvent
+    pipelines
+      .given([keyed])
+      .when({
+        type: 'CreatePipeline',
+        data: { model, ownerId: 'alice', config, by: 'alice', requestHash: 'h1', now },
+      })
+      .then([])
+    pipelines
+      .given([created])
+      .when({ type: 'CreatePipeline', data: { model, ownerId: 'alice', config, by: 'alice', now } })
+      .thenThrows(IllegalStateError, 'has a pipeline already')
+  })
+
+  it('a trigger without a pipeline is 404', () => {
+    pipelines
+      .given([])
+      .when({ type: 'Trigger', data: { trigger: trigger(), now } })
+      .thenThrows(NotFoundError)
+  })
+
+  it('a trigger starts run <model>.1 with the config as it is', () => {
+    pipelines
+      .given([created])
+      .when({ type: 'Trigger', data: { trigger: trigger(), now } })
+      .then([started()])
+  })
+
+  it('a trigger while a run is active is coalesced into it, never a second run', () => {
+    const second = trigger({ sourceEventId: 'ev-2', kind: 'manual', by: 'admin' })
+    pipelines
+      .given([created, started()])
+      .when({ type: 'Trigger', data: { trigger: second, now } })
+      .then([
+        {
+          type: 'PipelineTriggerCoalesced',
+          data: { model, pipelineRunId: 'movies.1', trigger: second, coalescedAt: at },
+        },
+      ])
+    const state = fold([
+      created,
+      started(),
+      ...pipelineDecider.decide(
+        { type: 'Trigger', data: { trigger: second, now } },
+        fold([created, started()]),
+      ),
+    ])
+    expect(state.current?.coalesced).toBe(1)
+    expect(state.runs).toBe(1)
+  })
+
+  it('the same source event twice (a redelivery) decides nothing', () => {
+    pipelines
+      .given([created, started()])
+      .when({ type: 'Trigger', data: { trigger: trigger(), now } })
+      .then([])
+  })
+
+  it('after the run ended, the next trigger starts run .2', () => {
+    const failed: PipelineEvent = {
+      type: 'PipelineRunFailed',
+      data: { model, pipelineRunId: 'movies.1', reason: 'training_failed', message: 'x', at },
+    }
+    const events = pipelineDecider.decide(
+      { type: 'Trigger', data: { trigger: trigger({ sourceEventId: 'ev-9' }), now } },
+      fold([created, started(), failed]),
+    )
+    expect(events).toMatchObject([
+      { type: 'PipelineRunStarted', data: { pipelineRunId: 'movies.2', n: 2 } },
+    ])
+  })
+
+  it('ignores (and records) triggers the pipeline does not act on; a manual one always runs', () => {
+    const disabled: PipelineEvent = {
+      type: 'PipelineUpdated',
+      data: { model, config: { ...config, enabled: false }, updatedBy: 'alice', updatedAt: at },
+    }
+    expect(
+      pipelineDecider.decide(
+        { type: 'Trigger', data: { trigger: trigger(), now } },
+        fold([created, disabled]),
+      ),
+    ).toMatchObject([{ type: 'PipelineTriggerIgnored', data: { why: 'the pipeline is disabled' } }])
+    const few = trigger({ kind: 'labels', evidence: { labels: 499 }, sourceEventId: 'ev-3' })
+    expect(
+      pipelineDecider.decide({ type: 'Trigger', data: { trigger: few, now } }, fold([created])),
+    ).toMatchObject([
+      {
+        type: 'PipelineTriggerIgnored',
+        data: { why: '499 new labels, under the threshold of 500' },
+      },
+    ])
+    const enough = trigger({ kind: 'labels', evidence: { labels: 500 }, sourceEventId: 'ev-4' })
+    expect(
+      pipelineDecider.decide(
+        { type: 'Trigger', data: { trigger: enough, now } },
+        fold([created]),
+      )[0]?.type,
+    ).toBe('PipelineRunStarted')
+    const manual = trigger({ kind: 'manual', by: 'admin', sourceEventId: undefined })
+    expect(
+      pipelineDecider.decide(
+        { type: 'Trigger', data: { trigger: manual, now } },
+        fold([created, disabled]),
+      )[0]?.type,
+    ).toBe('PipelineRunStarted')
+  })
+
+  it('a schedule slot fires once whoever ticks', () => {
+    const scheduled = { ...config, triggers: { ...config.triggers, schedule: '0 3 * * *' } }
+    const base: PipelineEvent = {
+      ...created,
+      data: { ...created.data, config: scheduled },
+    } as PipelineEvent
+    const slot = trigger({
+      kind: 'schedule',
+      slot: '2026-03-02T03:00:00.000Z',
+      sourceEventId: undefined,
+    })
+    const first = pipelineDecider.decide(
+      { type: 'Trigger', data: { trigger: slot, now } },
+      fold([base]),
+    )
+    expect(first[0]?.type).toBe('PipelineRunStarted')
+    pipelines
+      .given([base, ...first])
+      .when({ type: 'Trigger', data: { trigger: slot, now } })
+      .then([])
+  })
+})
+
+describe('the steps of a run', () => {
+  it('walks data → training → evaluation → gate → registration → hand-over', () => {
+    let history: PipelineEvent[] = [created, started()]
+    const step = () => nextStep(fold(history).current!)
+    const apply = (command: Parameters<typeof pipelineDecider.decide>[0]) => {
+      const events = pipelineDecider.decide(command, fold(history))
+      history = [...history, ...events]
+      return events
+    }
+    expect(step()).toBe('preparing_data')
+    // No pin yet: the base version.
+    expect(apply({ type: 'PrepareData', data: { pipelineRunId: 'movies.1', now } })).toEqual([
+      prepared,
+    ])
+    expect(step()).toBe('submitting_training')
+    apply({
+      type: 'RecordTrainingStarted',
+      data: { pipelineRunId: 'movies.1', runId: 'run-1', now },
+    })
+    expect(step()).toBe('training')
+    // Another run's outcome changes nothing.
+    expect(
+      apply({
+        type: 'RecordTrainingFinished',
+        data: {
+          runId: 'other',
+          outcome: 'succeeded',
+          metrics: {},
+          datasetVersionId: 'x',
+          seed: 1,
+          now,
+        },
+      }),
+    ).toEqual([])
+    apply({
+      type: 'RecordTrainingFinished',
+      data: {
+        runId: 'run-1',
+        outcome: 'succeeded',
+        metrics: { mae: 0.6, r2: 0.5 },
+        datasetVersionId: 'base-v1',
+        seed: 7,
+        now,
+      },
+    })
+    expect(step()).toBe('evaluating')
+    const [evaluated] = apply({
+      type: 'Evaluate',
+      data: { pipelineRunId: 'movies.1', serving, now },
+    })
+    expect(evaluated).toMatchObject({
+      type: 'PipelineEvaluated',
+      data: {
+        sameHoldout: true,
+        candidate: { runId: 'run-1', metrics: { mae: 0.6 } },
+        serving: { version: 1, metrics: { mae: 0.66 } },
+        checks: [
+          {
+            metric: 'mae',
+            role: 'gate',
+            candidate: 0.6,
+            serving: 0.66,
+            improvement: 0.090909,
+            passed: true,
+          },
+          { metric: 'r2', role: 'guard', candidate: 0.5, serving: 0.45, passed: true },
+        ],
+      },
+    })
+    // Repeating a finished step decides nothing (a restarted worker, a redelivery).
+    expect(apply({ type: 'Evaluate', data: { pipelineRunId: 'movies.1', serving, now } })).toEqual(
+      [],
+    )
+    expect(apply({ type: 'Gate', data: { pipelineRunId: 'movies.1', now } })[0]?.type).toBe(
+      'PipelineGatePassed',
+    )
+    expect(step()).toBe('registering')
+    apply({
+      type: 'RecordRegistered',
+      data: { pipelineRunId: 'movies.1', version: 2, alias: 'challenger', now },
+    })
+    expect(step()).toBe('handing_over')
+    expect(
+      apply({
+        type: 'RecordHandedOver',
+        data: { pipelineRunId: 'movies.1', rolloutId: 'movies.1', now },
+      }),
+    ).toEqual([
+      {
+        type: 'PipelineHandedOver',
+        data: { model, pipelineRunId: 'movies.1', version: 2, rolloutId: 'movies.1', at },
+      },
+    ])
+    expect(fold(history).current).toMatchObject({
+      status: 'completed',
+      version: 2,
+      rolloutId: 'movies.1',
+    })
+    expect(
+      apply({ type: 'RecordHandedOver', data: { pipelineRunId: 'movies.1', rolloutId: 'x', now } }),
+    ).toEqual([])
+  })
+
+  it('uses the pinned feedback dataset when there is one', () => {
+    const pin: PipelineEvent = {
+      type: 'PipelineDataSourcePinned',
+      data: {
+        model,
+        feedbackDatasetId: 'fd-1',
+        datasetId: 'd-fb',
+        datasetVersionId: 'fb-v3',
+        pinnedBy: 'alice',
+        pinnedAt: at,
+        sourceEventId: 'pin-1',
+      },
+    }
+    expect(
+      pipelineDecider.decide(
+        { type: 'PrepareData', data: { pipelineRunId: 'movies.1', now } },
+        fold([created, pin, started()]),
+      ),
+    ).toMatchObject([
+      { data: { source: 'pinned_feedback', feedbackDatasetId: 'fd-1', datasetVersionId: 'fb-v3' } },
+    ])
+    // The same pin event again is not recorded twice.
+    pipelines
+      .given([created, pin])
+      .when({
+        type: 'RecordPin',
+        data: {
+          feedbackDatasetId: 'fd-1',
+          datasetId: 'd-fb',
+          datasetVersionId: 'fb-v3',
+          pinnedBy: 'alice',
+          pinnedAt: at,
+          sourceEventId: 'pin-1',
+        },
+      })
+      .then([])
+  })
+
+  it('a failed training leads to PipelineRunFailed', () => {
+    const failedTraining: PipelineEvent = {
+      type: 'PipelineTrainingFinished',
+      data: {
+        ...(trainingSucceeded().data as object),
+        outcome: 'failed',
+        metrics: {},
+        message: 'exit 2',
+      } as never,
+    }
+    const state = fold([created, started(), prepared, trainingStarted, failedTraining])
+    expect(nextStep(state.current!)).toBe('failing')
+  })
+
+  it('a candidate worse on the gate metric stops the run with the numbers', () => {
+    const history = [
+      created,
+      started(),
+      prepared,
+      trainingStarted,
+      trainingSucceeded({ mae: 0.7, r2: 0.5 }),
+    ]
+    const evaluated = pipelineDecider.decide(
+      { type: 'Evaluate', data: { pipelineRunId: 'movies.1', serving, now } },
+      fold(history),
+    )
+    const gate = pipelineDecider.decide(
+      { type: 'Gate', data: { pipelineRunId: 'movies.1', now } },
+      fold([...history, ...evaluated]),
+    )
+    expect(gate).toMatchObject([
+      {
+        type: 'PipelineGateFailed',
+        data: {
+          checks: [
+            { metric: 'mae', candidate: 0.7, serving: 0.66, improvement: -0.060606, passed: false },
+            { metric: 'r2', candidate: 0.5, serving: 0.45, required: 0, passed: true },
+          ],
+          reasons: ['mae 0.7 vs 0.66: improvement -6.06 % below the margin 2.00 %'],
+        },
+      },
+    ])
+    const ended = fold([...history, ...evaluated, ...gate])
+    expect(ended.current?.status).toBe('gate_failed')
+    expect(nextStep(ended.current!)).toBe('ended')
+    // Nothing after a gate failure: no registration, no hand-over.
+    pipelines
+      .given([...history, ...evaluated, ...gate])
+      .when({
+        type: 'RecordRegistered',
+        data: { pipelineRunId: 'movies.1', version: 2, alias: 'challenger', now },
+      })
+      .then([])
+  })
+
+  it('requireApproval waits for an admin; approve outside that step is 409', () => {
+    const cfg = { ...config, requireApproval: true }
+    const history: PipelineEvent[] = [
+      created,
+      started(cfg),
+      prepared,
+      trainingStarted,
+      trainingSucceeded(),
+      ...pipelineDecider.decide(
+        { type: 'Evaluate', data: { pipelineRunId: 'movies.1', serving, now } },
+        fold([created, started(cfg), prepared, trainingStarted, trainingSucceeded()]),
+      ),
+    ]
+    pipelines
+      .given(history)
+      .when({ type: 'Approve', data: { by: 'root', reason: 'ok', now } })
+      .thenThrows(IllegalStateError, 'not awaiting approval (step: gating)')
+    const gated = [
+      ...history,
+      ...pipelineDecider.decide(
+        { type: 'Gate', data: { pipelineRunId: 'movies.1', now } },
+        fold(history),
+      ),
+      {
+        type: 'PipelineRegistered',
+        data: { model, pipelineRunId: 'movies.1', version: 2, alias: 'challenger', at },
+      } as PipelineEvent,
+    ]
+    expect(nextStep(fold(gated).current!)).toBe('awaiting_approval')
+    pipelines
+      .given(gated)
+      .when({ type: 'RecordHandedOver', data: { pipelineRunId: 'movies.1', rolloutId: 'r', now } })
+      .then([])
+    pipelines
+      .given(gated)
+      .when({ type: 'Approve', data: { by: 'root', reason: 'ok', now } })
+      .then([
+        {
+          type: 'PipelineApproved',
+          data: { model, pipelineRunId: 'movies.1', by: 'root', reason: 'ok', at },
+        },
+      ])
+  })
+
+  it('abort ends the active run; with none it is 409; steps after it decide nothing', () => {
+    pipelines
+      .given([created])
+      .when({ type: 'Abort', data: { by: 'root', reason: 'x', now } })
+      .thenThrows(IllegalStateError, 'no run in progress')
+    const aborted: PipelineEvent = {
+      type: 'PipelineRunAborted',
+      data: { model, pipelineRunId: 'movies.1', by: 'root', reason: 'x', at },
+    }
+    pipelines
+      .given([created, started()])
+      .when({ type: 'Abort', data: { by: 'root', reason: 'x', now } })
+      .then([aborted])
+    pipelines
+      .given([created, started(), aborted])
+      .when({ type: 'PrepareData', data: { pipelineRunId: 'movies.1', now } })
+      .then([])
+  })
+})
+
+describe('the gate', () => {
+  const evaluation = config.evaluation
+  const candidate = {
+    runId: 'r',
+    datasetVersionId: 'base-v1',
+    seed: 7,
+    metrics: { mae: 0.6, r2: 0.5 },
+  }
+
+  it('refuses numbers from another holdout unless allowed', () => {
+    const other = { ...serving, datasetVersionId: 'base-v0' }
+    const result = evaluateCandidate(evaluation, candidate, other)
+    expect(result.sameHoldout).toBe(false)
+    expect(decideGate(evaluation, { ...result, serving: other })).toMatchObject({
+      passed: false,
+      reasons: [expect.stringContaining('no common holdout')],
+    })
+    const allowed = { ...evaluation, allowDifferentHoldout: true }
+    expect(
+      decideGate(allowed, { ...evaluateCandidate(allowed, candidate, other), serving: other })
+        .passed,
+    ).toBe(true)
+  })
+
+  it('a guard metric worse beyond its tolerance fails; a missing metric fails naming it', () => {
+    const worseR2 = { ...candidate, metrics: { mae: 0.6, r2: 0.4 } }
+    const result = evaluateCandidate(evaluation, worseR2, serving)
+    expect(decideGate(evaluation, { ...result, serving }).reasons).toEqual([
+      'guard r2 0.4 vs 0.45: worse by 11.11 %, more than the tolerance 0.00 %',
+    ])
+    const noMae = { ...candidate, metrics: { r2: 0.5 } }
+    expect(
+      decideGate(evaluation, { ...evaluateCandidate(evaluation, noMae, serving), serving }).reasons,
+    ).toEqual(['gate metric mae: the candidate has no value for it'])
+  })
+
+  it('higher-is-better metrics and a serving value of 0', () => {
+    const acc = {
+      ...evaluation,
+      metric: 'accuracy',
+      direction: 'higher_is_better' as const,
+      guards: [],
+    }
+    const c = { ...candidate, metrics: { accuracy: 0.9 } }
+    const s = { ...serving, metrics: { accuracy: 0.8 } }
+    expect(evaluateCandidate(acc, c, s).checks[0]).toMatchObject({
+      improvement: 0.125,
+      passed: true,
+    })
+    const zero = { ...serving, metrics: { mae: 0 } }
+    expect(
+      evaluateCandidate({ ...evaluation, guards: [] }, candidate, zero).checks[0],
+    ).toMatchObject({
+      improvement: -0.6,
+      passed: false,
+    })
+  })
+
+  it('passes when nothing serves yet', () => {
+    expect(
+      decideGate(evaluation, { ...evaluateCandidate(evaluation, candidate, null), serving: null }),
+    ).toEqual({
+      passed: true,
+      reasons: ['nothing serves the model yet: there is no version to beat'],
+    })
+  })
+})

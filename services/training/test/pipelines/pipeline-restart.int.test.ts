@@ -1,0 +1,242 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { generateDevSecret, mintDevToken } from '@argmax/auth'
+import { ensureStreams } from '@argmax/events'
+import { startRegistryService, type RunningRegistryService } from '@argmax/registry-service'
+import { createLogger } from '@argmax/telemetry'
+import { connectNats, freshBucket, stackEndpoints, uniqueName } from '@argmax/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PipelineDetails } from '../../src/api/pipelines.contract.ts'
+import { BUILTIN_TRAIN_PY, DEBIAN_PYTHON } from '../../src/config.ts'
+import { freshSetup } from '../../../registry/test/support/harness.ts'
+import { readStream, startDatasetSide, uploadThroughDataset } from '../support/harness.ts'
+import { vega, writeCsv } from '../trainers/support.ts'
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const port = (server.address() as { port: number }).port
+  server.close()
+  return port
+}
+
+/**
+ * The training service as a process (main.ts), SIGKILLed while its pipeline run trains, then
+ * started again: the run resumes where its events say it is and finishes once — one training
+ * run, one registration, one hand-over.
+ */
+describe('a restart of the training service mid-pipeline', { timeout: 600_000 }, () => {
+  const secret = generateDevSecret()
+  const work = mkdtempSync(join(tmpdir(), 'argmax-pipeline-restart-'))
+  const names = { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
+  const model = 'movies-restart'
+  let env: Record<string, string>
+  let service: ChildProcess | undefined
+  let registry: RunningRegistryService
+  let url: string
+  let alice: string
+  let root: string
+  let versionId: string
+  let stopDataset: () => Promise<void>
+  let nc: Awaited<ReturnType<typeof connectNats>>
+
+  async function startService(): Promise<ChildProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+    const deadline = Date.now() + 90_000
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`)
+      const ready = await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+      if (ready) return child
+      if (Date.now() > deadline) throw new Error('the service did not get ready')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+
+  async function api<T>(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    })
+    const text = await response.text()
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T }
+  }
+
+  beforeAll(async () => {
+    const endpoints = stackEndpoints()
+    nc = await connectNats()
+    const side = await startDatasetSide(
+      nc,
+      secret,
+      createLogger({ service: 'dataset-test', level: 'warn' }),
+    )
+    stopDataset = () => side.dataset.stop()
+    alice = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 3600 })
+    root = await mintDevToken({ secret, subject: 'root', roles: ['admin'], ttl: 3600 })
+    const csv = join(work, 'movies.csv')
+    writeCsv(csv, vega('movies'))
+    ;({ versionId } = await uploadThroughDataset(side.dataset, alice, readFileSync(csv), 'movies'))
+
+    const setup = await freshSetup({
+      reuse: {
+        names: { stream: uniqueName('REGISTRY'), root: uniqueName('rg') },
+        training: names,
+        bucket: (await freshBucket('models')).bucket,
+        schema: uniqueName('registry').toLowerCase(),
+        secret,
+      },
+    })
+    registry = await startRegistryService({
+      config: setup.config,
+      logger: createLogger({ service: 'registry-test', level: 'warn' }),
+      nc: setup.nc,
+      listen: true,
+      trainingStreamPollMs: 100,
+      trainingRetryDelaysMs: [200, 500],
+    })
+    const feedback = { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') }
+    await ensureStreams(await nc.jetstreamManager(), [
+      { name: feedback.stream, subjects: [`${feedback.root}.>`], retention: 'limits' },
+    ])
+
+    const { bucket } = await freshBucket('models')
+    const port = await freePort()
+    url = `http://127.0.0.1:${port}`
+    env = {
+      ARGMAX_NATS_URL: endpoints.natsUrl,
+      ARGMAX_POSTGRES_URL: endpoints.postgresUrl,
+      ARGMAX_S3_ENDPOINT: endpoints.s3.endpoint,
+      ARGMAX_S3_REGION: endpoints.s3.region,
+      ARGMAX_S3_ACCESS_KEY_ID: endpoints.s3.accessKeyId,
+      ARGMAX_S3_SECRET_ACCESS_KEY: endpoints.s3.secretAccessKey,
+      ARGMAX_S3_FORCE_PATH_STYLE: 'true',
+      ARGMAX_JWT_SECRET: secret,
+      ARGMAX_HTTP_HOST: '127.0.0.1',
+      ARGMAX_HTTP_PORT: String(port),
+      ARGMAX_LOG_LEVEL: 'warn',
+      ARGMAX_TRAINING_BUCKET: bucket,
+      ARGMAX_TRAINING_STREAM: names.stream,
+      ARGMAX_TRAINING_SUBJECT_ROOT: names.root,
+      ARGMAX_TRAINING_DATASET_STREAM: side.datasetNames.stream,
+      ARGMAX_TRAINING_DATASET_SUBJECT_ROOT: side.datasetNames.root,
+      ARGMAX_TRAINING_SCHEMA: uniqueName('training').toLowerCase(),
+      ARGMAX_TRAINING_RUN_TOKEN_SECRET: generateDevSecret(),
+      ARGMAX_TRAINING_API_URL: url,
+      ARGMAX_TRAINING_WORK_DIR: join(work, 'runner'),
+      ARGMAX_TRAINING_BUILTIN_COMMAND: JSON.stringify([DEBIAN_PYTHON, BUILTIN_TRAIN_PY]),
+      ARGMAX_TRAINING_LEASE_SECONDS: '3',
+      ARGMAX_TRAINING_SCHEDULER_INTERVAL_MS: '250',
+      ARGMAX_TRAINING_REGISTRY_URL: registry.url!,
+      ARGMAX_TRAINING_REGISTRY_STREAM: setup.names.stream,
+      ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT: setup.names.root,
+      ARGMAX_TRAINING_FEEDBACK_STREAM: feedback.stream,
+      ARGMAX_TRAINING_FEEDBACK_SUBJECT_ROOT: feedback.root,
+      ARGMAX_TRAINING_PIPELINE_SWEEP_SECONDS: '1',
+    }
+    service = await startService()
+  }, 300_000)
+
+  afterAll(async () => {
+    service?.kill('SIGTERM')
+    if (service && service.exitCode === null) await once(service, 'exit')
+    try {
+      for (const key of readdirSync(join(work, 'runner', 'jobs'))) {
+        try {
+          const pid = Number(readFileSync(join(work, 'runner', 'jobs', key, 'pid'), 'utf8'))
+          process.kill(-pid, 'SIGKILL')
+        } catch {
+          // gone
+        }
+      }
+    } catch {
+      // no job directory
+    }
+    await registry?.stop()
+    await stopDataset?.()
+    rmSync(work, { recursive: true, force: true })
+  })
+
+  it('resumes the step it was in and finishes once', async () => {
+    let created = await api('POST', '/v1/pipelines', alice, {
+      model,
+      data: { source: 'base', datasetVersionId: versionId },
+      training: {
+        target: 'IMDB Rating',
+        params: { n_estimators: 600, learning_rate: 0.02, early_stopping_rounds: null },
+        seed: 1,
+      },
+      evaluation: { metric: 'mae', direction: 'lower_is_better' },
+    })
+    expect(created.status, JSON.stringify(created.body)).toBe(201)
+    const triggered = await api('POST', `/v1/pipelines/${model}/trigger`, root, { reason: 'go' })
+    expect(triggered.status).toBe(200)
+
+    const show = () => api<PipelineDetails>('GET', `/v1/pipelines/${model}`, root)
+    // Kill it while the pipeline's training run trains.
+    const deadline = Date.now() + 180_000
+    for (;;) {
+      const { body } = await show()
+      const runId = body.pipeline.current?.trainingRunId
+      if (runId) {
+        const run = await api<{ status: string; progress: { iteration: number } | null }>(
+          'GET',
+          `/v1/runs/${runId}`,
+          root,
+        )
+        if (run.body.status === 'TRAINING' && (run.body.progress?.iteration ?? 0) >= 30) break
+      }
+      if (Date.now() > deadline) throw new Error(`never mid-training: ${JSON.stringify(body)}`)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    service!.kill('SIGKILL')
+    await once(service!, 'exit')
+    service = await startService()
+
+    const end = Date.now() + 300_000
+    let details: PipelineDetails
+    for (;;) {
+      details = (await show()).body
+      if (details.pipeline.current?.status !== 'running') break
+      if (Date.now() > end) throw new Error(`still running: ${JSON.stringify(details.pipeline)}`)
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    expect(details.pipeline.current).toMatchObject({ status: 'completed', version: 1 })
+    const pipelineEvents = await readStream(nc, names.stream, `${names.root}.pipeline.${model}`)
+    const count = (type: string) => pipelineEvents.filter((e) => e.type === type).length
+    for (const type of [
+      'PipelineRunStarted',
+      'PipelineDataPrepared',
+      'PipelineTrainingStarted',
+      'PipelineTrainingFinished',
+      'PipelineEvaluated',
+      'PipelineGatePassed',
+      'PipelineRegistered',
+      'PipelineHandedOver',
+    ]) {
+      expect(count(type), type).toBe(1)
+    }
+    const runEvents = await readStream(nc, names.stream, `${names.root}.run.>`)
+    expect(runEvents.filter((e) => e.type === 'TrainingRunQueued')).toHaveLength(1)
+    expect(runEvents.filter((e) => e.type === 'TrainingRunSucceeded')).toHaveLength(1)
+    created = await api('GET', `/v1/pipelines/${model}`, alice)
+    expect(created.status).toBe(200)
+  })
+})
