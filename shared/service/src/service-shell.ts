@@ -68,7 +68,10 @@ export interface ServiceDefinition<
   description: string
   /** The streams it owns, created or updated at start-up. */
   streams: (replicas: number) => StreamSpec[]
-  /** The stream whose reachability /readyz reports as `nats`. */
+  /**
+   * The service's own stream, the one its commands append to: /readyz reports its reachability
+   * as `nats`, and read-your-writes waits for the projections that read it.
+   */
   readinessStream: string
   migrations: Record<string, Migration>
   /** Its Postgres schema (default: the service name); ServiceStartOptions.schema wins. */
@@ -164,14 +167,19 @@ export async function startServiceShell<
       shutdown.add(() => running.stop())
     }
     const timeoutMs = definition.readYourWritesTimeoutMs ?? 10_000
+    const ownProjections = Object.entries(definition.projections ?? {})
+      .filter(([, registration]) => registration.stream === definition.readinessStream)
+      .map(([name]) => projections[name]!)
     const parts: ServiceParts<DB, S> = {
       ...base,
       database,
       db: database.db,
       projections,
       async waitForPosition(position) {
+        // A command's position is a sequence of the service's own stream: only the projections
+        // of that stream can reach it (those of other contexts' streams count other sequences).
         // Projection waits fail as UnavailableError (timeout, failing, stopped): a 503.
-        await Promise.all(Object.values(projections).map((p) => p.waitFor(position, timeoutMs)))
+        await Promise.all(ownProjections.map((p) => p.waitFor(position, timeoutMs)))
       },
     }
     // Absent only when the definition's Deps is undefined (see `dependencies`).
