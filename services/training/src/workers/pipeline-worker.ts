@@ -6,7 +6,9 @@ import type {
 import {
   loadAggregate,
   startConsumer,
+  whenStreamExists,
   type ConsumerLogger,
+  type DeferredConsumer,
   type RecordedEvent,
   type RunningConsumer,
 } from '@argmax/events'
@@ -71,36 +73,15 @@ export async function startPipelineWorker(
   }
   const pipelineRoot = pipelineSubjects(deps.names).slice(0, -1)
   const consumers: RunningConsumer[] = []
-  let stopping = false
-  const waits: Array<Promise<void>> = []
+  const deferred: DeferredConsumer[] = []
   const stopAll = async () => {
-    stopping = true
-    await Promise.all(waits)
+    await Promise.all(deferred.map((d) => d.stop()))
     for (const consumer of consumers.reverse()) await consumer.stop()
   }
   // Another context's stream may not exist yet (its service not started, or not deployed):
   // training starts without it and follows it once it appears.
-  const follow = (start: () => Promise<RunningConsumer>) => {
-    waits.push(
-      (async () => {
-        for (let attempt = 0; !stopping; attempt += 1) {
-          try {
-            const consumer = await start()
-            if (stopping) await consumer.stop()
-            else consumers.push(consumer)
-            return
-          } catch (error) {
-            if (attempt === 0) {
-              deps.logger.warn(
-                { err: String(error) },
-                'retrain pipelines cannot follow a stream yet; trying again every 5 s',
-              )
-            }
-            await sleepUnless(() => stopping, 5_000)
-          }
-        }
-      })(),
-    )
+  const follow = (stream: string, start: () => Promise<RunningConsumer>) => {
+    deferred.push(whenStreamExists(options.nc, stream, start, { logger: deps.logger }))
   }
   try {
     consumers.push(
@@ -119,7 +100,7 @@ export async function startPipelineWorker(
         },
       }),
     )
-    follow(() =>
+    follow(options.feedback.stream, () =>
       startConsumer({
         ...common,
         stream: options.feedback.stream,
@@ -152,7 +133,7 @@ export async function startPipelineWorker(
         },
       }),
     )
-    follow(() =>
+    follow(options.registry.stream, () =>
       startConsumer({
         ...common,
         stream: options.registry.stream,
@@ -204,11 +185,6 @@ export async function startPipelineWorker(
       await stopAll()
     },
   }
-}
-
-async function sleepUnless(stop: () => boolean, ms: number): Promise<void> {
-  const until = Date.now() + ms
-  while (!stop() && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
 }
 
 /** The model of a training run that just ended, or null for any other event. */
