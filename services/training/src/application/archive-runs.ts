@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto'
-import { PutObjectCommand } from '@aws-sdk/client-s3'
-import { s3Uri } from '@argmax/contracts'
 import { handleCommand, loadAggregate } from '@argmax/events'
+import { putStoredObject } from '@argmax/storage'
 import { runDecider } from '../domain/index.ts'
 import {
   findArchivable,
@@ -53,20 +51,12 @@ export async function archiveFinishedRuns(
       const body = Buffer.from(
         JSON.stringify({ run, attempts, metrics: metrics.items, archivedAt: now.toISOString() }),
       )
-      const key = archiveKey(runId)
-      await deps.s3.send(
-        new PutObjectCommand({
-          Bucket: deps.bucket,
-          Key: key,
-          Body: body,
-          ContentType: 'application/json',
-        }),
-      )
-      const archive = {
-        uri: s3Uri(deps.bucket, key),
-        sha256: createHash('sha256').update(body).digest('hex'),
-        size: body.length,
-      }
+      const archive = await putStoredObject(deps.s3, {
+        bucket: deps.bucket,
+        key: archiveKey(runId),
+        body,
+        contentType: 'application/json',
+      })
       await handleCommand(
         deps.store,
         runDecider,
