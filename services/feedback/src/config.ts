@@ -21,6 +21,40 @@ const token = (what: string) =>
 const secret = z.string().min(32, 'must be at least 32 characters')
 const onOff = z.enum(['embedded', 'off'], { error: 'must be embedded or off' })
 
+/** The streams feedback writes and follows, and their subject roots: the service and the sinks. */
+const streamNameVariables = {
+  ARGMAX_FEEDBACK_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.feedback.stream),
+  ARGMAX_FEEDBACK_SUBJECT_ROOT: token('one subject token').default(
+    FEEDBACK_STREAM_NAMES.feedback.root,
+  ),
+  ARGMAX_FEEDBACK_LOG_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.log.stream),
+  ARGMAX_FEEDBACK_LOG_SUBJECT_ROOT: token('one subject token').default(
+    FEEDBACK_STREAM_NAMES.log.root,
+  ),
+  ARGMAX_REGISTRY_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.registry.stream),
+  ARGMAX_REGISTRY_SUBJECT_ROOT: token('one subject token').default(
+    FEEDBACK_STREAM_NAMES.registry.root,
+  ),
+  ARGMAX_DATASET_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.dataset.stream),
+  ARGMAX_DATASET_SUBJECT_ROOT: token('one subject token').default(
+    FEEDBACK_STREAM_NAMES.dataset.root,
+  ),
+  ARGMAX_TRAINING_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.training.stream),
+  ARGMAX_TRAINING_SUBJECT_ROOT: token('one subject token').default(
+    FEEDBACK_STREAM_NAMES.training.root,
+  ),
+}
+
+function streamNamesOf(env: z.infer<z.ZodObject<typeof streamNameVariables>>) {
+  return {
+    feedback: { stream: env.ARGMAX_FEEDBACK_STREAM, root: env.ARGMAX_FEEDBACK_SUBJECT_ROOT },
+    log: { stream: env.ARGMAX_FEEDBACK_LOG_STREAM, root: env.ARGMAX_FEEDBACK_LOG_SUBJECT_ROOT },
+    registry: { stream: env.ARGMAX_REGISTRY_STREAM, root: env.ARGMAX_REGISTRY_SUBJECT_ROOT },
+    dataset: { stream: env.ARGMAX_DATASET_STREAM, root: env.ARGMAX_DATASET_SUBJECT_ROOT },
+    training: { stream: env.ARGMAX_TRAINING_STREAM, root: env.ARGMAX_TRAINING_SUBJECT_ROOT },
+  }
+}
+
 /** Settings only the feedback service reads. */
 export const feedbackSettings = z
   .object({
@@ -61,26 +95,7 @@ export const feedbackSettings = z
     /** Deliveries of one notification before it is parked for an operator. */
     ARGMAX_FEEDBACK_WEBHOOK_MAX_DELIVER: envInt({ min: 1, max: 100 }).default(8),
     ARGMAX_FEEDBACK_SCHEMA: envString().default('feedback'),
-    ARGMAX_FEEDBACK_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.feedback.stream),
-    ARGMAX_FEEDBACK_SUBJECT_ROOT: token('one subject token').default(
-      FEEDBACK_STREAM_NAMES.feedback.root,
-    ),
-    ARGMAX_FEEDBACK_LOG_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.log.stream),
-    ARGMAX_FEEDBACK_LOG_SUBJECT_ROOT: token('one subject token').default(
-      FEEDBACK_STREAM_NAMES.log.root,
-    ),
-    ARGMAX_REGISTRY_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.registry.stream),
-    ARGMAX_REGISTRY_SUBJECT_ROOT: token('one subject token').default(
-      FEEDBACK_STREAM_NAMES.registry.root,
-    ),
-    ARGMAX_DATASET_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.dataset.stream),
-    ARGMAX_DATASET_SUBJECT_ROOT: token('one subject token').default(
-      FEEDBACK_STREAM_NAMES.dataset.root,
-    ),
-    ARGMAX_TRAINING_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.training.stream),
-    ARGMAX_TRAINING_SUBJECT_ROOT: token('one subject token').default(
-      FEEDBACK_STREAM_NAMES.training.root,
-    ),
+    ...streamNameVariables,
     /** NATS key-value bucket of `Idempotency-Key`s of label requests. */
     ARGMAX_FEEDBACK_IDEMPOTENCY_BUCKET: token('a bucket name').default('FEEDBACK_IDEMPOTENCY'),
   })
@@ -107,13 +122,7 @@ export const feedbackSettings = z
     },
     schema: env.ARGMAX_FEEDBACK_SCHEMA,
     idempotencyBucket: env.ARGMAX_FEEDBACK_IDEMPOTENCY_BUCKET,
-    names: {
-      feedback: { stream: env.ARGMAX_FEEDBACK_STREAM, root: env.ARGMAX_FEEDBACK_SUBJECT_ROOT },
-      log: { stream: env.ARGMAX_FEEDBACK_LOG_STREAM, root: env.ARGMAX_FEEDBACK_LOG_SUBJECT_ROOT },
-      registry: { stream: env.ARGMAX_REGISTRY_STREAM, root: env.ARGMAX_REGISTRY_SUBJECT_ROOT },
-      dataset: { stream: env.ARGMAX_DATASET_STREAM, root: env.ARGMAX_DATASET_SUBJECT_ROOT },
-      training: { stream: env.ARGMAX_TRAINING_STREAM, root: env.ARGMAX_TRAINING_SUBJECT_ROOT },
-    },
+    names: streamNamesOf(env),
   }))
 export type FeedbackSettings = z.output<typeof feedbackSettings>
 
@@ -146,26 +155,7 @@ export const sinkSettings = z
     ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS: envInt({ min: 0, max: 60_000 }).default(100),
     ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS: envInt({ min: 1, max: 3_600 }).default(30),
     ARGMAX_FEEDBACK_EVENTS_SINK: onOff.default('embedded'),
-    ARGMAX_FEEDBACK_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.feedback.stream),
-    ARGMAX_FEEDBACK_SUBJECT_ROOT: token('one subject token').default(
-      FEEDBACK_STREAM_NAMES.feedback.root,
-    ),
-    ARGMAX_FEEDBACK_LOG_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.log.stream),
-    ARGMAX_FEEDBACK_LOG_SUBJECT_ROOT: token('one subject token').default(
-      FEEDBACK_STREAM_NAMES.log.root,
-    ),
-    ARGMAX_REGISTRY_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.registry.stream),
-    ARGMAX_REGISTRY_SUBJECT_ROOT: token('one subject token').default(
-      FEEDBACK_STREAM_NAMES.registry.root,
-    ),
-    ARGMAX_DATASET_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.dataset.stream),
-    ARGMAX_DATASET_SUBJECT_ROOT: token('one subject token').default(
-      FEEDBACK_STREAM_NAMES.dataset.root,
-    ),
-    ARGMAX_TRAINING_STREAM: token('a stream name').default(FEEDBACK_STREAM_NAMES.training.stream),
-    ARGMAX_TRAINING_SUBJECT_ROOT: token('one subject token').default(
-      FEEDBACK_STREAM_NAMES.training.root,
-    ),
+    ...streamNameVariables,
   })
   .transform((env) => ({
     sink: {
@@ -175,13 +165,7 @@ export const sinkSettings = z
       ackWaitMs: env.ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS * 1000,
     },
     eventsSink: env.ARGMAX_FEEDBACK_EVENTS_SINK,
-    names: {
-      feedback: { stream: env.ARGMAX_FEEDBACK_STREAM, root: env.ARGMAX_FEEDBACK_SUBJECT_ROOT },
-      log: { stream: env.ARGMAX_FEEDBACK_LOG_STREAM, root: env.ARGMAX_FEEDBACK_LOG_SUBJECT_ROOT },
-      registry: { stream: env.ARGMAX_REGISTRY_STREAM, root: env.ARGMAX_REGISTRY_SUBJECT_ROOT },
-      dataset: { stream: env.ARGMAX_DATASET_STREAM, root: env.ARGMAX_DATASET_SUBJECT_ROOT },
-      training: { stream: env.ARGMAX_TRAINING_STREAM, root: env.ARGMAX_TRAINING_SUBJECT_ROOT },
-    },
+    names: streamNamesOf(env),
   }))
 
 export const sinkConfigSchema = envConfig({
