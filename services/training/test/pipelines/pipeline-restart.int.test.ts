@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import { ensureStreams } from '@argmax/events'
 import { startRegistryService, type RunningRegistryService } from '@argmax/registry-service'
@@ -15,9 +14,8 @@ import type { PipelineDetails } from '../../src/api/pipelines.contract.ts'
 import { BUILTIN_TRAIN_PY, DEBIAN_PYTHON } from '../../src/config.ts'
 import { freshSetup } from '../../../registry/test/support/harness.ts'
 import { readStream, startDatasetSide, uploadThroughDataset } from '../support/harness.ts'
+import { startTrainingProcess } from '../support/service-process.ts'
 import { vega, writeCsv } from '../trainers/support.ts'
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1')
@@ -47,23 +45,7 @@ describe('a restart of the training service mid-pipeline', { timeout: 600_000 },
   let stopDataset: () => Promise<void>
   let nc: Awaited<ReturnType<typeof connectNats>>
 
-  async function startService(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    })
-    const deadline = Date.now() + 90_000
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`)
-      const ready = await fetch(`${url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-      if (ready) return child
-      if (Date.now() > deadline) throw new Error('the service did not get ready')
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
-  }
+  const startService = () => startTrainingProcess(url, env)
 
   async function api<T>(
     method: string,
