@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
+import { decodeCursor, encodeCursor } from '@argmax/projections'
 import type {
   AttemptView,
   FailureView,
@@ -114,7 +115,7 @@ export async function listRuns(
     select = select.where((eb) =>
       eb.or([
         eb('queued_at', op, new Date(after.at)),
-        eb.and([eb('queued_at', '=', new Date(after.at)), eb('id', op, after.id)]),
+        eb.and([eb('queued_at', '=', new Date(after.at)), eb('id', op, after.key)]),
       ]),
     )
   }
@@ -129,7 +130,7 @@ export async function listRuns(
     items: page.map(toRunView),
     nextCursor:
       rows.length > query.limit && last
-        ? encodeCursor({ at: last.queued_at.toISOString(), id: last.id })
+        ? encodeCursor({ at: last.queued_at.toISOString(), key: last.id })
         : null,
   }
 }
@@ -268,16 +269,6 @@ export async function activeAdmissions(db: Db, userId: string): Promise<string[]
     .orderBy('admitted_at')
     .execute()
   return rows.map((row) => row.run_id)
-}
-
-export function encodeCursor(position: { at: string; id: string }): string {
-  return Buffer.from(`${position.at}|${position.id}`).toString('base64url')
-}
-
-export function decodeCursor(cursor: string): { at: string; id: string } | undefined {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
-  if (!at || !id || Number.isNaN(Date.parse(at))) return undefined
-  return { at, id }
 }
 
 /** How many attempts run on each runner right now (the scheduler's capacity accounting). */

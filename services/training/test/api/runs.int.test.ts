@@ -223,6 +223,20 @@ describe('training runs', { timeout: 300_000 }, () => {
     expect(
       all.body.items.every((r) => r.ownerId === 'alice' && r.dataset.versionId === versionId),
     ).toBe(true)
+    // Keyset pages of one run each walk the whole list once, newest first.
+    const walked: string[] = []
+    let cursor: string | null = null
+    do {
+      const page: { body: { items: RunView[]; nextCursor: string | null } } = await h.call(
+        'GET',
+        `/v1/runs?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        h.tokens.alice,
+      )
+      walked.push(...page.body.items.map((r) => r.id))
+      cursor = page.body.nextCursor
+    } while (cursor !== null)
+    expect(walked).toEqual(runs.body.items.map((r) => r.id))
+    expect(walked.length).toBeGreaterThan(1)
     const ready = await h.call<{ items: RunView[] }>('GET', '/v1/runs?status=READY', h.tokens.alice)
     expect(ready.body.items.every((r) => r.status === 'READY')).toBe(true)
     expect((await h.call('GET', '/v1/runs/dead-letters', h.tokens.alice)).status).toBe(403)
