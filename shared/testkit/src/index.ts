@@ -4,7 +4,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import { connect, type NatsConnection } from 'nats'
 import pg from 'pg'
 import { afterAll, inject } from 'vitest'
-import type { StackEndpoints } from '@argmax/stack'
+import { endpointsToEnv, type StackEndpoints } from '@argmax/stack'
 import './provided-context.ts'
 
 export type { StackEndpoints }
@@ -17,6 +17,11 @@ afterAll(async () => {
 
 export function stackEndpoints(): StackEndpoints {
   return inject('stack')
+}
+
+/** The ARGMAX_* variables a service's config loader reads to reach the test stack. */
+export function stackEnv(): Record<string, string> {
+  return endpointsToEnv(stackEndpoints())
 }
 
 /** A name no other test uses: letters, digits and underscores, valid for streams and schemas. */

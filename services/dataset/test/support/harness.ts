@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
 import { generateDevSecret, mintDevToken, type Role } from '@argmax/auth'
 import { createLogger } from '@argmax/telemetry'
-import { connectNats, freshBucket, stackEndpoints, uniqueName } from '@argmax/testkit'
+import { connectNats, freshBucket, stackEnv, uniqueName } from '@argmax/testkit'
 import { expect } from 'vitest'
 import type { DatasetConfig } from '../../src/config.ts'
+import { datasetTestConfig } from '../../src/testing.ts'
 import { startDatasetService, type RunningDatasetService } from '../../src/service.ts'
 import type { StreamNames } from '../../src/streams.ts'
 
@@ -42,34 +43,25 @@ export async function startHarness(
     listen?: boolean
   } = {},
 ): Promise<Harness> {
-  const endpoints = stackEndpoints()
   const { bucket } = await freshBucket('datasets')
   const names: StreamNames = { stream: uniqueName('DATASET'), root: uniqueName('ds') }
   const secret = generateDevSecret()
   let nowMs = Date.now()
   const clock = { now: () => new Date(nowMs), advance: (ms: number) => void (nowMs += ms) }
-  const config: DatasetConfig = {
-    nats: { url: endpoints.natsUrl, streamReplicas: 1 },
-    postgres: { url: endpoints.postgresUrl },
-    s3: { ...endpoints.s3, forcePathStyle: true },
-    auth: { mode: 'hs256', secret },
-    http: { host: '127.0.0.1', port: 0 },
+  const config = datasetTestConfig({
+    stackEnv: stackEnv(),
+    secret,
+    bucket,
+    schema: uniqueName('dataset').toLowerCase(),
+    names,
+    feedback: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
     dataset: {
-      bucket,
       retentionMs: (options.retentionDays ?? 90) * DAY,
-      purgeIntervalMs: 0,
-      staleUploadMs: 7 * DAY,
       presignExpirySeconds: options.presignExpirySeconds ?? 600,
       validator: options.validator ?? 'embedded',
       validatorAckWaitMs: options.ackWaitMs ?? 10_000,
-      validatorReadTimeoutMs: 30_000,
-      validatorMaxDeliver: 5,
-      validatorWorkers: undefined,
-      schema: uniqueName('dataset').toLowerCase(),
-      names,
-      feedback: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
     },
-  }
+  })
   const service = await startDatasetService({
     config,
     logger: createLogger({ service: 'dataset-test', level: 'warn' }),

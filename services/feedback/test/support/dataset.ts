@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { startDatasetService, type RunningDatasetService } from '@argmax/dataset-service'
+import { datasetTestConfig } from '@argmax/dataset-service/testing'
 import { createLogger } from '@argmax/telemetry'
-import { freshBucket, stackEndpoints, uniqueName } from '@argmax/testkit'
+import { freshBucket, stackEnv, uniqueName } from '@argmax/testkit'
 import { expect } from 'vitest'
 import { eventually, type Harness } from './harness.ts'
 
@@ -20,31 +21,17 @@ export async function startDataset(h: Harness): Promise<{
     csv: string,
   ): Promise<{ datasetId: string; versionId: string }>
 }> {
-  const endpoints = stackEndpoints()
   const { bucket } = await freshBucket('datasets')
   const service = await startDatasetService({
-    config: {
-      nats: { url: endpoints.natsUrl, streamReplicas: 1 },
-      postgres: { url: endpoints.postgresUrl },
-      s3: { ...endpoints.s3, forcePathStyle: true },
-      auth: { mode: 'hs256', secret: h.secret },
-      http: { host: '127.0.0.1', port: 0 },
-      dataset: {
-        bucket,
-        retentionMs: 90 * 86_400_000,
-        purgeIntervalMs: 0,
-        staleUploadMs: 7 * 86_400_000,
-        presignExpirySeconds: 600,
-        validator: 'embedded',
-        validatorAckWaitMs: 10_000,
-        validatorReadTimeoutMs: 30_000,
-        validatorMaxDeliver: 5,
-        validatorWorkers: 0,
-        schema: uniqueName('dataset').toLowerCase(),
-        names: { stream: h.names.dataset.stream, root: h.names.dataset.root },
-        feedback: { stream: h.names.feedback.stream, root: h.names.feedback.root },
-      },
-    },
+    config: datasetTestConfig({
+      stackEnv: stackEnv(),
+      secret: h.secret,
+      bucket,
+      schema: uniqueName('dataset').toLowerCase(),
+      names: { stream: h.names.dataset.stream, root: h.names.dataset.root },
+      feedback: { stream: h.names.feedback.stream, root: h.names.feedback.root },
+      dataset: { validatorWorkers: 0 },
+    }),
     logger: createLogger({ service: 'dataset-test', level: 'warn' }),
     nc: h.nc,
     listen: false,

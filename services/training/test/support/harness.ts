@@ -4,15 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateDevSecret, mintDevToken, type Role } from '@argmax/auth'
-import {
-  startDatasetService,
-  type DatasetConfig,
-  type RunningDatasetService,
-} from '@argmax/dataset-service'
+import { startDatasetService, type RunningDatasetService } from '@argmax/dataset-service'
+import { datasetTestConfig } from '@argmax/dataset-service/testing'
 import type { RecordedEvent } from '@argmax/events'
 import { decodeRecorded, ensureStreams } from '@argmax/events'
 import { createLogger } from '@argmax/telemetry'
-import { connectNats, freshBucket, stackEndpoints, uniqueName } from '@argmax/testkit'
+import { connectNats, freshBucket, stackEndpoints, stackEnv, uniqueName } from '@argmax/testkit'
 import type { NatsConnection } from 'nats'
 import { expect } from 'vitest'
 import type { RunDetailView } from '../../src/api/contract.ts'
@@ -399,31 +396,17 @@ export async function startDatasetSide(
   secret: string,
   logger: ReturnType<typeof createLogger>,
 ): Promise<{ dataset: RunningDatasetService; datasetNames: { stream: string; root: string } }> {
-  const endpoints = stackEndpoints()
   const datasetNames = { stream: uniqueName('DATASET'), root: uniqueName('ds') }
   const { bucket: datasetBucket } = await freshBucket('datasets')
-  const datasetConfig: DatasetConfig = {
-    nats: { url: endpoints.natsUrl, streamReplicas: 1 },
-    postgres: { url: endpoints.postgresUrl },
-    s3: { ...endpoints.s3, forcePathStyle: true },
-    auth: { mode: 'hs256', secret },
-    http: { host: '127.0.0.1', port: 0 },
-    dataset: {
-      bucket: datasetBucket,
-      retentionMs: 90 * 24 * HOUR * 1000,
-      purgeIntervalMs: 0,
-      staleUploadMs: 7 * 24 * HOUR * 1000,
-      presignExpirySeconds: 600,
-      validator: 'embedded',
-      validatorAckWaitMs: 30_000,
-      validatorReadTimeoutMs: 30_000,
-      validatorMaxDeliver: 5,
-      validatorWorkers: 0,
-      schema: uniqueName('dataset').toLowerCase(),
-      names: datasetNames,
-      feedback: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
-    },
-  }
+  const datasetConfig = datasetTestConfig({
+    stackEnv: stackEnv(),
+    secret,
+    bucket: datasetBucket,
+    schema: uniqueName('dataset').toLowerCase(),
+    names: datasetNames,
+    feedback: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
+    dataset: { validatorWorkers: 0 },
+  })
   const dataset = await startDatasetService({ config: datasetConfig, logger, nc, listen: false })
   return { dataset, datasetNames }
 }
