@@ -33,11 +33,7 @@ import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import { REGISTRY_EVENTS } from '@argmax/contracts'
 import { createEventStore, ensureStreams } from '@argmax/events'
 import { createV2Client, type V2Client } from '@argmax/inference-service/model-server'
-import {
-  LINEAR_SIGNATURE,
-  linearExpected,
-  writeTestModels,
-} from '@argmax/inference-service/model-server/testing'
+import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
 import { endpointsToEnv, startStack } from '@argmax/stack'
 import { createS3Client, ensureBucket } from '@argmax/storage'
 import { connect } from 'nats'

@@ -25,11 +25,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3'
 import * as grpc from '@grpc/grpc-js'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import { createV2Client, type V2Client } from '@argmax/inference-service/model-server'
-import {
-  LINEAR_SIGNATURE,
-  linearExpected,
-  writeTestModels,
-} from '@argmax/inference-service/model-server/testing'
+import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
 import { loadInferenceService } from '@argmax/proto'
 import { freePort, s3Credentials, startS3 } from '@argmax/stack'
 import { createS3Client, ensureBucket } from '@argmax/storage'

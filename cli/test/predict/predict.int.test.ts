@@ -9,11 +9,7 @@ import {
   startGatewayHarness,
   type GatewayHarness,
 } from '../../../services/inference/test/gateway/support/gateway-harness.ts'
-import {
-  LINEAR_SIGNATURE,
-  linearExpected,
-  writeTestModels,
-} from '../../../services/inference/src/model-server/testing/index.ts'
+import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
 import { registerPredictCommands } from '../../src/predict/index.ts'
 
 let h: GatewayHarness

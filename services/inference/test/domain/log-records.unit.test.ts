@@ -8,7 +8,7 @@ import {
 } from '../../src/application/log-records.ts'
 import { predictionRows } from '../../src/application/prediction-rows.ts'
 import { instancesToInputs, outputRows } from '../../src/api/instances.ts'
-import { MIXED_SIGNATURE } from '../../src/model-server/testing/index.ts'
+import { MIXED_SIGNATURE } from '@argmax/testkit/onnx-models'
 
 const header: RecordHeader = {
   requestId: 'r1',

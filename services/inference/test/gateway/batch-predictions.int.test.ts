@@ -4,11 +4,7 @@ import { verifyPredictionId, type PredictionLogRecord } from '@argmax/contracts'
 import { createEventStore, ensureStreams } from '@argmax/events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createInferenceClient } from '../../src/client.ts'
-import {
-  LINEAR_SIGNATURE,
-  linearExpected,
-  writeTestModels,
-} from '../../src/model-server/testing/index.ts'
+import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
 
 let h: GatewayHarness

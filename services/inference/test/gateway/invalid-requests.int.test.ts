@@ -1,10 +1,6 @@
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  LINEAR_SIGNATURE,
-  MIXED_SIGNATURE,
-  writeTestModels,
-} from '../../src/model-server/testing/index.ts'
+import { LINEAR_SIGNATURE, MIXED_SIGNATURE, writeTestModels } from '@argmax/testkit/onnx-models'
 import { fp32Bytes, startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
 
 let h: GatewayHarness

@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  LINEAR_SIGNATURE,
-  writeTestModels,
-  type TestModels,
-} from '../../src/model-server/testing/index.ts'
+import { LINEAR_SIGNATURE, writeTestModels, type TestModels } from '@argmax/testkit/onnx-models'
 import { createV2Client } from '../../src/model-server/index.ts'
 import {
   startGatewayHarness,

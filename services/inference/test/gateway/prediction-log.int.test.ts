@@ -2,11 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectNats, uniqueName } from '@argmax/testkit'
 import { ensureStreams } from '@argmax/events'
 import type { PredictionLogRecord } from '@argmax/contracts'
-import {
-  LINEAR_SIGNATURE,
-  linearExpected,
-  writeTestModels,
-} from '../../src/model-server/testing/index.ts'
+import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
 import { createPredictionLog } from '../../src/application/prediction-log.ts'
 import { INFERENCE_STREAM_NAMES, type InferenceStreamNames } from '../../src/streams.ts'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'

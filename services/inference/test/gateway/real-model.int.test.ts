@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import { INFERENCE_PROTO_PATH } from '@argmax/proto'
 import { verifyPredictionId, type ModelSignature } from '@argmax/contracts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SYSTEM_PYTHON } from '../../src/model-server/testing/index.ts'
+import { SYSTEM_PYTHON } from '@argmax/testkit/onnx-models'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
 
 /**

@@ -6,7 +6,7 @@ import {
   linearExpected,
   writeTestModels,
   type TestModels,
-} from '../../src/model-server/testing/index.ts'
+} from '@argmax/testkit/onnx-models'
 import {
   fp32Bytes,
   readFp32,

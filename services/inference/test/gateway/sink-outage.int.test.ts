@@ -16,7 +16,7 @@ import {
 } from '@argmax/stack'
 import { stackEndpoints } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LINEAR_SIGNATURE, writeTestModels } from '../../src/model-server/testing/index.ts'
+import { LINEAR_SIGNATURE, writeTestModels } from '@argmax/testkit/onnx-models'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
 
 /**

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PredictionLogRecord } from '@argmax/contracts'
-import {
-  LINEAR_SIGNATURE,
-  linearExpected,
-  writeTestModels,
-} from '../../src/model-server/testing/index.ts'
+import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
 
 /**

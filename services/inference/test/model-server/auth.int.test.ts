@@ -5,7 +5,7 @@ import * as protoLoader from '@grpc/proto-loader'
 import { service as healthService } from 'grpc-health-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { V2Method } from '../../src/model-server/index.ts'
-import { LINEAR_SIGNATURE, writeTestModels } from '../../src/model-server/testing/index.ts'
+import { LINEAR_SIGNATURE, writeTestModels } from '@argmax/testkit/onnx-models'
 import {
   fp32Bytes,
   linearConfig,

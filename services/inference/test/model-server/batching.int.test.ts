@@ -1,10 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  LINEAR_SIGNATURE,
-  linearExpected,
-  writeTestModels,
-} from '../../src/model-server/testing/index.ts'
+import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
 import { fp32Bytes, linearConfig, readFp32, startHarness, type Harness } from './support/harness.ts'
 
 let h: Harness

@@ -6,7 +6,7 @@ import {
   linearExpected,
   mixedExpected,
   writeTestModels,
-} from '../../src/model-server/testing/index.ts'
+} from '@argmax/testkit/onnx-models'
 import {
   bytesElements,
   fp32Bytes,

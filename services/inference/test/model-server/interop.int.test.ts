@@ -12,7 +12,7 @@ import {
   SYSTEM_PYTHON,
   mixedExpected,
   writeTestModels,
-} from '../../src/model-server/testing/index.ts'
+} from '@argmax/testkit/onnx-models'
 import { linearConfig, startHarness, type Harness } from './support/harness.ts'
 
 const clientScript = fileURLToPath(new URL('./support/v2_client.py', import.meta.url))

@@ -1,6 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LINEAR_SIGNATURE, writeTestModels } from '../../src/model-server/testing/index.ts'
+import { LINEAR_SIGNATURE, writeTestModels } from '@argmax/testkit/onnx-models'
 import { linearConfig, startHarness, type Harness } from './support/harness.ts'
 
 let h: Harness

@@ -7,7 +7,7 @@ import {
 } from '../../src/model-server/index.ts'
 import type { ModelSession } from '../../src/model-server/onnx/onnx-session.ts'
 import { ServedVersion } from '../../src/model-server/serving/served-version.ts'
-import { LINEAR_SIGNATURE } from '../../src/model-server/testing/index.ts'
+import { LINEAR_SIGNATURE } from '@argmax/testkit/onnx-models'
 
 const defaults = { maxBatchSize: 8, maxQueueDelayMicroseconds: 0, instanceCount: 1 }
 const config = (sha: string, extra: Record<string, unknown> = {}): VersionConfig =>

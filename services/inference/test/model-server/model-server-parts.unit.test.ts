@@ -10,7 +10,7 @@ import {
   type WireInput,
 } from '../../src/model-server/index.ts'
 import { identityModel } from '../../src/model-server/onnx/provider-probe.ts'
-import { LINEAR_SIGNATURE } from '../../src/model-server/testing/index.ts'
+import { LINEAR_SIGNATURE } from '@argmax/testkit/onnx-models'
 
 const defaults = { maxBatchSize: 64, maxQueueDelayMicroseconds: 0, instanceCount: 1 }
 const validConfig = {

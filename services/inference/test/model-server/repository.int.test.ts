@@ -6,7 +6,7 @@ import {
   MIXED_SIGNATURE,
   writeTestModels,
   type TestModels,
-} from '../../src/model-server/testing/index.ts'
+} from '@argmax/testkit/onnx-models'
 import { fp32Bytes, linearConfig, startHarness, type Harness } from './support/harness.ts'
 
 let models: TestModels

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { SYSTEM_PYTHON } from '@argmax/testkit/onnx-models'
 import type { ModelSignature, StoredObject, TrainingRunSucceededData } from '@argmax/contracts'
 import { uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  SYSTEM_PYTHON,
   eventually,
   publishRun,
   putBytes,

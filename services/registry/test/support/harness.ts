@@ -1,10 +1,4 @@
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { generateDevSecret, mintDevToken, type Role } from '@argmax/auth'
 import {
@@ -30,13 +24,13 @@ import {
   stackEndpoints,
   uniqueName,
 } from '@argmax/testkit'
+import { writeTestModels } from '@argmax/testkit/onnx-models'
 import type { NatsConnection } from 'nats'
 import type { BootstrapRelease, RegistryConfig } from '../../src/config.ts'
 import { startRegistryService, type RunningRegistryService } from '../../src/service.ts'
 import type { StreamNames } from '../../src/streams.ts'
 
 const DAY = 24 * 3600 * 1000
-export const SYSTEM_PYTHON = '/usr/bin/python3'
 
 export interface Harness extends Setup {
   service: RunningRegistryService
@@ -281,21 +275,12 @@ export const MIXED_SIGNATURE: ModelSignature = {
 
 let models: Promise<{ linear: Buffer; mixed: Buffer }> | undefined
 
-/** The test ONNX models (onnx_models.py, Debian's python3-onnx), made once per file. */
+/** The shared test ONNX models (`@argmax/testkit/onnx-models`), made once per file. */
 export function testModels(): Promise<{ linear: Buffer; mixed: Buffer }> {
-  models ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'argmax-registry-models-'))
-    try {
-      const script = fileURLToPath(new URL('./onnx_models.py', import.meta.url))
-      await promisify(execFile)(SYSTEM_PYTHON, [script, dir])
-      return {
-        linear: await readFile(join(dir, 'linear.onnx')),
-        mixed: await readFile(join(dir, 'mixed.onnx')),
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
-  })()
+  models ??= writeTestModels([1]).then((written) => ({
+    linear: written.linear.get(1)!.bytes,
+    mixed: written.mixed.bytes,
+  }))
   return models
 }
 

@@ -9,13 +9,13 @@ import type { ModelSignature } from '@argmax/contracts'
 
 /**
  * Real ONNX models for tests and benchmarks, generated with Debian's python3-onnx
- * (`test_models.py`) — `/usr/bin/python3`, since a `python3` earlier on PATH may lack Debian's
+ * (`onnx_models.py`) — `/usr/bin/python3`, since a `python3` earlier on PATH may lack Debian's
  * packages. `scripts/bootstrap.sh` installs python3-onnx.
  */
 
 export const SYSTEM_PYTHON = '/usr/bin/python3'
 
-const generator = fileURLToPath(new URL('./test_models.py', import.meta.url))
+const generator = fileURLToPath(new URL('./onnx_models.py', import.meta.url))
 
 /** y = 2·x1 + 3·x2 + intercept; x1 may be missing (NaN → 0). */
 export const LINEAR_SIGNATURE: ModelSignature = {

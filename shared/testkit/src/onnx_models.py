@@ -1,10 +1,13 @@
-"""Small ONNX models for the registry's tests, built with Debian's python3-onnx and checked
-with onnx.checker.
+"""Writes the small ONNX models the tests and benchmarks serve and register.
 
-- linear.onnx: x1 FP32 [-1] (NaN imputed to 0), x2 FP32 [-1] -> y FP32 [-1, 1] = 2*x1 + 3*x2 + 1
-- mixed.onnx: genre STRING [-1], budget FP32 [-1] -> rating FP32 [-1, 1]
+Built with onnx.helper (Debian's python3-onnx) and checked with onnx.checker:
 
-Usage: python3 onnx_models.py OUT_DIR
+- linear-<intercept>.onnx: x1 FP32 [-1] (nullable: NaN imputed to 0), x2 FP32 [-1]
+  -> y FP32 [-1, 1] = 2*x1 + 3*x2 + intercept (ai.onnx.ml Imputer + LinearRegressor).
+- mixed.onnx: genre BYTES [-1] (LabelEncoder: Drama 1, Comedy 2, anything else -1),
+  budget FP32 [-1] (nullable: NaN imputed to 0) -> rating FP32 [-1, 1] = 10*genre + 0.5*budget + 1.
+
+Usage: python3 onnx_models.py OUT_DIR INTERCEPT [INTERCEPT ...]
 """
 import sys
 
@@ -15,14 +18,8 @@ OPSETS = [helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 3)]
 AXES = helper.make_tensor("axes", TensorProto.INT64, [1], [1])
 
 
-def save(graph, path):
-    model = helper.make_model(graph, opset_imports=OPSETS)
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, path)
-
-
 def column(name, out):
+    """A 1-D column [N] as a [N, 1] matrix column."""
     return helper.make_node("Unsqueeze", [name, "axes"], [out])
 
 
@@ -33,7 +30,14 @@ def impute(name, out):
     )
 
 
-def linear(path):
+def save(graph, path):
+    model = helper.make_model(graph, opset_imports=OPSETS)
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def linear(path, intercept):
     nodes = [
         impute("x1", "x1_imputed"),
         column("x1_imputed", "x1_column"),
@@ -41,7 +45,7 @@ def linear(path):
         helper.make_node("Concat", ["x1_column", "x2_column"], ["features"], axis=1),
         helper.make_node(
             "LinearRegressor", ["features"], ["y"], domain="ai.onnx.ml",
-            coefficients=[2.0, 3.0], intercepts=[1.0],
+            coefficients=[2.0, 3.0], intercepts=[intercept],
         ),
     ]
     graph = helper.make_graph(
@@ -80,5 +84,7 @@ def mixed(path):
 
 
 if __name__ == "__main__":
-    linear(f"{sys.argv[1]}/linear.onnx")
-    mixed(f"{sys.argv[1]}/mixed.onnx")
+    out = sys.argv[1]
+    for intercept in sys.argv[2:]:
+        linear(f"{out}/linear-{intercept}.onnx", float(intercept))
+    mixed(f"{out}/mixed.onnx")
