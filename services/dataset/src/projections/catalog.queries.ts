@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
-import { decodeCursor, encodeCursor, escapeLike } from '@argmax/projections'
+import { escapeLike, keysetPage } from '@argmax/projections'
 import type {
   ColumnSchema,
   DatasetProfile,
@@ -76,29 +76,8 @@ export async function listDatasets(
   if (query.name) select = select.where('name', 'ilike', `%${escapeLike(query.name)}%`)
   if (query.tag) select = select.where(sql<boolean>`tags @> array[${query.tag}]::text[]`)
   if (!query.includeDeleted) select = select.where('deleted_at', 'is', null)
-  const after = query.cursor ? decodeCursor(query.cursor) : undefined
-  if (after) {
-    select = select.where((eb) =>
-      eb.or([
-        eb('created_at', '<', new Date(after.at)),
-        eb.and([eb('created_at', '=', new Date(after.at)), eb('id', '<', after.key)]),
-      ]),
-    )
-  }
-  const rows = await select
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(query.limit + 1)
-    .execute()
-  const page = rows.slice(0, query.limit)
-  const last = page.at(-1)
-  return {
-    items: page.map(toDatasetView),
-    nextCursor:
-      rows.length > query.limit && last
-        ? encodeCursor({ at: last.created_at.toISOString(), key: last.id })
-        : null,
-  }
+  const { rows, nextCursor } = await keysetPage(select, { at: 'created_at', key: 'id' }, query)
+  return { items: rows.map(toDatasetView), nextCursor }
 }
 
 export async function findDataset(db: Db, id: string): Promise<DatasetView | undefined> {

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
-import { decodeCursor, encodeCursor, escapeLike } from '@argmax/projections'
+import { escapeLike, keysetPage } from '@argmax/projections'
 import type { Release, StoredObject } from '@argmax/contracts'
 import type {
   AliasHistoryEntry,
@@ -121,28 +121,17 @@ export async function listModels(
   if (query.name) select = select.where('name', 'like', `%${escapeLike(query.name)}%`)
   if (query.tag) select = select.where(sql<boolean>`tags @> array[${query.tag}]::text[]`)
   if (!query.includeDeleted) select = select.where('deleted_at', 'is', null)
-  const after = query.cursor ? decodeCursor(query.cursor) : undefined
-  if (after) {
-    select = select.where((eb) =>
-      eb.or([
-        eb('created_at', '<', new Date(after.at)),
-        eb.and([eb('created_at', '=', new Date(after.at)), eb('name', '<', after.key)]),
-      ]),
-    )
-  }
-  const rows = await select
-    .orderBy('created_at', 'desc')
-    .orderBy('name', 'desc')
-    .limit(query.limit + 1)
-    .execute()
-  const page = rows.slice(0, query.limit)
+  const { rows: page, nextCursor } = await keysetPage(
+    select,
+    { at: 'created_at', key: 'name' },
+    query,
+  )
   const names = page.map((row) => row.name)
   const [releases, aliases, latest] = await Promise.all([
     releasesOf(db, names),
     setAliasesOf(db, names),
     latestLiveVersions(db, names),
   ])
-  const last = page.at(-1)
   return {
     items: page.map((row) =>
       toModelView(
@@ -155,10 +144,7 @@ export async function listModels(
         ),
       ),
     ),
-    nextCursor:
-      rows.length > query.limit && last
-        ? encodeCursor({ at: last.created_at.toISOString(), key: last.name })
-        : null,
+    nextCursor,
   }
 }
 

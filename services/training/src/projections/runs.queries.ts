@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
-import { decodeCursor, encodeCursor } from '@argmax/projections'
+import { keysetPage } from '@argmax/projections'
 import type {
   AttemptView,
   FailureView,
@@ -108,31 +108,8 @@ export async function listRuns(
   if (query.datasetId) select = select.where('dataset_id', '=', query.datasetId)
   if (query.versionId) select = select.where('version_id', '=', query.versionId)
   if (query.model) select = select.where('model', '=', query.model)
-  const after = query.cursor ? decodeCursor(query.cursor) : undefined
-  const direction = query.oldestFirst ? 'asc' : 'desc'
-  if (after) {
-    const op = query.oldestFirst ? '>' : '<'
-    select = select.where((eb) =>
-      eb.or([
-        eb('queued_at', op, new Date(after.at)),
-        eb.and([eb('queued_at', '=', new Date(after.at)), eb('id', op, after.key)]),
-      ]),
-    )
-  }
-  const rows = await select
-    .orderBy('queued_at', direction)
-    .orderBy('id', direction)
-    .limit(query.limit + 1)
-    .execute()
-  const page = rows.slice(0, query.limit)
-  const last = page.at(-1)
-  return {
-    items: page.map(toRunView),
-    nextCursor:
-      rows.length > query.limit && last
-        ? encodeCursor({ at: last.queued_at.toISOString(), key: last.id })
-        : null,
-  }
+  const { rows, nextCursor } = await keysetPage(select, { at: 'queued_at', key: 'id' }, query)
+  return { items: rows.map(toRunView), nextCursor }
 }
 
 export async function findRunRow(db: Db, runId: string): Promise<RunRow | undefined> {
