@@ -161,6 +161,43 @@ describe('training runs', { timeout: 300_000 }, () => {
     expect(listed.body.items).toEqual([])
   })
 
+  it('trains on a version whose schema is too large for its event (read from where dataset stored it)', async () => {
+    // 2,000 columns (the most dataset takes), 1,999 of them with 150-character names: the
+    // schema is over 256 KiB, so VersionValidated
+    // references it in S3 instead of carrying it.
+    const wide = (c: number) => `${'w'.repeat(144)}${String(c).padStart(6, '0')}`
+    const rows = Array.from({ length: 40 }, (_, r) => {
+      const row: Record<string, number> = { target: r % 7 }
+      for (let c = 0; c < 1999; c++) row[wide(c)] = (r * (c + 1)) % 13
+      return row
+    })
+    const version = await h.uploadVersion(h.tokens.alice, rows, 'wide')
+    const projected = await h.training.database.db
+      .selectFrom('dataset_versions')
+      .select('schema')
+      .where('version_id', '=', version.versionId)
+      .executeTakeFirstOrThrow()
+    expect(projected.schema).toHaveProperty('stored.uri')
+
+    const unknown = await h.submit(
+      h.tokens.alice,
+      moviesRun(version.versionId, { target: 'target', features: [wide(3), 'no-such-column'] }),
+    )
+    expect(unknown.status).toBe(400)
+    expect((unknown.body['errors'] as Array<{ field: string }>).map((e) => e.field)).toContain(
+      '/features/1',
+    )
+    const created = await h.submit(
+      h.tokens.alice,
+      moviesRun(version.versionId, { target: 'target', features: [wide(3), wide(1998)] }),
+    )
+    expect(created.status, JSON.stringify(created.body)).toBe(201)
+    const run = created.body['run'] as RunView
+    const ready = await h.waitForRun(run.id, (r) => r.status === 'READY' || r.status === 'FAILED')
+    expect(ready.status, JSON.stringify(ready.failure)).toBe('READY')
+    expect(ready.features).toEqual([wide(3), wide(1998)])
+  })
+
   it('answers 404 for an unknown version, 409 for one not validated', async () => {
     expect((await h.submit(h.tokens.alice, moviesRun('no-such-version'))).status).toBe(404)
     // A version still uploading: started, never completed.
