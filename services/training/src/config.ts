@@ -79,6 +79,8 @@ export const trainingSettings = z
     ARGMAX_TRAINING_QUOTA_DAILY_INTERNAL: envInt({ min: 0, max: 100_000 }).default(50),
     ARGMAX_TRAINING_MAX_ARTIFACT_MB: envInt({ min: 1, max: 5 * 1024 }).default(2048),
     ARGMAX_TRAINING_MAX_CHECKPOINT_MB: envInt({ min: 1, max: 5 * 1024 }).default(2048),
+    /** Test records a built-in trainer keeps in `holdout.jsonl` (retrain pipelines score on it). */
+    ARGMAX_TRAINING_HOLDOUT_MAX_ROWS: envInt({ min: 0, max: 10_000_000 }).default(100_000),
     ARGMAX_TRAINING_SCHEDULER_INTERVAL_MS: envInt({ min: 10, max: 60_000 }).default(1000),
     ARGMAX_TRAINING_LEASE_SECONDS: envInt({ min: 1, max: HOUR }).default(15),
     ARGMAX_TRAINING_ARCHIVE_AFTER_DAYS: envInt({ min: 1, max: 36_500 }).default(180),
@@ -94,6 +96,11 @@ export const trainingSettings = z
     ARGMAX_TRAINING_REGISTRY_URL: envUrl(['http', 'https']).optional(),
     ARGMAX_TRAINING_REGISTRY_STREAM: token.default('REGISTRY'),
     ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT: token.default('registry'),
+    /**
+     * The feedback service's API (the edge or the service itself): pipelines with
+     * `data.source: fresh_feedback` ask it for a feedback dataset there.
+     */
+    ARGMAX_TRAINING_FEEDBACK_URL: envUrl(['http', 'https']).optional(),
     ARGMAX_TRAINING_FEEDBACK_STREAM: token.default('FEEDBACK'),
     ARGMAX_TRAINING_FEEDBACK_SUBJECT_ROOT: token.default('feedback'),
     /** Every active pipeline run is looked at this often (waiting steps; schedules). */
@@ -148,6 +155,7 @@ export const trainingSettings = z
     },
     maxArtifactBytes: env.ARGMAX_TRAINING_MAX_ARTIFACT_MB * MiB,
     maxCheckpointBytes: env.ARGMAX_TRAINING_MAX_CHECKPOINT_MB * MiB,
+    holdoutMaxRows: env.ARGMAX_TRAINING_HOLDOUT_MAX_ROWS,
     schedulerIntervalMs: env.ARGMAX_TRAINING_SCHEDULER_INTERVAL_MS,
     leaseMs: env.ARGMAX_TRAINING_LEASE_SECONDS * 1000,
     archiveAfterMs: env.ARGMAX_TRAINING_ARCHIVE_AFTER_DAYS * DAY * 1000,
@@ -156,6 +164,7 @@ export const trainingSettings = z
     orphanGraceMs: env.ARGMAX_TRAINING_ORPHAN_GRACE_SECONDS * 1000,
     pipelines: {
       registryUrl: env.ARGMAX_TRAINING_REGISTRY_URL,
+      feedbackUrl: env.ARGMAX_TRAINING_FEEDBACK_URL,
       registryNames: {
         stream: env.ARGMAX_TRAINING_REGISTRY_STREAM,
         root: env.ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT,

@@ -38,6 +38,11 @@ export interface TrainingRunSucceededData {
   seed: number
   /** Lineage: the exact dataset version trained on. */
   dataset: { datasetId: string; versionId: string; sha256: string }
+  /**
+   * More dataset versions read after `dataset` as one table (a retrain on the base version
+   * plus a feedback dataset). Absent when there were none and from older events.
+   */
+  extraDatasets?: Array<{ datasetId: string; versionId: string; sha256: string }>
   artifacts: {
     /** `model.onnx`, verified against the trainer's own predictions before this event. */
     model: StoredObject
@@ -48,6 +53,13 @@ export interface TrainingRunSucceededData {
     predictionsSample?: StoredObject
     reproducibility?: StoredObject
     log?: StoredObject
+    /**
+     * `holdout.jsonl`: test records (at most the configured number, a seeded sample) as
+     * `{"row", "inputs", "target"}`, inputs as the model's tensors take them. Retrain pipelines
+     * score this model and the serving version on it. Absent from custom trainers that do not
+     * write it and from older events.
+     */
+    holdout?: StoredObject
   }
   /** Test-split metrics and their trivial baselines, flat: `rmse`, `mae`, `r2`, `baseline_rmse`… */
   metrics: Record<string, number>

@@ -1,5 +1,6 @@
 import type { PipelineConfigInput, PipelineView } from '../api/pipelines.contract.ts'
 import {
+  DEFAULT_MIN_FEEDBACK_ROWS,
   nextStep,
   type PipelineConfig,
   type PipelineRecord,
@@ -18,6 +19,7 @@ export function pipelineConfigOf(input: PipelineConfigInput): PipelineConfig {
     data: {
       source: input.data.source ?? 'pinned_feedback',
       datasetVersionId: input.data.datasetVersionId,
+      minFeedbackRows: input.data.minFeedbackRows ?? DEFAULT_MIN_FEEDBACK_ROWS,
     },
     training: {
       target: input.training.target,
@@ -35,7 +37,6 @@ export function pipelineConfigOf(input: PipelineConfigInput): PipelineConfig {
         direction: g.direction,
         tolerance: g.tolerance ?? 0,
       })),
-      allowDifferentHoldout: input.evaluation.allowDifferentHoldout ?? false,
     },
     requireApproval: input.requireApproval ?? false,
     rollout: {
@@ -77,10 +78,14 @@ function runView(run: PipelineRun): NonNullable<PipelineView['current']> {
     startedAt: run.startedAt,
     endedAt: run.endedAt,
     datasetVersionId: run.dataset?.datasetVersionId ?? null,
+    datasetVersionIds: run.dataset?.datasetVersionIds ?? [],
+    feedbackDatasetId:
+      run.dataset?.feedbackDatasetId ?? run.feedbackRequest?.feedbackDatasetId ?? null,
+    feedbackRows: run.dataset?.feedbackRows ?? null,
     trainingRunId: run.trainingRunId,
     candidateMetrics: run.training?.outcome === 'succeeded' ? run.training.metrics : null,
     servingVersion: run.evaluation?.serving?.version ?? null,
-    sameHoldout: run.evaluation && run.evaluation.serving ? run.evaluation.sameHoldout : null,
+    holdoutRows: run.evaluation?.holdout?.rows ?? null,
     checks: run.evaluation?.checks ?? [],
     gate: run.gate,
     version: run.version,

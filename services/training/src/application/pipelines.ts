@@ -4,32 +4,46 @@ import {
   IllegalStateError,
   NotFoundError,
   RateLimitedError,
+  UnavailableError,
   ValidationError,
 } from '@argmax/errors'
 import { handleCommand, identifyCreate, loadAggregate, type RecordedEvent } from '@argmax/events'
 import { ApiError } from '@argmax/registry-service/client'
+import {
+  FEEDBACK_EVENTS,
+  type FeedbackDatasetMaterializedData,
+  type StoredObject,
+} from '@argmax/contracts'
 import { putStoredObject } from '@argmax/storage'
 import { Cron } from 'croner'
 import {
   CHALLENGER_ALIAS,
+  HOLDOUT_METRICS,
   activeRun,
   candidateOf,
   decideGate,
   evaluateCandidate,
   nextStep,
+  type EvaluationHoldout,
+  type FeedbackDatasetOutcome,
+  type ServingSide,
   pipelineDecider,
   resolveTrainerParams,
   runDecider,
   type PipelineCommand,
   type PipelineConfig,
+  type PipelineFailureReason,
   type PipelineRecord,
   type PipelineRun,
   type PipelineState,
   type PipelineTrigger,
 } from '../domain/index.ts'
 import { pipelineSubject, runSubject } from '../streams.ts'
+import { findDatasetVersion } from '../projections/dataset-versions.queries.ts'
+import { servingVersionOf } from '../projections/registry-versions.queries.ts'
 import { cancelRun } from './cancel-run.ts'
 import type { TrainingDeps } from './dependencies.ts'
+import { EvaluationFailure, evaluateOnHoldout } from './evaluate-holdout.ts'
 import { submitRun } from './submit-run.ts'
 
 export type PipelineDeps = TrainingDeps
@@ -326,15 +340,77 @@ async function doStep(
     )
     return outcome.written > 0
   }
-  const fail = (
-    reason: 'training_failed' | 'data_unavailable' | 'registration_failed' | 'handover_failed',
-    message: string,
-  ) => decide({ type: 'Fail', data: { pipelineRunId, reason, message, now: deps.now() } })
+  const fail = (reason: PipelineFailureReason, message: string) =>
+    decide({ type: 'Fail', data: { pipelineRunId, reason, message, now: deps.now() } })
   switch (step) {
-    case 'preparing_data':
-      return decide({ type: 'PrepareData', data: { pipelineRunId, now: deps.now() } })
+    case 'requesting_feedback': {
+      const serving = await servingVersionOf(deps.db, model)
+      if (serving === null) {
+        return decide({
+          type: 'PrepareData',
+          data: {
+            pipelineRunId,
+            baseOnly:
+              'nothing serves the model yet: there are no labelled predictions since a release, the base version alone is trained on',
+            now: deps.now(),
+          },
+        })
+      }
+      const base = await findDatasetVersion(deps.db, run.config.data.datasetVersionId)
+      let feedbackDatasetId: string
+      try {
+        feedbackDatasetId = await deps.feedback.requestSinceRelease({
+          model,
+          format: base?.format === 'jsonl' ? 'jsonl' : 'csv',
+          idempotencyKey: `pipeline:${pipelineRunId}`,
+        })
+      } catch (error) {
+        if (error instanceof UnavailableError && !deps.settings.pipelines.feedbackUrl) {
+          return fail('data_unavailable', error.message)
+        }
+        // Feedback has not seen the release yet (its projection of REGISTRY): later.
+        if (error instanceof ApiError && (error.status === 409 || error.status === 404)) {
+          deps.logger.info(
+            { model, pipelineRunId, err: String(error) },
+            'pipeline waits for feedback to know the release',
+          )
+          return false
+        }
+        if (isRefusal(error)) return fail('data_unavailable', (error as Error).message)
+        throw error
+      }
+      return decide({
+        type: 'RecordFeedbackRequested',
+        data: {
+          pipelineRunId,
+          feedbackDatasetId,
+          servingVersion: serving.version,
+          now: deps.now(),
+        },
+      })
+    }
+    case 'preparing_data': {
+      if (run.config.data.source !== 'fresh_feedback') {
+        return decide({ type: 'PrepareData', data: { pipelineRunId, now: deps.now() } })
+      }
+      const feedback = await feedbackDatasetOutcome(deps, run.feedbackRequest!.feedbackDatasetId)
+      if (feedback === null) return false // still being written: the sweep looks again
+      return decide({ type: 'PrepareData', data: { pipelineRunId, feedback, now: deps.now() } })
+    }
     case 'submitting_training': {
       const { training } = run.config
+      const extraDatasetVersionIds = run.dataset!.datasetVersionIds.slice(1)
+      for (const id of extraDatasetVersionIds) {
+        const extra = await findDatasetVersion(deps.db, id)
+        // Feedback wrote it; the dataset context registers it a moment later: wait for that.
+        if (!extra) return false
+        if (extra.status === 'REJECTED' || extra.status === 'ABORTED') {
+          return fail(
+            'data_unavailable',
+            `dataset version ${id} (feedback dataset ${run.dataset!.feedbackDatasetId ?? id}) was ${extra.status.toLowerCase()} by the dataset context: it cannot be trained on`,
+          )
+        }
+      }
       try {
         // The owner's run, under a key derived from the pipeline run: submitted again after a
         // crash, it is the same run.
@@ -344,6 +420,7 @@ async function doStep(
           {
             model,
             datasetVersionId: run.dataset!.datasetVersionId,
+            ...(extraDatasetVersionIds.length > 0 ? { extraDatasetVersionIds } : {}),
             target: training.target,
             ...(training.features ? { features: training.features } : {}),
             trainer: training.trainer,
@@ -425,34 +502,11 @@ async function doStep(
         `training run ${run.trainingRunId} ended ${run.training!.outcome}${run.training!.message ? `: ${run.training!.message}` : ''}`,
       )
     case 'evaluating': {
-      const serving = await deps.registry.servingVersion(model)
-      // The comparison in full, beside the event (same bytes again for a retried step).
-      const candidate = candidateOf(run)
-      const details = await putStoredObject(deps.s3, {
-        bucket: deps.bucket,
-        key: `pipelines/${model}/${pipelineRunId}/evaluation.json`,
-        contentType: 'application/json',
-        body: Buffer.from(
-          JSON.stringify(
-            {
-              pipelineRunId,
-              rule: run.config.evaluation,
-              candidate,
-              serving,
-              ...evaluateCandidate(run.config.evaluation, candidate, serving),
-              gate: decideGate(run.config.evaluation, {
-                ...evaluateCandidate(run.config.evaluation, candidate, serving),
-                serving,
-              }),
-            },
-            null,
-            2,
-          ),
-        ),
-      })
+      const evaluated = await evaluateStep(deps, model, run)
+      if (evaluated.failed !== undefined) return fail('evaluation_failed', evaluated.failed)
       return decide({
         type: 'Evaluate',
-        data: { pipelineRunId, serving, details, now: deps.now() },
+        data: { pipelineRunId, ...evaluated.result, now: deps.now() },
       })
     }
     case 'gating':
@@ -499,6 +553,134 @@ async function doStep(
       return unknownStep
     }
   }
+}
+
+/**
+ * The evaluate step's work: with a version serving, both it and the candidate are scored on the
+ * candidate's holdout, and the comparison in full goes to the models bucket beside the event
+ * (`pipelines/<model>/<run>/evaluation.json`: the same bytes again when a restarted step runs
+ * it again — nothing in it depends on when). A candidate without a holdout, or a serving
+ * version whose artifact does not load, fails the run with the reason.
+ */
+async function evaluateStep(
+  deps: PipelineDeps,
+  model: string,
+  run: PipelineRun,
+): Promise<
+  | { failed: string; result?: never }
+  | {
+      failed?: never
+      result: {
+        scored: {
+          holdout: EvaluationHoldout
+          candidate: Record<string, number>
+          serving: ServingSide
+        } | null
+        details: StoredObject
+      }
+    }
+> {
+  const serving = await servingVersionOf(deps.db, model)
+  const candidate = candidateOf(run)
+  let scored: {
+    holdout: EvaluationHoldout
+    candidate: Record<string, number>
+    serving: ServingSide
+  } | null = null
+  if (serving !== null) {
+    const { state } = await loadAggregate(
+      deps.store,
+      runDecider,
+      runSubject(deps.names, candidate.runId),
+    )
+    const artifacts = state.status === 'absent' ? undefined : state.succeeded?.artifacts
+    if (!artifacts?.holdout) {
+      return {
+        failed:
+          `training run ${candidate.runId} wrote no holdout.jsonl: the candidate cannot be ` +
+          `scored against version ${serving.version} on the same rows`,
+      }
+    }
+    try {
+      const result = await evaluateOnHoldout(deps, {
+        holdout: artifacts.holdout,
+        candidate: {
+          label: `the candidate (training run ${candidate.runId})`,
+          model: artifacts.model,
+          signature: artifacts.signature,
+        },
+        serving: {
+          label: `the serving version ${serving.version}`,
+          model: serving.artifact,
+          signature: serving.signature,
+        },
+      })
+      scored = {
+        holdout: result.holdout,
+        candidate: result.candidate,
+        serving: {
+          version: serving.version,
+          artifact: serving.artifact,
+          metrics: result.serving,
+          recordedMetrics: serving.metrics,
+        },
+      }
+    } catch (error) {
+      if (error instanceof EvaluationFailure) return { failed: error.message }
+      throw error
+    }
+  }
+  const checks = evaluateCandidate(
+    run.config.evaluation,
+    scored?.candidate ?? {},
+    scored?.serving.metrics ?? null,
+  )
+  const details = await putStoredObject(deps.s3, {
+    bucket: deps.bucket,
+    key: `pipelines/${model}/${run.pipelineRunId}/evaluation.json`,
+    contentType: 'application/json',
+    body: Buffer.from(
+      JSON.stringify(
+        {
+          pipelineRunId: run.pipelineRunId,
+          rule: run.config.evaluation,
+          holdout: scored?.holdout ?? null,
+          candidate: { ...candidate, metrics: scored?.candidate ?? {} },
+          serving: scored?.serving ?? null,
+          checks,
+          gate: decideGate({ serving: scored?.serving ?? null, checks }),
+        },
+        null,
+        2,
+      ),
+    ),
+  })
+  return { result: { scored, details } }
+}
+
+/**
+ * What became of a feedback dataset, from feedback's own events on `feedback.dataset.<id>`
+ * (event-carried, as every other context's state training uses); null while it is being
+ * written.
+ */
+async function feedbackDatasetOutcome(
+  deps: PipelineDeps,
+  feedbackDatasetId: string,
+): Promise<FeedbackDatasetOutcome | null> {
+  const events = await deps.store.load(
+    `${deps.settings.pipelines.feedbackNames.root}.dataset.${feedbackDatasetId}`,
+  )
+  for (const event of events) {
+    if (event.type === FEEDBACK_EVENTS.datasetMaterialized) {
+      const d = event.data as FeedbackDatasetMaterializedData
+      return { status: 'materialized', datasetVersionId: d.target.versionId, rows: d.rowCount }
+    }
+    if (event.type === 'FeedbackDatasetEmpty') return { status: 'empty' }
+    if (event.type === 'FeedbackDatasetFailed') {
+      return { status: 'failed', error: String((event.data as { error?: unknown }).error) }
+    }
+  }
+  return null
 }
 
 /** The registry refused (4xx other than 429): retrying the same call changes nothing. */
@@ -550,8 +732,8 @@ export async function fireSchedule(deps: PipelineDeps, model: string): Promise<b
 
 /**
  * A configuration's checks beyond its JSON schema: the trainer's parameters (for the task the
- * target will have: either, since the data is only looked at when a run starts) and the cron
- * expression.
+ * target will have: either, since the data is only looked at when a run starts), the metrics
+ * (those the holdout evaluation computes) and the cron expression.
  */
 export function assertValidConfig(config: PipelineConfig): void {
   const { trainer, params } = config.training
@@ -565,6 +747,22 @@ export function assertValidConfig(config: PipelineConfig): void {
       throw new ValidationError(
         regression.message.replace('/params/', '/training/params/'),
         regression.issues.map((i) => ({ ...i, field: `/training${i.field}` })),
+      )
+    }
+  }
+  const evaluable: readonly string[] = [
+    ...HOLDOUT_METRICS.regression,
+    ...HOLDOUT_METRICS.classification,
+  ]
+  const { evaluation } = config
+  for (const [field, metric] of [
+    ['/evaluation/metric', evaluation.metric],
+    ...evaluation.guards.map((g, i) => [`/evaluation/guards/${i}/metric`, g.metric] as const),
+  ] as const) {
+    if (!evaluable.includes(metric)) {
+      throw ValidationError.field(
+        field,
+        `${metric} is not a metric the holdout evaluation computes (${evaluable.join(', ')})`,
       )
     }
   }

@@ -14,6 +14,10 @@ export type PipelineTriggerKind = (typeof PIPELINE_TRIGGER_KINDS)[number]
 
 export type MetricDirection = 'lower_is_better' | 'higher_is_better'
 
+export const PIPELINE_DATA_SOURCES = ['pinned_feedback', 'base', 'fresh_feedback'] as const
+export const DEFAULT_MIN_FEEDBACK_ROWS = 100
+export type PipelineDataSource = (typeof PIPELINE_DATA_SOURCES)[number]
+
 export interface GuardMetric {
   metric: string
   direction: MetricDirection
@@ -36,10 +40,15 @@ export interface PipelineConfig {
   data: {
     /**
      * `pinned_feedback`: the feedback dataset pinned for the model (falling back to
-     * `datasetVersionId` while none is pinned); `base`: always `datasetVersionId`.
+     * `datasetVersionId` while none is pinned); `base`: always `datasetVersionId`;
+     * `fresh_feedback`: `datasetVersionId` and, read after it as one table, a feedback dataset
+     * of the labelled predictions since the serving version's release, built for the run
+     * (the base alone while nothing serves the model).
      */
-    source: 'pinned_feedback' | 'base'
+    source: PipelineDataSource
     datasetVersionId: string
+    /** `fresh_feedback`: fewer labelled rows than this fail the run rather than train on them. */
+    minFeedbackRows: number
   }
   training: {
     target: string
@@ -54,11 +63,6 @@ export interface PipelineConfig {
     /** Better than the serving version by at least this, relative (0.02 = 2 %). */
     margin: number
     guards: GuardMetric[]
-    /**
-     * Compare test metrics even when candidate and serving version were not tested on the same
-     * holdout (another dataset version or seed). Off by default: such numbers are not evidence.
-     */
-    allowDifferentHoldout: boolean
   }
   requireApproval: boolean
   rollout: {
@@ -137,14 +141,35 @@ export interface PipelineTriggerIgnored {
   data: { model: string; trigger: PipelineTrigger; why: string; ignoredAt: string }
 }
 
+/** `fresh_feedback`: feedback was asked for a dataset of the labelled predictions since the release. */
+export interface PipelineFeedbackRequested {
+  type: 'PipelineFeedbackRequested'
+  data: {
+    model: string
+    pipelineRunId: string
+    /** Its dataset version, once feedback registered it, has the same id. */
+    feedbackDatasetId: string
+    /** The serving version whose release the selection starts at. */
+    servingVersion: number
+    requestedAt: string
+  }
+}
+
 export interface PipelineDataPrepared {
   type: 'PipelineDataPrepared'
   data: {
     model: string
     pipelineRunId: string
-    source: 'pinned_feedback' | 'base'
+    source: PipelineDataSource
     feedbackDatasetId?: string
+    /** The first version trained on (the base, or the pinned feedback dataset's). */
     datasetVersionId: string
+    /** Every version trained on, read in this order as one table (absent from older events). */
+    datasetVersionIds?: string[]
+    /** `fresh_feedback`: the labelled rows the feedback dataset holds. */
+    feedbackRows?: number
+    /** Why the data is not what the source says (e.g. nothing serves yet: the base alone). */
+    note?: string
     preparedAt: string
   }
 }
@@ -171,12 +196,21 @@ export interface PipelineTrainingFinished {
   }
 }
 
-/** The serving version's side of an evaluation, as the registry recorded it. */
+/** The serving version's side of an evaluation: re-scored on the candidate's holdout. */
 export interface ServingSide {
   version: number
+  /** Its `model.onnx`, as the registry's `ModelVersionRegistered` named it. */
+  artifact: StoredObject
+  /** On the holdout (the same rows and the same metric code as the candidate's). */
   metrics: Record<string, number>
-  datasetVersionId: string | null
-  seed: number | null
+  /** Its test metrics as the registry recorded them (on its own test split: context only). */
+  recordedMetrics: Record<string, number>
+}
+
+/** The rows both sides were scored on: the candidate's test split (`holdout.jsonl`). */
+export interface EvaluationHoldout {
+  object: StoredObject
+  rows: number
 }
 
 export interface MetricCheck {
@@ -201,12 +235,15 @@ export interface PipelineEvaluated {
       runId: string
       datasetVersionId: string
       seed: number
+      /** On the holdout, beside the serving version's (empty when nothing serves). */
       metrics: Record<string, number>
+      /** Its test metrics as the training run recorded them. */
+      trainingMetrics: Record<string, number>
     }
-    /** null: nothing serves the model yet. */
+    /** null: nothing serves the model yet (nothing to beat, nothing scored). */
     serving: ServingSide | null
-    /** Both tested on the same dataset version with the same seed: the same test split. */
-    sameHoldout: boolean
+    /** What both were scored on; null when nothing serves. */
+    holdout: EvaluationHoldout | null
     checks: MetricCheck[]
     /** The whole comparison as JSON in the models bucket (`pipelines/<model>/<run>/evaluation.json`). */
     details?: StoredObject
@@ -263,6 +300,7 @@ export interface PipelineHandedOver {
 export const PIPELINE_FAILURE_REASONS = [
   'training_failed',
   'data_unavailable',
+  'evaluation_failed',
   'registration_failed',
   'handover_failed',
 ] as const
@@ -291,6 +329,7 @@ export type PipelineEvent = (
   | PipelineRunStarted
   | PipelineTriggerCoalesced
   | PipelineTriggerIgnored
+  | PipelineFeedbackRequested
   | PipelineDataPrepared
   | PipelineTrainingStarted
   | PipelineTrainingFinished
@@ -311,6 +350,7 @@ export const PIPELINE_EVENT_TYPES = [
   'PipelineRunStarted',
   'PipelineTriggerCoalesced',
   'PipelineTriggerIgnored',
+  'PipelineFeedbackRequested',
   'PipelineDataPrepared',
   'PipelineTrainingStarted',
   'PipelineTrainingFinished',

@@ -119,7 +119,12 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
     level: (process.env['ARGMAX_TEST_LOG'] as 'info' | undefined) ?? 'warn',
   })
 
-  const { dataset, datasetNames } = await startDatasetSide(nc, secret, logger)
+  const { dataset, datasetNames } = await startDatasetSide(
+    nc,
+    secret,
+    logger,
+    options.pipelines?.feedbackNames,
+  )
 
   const names = options.names ?? { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
   const foreign = {
@@ -177,6 +182,7 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
       },
       maxArtifactBytes: 512 * 1024 * 1024,
       maxCheckpointBytes: 512 * 1024 * 1024,
+      holdoutMaxRows: 100_000,
       schedulerIntervalMs: options.schedulerIntervalMs ?? 250,
       leaseMs: (options.leaseSeconds ?? 3) * 1000,
       archiveAfterMs: 180 * 24 * HOUR * 1000,
@@ -185,6 +191,7 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
       orphanGraceMs: 120_000,
       pipelines: {
         registryUrl: undefined,
+        feedbackUrl: undefined,
         // Fresh streams (created below): nothing is appended there unless a test does.
         registryNames: foreign.registry,
         feedbackNames: foreign.feedback,
@@ -395,6 +402,11 @@ export async function startDatasetSide(
   nc: NatsConnection,
   secret: string,
   logger: ReturnType<typeof createLogger>,
+  /** The FEEDBACK stream whose feedback datasets it registers (default: a fresh, empty one). */
+  feedback: { stream: string; root: string } = {
+    stream: uniqueName('FEEDBACK'),
+    root: uniqueName('fb'),
+  },
 ): Promise<{ dataset: RunningDatasetService; datasetNames: { stream: string; root: string } }> {
   const datasetNames = { stream: uniqueName('DATASET'), root: uniqueName('ds') }
   const { bucket: datasetBucket } = await freshBucket('datasets')
@@ -404,7 +416,7 @@ export async function startDatasetSide(
     bucket: datasetBucket,
     schema: uniqueName('dataset').toLowerCase(),
     names: datasetNames,
-    feedback: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
+    feedback,
     dataset: { validatorWorkers: 0 },
   })
   const dataset = await startDatasetService({ config: datasetConfig, logger, nc, listen: false })
