@@ -5,11 +5,11 @@ import {
   envConfig,
   envInt,
   envString,
-  envUrl,
   httpSettings,
   loadConfig,
   natsSettings,
   postgresSettings,
+  serviceClientSettings,
   s3Settings,
   type Env,
 } from '@argmax/config'
@@ -150,10 +150,6 @@ export const inferenceSettings = z
     /** Rows per model-server call of a batch prediction. */
     ARGMAX_INFERENCE_BATCH_ROWS: envInt({ min: 1, max: 65_536 }).default(512),
     ARGMAX_INFERENCE_SCHEMA: envString().default('inference'),
-    /** OIDC mode: the gateway's client credentials for calling model servers. */
-    ARGMAX_OIDC_CLIENT_ID: envString().optional(),
-    ARGMAX_OIDC_CLIENT_SECRET: envString().optional(),
-    ARGMAX_OIDC_TOKEN_URL: envUrl(['http', 'https']).optional(),
   })
   .transform((env) => ({
     ...sinkPart(env),
@@ -172,14 +168,6 @@ export const inferenceSettings = z
     drainMs: env.ARGMAX_INFERENCE_DRAIN_SECONDS * 1000,
     batchRows: env.ARGMAX_INFERENCE_BATCH_ROWS,
     schema: env.ARGMAX_INFERENCE_SCHEMA,
-    oidcClient:
-      env.ARGMAX_OIDC_CLIENT_ID && env.ARGMAX_OIDC_CLIENT_SECRET
-        ? {
-            clientId: env.ARGMAX_OIDC_CLIENT_ID,
-            clientSecret: env.ARGMAX_OIDC_CLIENT_SECRET,
-            ...(env.ARGMAX_OIDC_TOKEN_URL ? { tokenUrl: env.ARGMAX_OIDC_TOKEN_URL } : {}),
-          }
-        : undefined,
   }))
 export type InferenceSettings = z.output<typeof inferenceSettings>
 
@@ -190,6 +178,7 @@ export const inferenceConfigSchema = envConfig({
   clickhouse: clickhouseSettings,
   analytics: analyticsDatabaseSettings,
   auth: authSettings,
+  serviceClient: serviceClientSettings,
   http: httpSettings,
   inference: inferenceSettings,
 })

@@ -1,6 +1,11 @@
 import { createRequire } from 'node:module'
 import { metrics as otelMetrics, type Meter } from '@opentelemetry/api'
-import { createGrpcAuth, createServiceCredential, createVerifier } from '@argmax/auth'
+import {
+  createGrpcAuth,
+  createServiceCredential,
+  createVerifier,
+  serviceCredentialSettings,
+} from '@argmax/auth'
 import type { RunningConsumer } from '@argmax/events'
 import {
   startServiceShell,
@@ -98,15 +103,7 @@ export function inferenceService(
     dependencies: (parts) => {
       const catalog = emptyCatalog()
       const credential = createServiceCredential(
-        config.auth.mode === 'hs256'
-          ? { mode: 'hs256', secret: config.auth.secret }
-          : {
-              mode: 'oidc',
-              issuer: config.auth.issuer,
-              clientId: settings.oidcClient?.clientId ?? '',
-              clientSecret: settings.oidcClient?.clientSecret ?? '',
-              ...(settings.oidcClient?.tokenUrl ? { tokenUrl: settings.oidcClient.tokenUrl } : {}),
-            },
+        serviceCredentialSettings(config.auth, config.serviceClient),
         { service: 'inference', now: parts.now },
       )
       // The pool tells the serving state about loads; it calls back only after both exist.

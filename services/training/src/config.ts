@@ -10,6 +10,7 @@ import {
   loadConfig,
   natsSettings,
   postgresSettings,
+  serviceClientSettings,
   s3Settings,
   type Env,
 } from '@argmax/config'
@@ -105,10 +106,6 @@ export const trainingSettings = z
     ARGMAX_TRAINING_FEEDBACK_SUBJECT_ROOT: token.default('feedback'),
     /** Every active pipeline run is looked at this often (waiting steps; schedules). */
     ARGMAX_TRAINING_PIPELINE_SWEEP_SECONDS: envInt({ min: 0, max: DAY }).default(30),
-    /** OIDC mode: training's client credentials for calling the registry. */
-    ARGMAX_OIDC_CLIENT_ID: envString().optional(),
-    ARGMAX_OIDC_CLIENT_SECRET: envString().optional(),
-    ARGMAX_OIDC_TOKEN_URL: envUrl(['http', 'https']).optional(),
   })
   .transform((env) => ({
     bucket: env.ARGMAX_TRAINING_BUCKET,
@@ -174,14 +171,6 @@ export const trainingSettings = z
         root: env.ARGMAX_TRAINING_FEEDBACK_SUBJECT_ROOT,
       },
       sweepMs: env.ARGMAX_TRAINING_PIPELINE_SWEEP_SECONDS * 1000,
-      oidcClient:
-        env.ARGMAX_OIDC_CLIENT_ID && env.ARGMAX_OIDC_CLIENT_SECRET
-          ? {
-              clientId: env.ARGMAX_OIDC_CLIENT_ID,
-              clientSecret: env.ARGMAX_OIDC_CLIENT_SECRET,
-              ...(env.ARGMAX_OIDC_TOKEN_URL ? { tokenUrl: env.ARGMAX_OIDC_TOKEN_URL } : {}),
-            }
-          : undefined,
     },
   }))
 export type TrainingSettings = z.output<typeof trainingSettings>
@@ -191,6 +180,7 @@ export const trainingConfigSchema = envConfig({
   postgres: postgresSettings,
   s3: s3Settings,
   auth: authSettings,
+  serviceClient: serviceClientSettings,
   http: httpSettings,
   training: trainingSettings,
 })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
+import { createServiceCredential, serviceCredentialSettings } from '@argmax/auth'
 import {
   startServiceShell,
   type RunningService,
@@ -13,7 +14,7 @@ import type { TrainingDeps } from './application/dependencies.ts'
 import { createHeartbeatLog } from './application/heartbeat-log.ts'
 import { KeyedQueue } from './application/keyed-queue.ts'
 import { createFeedbackPort } from './application/feedback-port.ts'
-import { createRegistryPort, trainingCredential } from './application/registry-port.ts'
+import { createRegistryPort } from './application/registry-port.ts'
 import { createRunTokens } from './application/run-tokens.ts'
 import { createWakeup } from './application/wakeup.ts'
 import type { TrainingConfig } from './config.ts'
@@ -65,21 +66,9 @@ export function trainingService(
   const names = settings.names
   const timeoutMs = options.readYourWritesTimeoutMs ?? 10_000
   // Training's own credential for the registry and feedback APIs (one token cache each).
+  const credentialSettings = serviceCredentialSettings(config.auth, config.serviceClient)
   const serviceCredential = (now: () => Date) =>
-    trainingCredential(
-      config.auth.mode === 'hs256'
-        ? { mode: 'hs256', secret: config.auth.secret }
-        : {
-            mode: 'oidc',
-            issuer: config.auth.issuer,
-            clientId: settings.pipelines.oidcClient?.clientId ?? '',
-            clientSecret: settings.pipelines.oidcClient?.clientSecret ?? '',
-            ...(settings.pipelines.oidcClient?.tokenUrl
-              ? { tokenUrl: settings.pipelines.oidcClient.tokenUrl }
-              : {}),
-          },
-      now,
-    )
+    createServiceCredential(credentialSettings, { service: 'training', now })
   return {
     service: 'training',
     description:

@@ -20,6 +20,34 @@ export type ServiceCredentialSettings =
       tokenUrl?: string
     }
 
+/**
+ * A service's credential settings from its auth settings and its client settings (both read
+ * by `@argmax/config`). In oidc mode a missing client id or secret is a configuration error
+ * at start-up, not a 401 on the first call.
+ */
+export function serviceCredentialSettings(
+  auth: { mode: 'hs256'; secret: string } | { mode: 'oidc'; issuer: string },
+  client: {
+    clientId?: string | undefined
+    clientSecret?: string | undefined
+    tokenUrl?: string | undefined
+  },
+): ServiceCredentialSettings {
+  if (auth.mode === 'hs256') return { mode: 'hs256', secret: auth.secret }
+  if (!client.clientId || !client.clientSecret) {
+    throw new Error(
+      'ARGMAX_OIDC_CLIENT_ID and ARGMAX_OIDC_CLIENT_SECRET are required in oidc mode: the service calls other services with its own client credentials',
+    )
+  }
+  return {
+    mode: 'oidc',
+    issuer: auth.issuer,
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
+    ...(client.tokenUrl ? { tokenUrl: client.tokenUrl } : {}),
+  }
+}
+
 export interface ServiceCredential {
   /** A valid bearer token (without the `Bearer ` prefix). */
   token(): Promise<string>

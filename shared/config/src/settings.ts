@@ -93,6 +93,25 @@ export const authSettings = z
   )
 export type AuthSettings = z.output<typeof authSettings>
 
+/**
+ * OIDC mode: the client credentials a service presents when it calls another process of the
+ * platform (the gateway calling model servers, training calling the registry and feedback).
+ * In hs256 mode the service mints its own token and needs none of these.
+ */
+export const serviceClientSettings = z
+  .object({
+    ARGMAX_OIDC_CLIENT_ID: envString().optional(),
+    ARGMAX_OIDC_CLIENT_SECRET: envString().optional(),
+    /** Default: the `token_endpoint` of the issuer's OpenID configuration. */
+    ARGMAX_OIDC_TOKEN_URL: envUrl(['http', 'https']).optional(),
+  })
+  .transform((env): { clientId?: string; clientSecret?: string; tokenUrl?: string } => ({
+    ...(env.ARGMAX_OIDC_CLIENT_ID ? { clientId: env.ARGMAX_OIDC_CLIENT_ID } : {}),
+    ...(env.ARGMAX_OIDC_CLIENT_SECRET ? { clientSecret: env.ARGMAX_OIDC_CLIENT_SECRET } : {}),
+    ...(env.ARGMAX_OIDC_TOKEN_URL ? { tokenUrl: env.ARGMAX_OIDC_TOKEN_URL } : {}),
+  }))
+export type ServiceClientSettings = z.output<typeof serviceClientSettings>
+
 export const httpSettings = z
   .object({
     ARGMAX_HTTP_HOST: envString().default('127.0.0.1'),

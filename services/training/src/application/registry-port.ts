@@ -1,4 +1,4 @@
-import { createServiceCredential, type ServiceCredential } from '@argmax/auth'
+import type { ServiceCredential } from '@argmax/auth'
 import { UnavailableError } from '@argmax/errors'
 import {
   ApiError,
@@ -35,10 +35,6 @@ export interface RegistryPort {
 }
 
 type RolloutCriteria = Parameters<RegistryClient['startRollout']>[0]['body']['criteria']
-
-export type RegistryCredentialSettings =
-  | { mode: 'hs256'; secret: string }
-  | { mode: 'oidc'; issuer: string; clientId: string; clientSecret: string; tokenUrl?: string }
 
 export function createRegistryPort(options: {
   baseUrl: string | undefined
@@ -95,11 +91,4 @@ export function createRegistryPort(options: {
       return started.rollout.rolloutId
     },
   }
-}
-
-export function trainingCredential(
-  settings: RegistryCredentialSettings,
-  now: () => Date,
-): ServiceCredential {
-  return createServiceCredential(settings, { service: 'training', now })
 }

@@ -154,6 +154,7 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
     postgres: { url: endpoints.postgresUrl },
     s3: { ...endpoints.s3, forcePathStyle: true },
     auth: { mode: 'hs256', secret },
+    serviceClient: {},
     http: { host: '127.0.0.1', port: 0 },
     training: {
       bucket,
@@ -196,7 +197,6 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
         registryNames: foreign.registry,
         feedbackNames: foreign.feedback,
         sweepMs: 0,
-        oidcClient: undefined,
         ...options.pipelines,
       },
     },

@@ -274,6 +274,7 @@ export async function startGatewayHarness(
     },
     analytics: { database },
     auth: { mode: 'hs256', secret },
+    serviceClient: {},
     http: { host: '127.0.0.1', port: 0 },
     inference: {
       sink: {
@@ -303,7 +304,6 @@ export async function startGatewayHarness(
       drainMs: 1_000,
       batchRows: 64,
       schema: uniqueName('inference').toLowerCase(),
-      oidcClient: undefined,
       ...options.env,
     },
   }
