@@ -55,8 +55,16 @@ function timelineText(type: string, d: Record<string, unknown>): string {
       const t = d.trigger as { kind: string; by: string }
       return `${type === 'PipelineTriggerIgnored' ? `trigger ignored (${String(d.why)})` : 'trigger coalesced'}: ${t.kind} by ${t.by}`
     }
-    case 'PipelineDataPrepared':
-      return `data: ${String(d.source)} dataset version ${String(d.datasetVersionId)}`
+    case 'PipelineFeedbackRequested':
+      return `feedback dataset ${String(d.feedbackDatasetId)} asked for: labelled predictions since version ${String(d.servingVersion)}'s release`
+    case 'PipelineDataPrepared': {
+      const versions = (d.datasetVersionIds as string[] | undefined) ?? [String(d.datasetVersionId)]
+      return (
+        `data: ${String(d.source)} dataset version${versions.length > 1 ? 's' : ''} ${versions.join(' + ')}` +
+        (typeof d.feedbackRows === 'number' ? ` (${d.feedbackRows} labelled rows)` : '') +
+        (typeof d.note === 'string' ? ` — ${d.note}` : '')
+      )
+    }
     case 'PipelineTrainingStarted':
       return `training run ${String(d.runId)} submitted`
     case 'PipelineTrainingFinished':

@@ -62,6 +62,8 @@ export function serviceEnv({
           ARGMAX_TRAINING_RUN_TOKEN_SECRET: trainingRunTokenSecret,
           // Retrain pipelines register their candidate and start its rollout there.
           ARGMAX_TRAINING_REGISTRY_URL: `http://127.0.0.1:${ports.services.registry}`,
+          // Pipelines with data.source fresh_feedback ask it for a feedback dataset.
+          ARGMAX_TRAINING_FEEDBACK_URL: `http://127.0.0.1:${ports.services.feedback}`,
         }
       : {}),
     ...endpointsToEnv(endpoints),

@@ -83,6 +83,7 @@ describe('training runs', { timeout: 300_000 }, () => {
     expect(succeeded.features).not.toContain('IMDB Rating')
     expect(Object.keys(succeeded.artifacts).sort()).toEqual(
       [
+        'holdout',
         'log',
         'metrics',
         'model',
@@ -151,6 +152,18 @@ describe('training runs', { timeout: 300_000 }, () => {
       const errors = (response.body['errors'] as Array<{ field: string }>).map((e) => e.field)
       expect(errors).toContain(field)
     }
+    // Extra versions: each checked like the version (someone else's is 404), not itself again.
+    const itself = await h.submit(
+      h.tokens.bob,
+      moviesRun(bobs.versionId, { extraDatasetVersionIds: [bobs.versionId] }),
+    )
+    expect(itself.status).toBe(400)
+    expect(JSON.stringify(itself.body)).toContain('/extraDatasetVersionIds/0')
+    const others = await h.submit(
+      h.tokens.bob,
+      moviesRun(bobs.versionId, { extraDatasetVersionIds: [versionId] }),
+    )
+    expect(others.status).toBe(404)
     const quota = await h.call<{ usage: { concurrent: number } }>(
       'GET',
       '/v1/runs/quotas/bob',
