@@ -1,9 +1,10 @@
 import type { Principal } from '@argmax/auth'
 import { assertCanWrite } from '@argmax/auth'
 import { NotFoundError, ValidationError } from '@argmax/errors'
-import { idempotentId, requestHash } from '@argmax/events'
+import { idempotentId } from '@argmax/events'
 import { toLabelRecords } from '../domain/labels.ts'
 import { checkLabels } from './check-labels.ts'
+import { labelsRequestHash } from './labels-hash.ts'
 import type { FeedbackDeps } from './dependencies.ts'
 import { publishLabels } from './publish-labels.ts'
 
@@ -59,7 +60,7 @@ export async function acceptLabels(
   let repeated = false
   const key = options.idempotencyKey
   // Canonicalising 10,000 labels is not free: the hash is made once, for the claim and the mark.
-  const hash = key !== undefined ? requestHash(options.body) : ''
+  const hash = key !== undefined ? labelsRequestHash(options.body) : ''
   if (key !== undefined) {
     const claimed = await deps.idempotency.claim(principal.subject, key, {
       requestId: idempotentId({ caller: principal.subject, scope: 'feedback.labels', key }),
