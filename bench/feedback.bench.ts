@@ -121,6 +121,7 @@ try {
       sink: { mode: 'embedded', maxBatch: SINK_BATCH, maxWaitMs: 100, ackWaitMs: 30_000 },
       eventsSink: 'off',
       evaluationIntervalMs: 0,
+      queryTimeoutMs: 900_000,
       gaugeWindow: '1h',
       webhook: { timeoutMs: 5_000, maxDeliver: 8 },
       schema: 'feedback',

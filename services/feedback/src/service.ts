@@ -243,6 +243,7 @@ export async function startFeedbackService(
   const { config } = options
   const analytics = createAnalyticsClient(config.clickhouse, {
     database: config.analytics.database,
+    requestTimeoutMs: config.feedback.queryTimeoutMs,
   })
   const gauges = createQualityGauges(options.meter ?? metrics.getMeter('@argmax/feedback-service'))
   try {
