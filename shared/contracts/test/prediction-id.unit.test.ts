@@ -42,6 +42,15 @@ describe('prediction ids', () => {
     expect(verifyPredictionId(secret, spliced)).toEqual({ ok: false, reason: 'forged' })
   })
 
+  it('has one spelling: junk after the signature or other spare bits in its last character are malformed', () => {
+    const id = issuePredictionId(secret, fields, randomBytes(8))
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const spare = id.slice(0, -1) + alphabet[alphabet.indexOf(id.at(-1)!) ^ 1]
+    for (const variant of [`${id}"`, `${id}!!`, `${id}=`, spare]) {
+      expect(verifyPredictionId(secret, variant)).toEqual({ ok: false, reason: 'malformed' })
+    }
+  })
+
   it('calls anything else malformed', () => {
     for (const id of ['', 'p1_', 'p1_abc', 'x1_abc.def', `p1_${'a'.repeat(600)}.b`]) {
       expect(verifyPredictionId(secret, id)).toEqual({ ok: false, reason: 'malformed' })
