@@ -4,17 +4,18 @@
  * (`@argmax/stack`) and the feedback service in this process on a real port.
  *
  *   npx tsx bench/feedback.bench.ts [--labels 100000] [--predictions 1000000] [--scale 10000000] [--runs 3]
- *     [--sink-batch 200] [--only labels|quality]
+ *     [--scale-runs 3] [--sink-batch 200] [--only labels|quality]
  *
  * 1. Labels/s end to end: `--labels` labels for signed prediction ids, POSTed to /v1/feedback in
  *    batches of 10,000 (4 in flight) until the last is counted in ClickHouse's `feedback` view (current labels)
  *    (through FEEDBACK_LOG and the batch sink). Baseline: the same receipts inserted straight
  *    into a ClickHouse table of the same columns (JSONEachRow, 10,000 a request, 4 in flight).
  * 2. Quality and drift over `--predictions` logged predictions (70 % labelled) of one model in
- *    the last hour: GET /v1/quality/{model}?window=1h and GET /v1/quality/{model}/drift, medians
- *    of `--runs` after a warm-up, against a bare ClickHouse aggregate over the same rows (MAE,
- *    RMSE, R² of predictions joined to labels, no FINAL, no window, no series). Then the same at
- *    `--scale` rows (0 skips it).
+ *    the last hour: GET /v1/quality/{model}?window=1d and GET /v1/quality/{model}/drift (a day's
+ *    window, so rows made before a long 10M step stay inside it), medians of `--runs` after a
+ *    warm-up, against a bare ClickHouse aggregate over the same rows (MAE, RMSE, R² of
+ *    predictions joined to labels, no FINAL, no window, no series). Then the same at `--scale`
+ *    rows (0 skips it; `--scale-runs` runs there).
  * Prints a table on stderr and ONE line of JSON on stdout.
  */
 import { createHash, randomBytes } from 'node:crypto'
@@ -45,6 +46,8 @@ const { values: args } = parseArgs({
     predictions: { type: 'string', default: '1000000' },
     scale: { type: 'string', default: '10000000' },
     runs: { type: 'string', default: '3' },
+    /** Runs at `--scale` rows (each a minute or more there on a busy small machine). */
+    'scale-runs': { type: 'string' },
     'sink-batch': { type: 'string', default: '200' },
     /** One part alone (e.g. to compare the label path of two builds); both by default. */
     only: { type: 'string' },
@@ -54,6 +57,7 @@ const LABELS = Number(args.labels)
 const PREDICTIONS = Number(args.predictions)
 const SCALE = Number(args.scale)
 const RUNS = Number(args.runs)
+const SCALE_RUNS = Number(args['scale-runs'] ?? args.runs)
 const SINK_BATCH = Number(args['sink-batch'])
 const ONLY = args.only
 if (ONLY !== undefined && ONLY !== 'labels' && ONLY !== 'quality')
@@ -411,21 +415,21 @@ try {
       FROM (SELECT prediction_id, prediction AS p FROM predictions WHERE model = 'movies')
       ANY INNER JOIN (SELECT prediction_id, value_number AS y FROM feedback_labels WHERE model = 'movies')
       USING prediction_id`
-    async function measure(rows: number) {
+    async function measure(rows: number, runs: number) {
       const quality = async () => {
-        const view = (await api('GET', '/v1/quality/movies?window=1h')) as {
+        const view = (await api('GET', '/v1/quality/movies?window=1d')) as {
           versions: Array<{ labelled: number; metrics: { mae: number } }>
         }
         return view.versions[0]!
       }
-      const drift = () => api('GET', '/v1/quality/movies/drift?window=1h')
+      const drift = () => api('GET', '/v1/quality/movies/drift?window=1d')
       await ch.query(bare)
       await quality()
       await drift()
       const bareTimes: number[] = []
       const qualityTimes: number[] = []
       const driftTimes: number[] = []
-      for (let r = 0; r < RUNS; r++) {
+      for (let r = 0; r < runs; r++) {
         bareTimes.push(await timed(() => ch.query(bare)))
         qualityTimes.push(await timed(quality))
         driftTimes.push(await timed(drift))
@@ -449,11 +453,11 @@ try {
       return result
     }
     await logTraffic(0, PREDICTIONS)
-    const small = await measure(PREDICTIONS)
+    const small = await measure(PREDICTIONS, RUNS)
     let large: Awaited<ReturnType<typeof measure>> | undefined
     if (SCALE > PREDICTIONS) {
       await logTraffic(PREDICTIONS, SCALE - PREDICTIONS)
-      large = await measure(SCALE)
+      large = await measure(SCALE, SCALE_RUNS)
     }
     qualityFigures = {
       predictions: small.rows,
