@@ -87,6 +87,11 @@ export const feedbackSettings = z
     ARGMAX_FEEDBACK_EVENTS_SINK: onOff.default('embedded'),
     /** Monitors, gauges and drift are evaluated this often (0: never, e.g. a second replica). */
     ARGMAX_FEEDBACK_EVALUATION_INTERVAL_SECONDS: envInt({ min: 0, max: DAY_SECONDS }).default(30),
+    /**
+     * How long one ClickHouse query (quality, drift, exports) may take before it answers 503.
+     * Quality over a window of ten million predictions takes tens of seconds on a small server.
+     */
+    ARGMAX_FEEDBACK_QUERY_TIMEOUT_SECONDS: envInt({ min: 1, max: 3_600 }).default(30),
     /** The window the Prometheus gauges describe (`5m`, `1h`, `1d` or `release`). */
     ARGMAX_FEEDBACK_GAUGE_WINDOW: z
       .enum(['5m', '1h', '1d', 'release'], { error: 'must be 5m, 1h, 1d or release' })
@@ -115,6 +120,7 @@ export const feedbackSettings = z
     },
     eventsSink: env.ARGMAX_FEEDBACK_EVENTS_SINK,
     evaluationIntervalMs: env.ARGMAX_FEEDBACK_EVALUATION_INTERVAL_SECONDS * 1000,
+    queryTimeoutMs: env.ARGMAX_FEEDBACK_QUERY_TIMEOUT_SECONDS * 1000,
     gaugeWindow: env.ARGMAX_FEEDBACK_GAUGE_WINDOW,
     webhook: {
       timeoutMs: env.ARGMAX_FEEDBACK_WEBHOOK_TIMEOUT_MS,

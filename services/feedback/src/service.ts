@@ -12,6 +12,7 @@ import {
   type ServiceStartOptions,
   type ShellS3,
 } from '@argmax/service'
+import { predictionIdKey } from '@argmax/contracts'
 import type { NatsConnection } from 'nats'
 import { registerFeedbackApi } from './api/index.ts'
 import type { FeedbackDeps } from './application/dependencies.ts'
@@ -117,7 +118,7 @@ export function feedbackService(
           ttlMs: settings.idempotencyTtlMs,
           replicas: config.nats.streamReplicas,
         }),
-        predictionIdSecret: settings.predictionIdSecret,
+        predictionIdSecret: predictionIdKey(settings.predictionIdSecret),
         webhookSecret:
           settings.webhookSecret ??
           createHmac('sha256', settings.predictionIdSecret)
@@ -242,6 +243,7 @@ export async function startFeedbackService(
   const { config } = options
   const analytics = createAnalyticsClient(config.clickhouse, {
     database: config.analytics.database,
+    requestTimeoutMs: config.feedback.queryTimeoutMs,
   })
   const gauges = createQualityGauges(options.meter ?? metrics.getMeter('@argmax/feedback-service'))
   try {

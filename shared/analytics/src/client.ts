@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
 import type { ClickhouseSettings } from '@argmax/config'
 import { analyticsError } from './errors.ts'
@@ -28,6 +28,11 @@ export interface AnalyticsClient {
   queryStream(sql: string, format: 'JSONEachRow' | 'TabSeparatedWithNames'): Promise<Readable>
   /** One INSERT of `rows` as JSONEachRow into `table` (of this database unless qualified). */
   insert(table: string, rows: readonly object[]): Promise<void>
+  /**
+   * One INSERT of rows already written as TabSeparated text (`tab-separated.ts`), one line a
+   * row, fields in the order of `columns`: the cheapest way in for large batches.
+   */
+  insertTabSeparated(table: string, columns: readonly string[], text: string): Promise<void>
   /** The server's version, e.g. `18.16.1`. */
   version(): Promise<string>
   close(): Promise<void>
@@ -77,6 +82,17 @@ export function createAnalyticsClient(
       call(async () => {
         if (rows.length === 0) return
         await client.insert({ table, values: rows as object[], format: 'JSONEachRow' })
+      }),
+    insertTabSeparated: (table, columns, text) =>
+      call(async () => {
+        if (text.length === 0) return
+        await client.insert({
+          table,
+          // Raw formats go as a byte stream, sent as it is.
+          values: Readable.from([text], { objectMode: false }),
+          format: 'TabSeparated',
+          columns: columns as [string, ...string[]],
+        })
       }),
     version: () =>
       call(async () => {

@@ -48,13 +48,17 @@ function predictionsOf(scope: QualityScope, columns: string): string {
 }
 
 /**
- * The current labels that can match (labels live in their prediction's day partition, so the
- * day filter prunes whole partitions).
+ * The current labels that can match: of the model (and version), in the prediction days of the
+ * scope (labels live in their prediction's day partition, so the day filter prunes whole
+ * partitions) and made for predictions of the window (`prediction_time` comes from the signed id,
+ * the same second as the prediction's `time`), so the join's hash table holds only labels that can
+ * meet a prediction of the scope.
  */
 function labelsOf(scope: QualityScope, columns: string): string {
   return `SELECT ${columns} FROM ${scope.db}.feedback_labels FINAL
     WHERE model = ${sqlString(scope.model)}
       AND date >= ${sqlDate(scope.from)} AND date <= ${sqlDate(scope.to)}
+      AND prediction_time >= ${sqlDateTime(scope.from)} AND prediction_time ${scope.toExclusive ? '<' : '<='} ${sqlDateTime(scope.to)}
       ${scope.version !== undefined ? `AND version = ${sqlNumber(scope.version)}` : ''}`
 }
 
@@ -84,12 +88,8 @@ export interface RegressionRow {
 
 const delay = '(r_ms - t_ms) / 1000'
 
-function regressionJoin(scope: QualityScope, bucketSeconds?: number): string {
-  const bucket =
-    bucketSeconds !== undefined
-      ? `intDiv(toUInt32(time) - toUInt32(${sqlDateTime(scope.from)}), ${sqlNumber(bucketSeconds)}) AS bucket,`
-      : ''
-  return `SELECT version, ${bucket}
+function regressionJoin(scope: QualityScope): string {
+  return `SELECT version,
       count() AS labelled,
       sum(abs(y - p)) AS abs_sum,
       sum((y - p) * (y - p)) AS sq_sum,
@@ -101,19 +101,70 @@ function regressionJoin(scope: QualityScope, bucketSeconds?: number): string {
     ANY INNER JOIN (${labelsOf(scope, 'prediction_id, assumeNotNull(value_number) AS y, toInt64(received_at) * 1000 + received_ms AS r_ms, isNotNull(value_number) AS has_y')})
     USING prediction_id
     WHERE has_p AND has_y
-    GROUP BY version${bucketSeconds !== undefined ? ', bucket' : ''}`
+    GROUP BY version`
 }
 
-export function regressionQuality(client: AnalyticsClient, scope: QualityScope) {
-  return client.query<RegressionRow>(regressionJoin(scope))
+/**
+ * A version's window in one scan, for the quality view: the predictions of the scope LEFT JOINed
+ * with their current labels (a `matched` flag from the label side, so no `join_use_nulls` is
+ * needed), aggregated per time bucket, then per version — its prediction count, the window's
+ * aggregates (the label variance and delay quantiles merged from the buckets' states) and the
+ * buckets' aggregates as arrays for the series. One join instead of a count, a window join and a
+ * series join: the join is what costs.
+ */
+export interface RegressionWindowRow extends RegressionRow {
+  predictions: string
+  /** Buckets of the window that had predictions, in no order; the arrays below follow them. */
+  buckets: Array<string | number>
+  bucket_labelled: Array<string | number>
+  bucket_abs_sum: number[]
+  bucket_sq_sum: number[]
+  bucket_y_var: number[]
 }
 
-export function regressionSeries(
+export function regressionWindow(
   client: AnalyticsClient,
   scope: QualityScope,
   bucketSeconds: number,
 ) {
-  return client.query<RegressionRow>(regressionJoin(scope, bucketSeconds))
+  const ok = 'matched AND has_p AND has_y'
+  return client.query<RegressionWindowRow>(
+    `SELECT version,
+      sum(n) AS predictions,
+      sum(labelled_b) AS labelled,
+      sum(abs_b) AS abs_sum,
+      sum(sq_b) AS sq_sum,
+      varPopMerge(y_var_b) AS y_var,
+      if(labelled > 0, sum(delay_b) / labelled, 0) AS delay_mean,
+      quantilesExactMerge(0.5, 0.9)(delays_b) AS delay_quantiles,
+      delay_quantiles[1] AS delay_p50,
+      delay_quantiles[2] AS delay_p90,
+      groupArray(bucket) AS buckets,
+      groupArray(labelled_b) AS bucket_labelled,
+      groupArray(abs_b) AS bucket_abs_sum,
+      groupArray(sq_b) AS bucket_sq_sum,
+      groupArray(finalizeAggregation(y_var_b)) AS bucket_y_var
+    FROM (
+      SELECT version,
+        intDiv(toUInt32(time) - toUInt32(${sqlDateTime(scope.from)}), ${sqlNumber(bucketSeconds)}) AS bucket,
+        count() AS n,
+        countIf(${ok}) AS labelled_b,
+        sumIf(abs(y - p), ${ok}) AS abs_b,
+        sumIf((y - p) * (y - p), ${ok}) AS sq_b,
+        varPopStateIf(y, ${ok}) AS y_var_b,
+        sumIf(${delay}, ${ok}) AS delay_b,
+        quantilesExactStateIf(0.5, 0.9)(${delay}, ${ok}) AS delays_b
+      FROM (${predictionsOf(scope, 'prediction_id, version, time, assumeNotNull(prediction) AS p, toInt64(time) * 1000 + time_ms AS t_ms, isNotNull(prediction) AS has_p')})
+      ANY LEFT JOIN (${labelsOf(scope, 'prediction_id, assumeNotNull(value_number) AS y, toInt64(received_at) * 1000 + received_ms AS r_ms, isNotNull(value_number) AS has_y, toUInt8(1) AS matched')})
+      USING prediction_id
+      GROUP BY version, bucket
+    )
+    GROUP BY version`,
+  )
+}
+
+export function regressionQuality(client: AnalyticsClient, scope: QualityScope) {
+  return client.query<RegressionRow>(regressionJoin(scope))
 }
 
 export interface ClassificationRow {

@@ -12,6 +12,9 @@ import {
   listDays,
   migrateAnalytics,
   sqlStringArray,
+  tsvNullableString,
+  tsvNumber,
+  tsvString,
   type AnalyticsClient,
   type AnalyticsMigration,
 } from '../src/index.ts'
@@ -121,6 +124,30 @@ describe('the analytics client', () => {
       `SELECT count() AS n FROM system.parts WHERE database = '${client.database}' AND table = 't'`,
     )
     expect(Number(parts[0]!.n)).toBeGreaterThanOrEqual(1)
+  })
+
+  it('inserts TabSeparated text whose fields hold what TabSeparated reserves, and NULLs', async () => {
+    const client = await freshAnalytics()
+    await client.command(
+      `CREATE TABLE ${client.database}.t (id UInt32, name String, label Nullable(String), x Nullable(Float64)) ENGINE = MergeTree() ORDER BY id`,
+    )
+    const rows = [
+      { id: 1, name: 'tab\there, newline\nthere', label: 'back\\slash \\N', x: 0.1 + 0.2 },
+      { id: 2, name: 'carriage\rreturn', label: null, x: 1e-7 },
+      { id: 3, name: '', label: '', x: null },
+      { id: 4, name: 'ünïcødé ✓', label: '\\t', x: -123456789.125 },
+    ]
+    const text = rows
+      .map(
+        (r) => `${r.id}\t${tsvString(r.name)}\t${tsvNullableString(r.label)}\t${tsvNumber(r.x)}\n`,
+      )
+      .join('')
+    await client.insertTabSeparated('t', ['id', 'name', 'label', 'x'], text)
+    const back = await client.query<{ id: number; name: string; label: string | null; x: number }>(
+      'SELECT id, name, label, x FROM t ORDER BY id',
+    )
+    expect(back).toEqual(rows)
+    expect(() => tsvNumber(Number.NaN)).toThrow(RangeError)
   })
 })
 

@@ -1,9 +1,10 @@
 import type { Principal } from '@argmax/auth'
 import { assertCanWrite } from '@argmax/auth'
 import { NotFoundError, ValidationError } from '@argmax/errors'
-import { idempotentId, requestHash } from '@argmax/events'
+import { idempotentId } from '@argmax/events'
 import { toLabelRecords } from '../domain/labels.ts'
 import { checkLabels } from './check-labels.ts'
+import { labelsRequestHash } from './labels-hash.ts'
 import type { FeedbackDeps } from './dependencies.ts'
 import { publishLabels } from './publish-labels.ts'
 
@@ -58,11 +59,13 @@ export async function acceptLabels(
   let receivedAt = deps.now()
   let repeated = false
   const key = options.idempotencyKey
+  // Canonicalising 10,000 labels is not free: the hash is made once, for the claim and the mark.
+  const hash = key !== undefined ? labelsRequestHash(options.body) : ''
   if (key !== undefined) {
     const claimed = await deps.idempotency.claim(principal.subject, key, {
       requestId: idempotentId({ caller: principal.subject, scope: 'feedback.labels', key }),
       receivedAt,
-      requestHash: requestHash(options.body),
+      requestHash: hash,
       published: false,
     })
     ;({ requestId, receivedAt } = claimed.request)
@@ -83,7 +86,7 @@ export async function acceptLabels(
     await deps.idempotency.markPublished(principal.subject, key, {
       requestId,
       receivedAt,
-      requestHash: requestHash(options.body),
+      requestHash: hash,
       published: true,
     })
   }

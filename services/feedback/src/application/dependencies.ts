@@ -1,4 +1,5 @@
 import type { AnalyticsClient } from '@argmax/analytics'
+import type { PredictionIdSecret } from '@argmax/contracts'
 import type { EventStore } from '@argmax/events'
 import type { S3Client } from '@argmax/storage'
 import type { Kysely } from 'kysely'
@@ -26,7 +27,8 @@ export interface FeedbackDeps {
   /** Training dataset profiles, from the DATASET stream. */
   profiles: TrainingProfiles
   idempotency: LabelIdempotency
-  predictionIdSecret: string
+  /** A key object made once (`predictionIdKey`): 10,000 ids a request are checked with it. */
+  predictionIdSecret: PredictionIdSecret
   /** Key that each monitor's webhook signing secret derives from. */
   webhookSecret: string
   retentionDays: number

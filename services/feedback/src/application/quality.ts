@@ -7,8 +7,7 @@ import {
   classificationSeries,
   predictionCounts,
   regressionMetrics,
-  regressionQuality,
-  regressionSeries,
+  regressionWindow,
   type ClassificationRow,
   type QualityScope,
   type RegressionRow,
@@ -49,8 +48,11 @@ export async function modelQuality(
   }
   const versions = await listModelVersions(deps, model)
   const task = (row.task ?? versions.at(-1)?.task ?? null) as QualityView['task']
+  const step = bucketSeconds(range, request.buckets ?? 30)
+  // A regression's counts come with its metrics, in one scan; a classification's on their own.
+  const window = task === 'regression' ? await regressionWindow(deps.analytics, scope, step) : []
   const counts = new Map(
-    (await predictionCounts(deps.analytics, scope)).map((r) => [
+    (task === 'regression' ? window : await predictionCounts(deps.analytics, scope)).map((r) => [
       Number(r.version),
       Number(r.predictions),
     ]),
@@ -59,7 +61,6 @@ export async function modelQuality(
   if (release && (request.version === undefined || request.version === release.stable)) {
     shown.add(release.stable)
   }
-  const step = bucketSeconds(range, request.buckets ?? 30)
 
   const perVersion = new Map<
     number,
@@ -70,15 +71,23 @@ export async function modelQuality(
     new Date(range.from.getTime() + bucket * step * 1000).toISOString()
 
   if (task === 'regression') {
-    for (const r of await regressionQuality(deps.analytics, scope)) {
-      perVersion.set(Number(r.version), { metrics: regressionOf(r), row: r })
-    }
-    for (const r of await regressionSeries(deps.analytics, scope, step)) {
-      series.push({
-        version: Number(r.version),
-        time: pointTime(Number(r.bucket)),
-        labelled: Number(r.labelled),
-        metrics: regressionOf(r),
+    for (const r of window) {
+      const version = Number(r.version)
+      perVersion.set(version, { metrics: regressionOf(r), row: r })
+      r.buckets.forEach((bucket, i) => {
+        const labelled = Number(r.bucket_labelled[i])
+        if (labelled === 0) return
+        series.push({
+          version,
+          time: pointTime(Number(bucket)),
+          labelled,
+          metrics: regressionOf({
+            labelled,
+            abs_sum: r.bucket_abs_sum[i]!,
+            sq_sum: r.bucket_sq_sum[i]!,
+            y_var: r.bucket_y_var[i]!,
+          }),
+        })
       })
     }
   } else if (task === 'classification') {
@@ -152,7 +161,9 @@ export async function modelQuality(
   }
 }
 
-function regressionOf(r: RegressionRow): QualityMetrics {
+function regressionOf(
+  r: Pick<RegressionRow, 'abs_sum' | 'sq_sum' | 'y_var'> & { labelled: string | number },
+): QualityMetrics {
   return regressionMetrics({
     labelled: Number(r.labelled),
     absSum: Number(r.abs_sum),

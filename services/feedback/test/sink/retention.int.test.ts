@@ -1,9 +1,9 @@
 import { gunzipSync } from 'node:zlib'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
-import { insertInChunks, listDays } from '@argmax/analytics'
+import { listDays } from '@argmax/analytics'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyFeedbackRetention } from '../../src/workers/feedback-retention.ts'
-import { labelRows } from '../../src/workers/feedback-sink.ts'
+import { LABEL_COLUMNS, labelsText } from '../../src/workers/feedback-sink.ts'
 import { startHarness, type Harness } from '../support/harness.ts'
 
 const DAY = 24 * 3600 * 1000
@@ -19,7 +19,7 @@ describe('feedback retention: archived to S3, then dropped', () => {
 
   it('archives every receipt of days past the retention, drops them and their current labels, keeps the rest', async () => {
     // Labels of predictions 40, 35 and 2 days old, as the sink wrote them (one corrected).
-    const rows = labelRows(
+    const { chunks } = labelsText(
       [40, 35, 2].flatMap((days, d) =>
         [0, 1].map((chunk) => ({
           id: `e${d}${chunk}`,
@@ -49,8 +49,9 @@ describe('feedback retention: archived to S3, then dropped', () => {
         })),
       ),
     )
-    await insertInChunks(h.service.analytics, 'feedback_receipts', rows)
-    await insertInChunks(h.service.analytics, 'feedback_labels', rows)
+    for (const table of ['feedback_receipts', 'feedback_labels'])
+      for (const chunk of chunks)
+        await h.service.analytics.insertTabSeparated(table, LABEL_COLUMNS, chunk)
     const { archived, dropped } = await applyFeedbackRetention({
       client: h.service.analytics,
       s3: h.s3,

@@ -150,6 +150,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       sink: { mode: options.sink ?? 'embedded', maxBatch: 200, maxWaitMs: 20, ackWaitMs: 30_000 },
       eventsSink: 'off',
       evaluationIntervalMs: 0,
+      queryTimeoutMs: 30_000,
       gaugeWindow: '1h',
       webhook: { timeoutMs: 5_000, maxDeliver: 8 },
       schema: uniqueName('feedback').toLowerCase(),
