@@ -264,6 +264,10 @@ function pipelineConfig(base: BaseVersion, options: DemoLoopOptions): CreatePipe
       criteria: {
         windowSeconds: options.windowSeconds,
         minRequests: options.minRequests,
+        // The machine is shared and a version's first requests load it: latency is judged
+        // loosely (p99 at most 2 × the stable's + 200 ms), quality strictly.
+        maxP99Ratio: 2,
+        p99SlackMs: 200,
         stepDeadlineSeconds: Math.max(240, options.windowSeconds * 8),
         quality: { metric: 'mae', minLabels: options.minLabels, maxDegradation: 0.1 },
       },
