@@ -346,7 +346,12 @@ async function setUpMonitor(
   options: DemoLoopOptions,
   log: (line: string) => void,
 ): Promise<string> {
-  const monitors = await feedback.listMonitors({ query: { model: MODEL } })
+  // The model's default monitors are made on its first release: on a fresh stack, wait for
+  // them, or one would come later and request retrains of its own.
+  const monitors = await poll('the default monitors of the model', 60, async () => {
+    const listed = await feedback.listMonitors({ query: { model: MODEL } })
+    return listed.items.some((m) => m.isDefault) ? listed : undefined
+  })
   for (const m of monitors.items) {
     if (m.name === MONITOR_NAME) await feedback.deleteMonitor({ params: { id: m.id } })
     else if (m.retrain) {
