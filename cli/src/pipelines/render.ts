@@ -29,6 +29,9 @@ export function renderPipeline({ pipeline: p, timeline }: PipelineDetails): stri
         (run.coalesced > 0 ? `, ${run.coalesced} trigger(s) coalesced` : ''),
       `triggered by ${run.trigger.by} (${run.trigger.kind}): ${run.trigger.reason}`,
     )
+    if (run.servingVersion !== null && run.holdoutRows !== null) {
+      lines.push(`scored with version ${run.servingVersion} on ${run.holdoutRows} holdout rows`)
+    }
     for (const c of run.checks) {
       lines.push(
         `  ${c.role} ${c.metric}: candidate ${c.candidate ?? '–'} vs serving ${c.serving ?? '–'} → ` +
@@ -60,8 +63,10 @@ function timelineText(type: string, d: Record<string, unknown>): string {
       return `training ${String(d.outcome)}: ${JSON.stringify(d.metrics)}`
     case 'PipelineEvaluated': {
       const serving = d.serving as { version: number } | null
+      const holdout = d.holdout as { rows: number } | null | undefined
       return serving
-        ? `evaluated against version ${serving.version} (${d.sameHoldout ? 'same holdout' : 'different holdout'})`
+        ? `evaluated against version ${serving.version}` +
+            (holdout ? ` on the candidate's holdout (${holdout.rows} rows)` : '')
         : 'evaluated: nothing serves yet'
     }
     case 'PipelineGatePassed':

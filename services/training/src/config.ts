@@ -79,6 +79,8 @@ export const trainingSettings = z
     ARGMAX_TRAINING_QUOTA_DAILY_INTERNAL: envInt({ min: 0, max: 100_000 }).default(50),
     ARGMAX_TRAINING_MAX_ARTIFACT_MB: envInt({ min: 1, max: 5 * 1024 }).default(2048),
     ARGMAX_TRAINING_MAX_CHECKPOINT_MB: envInt({ min: 1, max: 5 * 1024 }).default(2048),
+    /** Test records a built-in trainer keeps in `holdout.jsonl` (retrain pipelines score on it). */
+    ARGMAX_TRAINING_HOLDOUT_MAX_ROWS: envInt({ min: 0, max: 10_000_000 }).default(100_000),
     ARGMAX_TRAINING_SCHEDULER_INTERVAL_MS: envInt({ min: 10, max: 60_000 }).default(1000),
     ARGMAX_TRAINING_LEASE_SECONDS: envInt({ min: 1, max: HOUR }).default(15),
     ARGMAX_TRAINING_ARCHIVE_AFTER_DAYS: envInt({ min: 1, max: 36_500 }).default(180),
@@ -148,6 +150,7 @@ export const trainingSettings = z
     },
     maxArtifactBytes: env.ARGMAX_TRAINING_MAX_ARTIFACT_MB * MiB,
     maxCheckpointBytes: env.ARGMAX_TRAINING_MAX_CHECKPOINT_MB * MiB,
+    holdoutMaxRows: env.ARGMAX_TRAINING_HOLDOUT_MAX_ROWS,
     schedulerIntervalMs: env.ARGMAX_TRAINING_SCHEDULER_INTERVAL_MS,
     leaseMs: env.ARGMAX_TRAINING_LEASE_SECONDS * 1000,
     archiveAfterMs: env.ARGMAX_TRAINING_ARCHIVE_AFTER_DAYS * DAY * 1000,

@@ -72,7 +72,11 @@ export function trainingService(
     migrations: trainingMigrations,
     schema: settings.schema,
     s3: { settings: config.s3, bucket: settings.bucket },
-    projections: trainingProjectionsOf(names, settings.datasetNames),
+    projections: trainingProjectionsOf(
+      names,
+      settings.datasetNames,
+      settings.pipelines.registryNames,
+    ),
     readYourWritesTimeoutMs: timeoutMs,
     selfAuthenticatedPaths: JOB_PATHS,
     dependencies: (parts) => ({

@@ -15,6 +15,8 @@ const stream = uniqueName('TRAINING')
 const root = uniqueName('tr')
 const datasetStream = uniqueName('DATASET')
 const datasetRoot = uniqueName('ds')
+const registryStream = uniqueName('REGISTRY')
+const registryRoot = uniqueName('rg')
 
 describeServiceShell({
   service: 'training',
@@ -24,7 +26,10 @@ describeServiceShell({
     const { s3 } = stackEndpoints()
     const { bucket } = await freshBucket('models')
     const jsm = await (await connectNats()).jetstreamManager()
-    await ensureStreams(jsm, [datasetStreamSpec({ stream: datasetStream, root: datasetRoot }, 1)])
+    await ensureStreams(jsm, [
+      datasetStreamSpec({ stream: datasetStream, root: datasetRoot }, 1),
+      { name: registryStream, subjects: [`${registryRoot}.>`], retention: 'limits' },
+    ])
     return {
       ARGMAX_S3_ENDPOINT: s3.endpoint,
       ARGMAX_S3_REGION: s3.region,
@@ -36,6 +41,8 @@ describeServiceShell({
       ARGMAX_TRAINING_SUBJECT_ROOT: root,
       ARGMAX_TRAINING_DATASET_STREAM: datasetStream,
       ARGMAX_TRAINING_DATASET_SUBJECT_ROOT: datasetRoot,
+      ARGMAX_TRAINING_REGISTRY_STREAM: registryStream,
+      ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT: registryRoot,
       ARGMAX_TRAINING_SCHEMA: uniqueName('training').toLowerCase(),
       ARGMAX_TRAINING_RUN_TOKEN_SECRET: 'a-run-token-secret-for-the-shell-test-0123456789',
       ARGMAX_TRAINING_WORK_DIR: mkdtempSync(join(tmpdir(), 'argmax-training-shell-')),
@@ -49,7 +56,15 @@ describeServiceShell({
   stream,
   subjects: [`${root}.>`],
   streamConfig: { duplicate_window: 2 * 60 * 1_000_000_000 },
-  readinessChecks: ['s3', 'runs', 'quotas', 'metrics', 'datasetVersions', 'pipelines'],
+  readinessChecks: [
+    's3',
+    'runs',
+    'quotas',
+    'metrics',
+    'datasetVersions',
+    'pipelines',
+    'registryVersions',
+  ],
   apiPath: '/v1/runs',
   authorizedStatus: 200,
   metrics: ['argmax_projection_position{', 'argmax_projection_failing{'],

@@ -48,6 +48,13 @@ export interface TrainingRunSucceededData {
     predictionsSample?: StoredObject
     reproducibility?: StoredObject
     log?: StoredObject
+    /**
+     * `holdout.jsonl`: test records (at most the configured number, a seeded sample) as
+     * `{"row", "inputs", "target"}`, inputs as the model's tensors take them. Retrain pipelines
+     * score this model and the serving version on it. Absent from custom trainers that do not
+     * write it and from older events.
+     */
+    holdout?: StoredObject
   }
   /** Test-split metrics and their trivial baselines, flat: `rmse`, `mae`, `r2`, `baseline_rmse`… */
   metrics: Record<string, number>

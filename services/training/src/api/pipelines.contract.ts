@@ -102,7 +102,6 @@ export const PipelineConfigBody = Type.Object(
             { maxItems: 20 },
           ),
         ),
-        allowDifferentHoldout: Type.Optional(Type.Boolean({ description: 'default false' })),
       },
       { additionalProperties: false },
     ),
@@ -161,7 +160,11 @@ export const PipelineRunView = Type.Object({
   trainingRunId: Nullable(Type.String()),
   candidateMetrics: Nullable(Type.Record(Type.String(), Type.Number())),
   servingVersion: Nullable(Type.Integer()),
-  sameHoldout: Nullable(Type.Boolean()),
+  holdoutRows: Nullable(
+    Type.Integer({
+      description: "rows of the candidate's holdout both it and the serving version were scored on",
+    }),
+  ),
   checks: Type.Array(Check),
   gate: Nullable(Type.Object({ passed: Type.Boolean(), reasons: Type.Array(Type.String()) })),
   version: Nullable(Type.Integer()),

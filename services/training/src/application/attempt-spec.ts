@@ -67,6 +67,7 @@ export async function attemptSpec(
       ARGMAX_API_URL: apiUrl,
       ARGMAX_RUN_TOKEN: token,
       ARGMAX_HEARTBEAT_SECONDS: String(heartbeatSeconds),
+      ARGMAX_HOLDOUT_MAX_ROWS: String(deps.settings.holdoutMaxRows),
       ...(q.trainer.kind === 'image' ? { ARGMAX_TRAINER_IMAGE: q.trainer.image } : {}),
     },
     resources: q.resources,

@@ -26,6 +26,7 @@ const CONTRACT_NAMES: Record<string, keyof TrainingRunSucceededData['artifacts']
   'model.json': 'native',
   'model.pkl': 'native',
   'predictions-sample.jsonl': 'predictionsSample',
+  'holdout.jsonl': 'holdout',
   'reproducibility.json': 'reproducibility',
   'train.log': 'log',
 }

@@ -35,7 +35,6 @@ export function pipelineConfigOf(input: PipelineConfigInput): PipelineConfig {
         direction: g.direction,
         tolerance: g.tolerance ?? 0,
       })),
-      allowDifferentHoldout: input.evaluation.allowDifferentHoldout ?? false,
     },
     requireApproval: input.requireApproval ?? false,
     rollout: {
@@ -80,7 +79,7 @@ function runView(run: PipelineRun): NonNullable<PipelineView['current']> {
     trainingRunId: run.trainingRunId,
     candidateMetrics: run.training?.outcome === 'succeeded' ? run.training.metrics : null,
     servingVersion: run.evaluation?.serving?.version ?? null,
-    sameHoldout: run.evaluation && run.evaluation.serving ? run.evaluation.sameHoldout : null,
+    holdoutRows: run.evaluation?.holdout?.rows ?? null,
     checks: run.evaluation?.checks ?? [],
     gate: run.gate,
     version: run.version,

@@ -8,28 +8,35 @@ import {
 } from '@argmax/errors'
 import { handleCommand, identifyCreate, loadAggregate, type RecordedEvent } from '@argmax/events'
 import { ApiError } from '@argmax/registry-service/client'
+import type { StoredObject } from '@argmax/contracts'
 import { putStoredObject } from '@argmax/storage'
 import { Cron } from 'croner'
 import {
   CHALLENGER_ALIAS,
+  HOLDOUT_METRICS,
   activeRun,
   candidateOf,
   decideGate,
   evaluateCandidate,
   nextStep,
+  type EvaluationHoldout,
+  type ServingSide,
   pipelineDecider,
   resolveTrainerParams,
   runDecider,
   type PipelineCommand,
   type PipelineConfig,
+  type PipelineFailureReason,
   type PipelineRecord,
   type PipelineRun,
   type PipelineState,
   type PipelineTrigger,
 } from '../domain/index.ts'
 import { pipelineSubject, runSubject } from '../streams.ts'
+import { servingVersionOf } from '../projections/registry-versions.queries.ts'
 import { cancelRun } from './cancel-run.ts'
 import type { TrainingDeps } from './dependencies.ts'
+import { EvaluationFailure, evaluateOnHoldout } from './evaluate-holdout.ts'
 import { submitRun } from './submit-run.ts'
 
 export type PipelineDeps = TrainingDeps
@@ -326,10 +333,8 @@ async function doStep(
     )
     return outcome.written > 0
   }
-  const fail = (
-    reason: 'training_failed' | 'data_unavailable' | 'registration_failed' | 'handover_failed',
-    message: string,
-  ) => decide({ type: 'Fail', data: { pipelineRunId, reason, message, now: deps.now() } })
+  const fail = (reason: PipelineFailureReason, message: string) =>
+    decide({ type: 'Fail', data: { pipelineRunId, reason, message, now: deps.now() } })
   switch (step) {
     case 'preparing_data':
       return decide({ type: 'PrepareData', data: { pipelineRunId, now: deps.now() } })
@@ -425,34 +430,11 @@ async function doStep(
         `training run ${run.trainingRunId} ended ${run.training!.outcome}${run.training!.message ? `: ${run.training!.message}` : ''}`,
       )
     case 'evaluating': {
-      const serving = await deps.registry.servingVersion(model)
-      // The comparison in full, beside the event (same bytes again for a retried step).
-      const candidate = candidateOf(run)
-      const details = await putStoredObject(deps.s3, {
-        bucket: deps.bucket,
-        key: `pipelines/${model}/${pipelineRunId}/evaluation.json`,
-        contentType: 'application/json',
-        body: Buffer.from(
-          JSON.stringify(
-            {
-              pipelineRunId,
-              rule: run.config.evaluation,
-              candidate,
-              serving,
-              ...evaluateCandidate(run.config.evaluation, candidate, serving),
-              gate: decideGate(run.config.evaluation, {
-                ...evaluateCandidate(run.config.evaluation, candidate, serving),
-                serving,
-              }),
-            },
-            null,
-            2,
-          ),
-        ),
-      })
+      const evaluated = await evaluateStep(deps, model, run)
+      if (evaluated.failed !== undefined) return fail('evaluation_failed', evaluated.failed)
       return decide({
         type: 'Evaluate',
-        data: { pipelineRunId, serving, details, now: deps.now() },
+        data: { pipelineRunId, ...evaluated.result, now: deps.now() },
       })
     }
     case 'gating':
@@ -499,6 +481,109 @@ async function doStep(
       return unknownStep
     }
   }
+}
+
+/**
+ * The evaluate step's work: with a version serving, both it and the candidate are scored on the
+ * candidate's holdout, and the comparison in full goes to the models bucket beside the event
+ * (`pipelines/<model>/<run>/evaluation.json`: the same bytes again when a restarted step runs
+ * it again — nothing in it depends on when). A candidate without a holdout, or a serving
+ * version whose artifact does not load, fails the run with the reason.
+ */
+async function evaluateStep(
+  deps: PipelineDeps,
+  model: string,
+  run: PipelineRun,
+): Promise<
+  | { failed: string; result?: never }
+  | {
+      failed?: never
+      result: {
+        scored: {
+          holdout: EvaluationHoldout
+          candidate: Record<string, number>
+          serving: ServingSide
+        } | null
+        details: StoredObject
+      }
+    }
+> {
+  const serving = await servingVersionOf(deps.db, model)
+  const candidate = candidateOf(run)
+  let scored: {
+    holdout: EvaluationHoldout
+    candidate: Record<string, number>
+    serving: ServingSide
+  } | null = null
+  if (serving !== null) {
+    const { state } = await loadAggregate(
+      deps.store,
+      runDecider,
+      runSubject(deps.names, candidate.runId),
+    )
+    const artifacts = state.status === 'absent' ? undefined : state.succeeded?.artifacts
+    if (!artifacts?.holdout) {
+      return {
+        failed:
+          `training run ${candidate.runId} wrote no holdout.jsonl: the candidate cannot be ` +
+          `scored against version ${serving.version} on the same rows`,
+      }
+    }
+    try {
+      const result = await evaluateOnHoldout(deps, {
+        holdout: artifacts.holdout,
+        candidate: {
+          label: `the candidate (training run ${candidate.runId})`,
+          model: artifacts.model,
+          signature: artifacts.signature,
+        },
+        serving: {
+          label: `the serving version ${serving.version}`,
+          model: serving.artifact,
+          signature: serving.signature,
+        },
+      })
+      scored = {
+        holdout: result.holdout,
+        candidate: result.candidate,
+        serving: {
+          version: serving.version,
+          artifact: serving.artifact,
+          metrics: result.serving,
+          recordedMetrics: serving.metrics,
+        },
+      }
+    } catch (error) {
+      if (error instanceof EvaluationFailure) return { failed: error.message }
+      throw error
+    }
+  }
+  const checks = evaluateCandidate(
+    run.config.evaluation,
+    scored?.candidate ?? {},
+    scored?.serving.metrics ?? null,
+  )
+  const details = await putStoredObject(deps.s3, {
+    bucket: deps.bucket,
+    key: `pipelines/${model}/${run.pipelineRunId}/evaluation.json`,
+    contentType: 'application/json',
+    body: Buffer.from(
+      JSON.stringify(
+        {
+          pipelineRunId: run.pipelineRunId,
+          rule: run.config.evaluation,
+          holdout: scored?.holdout ?? null,
+          candidate: { ...candidate, metrics: scored?.candidate ?? {} },
+          serving: scored?.serving ?? null,
+          checks,
+          gate: decideGate({ serving: scored?.serving ?? null, checks }),
+        },
+        null,
+        2,
+      ),
+    ),
+  })
+  return { result: { scored, details } }
 }
 
 /** The registry refused (4xx other than 429): retrying the same call changes nothing. */
@@ -550,8 +635,8 @@ export async function fireSchedule(deps: PipelineDeps, model: string): Promise<b
 
 /**
  * A configuration's checks beyond its JSON schema: the trainer's parameters (for the task the
- * target will have: either, since the data is only looked at when a run starts) and the cron
- * expression.
+ * target will have: either, since the data is only looked at when a run starts), the metrics
+ * (those the holdout evaluation computes) and the cron expression.
  */
 export function assertValidConfig(config: PipelineConfig): void {
   const { trainer, params } = config.training
@@ -565,6 +650,22 @@ export function assertValidConfig(config: PipelineConfig): void {
       throw new ValidationError(
         regression.message.replace('/params/', '/training/params/'),
         regression.issues.map((i) => ({ ...i, field: `/training${i.field}` })),
+      )
+    }
+  }
+  const evaluable: readonly string[] = [
+    ...HOLDOUT_METRICS.regression,
+    ...HOLDOUT_METRICS.classification,
+  ]
+  const { evaluation } = config
+  for (const [field, metric] of [
+    ['/evaluation/metric', evaluation.metric],
+    ...evaluation.guards.map((g, i) => [`/evaluation/guards/${i}/metric`, g.metric] as const),
+  ] as const) {
+    if (!evaluable.includes(metric)) {
+      throw ValidationError.field(
+        field,
+        `${metric} is not a metric the holdout evaluation computes (${evaluable.join(', ')})`,
       )
     }
   }

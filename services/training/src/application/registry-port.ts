@@ -5,18 +5,17 @@ import {
   createRegistryClient,
   type RegistryClient,
 } from '@argmax/registry-service/client'
-import type { PipelineConfig, ServingSide } from '../domain/index.ts'
+import type { PipelineConfig } from '../domain/index.ts'
 
 /**
  * What a retrain pipeline asks of the registry, which owns versions, aliases, releases and
- * rollouts: the serving version's recorded metrics and holdout (for the evaluation), moving
- * `challenger` to the candidate, and handing it over to a canary rollout. Calls go through the
+ * rollouts: which version a training run became, moving `challenger` to the candidate, and
+ * handing it over to a canary rollout. (The serving version a candidate is evaluated against
+ * comes from the registry's events, projected in training's schema: registry-versions.) Calls go through the
  * registry's REST API with training's service credential (`system:training`, admin), so the
  * registry's own rules and events apply as for any caller.
  */
 export interface RegistryPort {
-  /** The release's stable version as the registry recorded it; null when nothing serves. */
-  servingVersion(model: string): Promise<ServingSide | null>
   /** The version the registry registered from training run `runId`, or null (not yet). */
   versionOfRun(model: string, runId: string): Promise<number | null>
   /** Points `alias` at `version` (a repeat is harmless: the same alias, the same version). */
@@ -57,27 +56,6 @@ export function createRegistryPort(options: {
     })
   }
   return {
-    async servingVersion(model) {
-      const registry = await client()
-      let stable: number | undefined
-      try {
-        const release = await registry.getRelease({ params: { name: model } })
-        stable = release.release?.stable
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 404) return null
-        throw error
-      }
-      if (stable === undefined) return null
-      const version = await registry.getVersion({
-        params: { name: model, version: String(stable) },
-      })
-      return {
-        version: version.version,
-        metrics: version.metrics,
-        datasetVersionId: version.lineage.datasetVersionId ?? null,
-        seed: version.seed,
-      }
-    },
     async versionOfRun(model, runId) {
       const registry = await client()
       try {

@@ -1,1 +1,2 @@
 export * from './verify-artifact.ts'
+export * from './score-holdout.ts'

@@ -135,6 +135,27 @@ export async function verifyArtifact(
   }
 }
 
+/**
+ * The input tensors of `signature` for rows of inputs as the model's tensors take them (the
+ * sample's and the holdout's shape: a number or null for FP32, the text or null for BYTES).
+ * Throws an error naming the problems (an input a row lacks, a value a tensor cannot hold).
+ */
+export function inputFeeds(
+  signature: ModelSignature,
+  inputs: ReadonlyArray<Record<string, unknown>>,
+  where: { file: string; firstLine: number },
+): Record<string, Tensor> {
+  const problems = new Problems()
+  const feeds = buildFeeds(
+    signature,
+    inputs.map((row, i) => ({ line: where.firstLine + i, inputs: row, outputs: {} })),
+    problems,
+    where.file,
+  )
+  if (!feeds) throw new Error(describeProblems(problems.verdict()))
+  return feeds
+}
+
 /** A one-paragraph summary of a failed verdict, for a run's failure reason. */
 export function describeProblems(verdict: ArtifactVerdict): string {
   if (verdict.ok) return 'the artifact reproduces the sample'
@@ -321,6 +342,7 @@ function buildFeeds(
   signature: ModelSignature,
   rows: SampleRow[],
   problems: Problems,
+  file = 'predictions-sample.jsonl',
 ): Record<string, Tensor> | undefined {
   const feeds: Record<string, Tensor> = {}
   for (const spec of signature.inputs) {
@@ -342,7 +364,7 @@ function buildFeeds(
           line: row.line,
           ...(row.row !== undefined ? { row: row.row } : {}),
           input: spec.name,
-          message: `predictions-sample.jsonl line ${row.line} has no value for input '${spec.name}'`,
+          message: `${file} line ${row.line} has no value for input '${spec.name}'`,
         })
         continue
       }
@@ -353,7 +375,7 @@ function buildFeeds(
           code: 'invalid_sample',
           line: row.line,
           input: spec.name,
-          message: `line ${row.line}, input '${spec.name}': ${flat.length} values, the shape needs ${perRow}`,
+          message: `${file} line ${row.line}, input '${spec.name}': ${flat.length} values, the shape needs ${perRow}`,
         })
         continue
       }

@@ -1,31 +1,22 @@
-import type {
-  MetricCheck,
-  MetricDirection,
-  PipelineConfig,
-  ServingSide,
-} from './pipeline.events.ts'
+import type { MetricCheck, MetricDirection, PipelineConfig } from './pipeline.events.ts'
 
 /**
- * The evaluation gate, pure. The candidate's test metrics (from its `TrainingRunSucceeded`)
- * are compared with the serving version's (as the registry recorded them). They are numbers on
- * the same holdout only when both were tested on the same dataset version with the same seed:
- * the trainers' split is a function of the rows and the seed (`trainers/…/split.py`).
+ * The evaluation gate, pure. The candidate and the serving version are compared on numbers
+ * computed the same way on the same rows: both models scored on the candidate's holdout (its
+ * test split, `holdout.jsonl`) by the evaluate step — never on each one's own test split, which
+ * would compare two different sets of rows as soon as the data changes (as it does in a retrain).
  *
  * - gate metric: the candidate's relative improvement must reach `margin`;
  * - each guard: the candidate may be worse by at most its `tolerance` (relative);
- * - a metric missing on either side fails its check; so does a different holdout unless the
- *   pipeline allows it. Nothing serving yet: there is nothing to beat, the gate passes.
+ * - a metric missing on either side fails its check. Nothing serving yet: there is nothing to
+ *   beat, the gate passes.
  */
 export interface Candidate {
   runId: string
   datasetVersionId: string
   seed: number
-  metrics: Record<string, number>
-}
-
-export interface Evaluation {
-  sameHoldout: boolean
-  checks: MetricCheck[]
+  /** Its test metrics as the training run recorded them. */
+  trainingMetrics: Record<string, number>
 }
 
 export interface GateDecision {
@@ -44,22 +35,21 @@ export function improvementOf(
   return serving === 0 ? better : better / Math.abs(serving)
 }
 
+/** One check per metric (the gate's, then each guard), candidate vs serving on the holdout. */
 export function evaluateCandidate(
   evaluation: PipelineConfig['evaluation'],
-  candidate: Candidate,
-  serving: ServingSide | null,
-): Evaluation {
-  if (serving === null) return { sameHoldout: false, checks: [] }
-  const sameHoldout =
-    serving.datasetVersionId === candidate.datasetVersionId && serving.seed === candidate.seed
+  candidate: Record<string, number>,
+  serving: Record<string, number> | null,
+): MetricCheck[] {
+  if (serving === null) return []
   const check = (
     metric: string,
     role: 'gate' | 'guard',
     direction: MetricDirection,
     required: number,
   ): MetricCheck => {
-    const c = finite(candidate.metrics[metric])
-    const s = finite(serving.metrics[metric])
+    const c = finite(candidate[metric])
+    const s = finite(serving[metric])
     const improvement = c !== null && s !== null ? round(improvementOf(c, s, direction)) : null
     return {
       metric,
@@ -72,33 +62,24 @@ export function evaluateCandidate(
       passed: improvement !== null && improvement >= required,
     }
   }
-  return {
-    sameHoldout,
-    checks: [
-      check(evaluation.metric, 'gate', evaluation.direction, evaluation.margin),
-      ...evaluation.guards.map((g) => check(g.metric, 'guard', g.direction, 0 - g.tolerance)),
-    ],
-  }
+  return [
+    check(evaluation.metric, 'gate', evaluation.direction, evaluation.margin),
+    ...evaluation.guards.map((g) => check(g.metric, 'guard', g.direction, 0 - g.tolerance)),
+  ]
 }
 
-export function decideGate(
-  evaluation: PipelineConfig['evaluation'],
-  result: Evaluation & { serving: ServingSide | null },
-): GateDecision {
+export function decideGate(result: {
+  serving: { version: number } | null
+  checks: MetricCheck[]
+}): GateDecision {
   if (result.serving === null) {
     return { passed: true, reasons: ['nothing serves the model yet: there is no version to beat'] }
   }
   const reasons: string[] = []
-  if (!result.sameHoldout && !evaluation.allowDifferentHoldout) {
-    reasons.push(
-      `no common holdout: the candidate was tested on another dataset version or seed than ` +
-        `version ${result.serving.version} (allowDifferentHoldout is off)`,
-    )
-  }
   for (const c of result.checks) {
     if (c.improvement === null) {
       const side = c.candidate === null ? 'the candidate' : `version ${result.serving.version}`
-      reasons.push(`${c.role} metric ${c.metric}: ${side} has no value for it`)
+      reasons.push(`${c.role} metric ${c.metric}: ${side} has no value for it on the holdout`)
     } else if (!c.passed) {
       reasons.push(
         c.role === 'gate'

@@ -4,6 +4,7 @@ import { isRepeatedCreate, type AggregateDecider } from '@argmax/events'
 import { decideGate, evaluateCandidate, type Candidate } from './pipeline-gate.ts'
 import {
   PIPELINE_EVENT_TYPES,
+  type EvaluationHoldout,
   type MetricCheck,
   type PipelineConfig,
   type PipelineEvent,
@@ -54,7 +55,12 @@ export interface PipelineRun {
     seed: number
     message?: string
   } | null
-  evaluation: { serving: ServingSide | null; sameHoldout: boolean; checks: MetricCheck[] } | null
+  evaluation: {
+    serving: ServingSide | null
+    holdout: EvaluationHoldout | null
+    candidate: Record<string, number>
+    checks: MetricCheck[]
+  } | null
   gate: { passed: boolean; reasons: string[] } | null
   version: number | null
   approvedBy: string | null
@@ -124,7 +130,16 @@ export type PipelineCommand =
     }
   | {
       type: 'Evaluate'
-      data: { pipelineRunId: string; serving: ServingSide | null; details?: StoredObject } & Now
+      data: {
+        pipelineRunId: string
+        /** Both sides scored on the candidate's holdout; null when nothing serves the model. */
+        scored: {
+          holdout: EvaluationHoldout
+          candidate: Record<string, number>
+          serving: ServingSide
+        } | null
+        details?: StoredObject
+      } & Now
     }
   | { type: 'Gate'; data: { pipelineRunId: string } & Now }
   | {
@@ -244,7 +259,13 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
     case 'PipelineEvaluated': {
       const d = event.data
       return withRun({
-        evaluation: { serving: d.serving, sameHoldout: d.sameHoldout, checks: d.checks },
+        evaluation: {
+          serving: d.serving,
+          // Events written before the holdout existed compared recorded metrics.
+          holdout: d.holdout ?? null,
+          candidate: d.candidate.metrics,
+          checks: d.checks,
+        },
       })
     }
     case 'PipelineGatePassed':
@@ -294,7 +315,7 @@ export function candidateOf(run: PipelineRun): Candidate {
     runId: run.trainingRunId!,
     datasetVersionId: training.datasetVersionId,
     seed: training.seed,
-    metrics: training.metrics,
+    trainingMetrics: training.metrics,
   }
 }
 
@@ -468,17 +489,22 @@ function decideStep(
     case 'Evaluate': {
       if (step !== 'evaluating') return []
       const candidate = candidateOf(run)
-      const { serving, details } = command.data
-      const result = evaluateCandidate(run.config.evaluation, candidate, serving)
+      const { scored, details } = command.data
+      const checks = evaluateCandidate(
+        run.config.evaluation,
+        scored?.candidate ?? {},
+        scored?.serving.metrics ?? null,
+      )
       return [
         {
           type: 'PipelineEvaluated',
           data: {
             model,
             pipelineRunId,
-            candidate,
-            serving,
-            ...result,
+            candidate: { ...candidate, metrics: scored?.candidate ?? {} },
+            serving: scored?.serving ?? null,
+            holdout: scored?.holdout ?? null,
+            checks,
             ...(details ? { details } : {}),
             evaluatedAt: at,
           },
@@ -488,7 +514,7 @@ function decideStep(
     case 'Gate': {
       if (step !== 'gating') return []
       const evaluation = run.evaluation!
-      const gate = decideGate(run.config.evaluation, evaluation)
+      const gate = decideGate(evaluation)
       const data = { model, pipelineRunId, checks: evaluation.checks, reasons: gate.reasons, at }
       return [{ type: gate.passed ? 'PipelineGatePassed' : 'PipelineGateFailed', data }]
     }

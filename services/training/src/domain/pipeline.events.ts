@@ -54,11 +54,6 @@ export interface PipelineConfig {
     /** Better than the serving version by at least this, relative (0.02 = 2 %). */
     margin: number
     guards: GuardMetric[]
-    /**
-     * Compare test metrics even when candidate and serving version were not tested on the same
-     * holdout (another dataset version or seed). Off by default: such numbers are not evidence.
-     */
-    allowDifferentHoldout: boolean
   }
   requireApproval: boolean
   rollout: {
@@ -171,12 +166,21 @@ export interface PipelineTrainingFinished {
   }
 }
 
-/** The serving version's side of an evaluation, as the registry recorded it. */
+/** The serving version's side of an evaluation: re-scored on the candidate's holdout. */
 export interface ServingSide {
   version: number
+  /** Its `model.onnx`, as the registry's `ModelVersionRegistered` named it. */
+  artifact: StoredObject
+  /** On the holdout (the same rows and the same metric code as the candidate's). */
   metrics: Record<string, number>
-  datasetVersionId: string | null
-  seed: number | null
+  /** Its test metrics as the registry recorded them (on its own test split: context only). */
+  recordedMetrics: Record<string, number>
+}
+
+/** The rows both sides were scored on: the candidate's test split (`holdout.jsonl`). */
+export interface EvaluationHoldout {
+  object: StoredObject
+  rows: number
 }
 
 export interface MetricCheck {
@@ -201,12 +205,15 @@ export interface PipelineEvaluated {
       runId: string
       datasetVersionId: string
       seed: number
+      /** On the holdout, beside the serving version's (empty when nothing serves). */
       metrics: Record<string, number>
+      /** Its test metrics as the training run recorded them. */
+      trainingMetrics: Record<string, number>
     }
-    /** null: nothing serves the model yet. */
+    /** null: nothing serves the model yet (nothing to beat, nothing scored). */
     serving: ServingSide | null
-    /** Both tested on the same dataset version with the same seed: the same test split. */
-    sameHoldout: boolean
+    /** What both were scored on; null when nothing serves. */
+    holdout: EvaluationHoldout | null
     checks: MetricCheck[]
     /** The whole comparison as JSON in the models bucket (`pipelines/<model>/<run>/evaluation.json`). */
     details?: StoredObject
@@ -263,6 +270,7 @@ export interface PipelineHandedOver {
 export const PIPELINE_FAILURE_REASONS = [
   'training_failed',
   'data_unavailable',
+  'evaluation_failed',
   'registration_failed',
   'handover_failed',
 ] as const

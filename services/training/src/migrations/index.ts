@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely'
 import { runs } from './2026_03_01_00_00_00_runs.ts'
 import { pipelines } from './2026_12_01_00_00_00_pipelines.ts'
+import { registryVersions } from './2026_12_02_00_00_00_registry_versions.ts'
 
 /**
  * The training schema's migrations, applied in name order at start-up (the projection
@@ -9,4 +10,5 @@ import { pipelines } from './2026_12_01_00_00_00_pipelines.ts'
 export const trainingMigrations: Record<string, Migration> = {
   '2026_03_01_00_00_00_runs': runs,
   '2026_12_01_00_00_00_pipelines': pipelines,
+  '2026_12_02_00_00_00_registry_versions': registryVersions,
 }

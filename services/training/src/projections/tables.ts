@@ -1,4 +1,5 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely'
+import type { StoredObject } from '@argmax/contracts'
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
 /** pg returns bigint as a string; readers convert with Number() (values < 2^53). */
@@ -115,8 +116,29 @@ export interface PipelinesTable {
   position: BigInt
 }
 
+/** The registry's versions, from its events: what a pipeline scores the serving version with. */
+export interface RegistryVersionsTable {
+  model: string
+  version: number
+  task: string
+  artifact: Json<StoredObject>
+  signature: Json<StoredObject>
+  metrics: Json<Record<string, number>>
+  run_id: string | null
+  registered_at: Timestamp
+}
+
+/** Each model's stable version (null: nothing serves), from the registry's `ReleaseChanged`. */
+export interface RegistryReleasesTable {
+  model: string
+  stable: number | null
+  changed_at: Timestamp
+}
+
 export interface TrainingDatabase {
   pipelines: PipelinesTable
+  registry_versions: RegistryVersionsTable
+  registry_releases: RegistryReleasesTable
   runs: RunsTable
   run_attempts: RunAttemptsTable
   run_metrics: RunMetricsTable

@@ -8,6 +8,7 @@ import {
   quotaSubjects,
   runSubjects,
   type DatasetStreamNames,
+  type ForeignStreamNames,
   type TrainingStreamNames,
 } from '../streams.ts'
 import {
@@ -17,15 +18,24 @@ import {
 import { metricsProjection, truncateMetrics } from './heartbeats.projection.ts'
 import { pipelinesProjection, truncatePipelines } from './pipelines.projection.ts'
 import { quotasProjection, truncateQuotas } from './quotas.projection.ts'
+import {
+  registryVersionsProjection,
+  truncateRegistryVersions,
+} from './registry-versions.projection.ts'
 import { runsProjection, truncateRuns } from './runs.projection.ts'
 import type { TrainingDatabase } from './tables.ts'
 
-export type TrainingProjectionName = 'runs' | 'quotas' | 'metrics' | 'datasetVersions' | 'pipelines'
+export type TrainingProjectionName =
+  'runs' | 'quotas' | 'metrics' | 'datasetVersions' | 'pipelines' | 'registryVersions'
+
+/** The REGISTRY stream retrain pipelines project versions and releases from. */
+export const REGISTRY_STREAM_NAMES: ForeignStreamNames = { stream: 'REGISTRY', root: 'registry' }
 
 /** The training service's read models, by name (the name is also their /readyz check). */
 export function trainingProjectionsOf(
   names: TrainingStreamNames,
   datasetNames: DatasetStreamNames,
+  registryNames: ForeignStreamNames = REGISTRY_STREAM_NAMES,
 ): Record<TrainingProjectionName, ProjectionRegistration<TrainingDatabase>> {
   return {
     runs: {
@@ -52,6 +62,11 @@ export function trainingProjectionsOf(
       projection: datasetVersionsProjection(datasetNames.root),
       stream: datasetNames.stream,
       truncate: truncateDatasetVersions,
+    },
+    registryVersions: {
+      projection: registryVersionsProjection(registryNames.root),
+      stream: registryNames.stream,
+      truncate: truncateRegistryVersions,
     },
   }
 }

@@ -227,8 +227,8 @@ describe('retrain pipelines', () => {
   }, 240_000)
 
   it('a gate failure stops the run with the numbers: never challenger, never rolled out', async () => {
-    // The same data and seed as version 1: the same holdout, the same model — it cannot be
-    // 50 % better.
+    // The same data and seed as version 1: the same model — on the holdout it cannot be 50 %
+    // better.
     const update = await h.call('PUT', `/v1/pipelines/${model}`, h.tokens.alice, {
       ...pipelineBody({ evaluation: { metric: 'mae', direction: 'lower_is_better', margin: 0.5 } }),
       model: undefined,
@@ -243,7 +243,7 @@ describe('retrain pipelines', () => {
     )
     const run = done.pipeline.current!
     expect(run.status).toBe('gate_failed')
-    expect(run.sameHoldout).toBe(true)
+    expect(run.holdoutRows).toBeGreaterThan(0)
     expect(run.servingVersion).toBe(1)
     const [check] = run.checks
     expect(check).toMatchObject({ metric: 'mae', role: 'gate', required: 0.5, passed: false })

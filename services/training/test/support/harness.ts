@@ -180,6 +180,7 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
       },
       maxArtifactBytes: 512 * 1024 * 1024,
       maxCheckpointBytes: 512 * 1024 * 1024,
+      holdoutMaxRows: 100_000,
       schedulerIntervalMs: options.schedulerIntervalMs ?? 250,
       leaseMs: (options.leaseSeconds ?? 3) * 1000,
       archiveAfterMs: 180 * 24 * HOUR * 1000,

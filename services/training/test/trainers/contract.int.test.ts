@@ -148,6 +148,7 @@ describe('contract mode', { timeout: 300_000 }, () => {
     const files = uploaded(1)
     expect(files.names.sort()).toEqual(
       [
+        'holdout.jsonl',
         'metrics.json',
         'model.json',
         'model.onnx',
@@ -157,6 +158,23 @@ describe('contract mode', { timeout: 300_000 }, () => {
         'train.log',
       ].sort(),
     )
+    // The holdout: every test record with a target (fewer than ARGMAX_HOLDOUT_MAX_ROWS here),
+    // inputs as the tensors take them and the true value.
+    const holdout = files
+      .get('holdout.jsonl')!
+      .toString()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { row: number; inputs: object; target: number })
+    const rows = (
+      JSON.parse(files.get('metrics.json')!.toString()) as {
+        rows: { test: number; holdout: number }
+      }
+    ).rows
+    expect(holdout).toHaveLength(rows.test)
+    expect(rows.holdout).toBe(rows.test)
+    expect(typeof holdout[0]!.target).toBe('number')
+    expect(Object.keys(holdout[0]!.inputs)).toContain('Title')
     const beats = api.heartbeats.filter((h) => h.attempt === 1)
     expect(beats.length).toBeGreaterThan(0)
     const progress = beats.filter((h) => h.iteration > 0)

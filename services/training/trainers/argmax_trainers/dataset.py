@@ -14,6 +14,7 @@ categories not kept: they are "unknown", as unseen values are at prediction time
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -22,13 +23,14 @@ from typing import Any, BinaryIO, Callable, Iterator
 import numpy as np
 
 from .errors import UserError
-from .split import SPLIT_NAMES, TEST, TRAIN, split_ids
+from .split import SPLIT_NAMES, TEST, TRAIN, VALIDATION_FRACTION, TRAIN_FRACTION, holdout_keep, split_ids
 from .table import TableScan, json_text, row_batches
 
 MAX_CLASSES = 1000
 # Distinct values tracked per string column; values first seen after that are unknown.
 MAX_TRACKED_CATEGORIES = 1_000_000
 SAMPLE_ROWS = 100
+HOLDOUT_FILE = "holdout.jsonl"
 RESERVED_NAMES = ("predictions", "label", "probabilities")
 NAN = float("nan")
 
@@ -172,6 +174,7 @@ class Prepared:
     sample_x: np.ndarray  # their encoded rows (final codes)
     sample_y: np.ndarray
     class_remap: np.ndarray | None = None  # classification: first-seen class code → class index
+    holdout_rows: int = 0  # records in holdout.jsonl (in workdir), 0 when none was asked for
 
     @property
     def width(self) -> int:
@@ -221,8 +224,14 @@ def prepare(
     max_categories: int,
     workdir: str,
     on_progress: Callable[[int], None] | None = None,
+    holdout_max_rows: int = 0,
 ) -> Prepared:
-    """Pass 2: encode, split, spool, count. See the module's docstring."""
+    """Pass 2: encode, split, spool, count. See the module's docstring.
+
+    With `holdout_max_rows` > 0 it also writes `holdout.jsonl` in `workdir`: test records with
+    a target, at most that many (a seeded sample when the test split is larger), each as
+    `{"row", "inputs", "target"}` — the inputs as the model's tensors take them — so that a
+    retrain pipeline can score this model and the one it would replace on the same rows."""
     fmt = scan.format
     features = plan.features
     width = len(features)
@@ -244,6 +253,10 @@ def prepare(
     sample_y: list[np.ndarray] = []
     files_x = [open(os.path.join(workdir, f"{name}.x"), "wb") for name in SPLIT_NAMES]
     files_y = [open(os.path.join(workdir, f"{name}.y"), "wb") for name in SPLIT_NAMES]
+    holdout = open(os.path.join(workdir, HOLDOUT_FILE), "w", encoding="utf-8") if holdout_max_rows > 0 else None
+    expected_test = max(1.0, scan.rows * (1.0 - TRAIN_FRACTION - VALIDATION_FRACTION))
+    holdout_fraction = min(1.0, holdout_max_rows / expected_test)
+    holdout_rows = 0
     stream = open_stream()
     try:
         for columns in row_batches(stream, scan):
@@ -316,12 +329,22 @@ def prepare(
                         sample_inputs.append(_sample_inputs(features, columns, int(i), fmt))
                     sample_x.append(x[take].copy())
                     sample_y.append(y[take].copy())
+                if s == TEST and holdout is not None and holdout_rows < holdout_max_rows:
+                    chosen = np.flatnonzero(m & holdout_keep(index, seed, holdout_fraction))
+                    for i in chosen[: holdout_max_rows - holdout_rows]:
+                        raw = raw_target[int(i)]
+                        target = float(y[i]) if plan.task == "regression" else _class_key(raw, fmt, target_type)
+                        record = {"row": int(index[i]), "inputs": _sample_inputs(features, columns, int(i), fmt), "target": target}
+                        holdout.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+                        holdout_rows += 1
             if on_progress:
                 on_progress(read)
     finally:
         stream.close()
         for f in files_x + files_y:
             f.close()
+        if holdout is not None:
+            holdout.close()
 
     if rows[TRAIN] == 0 or rows[1] == 0 or rows[TEST] == 0:
         raise UserError(
@@ -367,6 +390,7 @@ def prepare(
         sample_rows=sample_rows,
         sample_x=np.concatenate(sample_x) if sample_x else np.zeros((0, width), np.float32),
         sample_y=np.concatenate(sample_y) if sample_y else np.zeros(0),
+        holdout_rows=holdout_rows,
     )
     prepared.finalize(prepared.sample_x)
     if plan.task == "classification":

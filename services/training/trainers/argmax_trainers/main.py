@@ -21,7 +21,9 @@ from .platform import Http, HttpArtifacts, HttpCheckpoints, LocalCheckpoints, Re
 from .source import drain, is_url, open_hashing, remove_quietly
 from .split import SPLIT_NAMES
 
-OUTPUT_ORDER = ("model.onnx", "model.json", "model.pkl", "schema.json", "predictions-sample.jsonl", "metrics.json", "reproducibility.json", "train.log")
+OUTPUT_ORDER = ("model.onnx", "model.json", "model.pkl", "schema.json", "predictions-sample.jsonl", "holdout.jsonl", "metrics.json", "reproducibility.json", "train.log")
+# Test records kept in holdout.jsonl (ARGMAX_HOLDOUT_MAX_ROWS; 0: none).
+DEFAULT_HOLDOUT_MAX_ROWS = 100_000
 
 
 class Log:
@@ -140,6 +142,15 @@ def _fail(record: dict, text: str, log: Log, reporter: Reporter | None, artifact
     stdout_line(json.dumps(record, ensure_ascii=False))
 
 
+def _holdout_max_rows() -> int:
+    text = os.environ.get("ARGMAX_HOLDOUT_MAX_ROWS", "")
+    try:
+        value = int(text) if text else DEFAULT_HOLDOUT_MAX_ROWS
+    except ValueError:
+        raise RuntimeError(f"ARGMAX_HOLDOUT_MAX_ROWS must be an integer, not {text!r}") from None
+    return max(0, value)
+
+
 def _format_of(path: str) -> str:
     lower = path.lower().split("?")[0]
     if lower.endswith((".jsonl", ".ndjson", ".json")):
@@ -215,7 +226,15 @@ def run(
     reporter.message("encoding and splitting the dataset")
     gc.disable()
     try:
-        prepared = prepare(lambda: open(spool or dataset, "rb"), scan, plan, job.seed, params["max_categories"], workdir)
+        prepared = prepare(
+            lambda: open(spool or dataset, "rb"),
+            scan,
+            plan,
+            job.seed,
+            params["max_categories"],
+            workdir,
+            holdout_max_rows=_holdout_max_rows(),
+        )
     finally:
         gc.enable()
     if spool:

@@ -6,11 +6,12 @@ import json
 import math
 import os
 import resource
+import shutil
 from typing import Any
 
 import onnx
 
-from .dataset import Prepared
+from .dataset import HOLDOUT_FILE, Prepared
 from .params import JobParams
 from .reproducibility import git_commit, hardware, library_versions
 from .split import SPLIT_NAMES, TEST
@@ -96,6 +97,11 @@ def write_outputs(
             f.write(json.dumps(_clean(record), ensure_ascii=False, allow_nan=False) + "\n")
     written.add("predictions-sample.jsonl")
 
+    if prepared.holdout_rows > 0:
+        # Test records for scoring this model and another on the same rows (retrain pipelines).
+        shutil.move(os.path.join(prepared.workdir, HOLDOUT_FILE), os.path.join(out_dir, "holdout.jsonl"))
+        written.add("holdout.jsonl")
+
     m = result.metrics
     metrics = {
         "trainer": trainer,
@@ -106,6 +112,7 @@ def write_outputs(
             "read": prepared.rows_read,
             **{name: n for name, n in zip(SPLIT_NAMES, prepared.rows)},
             "without_target": prepared.dropped_missing_target,
+            "holdout": prepared.holdout_rows,
         },
         "test": m["test"],
         "baseline": m["baseline"],

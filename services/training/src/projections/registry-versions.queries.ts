@@ -1,0 +1,30 @@
+import type { StoredObject } from '@argmax/contracts'
+import type { Kysely } from 'kysely'
+import type { TrainingDatabase } from './tables.ts'
+
+export interface ServingVersionRow {
+  version: number
+  task: string
+  artifact: StoredObject
+  signature: StoredObject
+  metrics: Record<string, number>
+}
+
+/**
+ * The model's stable version as the registry's events told it (null: nothing serves, or the
+ * stable version's registration is not projected yet — its event comes first on its stream).
+ */
+export async function servingVersionOf(
+  db: Kysely<TrainingDatabase>,
+  model: string,
+): Promise<ServingVersionRow | null> {
+  const row = await db
+    .selectFrom('registry_releases as r')
+    .innerJoin('registry_versions as v', (join) =>
+      join.onRef('v.model', '=', 'r.model').onRef('v.version', '=', 'r.stable'),
+    )
+    .select(['v.version', 'v.task', 'v.artifact', 'v.signature', 'v.metrics'])
+    .where('r.model', '=', model)
+    .executeTakeFirst()
+  return row ?? null
+}
