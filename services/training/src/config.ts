@@ -96,6 +96,11 @@ export const trainingSettings = z
     ARGMAX_TRAINING_REGISTRY_URL: envUrl(['http', 'https']).optional(),
     ARGMAX_TRAINING_REGISTRY_STREAM: token.default('REGISTRY'),
     ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT: token.default('registry'),
+    /**
+     * The feedback service's API (the edge or the service itself): pipelines with
+     * `data.source: fresh_feedback` ask it for a feedback dataset there.
+     */
+    ARGMAX_TRAINING_FEEDBACK_URL: envUrl(['http', 'https']).optional(),
     ARGMAX_TRAINING_FEEDBACK_STREAM: token.default('FEEDBACK'),
     ARGMAX_TRAINING_FEEDBACK_SUBJECT_ROOT: token.default('feedback'),
     /** Every active pipeline run is looked at this often (waiting steps; schedules). */
@@ -159,6 +164,7 @@ export const trainingSettings = z
     orphanGraceMs: env.ARGMAX_TRAINING_ORPHAN_GRACE_SECONDS * 1000,
     pipelines: {
       registryUrl: env.ARGMAX_TRAINING_REGISTRY_URL,
+      feedbackUrl: env.ARGMAX_TRAINING_FEEDBACK_URL,
       registryNames: {
         stream: env.ARGMAX_TRAINING_REGISTRY_STREAM,
         root: env.ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT,

@@ -12,6 +12,7 @@ import { JOB_PATHS, registerTrainingApi } from './api/index.ts'
 import type { TrainingDeps } from './application/dependencies.ts'
 import { createHeartbeatLog } from './application/heartbeat-log.ts'
 import { KeyedQueue } from './application/keyed-queue.ts'
+import { createFeedbackPort } from './application/feedback-port.ts'
 import { createRegistryPort, trainingCredential } from './application/registry-port.ts'
 import { createRunTokens } from './application/run-tokens.ts'
 import { createWakeup } from './application/wakeup.ts'
@@ -63,6 +64,22 @@ export function trainingService(
   const settings = config.training
   const names = settings.names
   const timeoutMs = options.readYourWritesTimeoutMs ?? 10_000
+  // Training's own credential for the registry and feedback APIs (one token cache each).
+  const serviceCredential = (now: () => Date) =>
+    trainingCredential(
+      config.auth.mode === 'hs256'
+        ? { mode: 'hs256', secret: config.auth.secret }
+        : {
+            mode: 'oidc',
+            issuer: config.auth.issuer,
+            clientId: settings.pipelines.oidcClient?.clientId ?? '',
+            clientSecret: settings.pipelines.oidcClient?.clientSecret ?? '',
+            ...(settings.pipelines.oidcClient?.tokenUrl
+              ? { tokenUrl: settings.pipelines.oidcClient.tokenUrl }
+              : {}),
+          },
+      now,
+    )
   return {
     service: 'training',
     description:
@@ -100,20 +117,11 @@ export function trainingService(
       logger: parts.logger,
       registry: createRegistryPort({
         baseUrl: settings.pipelines.registryUrl,
-        credential: trainingCredential(
-          config.auth.mode === 'hs256'
-            ? { mode: 'hs256', secret: config.auth.secret }
-            : {
-                mode: 'oidc',
-                issuer: config.auth.issuer,
-                clientId: settings.pipelines.oidcClient?.clientId ?? '',
-                clientSecret: settings.pipelines.oidcClient?.clientSecret ?? '',
-                ...(settings.pipelines.oidcClient?.tokenUrl
-                  ? { tokenUrl: settings.pipelines.oidcClient.tokenUrl }
-                  : {}),
-              },
-          parts.now,
-        ),
+        credential: serviceCredential(parts.now),
+      }),
+      feedback: createFeedbackPort({
+        baseUrl: settings.pipelines.feedbackUrl,
+        credential: serviceCredential(parts.now),
       }),
       pipelineQueue: new KeyedQueue(),
     }),

@@ -38,6 +38,11 @@ export interface TrainingRunSucceededData {
   seed: number
   /** Lineage: the exact dataset version trained on. */
   dataset: { datasetId: string; versionId: string; sha256: string }
+  /**
+   * More dataset versions read after `dataset` as one table (a retrain on the base version
+   * plus a feedback dataset). Absent when there were none and from older events.
+   */
+  extraDatasets?: Array<{ datasetId: string; versionId: string; sha256: string }>
   artifacts: {
     /** `model.onnx`, verified against the trainer's own predictions before this event. */
     model: StoredObject

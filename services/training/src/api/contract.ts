@@ -62,6 +62,15 @@ export const CreateRunBody = Type.Object(
       description: 'the registry model the result is registered under (created on first use)',
     }),
     datasetVersionId: Id,
+    extraDatasetVersionIds: Type.Optional(
+      Type.Array(Id, {
+        minItems: 1,
+        maxItems: 10,
+        uniqueItems: true,
+        description:
+          "more records of the same table (e.g. a feedback dataset's labelled predictions), read after datasetVersionId's before the split; same format, the target column needed, a column one lacks is missing in its records",
+      }),
+    ),
     target: Type.String({ minLength: 1, maxLength: 1024, description: 'the column to predict' }),
     features: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), {

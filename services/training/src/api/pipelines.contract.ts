@@ -1,6 +1,10 @@
 import Type, { type Static } from 'typebox'
 import { IdempotencyKeyHeaders, Nullable, StringEnum, defineRoutes } from '@argmax/http/contract'
-import { PIPELINE_TRIGGER_KINDS } from '../domain/pipeline.events.ts'
+import {
+  DEFAULT_MIN_FEEDBACK_ROWS,
+  PIPELINE_DATA_SOURCES,
+  PIPELINE_TRIGGER_KINDS,
+} from '../domain/pipeline.events.ts'
 import { BUILTIN_TRAINERS } from '../domain/run.types.ts'
 import { SEED_RANGE } from '../domain/trainer-params.ts'
 
@@ -52,12 +56,19 @@ export const PipelineConfigBody = Type.Object(
     data: Type.Object(
       {
         source: Type.Optional(
-          StringEnum(['pinned_feedback', 'base'] as const, {
+          StringEnum(PIPELINE_DATA_SOURCES, {
             description:
-              'pinned_feedback (default): the feedback dataset pinned for the model, else the base version',
+              "pinned_feedback (default): the feedback dataset pinned for the model, else the base version; base: the base version; fresh_feedback: the base version and a feedback dataset of the labelled predictions since the serving version's release, built for the run",
           }),
         ),
         datasetVersionId: VersionId,
+        minFeedbackRows: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            maximum: 100_000_000,
+            description: `fresh_feedback: fewer labelled rows fail the run (default ${DEFAULT_MIN_FEEDBACK_ROWS})`,
+          }),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -157,6 +168,13 @@ export const PipelineRunView = Type.Object({
   startedAt: Type.String(),
   endedAt: Nullable(Type.String()),
   datasetVersionId: Nullable(Type.String()),
+  datasetVersionIds: Type.Array(Type.String(), {
+    description: 'every dataset version trained on, read in this order as one table',
+  }),
+  feedbackDatasetId: Nullable(Type.String()),
+  feedbackRows: Nullable(
+    Type.Integer({ description: 'fresh_feedback: labelled rows of the feedback dataset' }),
+  ),
   trainingRunId: Nullable(Type.String()),
   candidateMetrics: Nullable(Type.Record(Type.String(), Type.Number())),
   servingVersion: Nullable(Type.Integer()),

@@ -34,6 +34,18 @@ export async function attemptSpec(
     // SigV4 allows a week; the trainer opens it at the start of the attempt.
     expiresInSeconds: Math.min(WEEK_SECONDS, Math.max(3600, remainingSeconds)),
   })
+  // More versions of the same table, read after the dataset (trainers/README.md).
+  const extraDatasets = await Promise.all(
+    (q.extraDatasets ?? []).map(async (d) => ({
+      url: await presignGetObject(deps.s3, {
+        bucket: d.bucket,
+        key: d.objectKey,
+        expiresInSeconds: Math.min(WEEK_SECONDS, Math.max(3600, remainingSeconds)),
+      }),
+      format: d.format,
+      sha256: d.sha256,
+    })),
+  )
   const token = await deps.runTokens.mint({
     runId: q.runId,
     attempt,
@@ -68,6 +80,7 @@ export async function attemptSpec(
       ARGMAX_RUN_TOKEN: token,
       ARGMAX_HEARTBEAT_SECONDS: String(heartbeatSeconds),
       ARGMAX_HOLDOUT_MAX_ROWS: String(deps.settings.holdoutMaxRows),
+      ...(extraDatasets.length > 0 ? { ARGMAX_EXTRA_DATASETS: JSON.stringify(extraDatasets) } : {}),
       ...(q.trainer.kind === 'image' ? { ARGMAX_TRAINER_IMAGE: q.trainer.image } : {}),
     },
     resources: q.resources,

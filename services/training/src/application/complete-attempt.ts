@@ -190,6 +190,15 @@ function succeededData(
     features,
     params: repro.params?.params ?? q.params,
     seed: typeof repro.seed === 'number' ? repro.seed : q.seed,
+    ...(q.extraDatasets
+      ? {
+          extraDatasets: q.extraDatasets.map((d) => ({
+            datasetId: d.datasetId,
+            versionId: d.versionId,
+            sha256: d.sha256,
+          })),
+        }
+      : {}),
     dataset: {
       datasetId: q.dataset.datasetId,
       versionId: q.dataset.versionId,

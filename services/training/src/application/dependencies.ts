@@ -8,6 +8,7 @@ import type { ServiceRunner } from '../runners/select-runner.ts'
 import type { TrainingStreamNames } from '../streams.ts'
 import type { HeartbeatLog } from './heartbeat-log.ts'
 import type { KeyedQueue } from './keyed-queue.ts'
+import type { FeedbackPort } from './feedback-port.ts'
 import type { RegistryPort } from './registry-port.ts'
 import type { RunTokens } from './run-tokens.ts'
 import type { Wakeup } from './wakeup.ts'
@@ -37,6 +38,8 @@ export interface TrainingDeps {
   logger: Logger
   /** The registry's API as retrain pipelines use it (service credential). */
   registry: RegistryPort
+  /** The feedback service's API as retrain pipelines use it (service credential). */
+  feedback: FeedbackPort
   /** One pipeline advance per model at a time in this process. */
   pipelineQueue: KeyedQueue
 }

@@ -1,5 +1,6 @@
 import type { PipelineConfigInput, PipelineView } from '../api/pipelines.contract.ts'
 import {
+  DEFAULT_MIN_FEEDBACK_ROWS,
   nextStep,
   type PipelineConfig,
   type PipelineRecord,
@@ -18,6 +19,7 @@ export function pipelineConfigOf(input: PipelineConfigInput): PipelineConfig {
     data: {
       source: input.data.source ?? 'pinned_feedback',
       datasetVersionId: input.data.datasetVersionId,
+      minFeedbackRows: input.data.minFeedbackRows ?? DEFAULT_MIN_FEEDBACK_ROWS,
     },
     training: {
       target: input.training.target,
@@ -76,6 +78,10 @@ function runView(run: PipelineRun): NonNullable<PipelineView['current']> {
     startedAt: run.startedAt,
     endedAt: run.endedAt,
     datasetVersionId: run.dataset?.datasetVersionId ?? null,
+    datasetVersionIds: run.dataset?.datasetVersionIds ?? [],
+    feedbackDatasetId:
+      run.dataset?.feedbackDatasetId ?? run.feedbackRequest?.feedbackDatasetId ?? null,
+    feedbackRows: run.dataset?.feedbackRows ?? null,
     trainingRunId: run.trainingRunId,
     candidateMetrics: run.training?.outcome === 'succeeded' ? run.training.metrics : null,
     servingVersion: run.evaluation?.serving?.version ?? null,

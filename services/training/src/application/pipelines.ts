@@ -4,11 +4,16 @@ import {
   IllegalStateError,
   NotFoundError,
   RateLimitedError,
+  UnavailableError,
   ValidationError,
 } from '@argmax/errors'
 import { handleCommand, identifyCreate, loadAggregate, type RecordedEvent } from '@argmax/events'
 import { ApiError } from '@argmax/registry-service/client'
-import type { StoredObject } from '@argmax/contracts'
+import {
+  FEEDBACK_EVENTS,
+  type FeedbackDatasetMaterializedData,
+  type StoredObject,
+} from '@argmax/contracts'
 import { putStoredObject } from '@argmax/storage'
 import { Cron } from 'croner'
 import {
@@ -20,6 +25,7 @@ import {
   evaluateCandidate,
   nextStep,
   type EvaluationHoldout,
+  type FeedbackDatasetOutcome,
   type ServingSide,
   pipelineDecider,
   resolveTrainerParams,
@@ -33,6 +39,7 @@ import {
   type PipelineTrigger,
 } from '../domain/index.ts'
 import { pipelineSubject, runSubject } from '../streams.ts'
+import { findDatasetVersion } from '../projections/dataset-versions.queries.ts'
 import { servingVersionOf } from '../projections/registry-versions.queries.ts'
 import { cancelRun } from './cancel-run.ts'
 import type { TrainingDeps } from './dependencies.ts'
@@ -336,10 +343,74 @@ async function doStep(
   const fail = (reason: PipelineFailureReason, message: string) =>
     decide({ type: 'Fail', data: { pipelineRunId, reason, message, now: deps.now() } })
   switch (step) {
-    case 'preparing_data':
-      return decide({ type: 'PrepareData', data: { pipelineRunId, now: deps.now() } })
+    case 'requesting_feedback': {
+      const serving = await servingVersionOf(deps.db, model)
+      if (serving === null) {
+        return decide({
+          type: 'PrepareData',
+          data: {
+            pipelineRunId,
+            baseOnly:
+              'nothing serves the model yet: there are no labelled predictions since a release, the base version alone is trained on',
+            now: deps.now(),
+          },
+        })
+      }
+      const base = await findDatasetVersion(deps.db, run.config.data.datasetVersionId)
+      let feedbackDatasetId: string
+      try {
+        feedbackDatasetId = await deps.feedback.requestSinceRelease({
+          model,
+          format: base?.format === 'jsonl' ? 'jsonl' : 'csv',
+          idempotencyKey: `pipeline:${pipelineRunId}`,
+        })
+      } catch (error) {
+        if (error instanceof UnavailableError && !deps.settings.pipelines.feedbackUrl) {
+          return fail('data_unavailable', error.message)
+        }
+        // Feedback has not seen the release yet (its projection of REGISTRY): later.
+        if (error instanceof ApiError && (error.status === 409 || error.status === 404)) {
+          deps.logger.info(
+            { model, pipelineRunId, err: String(error) },
+            'pipeline waits for feedback to know the release',
+          )
+          return false
+        }
+        if (isRefusal(error)) return fail('data_unavailable', (error as Error).message)
+        throw error
+      }
+      return decide({
+        type: 'RecordFeedbackRequested',
+        data: {
+          pipelineRunId,
+          feedbackDatasetId,
+          servingVersion: serving.version,
+          now: deps.now(),
+        },
+      })
+    }
+    case 'preparing_data': {
+      if (run.config.data.source !== 'fresh_feedback') {
+        return decide({ type: 'PrepareData', data: { pipelineRunId, now: deps.now() } })
+      }
+      const feedback = await feedbackDatasetOutcome(deps, run.feedbackRequest!.feedbackDatasetId)
+      if (feedback === null) return false // still being written: the sweep looks again
+      return decide({ type: 'PrepareData', data: { pipelineRunId, feedback, now: deps.now() } })
+    }
     case 'submitting_training': {
       const { training } = run.config
+      const extraDatasetVersionIds = run.dataset!.datasetVersionIds.slice(1)
+      for (const id of extraDatasetVersionIds) {
+        const extra = await findDatasetVersion(deps.db, id)
+        // Feedback wrote it; the dataset context registers it a moment later: wait for that.
+        if (!extra) return false
+        if (extra.status === 'REJECTED' || extra.status === 'ABORTED') {
+          return fail(
+            'data_unavailable',
+            `dataset version ${id} (feedback dataset ${run.dataset!.feedbackDatasetId ?? id}) was ${extra.status.toLowerCase()} by the dataset context: it cannot be trained on`,
+          )
+        }
+      }
       try {
         // The owner's run, under a key derived from the pipeline run: submitted again after a
         // crash, it is the same run.
@@ -349,6 +420,7 @@ async function doStep(
           {
             model,
             datasetVersionId: run.dataset!.datasetVersionId,
+            ...(extraDatasetVersionIds.length > 0 ? { extraDatasetVersionIds } : {}),
             target: training.target,
             ...(training.features ? { features: training.features } : {}),
             trainer: training.trainer,
@@ -584,6 +656,31 @@ async function evaluateStep(
     ),
   })
   return { result: { scored, details } }
+}
+
+/**
+ * What became of a feedback dataset, from feedback's own events on `feedback.dataset.<id>`
+ * (event-carried, as every other context's state training uses); null while it is being
+ * written.
+ */
+async function feedbackDatasetOutcome(
+  deps: PipelineDeps,
+  feedbackDatasetId: string,
+): Promise<FeedbackDatasetOutcome | null> {
+  const events = await deps.store.load(
+    `${deps.settings.pipelines.feedbackNames.root}.dataset.${feedbackDatasetId}`,
+  )
+  for (const event of events) {
+    if (event.type === FEEDBACK_EVENTS.datasetMaterialized) {
+      const d = event.data as FeedbackDatasetMaterializedData
+      return { status: 'materialized', datasetVersionId: d.target.versionId, rows: d.rowCount }
+    }
+    if (event.type === 'FeedbackDatasetEmpty') return { status: 'empty' }
+    if (event.type === 'FeedbackDatasetFailed') {
+      return { status: 'failed', error: String((event.data as { error?: unknown }).error) }
+    }
+  }
+  return null
 }
 
 /** The registry refused (4xx other than 429): retrying the same call changes nothing. */

@@ -33,7 +33,8 @@ const MAX_STORED_SCHEMA_BYTES = 16 * 1024 * 1024
  * Submits a run. Everything that can be refused is refused before anything is written: the
  * caller's rights, the dataset version (training's own projection of the DATASET stream: an
  * unknown or someone else's version is 404, one not VALIDATED 409), the target, features and
- * trainer parameters against the version's schema (400 naming the field), priority and timeout
+ * trainer parameters against the version's schema (400 naming the field), extra versions read
+ * with it (the same checks, the same format, the target column present), priority and timeout
  * against the caller's role (403), the runner's abilities (400). Then, one submission of this
  * user at a time, the quota is decided on the user's quota aggregate (429 with Retry-After, no
  * event) and the run is queued.
@@ -84,6 +85,37 @@ export async function submitRun(
     )
   }
   const plan = planRun(input, await loadSchema(deps, version))
+  const extraDatasets = await Promise.all(
+    (input.extraDatasetVersionIds ?? []).map(async (id, i) => {
+      const field = `/extraDatasetVersionIds/${i}`
+      if (id === version.versionId) throw ValidationError.field(field, 'is datasetVersionId itself')
+      const extra = await findDatasetVersion(deps.db, id)
+      if (!extra || !canAccess(principal, extra.ownerId, 'read')) {
+        throw new NotFoundError('dataset version', id)
+      }
+      if (extra.datasetDeleted) {
+        throw new IllegalStateError(
+          `dataset ${extra.datasetId} was deleted: its versions cannot be trained on`,
+        )
+      }
+      if (extra.status !== 'VALIDATED') {
+        throw new IllegalStateError(
+          `dataset version ${id} is ${extra.status}: only a VALIDATED version can be trained on`,
+        )
+      }
+      if (extra.format !== version.format) {
+        throw ValidationError.field(
+          field,
+          `is ${extra.format}, datasetVersionId is ${version.format}: the versions of one run share a format`,
+        )
+      }
+      const columns = await loadSchema(deps, extra)
+      if (!columns.some((c) => c.name === plan.target)) {
+        throw ValidationError.field(field, `has no column '${plan.target}' (the target)`)
+      }
+      return datasetRefOf(extra)
+    }),
+  )
   const priority = priorityFor(principal, input.priority)
   const timeoutSeconds = timeoutFor(principal, input.timeoutSeconds, settings.timeouts)
   assertRunnerCan(deps.runner, settings.runner, plan.trainer.kind, plan.resources)
@@ -95,6 +127,7 @@ export async function submitRun(
     ownerId: principal.subject,
     task: plan.task,
     dataset: datasetRefOf(version),
+    ...(extraDatasets.length > 0 ? { extraDatasets } : {}),
     queuedAt: now.toISOString(),
     trainer: plan.trainer,
     target: plan.target,

@@ -7,6 +7,7 @@ import {
   type EvaluationHoldout,
   type MetricCheck,
   type PipelineConfig,
+  type PipelineDataSource,
   type PipelineEvent,
   type PipelineFailureReason,
   type PipelineTrigger,
@@ -17,11 +18,14 @@ export type PipelineRunStatus = 'running' | 'completed' | 'gate_failed' | 'faile
 
 /**
  * Where a running pipeline run is, i.e. what happens next: each step is decided by the worker
- * (`preparing_data`, `training` once submitted waits for the run's outcome, `evaluating`,
+ * (`requesting_feedback` asks feedback for a fresh dataset, `preparing_data` — for a fresh
+ * feedback dataset, waits for its outcome —, `training` once submitted waits for the run's
+ * outcome, `evaluating`,
  * `gating`, `registering` waits for the registry's version, `awaiting_approval` for an admin,
  * `handing_over`, `failing` after a failed training).
  */
 export type PipelineStep =
+  | 'requesting_feedback'
   | 'preparing_data'
   | 'submitting_training'
   | 'training'
@@ -42,10 +46,15 @@ export interface PipelineRun {
   startedAt: string
   endedAt: string | null
   coalesced: number
+  /** `fresh_feedback`: the feedback dataset asked for, before the data is prepared. */
+  feedbackRequest: { feedbackDatasetId: string; servingVersion: number } | null
   dataset: {
-    source: 'pinned_feedback' | 'base'
+    source: PipelineDataSource
     datasetVersionId: string
+    /** Every version trained on, in order (the first is `datasetVersionId`). */
+    datasetVersionIds: string[]
     feedbackDatasetId?: string
+    feedbackRows?: number
   } | null
   trainingRunId: string | null
   training: {
@@ -115,7 +124,20 @@ export type PipelineCommand =
       }
     }
   | { type: 'Trigger'; data: { trigger: PipelineTrigger } & Now }
-  | { type: 'PrepareData'; data: { pipelineRunId: string } & Now }
+  | {
+      type: 'RecordFeedbackRequested'
+      data: { pipelineRunId: string; feedbackDatasetId: string; servingVersion: number } & Now
+    }
+  | {
+      type: 'PrepareData'
+      data: {
+        pipelineRunId: string
+        /** `fresh_feedback`: what became of the feedback dataset (read from feedback's events). */
+        feedback?: FeedbackDatasetOutcome
+        /** `fresh_feedback` with nothing to ask for: the base alone, and why. */
+        baseOnly?: string
+      } & Now
+    }
   | { type: 'RecordTrainingStarted'; data: { pipelineRunId: string; runId: string } & Now }
   | {
       type: 'RecordTrainingFinished'
@@ -155,6 +177,12 @@ export type PipelineCommand =
   | { type: 'Abort'; data: { by: string; reason: string } & Now }
 
 export const CHALLENGER_ALIAS = 'challenger'
+
+/** A fresh feedback dataset's fate, as feedback's events on `feedback.dataset.<id>` tell it. */
+export type FeedbackDatasetOutcome =
+  | { status: 'materialized'; datasetVersionId: string; rows: number }
+  | { status: 'empty' }
+  | { status: 'failed'; error: string }
 
 export function evolvePipeline(state: PipelineState, event: PipelineEvent): PipelineState {
   if (event.type === 'PipelineCreated') {
@@ -213,6 +241,7 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
           startedAt: d.startedAt,
           endedAt: null,
           coalesced: 0,
+          feedbackRequest: null,
           dataset: null,
           trainingRunId: null,
           training: null,
@@ -232,13 +261,22 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
       }
     case 'PipelineTriggerIgnored':
       return { ...state, ...seen(event.data.trigger) }
+    case 'PipelineFeedbackRequested':
+      return withRun({
+        feedbackRequest: {
+          feedbackDatasetId: event.data.feedbackDatasetId,
+          servingVersion: event.data.servingVersion,
+        },
+      })
     case 'PipelineDataPrepared': {
       const d = event.data
       return withRun({
         dataset: {
           source: d.source,
           datasetVersionId: d.datasetVersionId,
+          datasetVersionIds: d.datasetVersionIds ?? [d.datasetVersionId],
           ...(d.feedbackDatasetId !== undefined ? { feedbackDatasetId: d.feedbackDatasetId } : {}),
+          ...(d.feedbackRows !== undefined ? { feedbackRows: d.feedbackRows } : {}),
         },
       })
     }
@@ -322,7 +360,10 @@ export function candidateOf(run: PipelineRun): Candidate {
 /** What the worker does next for this run (pure: from the events alone). */
 export function nextStep(run: PipelineRun): PipelineStep {
   if (run.status !== 'running') return 'ended'
-  if (run.dataset === null) return 'preparing_data'
+  if (run.dataset === null) {
+    const fresh = run.config.data.source === 'fresh_feedback'
+    return fresh && run.feedbackRequest === null ? 'requesting_feedback' : 'preparing_data'
+  }
   if (run.trainingRunId === null) return 'submitting_training'
   if (run.training === null) return 'training'
   if (run.training.outcome !== 'succeeded') return 'failing'
@@ -443,6 +484,7 @@ function decideStep(
     PipelineCommand,
     {
       type:
+        | 'RecordFeedbackRequested'
         | 'PrepareData'
         | 'RecordTrainingStarted'
         | 'Evaluate'
@@ -460,10 +502,78 @@ function decideStep(
   const at = now.toISOString()
   const step = nextStep(run)
   switch (command.type) {
+    case 'RecordFeedbackRequested': {
+      if (step !== 'requesting_feedback') return []
+      const { feedbackDatasetId, servingVersion } = command.data
+      return [
+        {
+          type: 'PipelineFeedbackRequested',
+          data: { model, pipelineRunId, feedbackDatasetId, servingVersion, requestedAt: at },
+        },
+      ]
+    }
     case 'PrepareData': {
-      if (step !== 'preparing_data') return []
+      const { baseOnly, feedback } = command.data
       const { data } = run.config
+      const base = data.datasetVersionId
+      if (baseOnly !== undefined && step === 'requesting_feedback') {
+        return [
+          {
+            type: 'PipelineDataPrepared',
+            data: {
+              model,
+              pipelineRunId,
+              source: 'base',
+              datasetVersionId: base,
+              datasetVersionIds: [base],
+              note: baseOnly,
+              preparedAt: at,
+            },
+          },
+        ]
+      }
+      if (step !== 'preparing_data') return []
+      if (data.source === 'fresh_feedback') {
+        const request = run.feedbackRequest!
+        if (feedback === undefined) return []
+        const failed = (message: string): PipelineEvent[] => [
+          {
+            type: 'PipelineRunFailed',
+            data: { model, pipelineRunId, reason: 'data_unavailable', message, at },
+          },
+        ]
+        if (feedback.status === 'failed') {
+          return failed(
+            `feedback dataset ${request.feedbackDatasetId} could not be built: ${feedback.error}`,
+          )
+        }
+        const rows = feedback.status === 'materialized' ? feedback.rows : 0
+        if (rows < data.minFeedbackRows) {
+          return failed(
+            `too few labelled predictions since version ${request.servingVersion}'s release: ` +
+              `${rows} in feedback dataset ${request.feedbackDatasetId}, the minimum is ` +
+              `${data.minFeedbackRows} (data.minFeedbackRows); nothing new enough to train on`,
+          )
+        }
+        const materialized = feedback as Extract<FeedbackDatasetOutcome, { status: 'materialized' }>
+        return [
+          {
+            type: 'PipelineDataPrepared',
+            data: {
+              model,
+              pipelineRunId,
+              source: 'fresh_feedback',
+              feedbackDatasetId: request.feedbackDatasetId,
+              datasetVersionId: base,
+              datasetVersionIds: [base, materialized.datasetVersionId],
+              feedbackRows: rows,
+              preparedAt: at,
+            },
+          },
+        ]
+      }
       const pinned = data.source === 'pinned_feedback' ? state.pin : null
+      const version = pinned ? pinned.datasetVersionId : base
       return [
         {
           type: 'PipelineDataPrepared',
@@ -472,7 +582,8 @@ function decideStep(
             pipelineRunId,
             source: pinned ? 'pinned_feedback' : 'base',
             ...(pinned ? { feedbackDatasetId: pinned.feedbackDatasetId } : {}),
-            datasetVersionId: pinned ? pinned.datasetVersionId : data.datasetVersionId,
+            datasetVersionId: version,
+            datasetVersionIds: [version],
             preparedAt: at,
           },
         },

@@ -14,6 +14,10 @@ export type PipelineTriggerKind = (typeof PIPELINE_TRIGGER_KINDS)[number]
 
 export type MetricDirection = 'lower_is_better' | 'higher_is_better'
 
+export const PIPELINE_DATA_SOURCES = ['pinned_feedback', 'base', 'fresh_feedback'] as const
+export const DEFAULT_MIN_FEEDBACK_ROWS = 100
+export type PipelineDataSource = (typeof PIPELINE_DATA_SOURCES)[number]
+
 export interface GuardMetric {
   metric: string
   direction: MetricDirection
@@ -36,10 +40,15 @@ export interface PipelineConfig {
   data: {
     /**
      * `pinned_feedback`: the feedback dataset pinned for the model (falling back to
-     * `datasetVersionId` while none is pinned); `base`: always `datasetVersionId`.
+     * `datasetVersionId` while none is pinned); `base`: always `datasetVersionId`;
+     * `fresh_feedback`: `datasetVersionId` and, read after it as one table, a feedback dataset
+     * of the labelled predictions since the serving version's release, built for the run
+     * (the base alone while nothing serves the model).
      */
-    source: 'pinned_feedback' | 'base'
+    source: PipelineDataSource
     datasetVersionId: string
+    /** `fresh_feedback`: fewer labelled rows than this fail the run rather than train on them. */
+    minFeedbackRows: number
   }
   training: {
     target: string
@@ -132,14 +141,35 @@ export interface PipelineTriggerIgnored {
   data: { model: string; trigger: PipelineTrigger; why: string; ignoredAt: string }
 }
 
+/** `fresh_feedback`: feedback was asked for a dataset of the labelled predictions since the release. */
+export interface PipelineFeedbackRequested {
+  type: 'PipelineFeedbackRequested'
+  data: {
+    model: string
+    pipelineRunId: string
+    /** Its dataset version, once feedback registered it, has the same id. */
+    feedbackDatasetId: string
+    /** The serving version whose release the selection starts at. */
+    servingVersion: number
+    requestedAt: string
+  }
+}
+
 export interface PipelineDataPrepared {
   type: 'PipelineDataPrepared'
   data: {
     model: string
     pipelineRunId: string
-    source: 'pinned_feedback' | 'base'
+    source: PipelineDataSource
     feedbackDatasetId?: string
+    /** The first version trained on (the base, or the pinned feedback dataset's). */
     datasetVersionId: string
+    /** Every version trained on, read in this order as one table (absent from older events). */
+    datasetVersionIds?: string[]
+    /** `fresh_feedback`: the labelled rows the feedback dataset holds. */
+    feedbackRows?: number
+    /** Why the data is not what the source says (e.g. nothing serves yet: the base alone). */
+    note?: string
     preparedAt: string
   }
 }
@@ -299,6 +329,7 @@ export type PipelineEvent = (
   | PipelineRunStarted
   | PipelineTriggerCoalesced
   | PipelineTriggerIgnored
+  | PipelineFeedbackRequested
   | PipelineDataPrepared
   | PipelineTrainingStarted
   | PipelineTrainingFinished
@@ -319,6 +350,7 @@ export const PIPELINE_EVENT_TYPES = [
   'PipelineRunStarted',
   'PipelineTriggerCoalesced',
   'PipelineTriggerIgnored',
+  'PipelineFeedbackRequested',
   'PipelineDataPrepared',
   'PipelineTrainingStarted',
   'PipelineTrainingFinished',

@@ -20,6 +20,7 @@ export interface SchemaColumn {
 export interface RunRequest {
   model: string
   datasetVersionId: string
+  extraDatasetVersionIds?: string[]
   target: string
   features?: string[]
   task?: ModelTask

@@ -22,6 +22,8 @@ export interface TrainingRunQueued {
   data: Omit<TrainingRunQueuedData, 'dataset'> & {
     /** The contract's `{datasetId, versionId}` and where the file is. */
     dataset: DatasetRef
+    /** More versions of the same table trained on, read after `dataset` (lineage: all of them). */
+    extraDatasets?: DatasetRef[]
     trainer: TrainerSpec
     target: string
     /** The feature columns: as given, or every other usable column of the version's schema. */

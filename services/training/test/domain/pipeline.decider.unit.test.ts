@@ -23,7 +23,7 @@ const at = now.toISOString()
 const config: PipelineConfig = {
   enabled: true,
   triggers: { retrainRequested: true, labelThreshold: 500, schedule: null },
-  data: { source: 'pinned_feedback', datasetVersionId: 'base-v1' },
+  data: { source: 'pinned_feedback', datasetVersionId: 'base-v1', minFeedbackRows: 100 },
   training: { target: 'IMDB Rating', trainer: 'xgboost', params: {}, seed: 7 },
   evaluation: {
     metric: 'mae',
@@ -61,6 +61,7 @@ const prepared: PipelineEvent = {
     pipelineRunId: 'movies.1',
     source: 'base',
     datasetVersionId: 'base-v1',
+    datasetVersionIds: ['base-v1'],
     preparedAt: at,
   },
 }
@@ -541,6 +542,124 @@ describe('the gate', () => {
     expect(decideGate({ checks: [], serving: null })).toEqual({
       passed: true,
       reasons: ['nothing serves the model yet: there is no version to beat'],
+    })
+  })
+})
+
+describe('fresh feedback data', () => {
+  const fresh: PipelineConfig = {
+    ...config,
+    data: { source: 'fresh_feedback', datasetVersionId: 'base-v1', minFeedbackRows: 50 },
+  }
+  const history: PipelineEvent[] = [created, started(fresh)]
+  const requested: PipelineEvent = {
+    type: 'PipelineFeedbackRequested',
+    data: {
+      model,
+      pipelineRunId: 'movies.1',
+      feedbackDatasetId: 'fd-1',
+      servingVersion: 1,
+      requestedAt: at,
+    },
+  }
+
+  it('asks feedback once, then trains on the base and the feedback version, both named', () => {
+    expect(nextStep(fold(history).current!)).toBe('requesting_feedback')
+    pipelines
+      .given(history)
+      .when({
+        type: 'RecordFeedbackRequested',
+        data: { pipelineRunId: 'movies.1', feedbackDatasetId: 'fd-1', servingVersion: 1, now },
+      })
+      .then([requested])
+    // Asked already (a restarted step): nothing more.
+    pipelines
+      .given([...history, requested])
+      .when({
+        type: 'RecordFeedbackRequested',
+        data: { pipelineRunId: 'movies.1', feedbackDatasetId: 'fd-1', servingVersion: 1, now },
+      })
+      .then([])
+    expect(nextStep(fold([...history, requested]).current!)).toBe('preparing_data')
+    // Still being written: nothing decided.
+    pipelines
+      .given([...history, requested])
+      .when({ type: 'PrepareData', data: { pipelineRunId: 'movies.1', now } })
+      .then([])
+    pipelines
+      .given([...history, requested])
+      .when({
+        type: 'PrepareData',
+        data: {
+          pipelineRunId: 'movies.1',
+          feedback: { status: 'materialized', datasetVersionId: 'fd-1', rows: 80 },
+          now,
+        },
+      })
+      .then([
+        {
+          type: 'PipelineDataPrepared',
+          data: {
+            model,
+            pipelineRunId: 'movies.1',
+            source: 'fresh_feedback',
+            feedbackDatasetId: 'fd-1',
+            datasetVersionId: 'base-v1',
+            datasetVersionIds: ['base-v1', 'fd-1'],
+            feedbackRows: 80,
+            preparedAt: at,
+          },
+        },
+      ])
+  })
+
+  it('too few labelled rows (or none) fail the run with the numbers', () => {
+    for (const feedback of [
+      { status: 'materialized' as const, datasetVersionId: 'fd-1', rows: 49 },
+      { status: 'empty' as const },
+    ]) {
+      const [failed] = pipelineDecider.decide(
+        { type: 'PrepareData', data: { pipelineRunId: 'movies.1', feedback, now } },
+        fold([...history, requested]),
+      )
+      expect(failed).toMatchObject({
+        type: 'PipelineRunFailed',
+        data: { reason: 'data_unavailable' },
+      })
+      const rows = feedback.status === 'empty' ? 0 : 49
+      expect((failed!.data as { message: string }).message).toBe(
+        `too few labelled predictions since version 1's release: ${rows} in feedback dataset fd-1, ` +
+          'the minimum is 50 (data.minFeedbackRows); nothing new enough to train on',
+      )
+    }
+    const [failed] = pipelineDecider.decide(
+      {
+        type: 'PrepareData',
+        data: { pipelineRunId: 'movies.1', feedback: { status: 'failed', error: 'boom' }, now },
+      },
+      fold([...history, requested]),
+    )
+    expect(failed).toMatchObject({
+      type: 'PipelineRunFailed',
+      data: { message: 'feedback dataset fd-1 could not be built: boom' },
+    })
+  })
+
+  it('with nothing serving, the base alone, saying why', () => {
+    const [prepared] = pipelineDecider.decide(
+      {
+        type: 'PrepareData',
+        data: { pipelineRunId: 'movies.1', baseOnly: 'nothing serves the model yet', now },
+      },
+      fold(history),
+    )
+    expect(prepared).toMatchObject({
+      type: 'PipelineDataPrepared',
+      data: {
+        source: 'base',
+        datasetVersionIds: ['base-v1'],
+        note: 'nothing serves the model yet',
+      },
     })
   })
 })

@@ -122,7 +122,12 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
     level: (process.env['ARGMAX_TEST_LOG'] as 'info' | undefined) ?? 'warn',
   })
 
-  const { dataset, datasetNames } = await startDatasetSide(nc, secret, logger)
+  const { dataset, datasetNames } = await startDatasetSide(
+    nc,
+    secret,
+    logger,
+    options.pipelines?.feedbackNames,
+  )
 
   const names = options.names ?? { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
   const foreign = {
@@ -189,6 +194,7 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
       orphanGraceMs: 120_000,
       pipelines: {
         registryUrl: undefined,
+        feedbackUrl: undefined,
         // Fresh streams (created below): nothing is appended there unless a test does.
         registryNames: foreign.registry,
         feedbackNames: foreign.feedback,
@@ -399,6 +405,11 @@ export async function startDatasetSide(
   nc: NatsConnection,
   secret: string,
   logger: ReturnType<typeof createLogger>,
+  /** The FEEDBACK stream whose feedback datasets it registers (default: a fresh, empty one). */
+  feedback: { stream: string; root: string } = {
+    stream: uniqueName('FEEDBACK'),
+    root: uniqueName('fb'),
+  },
 ): Promise<{ dataset: RunningDatasetService; datasetNames: { stream: string; root: string } }> {
   const endpoints = stackEndpoints()
   const datasetNames = { stream: uniqueName('DATASET'), root: uniqueName('ds') }
@@ -422,7 +433,7 @@ export async function startDatasetSide(
       validatorWorkers: 0,
       schema: uniqueName('dataset').toLowerCase(),
       names: datasetNames,
-      feedback: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
+      feedback,
     },
   }
   const dataset = await startDatasetService({ config: datasetConfig, logger, nc, listen: false })

@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import UserError
 from .split import SPLIT_NAMES, TEST, TRAIN, VALIDATION_FRACTION, TRAIN_FRACTION, holdout_keep, split_ids
-from .table import TableScan, json_text, row_batches
+from .table import TableScan, json_text, table_batches
 
 MAX_CLASSES = 1000
 # Distinct values tracked per string column; values first seen after that are unknown.
@@ -217,7 +217,7 @@ class Prepared:
 
 
 def prepare(
-    open_stream: Callable[[], BinaryIO],
+    open_stream: Callable[[], BinaryIO] | list[Callable[[], BinaryIO]],
     scan: TableScan,
     plan: Plan,
     seed: int,
@@ -257,9 +257,9 @@ def prepare(
     expected_test = max(1.0, scan.rows * (1.0 - TRAIN_FRACTION - VALIDATION_FRACTION))
     holdout_fraction = min(1.0, holdout_max_rows / expected_test)
     holdout_rows = 0
-    stream = open_stream()
+    opens = open_stream if isinstance(open_stream, list) else [open_stream]
     try:
-        for columns in row_batches(stream, scan):
+        for columns in table_batches(opens, scan):
             n = len(columns[0])
             index = np.arange(read, read + n)
             read += n
@@ -340,7 +340,6 @@ def prepare(
             if on_progress:
                 on_progress(read)
     finally:
-        stream.close()
         for f in files_x + files_y:
             f.close()
         if holdout is not None:

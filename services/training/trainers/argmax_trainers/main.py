@@ -12,8 +12,9 @@ import sys
 import tempfile
 import time
 import traceback
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 from .errors import EXIT_CRASH, EXIT_OK, EXIT_USER_ERROR, UserError
 from .params import TASKS, TRAINERS, JobParams, parse_job_params, resolve_trainer_params
@@ -50,6 +51,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", help="local mode: the directory the outputs are written to")
     parser.add_argument("--params", help="local mode: the job's parameters as JSON (ARGMAX_PARAMS)")
     parser.add_argument("--checkpoint-dir", help="local mode: where the checkpoint lives (default: OUTPUT/checkpoint)")
+    parser.add_argument(
+        "--extra-dataset",
+        action="append",
+        default=[],
+        help="local mode: another file of the same format whose records follow the dataset's (repeatable)",
+    )
     return parser.parse_args(argv)
 
 
@@ -75,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             fmt = args.format or _format_of(dataset)
             params_text = args.params if args.params is not None else "{}"
             expected_sha = None
+            extras = [{"url": path, "format": fmt} for path in args.extra_dataset]
             attempt = 1
         else:
             missing = [
@@ -100,9 +108,10 @@ def main(argv: list[str] | None = None) -> int:
             fmt = env.get("ARGMAX_DATASET_FORMAT") or "csv"
             params_text = env["ARGMAX_PARAMS"]
             expected_sha = env.get("ARGMAX_DATASET_SHA256") or None
+            extras = _extra_datasets(env.get("ARGMAX_EXTRA_DATASETS", ""))
         reporter.start()
         log(f"argmax trainer '{args.trainer}' ({'local' if local else 'contract'} mode, attempt {attempt})")
-        written = run(args.trainer, dataset, fmt, params_text, expected_sha, workdir, out_dir, checkpoints, reporter, log)
+        written = run(args.trainer, dataset, fmt, params_text, expected_sha, workdir, out_dir, checkpoints, reporter, log, extras)
         reporter.message("done")
         reporter.stop()
         log.close()
@@ -140,6 +149,53 @@ def _fail(record: dict, text: str, log: Log, reporter: Reporter | None, artifact
         except Exception as error:  # the log is a courtesy; the exit code is what counts
             print(f"train.log upload failed: {error}", file=sys.stderr)
     stdout_line(json.dumps(record, ensure_ascii=False))
+
+
+@dataclass
+class _Part:
+    scan: Any
+    sha256: str
+    size: int
+    spool: str | None
+    open: Callable[[], BinaryIO]
+
+
+def _read_part(location: str, fmt: str, expected_sha: str | None, workdir: str, i: int, log: Log) -> _Part:
+    """Pass 1 over one dataset file: its types, SHA-256 and size (a URL's bytes spooled for pass 2)."""
+    from .table import scan_types
+
+    started = time.monotonic()
+    spool = os.path.join(workdir, f"dataset-{i}.raw") if is_url(location) else None
+    try:
+        reader, handles = open_hashing(location, spool)
+    except FileNotFoundError:
+        raise UserError(f"dataset file {location} does not exist", code="missing_dataset", parameter="dataset") from None
+    gc.disable()  # millions of small rows: the cycle collector would only slow the passes down
+    try:
+        scan = scan_types(reader, fmt)
+        drain(reader)
+    finally:
+        for h in handles:
+            h.close()
+        gc.enable()
+    sha256 = reader.hash.hexdigest()
+    if expected_sha and sha256 != expected_sha.lower():
+        # Not the user's fault and maybe transient: a crash, so the platform retries.
+        raise RuntimeError(f"the dataset's SHA-256 is {sha256}, the run expects {expected_sha}")
+    what = "dataset" if i == 0 else f"extra dataset {i}"
+    log(f"{what}: {reader.size} bytes, sha256 {sha256}, {scan.rows} records, {len(scan.columns)} columns ({fmt}), read in {time.monotonic() - started:.1f}s")
+    path = spool or location
+    return _Part(scan, sha256, reader.size, spool, lambda: open(path, "rb"))
+
+
+def _extra_datasets(text: str) -> list[dict]:
+    """ARGMAX_EXTRA_DATASETS: a JSON list of {url, format, sha256} (absent: none)."""
+    if not text:
+        return []
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(v, dict) and isinstance(v.get("url"), str) for v in value):
+        raise RuntimeError("ARGMAX_EXTRA_DATASETS must be a JSON list of {url, format, sha256}")
+    return [{"url": v["url"], "format": v.get("format") or "csv", "sha256": v.get("sha256")} for v in value]
 
 
 def _holdout_max_rows() -> int:
@@ -185,7 +241,11 @@ def run(
     checkpoints: Any,
     reporter: Reporter,
     log: Log,
+    extras: list[dict] | None = None,
 ) -> set[str]:
+    """Trains on `dataset`, followed by `extras` ({url, format, sha256}: more records of the same
+    table, e.g. a feedback dataset's labelled predictions) read as one table."""
+    extras = extras or []
     started = time.monotonic()
     job: JobParams = parse_job_params(params_text)
     _precheck(trainer, job.task, job.params)
@@ -195,27 +255,21 @@ def run(
     from . import linear_trainer, xgboost_trainer
     from .dataset import plan_features, prepare
     from .outputs import write_outputs
-    from .table import scan_types
+    from .table import combine_scans
 
     reporter.message("reading the dataset")
-    spool = os.path.join(workdir, "dataset.raw") if is_url(dataset) else None
-    try:
-        reader, handles = open_hashing(dataset, spool)
-    except FileNotFoundError:
-        raise UserError(f"dataset file {dataset} does not exist", code="missing_dataset", parameter="dataset") from None
-    gc.disable()  # millions of small rows: the cycle collector would only slow the passes down
-    try:
-        scan = scan_types(reader, fmt)
-        drain(reader)
-    finally:
-        for h in handles:
-            h.close()
-        gc.enable()
-    sha256 = reader.hash.hexdigest()
-    if expected_sha and sha256 != expected_sha.lower():
-        # Not the user's fault and maybe transient: a crash, so the platform retries.
-        raise RuntimeError(f"the dataset's SHA-256 is {sha256}, the run expects {expected_sha}")
-    log(f"dataset: {reader.size} bytes, sha256 {sha256}, {scan.rows} records, {len(scan.columns)} columns ({fmt}), read in {time.monotonic() - started:.1f}s")
+    parts = [_read_part(dataset, fmt, expected_sha, workdir, 0, log)]
+    for i, extra in enumerate(extras, start=1):
+        if extra["format"] != fmt:
+            raise UserError(
+                f"extra dataset {i} is {extra['format']}, the dataset {fmt}: a run's files share one format",
+                parameter="format",
+            )
+        parts.append(_read_part(extra["url"], extra["format"], extra.get("sha256"), workdir, i, log))
+    scan = combine_scans([p.scan for p in parts])
+    sha256 = parts[0].sha256
+    if len(parts) > 1:
+        log(f"{len(parts)} dataset files read as one table: {scan.rows} records, {len(scan.columns)} columns")
 
     plan = plan_features(scan, job.target, job.features, job.task)
     params = resolve_trainer_params(trainer, plan.task, job.params)
@@ -227,7 +281,7 @@ def run(
     gc.disable()
     try:
         prepared = prepare(
-            lambda: open(spool or dataset, "rb"),
+            [p.open for p in parts],
             scan,
             plan,
             job.seed,
@@ -237,8 +291,9 @@ def run(
         )
     finally:
         gc.enable()
-    if spool:
-        remove_quietly(spool)
+    for p in parts:
+        if p.spool:
+            remove_quietly(p.spool)
     log(
         "rows with a target: "
         + ", ".join(f"{name} {n}" for name, n in zip(SPLIT_NAMES, prepared.rows))
@@ -252,6 +307,7 @@ def run(
         {
             "trainer": trainer,
             "dataset_sha256": sha256,
+            **({"extra_sha256": [p.sha256 for p in parts[1:]]} if len(parts) > 1 else {}),
             "task": plan.task,
             "target": plan.target,
             "features": [f.name for f in plan.features],
@@ -272,7 +328,13 @@ def run(
         params=params,
         prepared=prepared,
         result=result,
-        dataset={"sha256": sha256, "bytes": reader.size, "format": fmt, "records": scan.rows},
+        dataset={
+            "sha256": sha256,
+            "bytes": parts[0].size,
+            "format": fmt,
+            "records": parts[0].scan.rows,
+            **({"extra": [{"sha256": p.sha256, "bytes": p.size, "records": p.scan.rows} for p in parts[1:]]} if len(parts) > 1 else {}),
+        },
         code_version=code_version,
         seconds=time.monotonic() - started,
     )

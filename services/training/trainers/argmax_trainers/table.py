@@ -12,7 +12,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 from .errors import UserError
 
@@ -105,6 +105,8 @@ class TableScan:
     rows: int
     delimiter: str = ","
     index: dict[str, int] = field(default_factory=dict)
+    # Several files read as one table (combine_scans): each part's own scan, in order.
+    parts: list["TableScan"] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.index = {c.name: i for i, c in enumerate(self.columns)}
@@ -259,3 +261,53 @@ def row_batches(stream: BinaryIO, scan: TableScan) -> Iterator[list[tuple]]:
         names = [c.name for c in scan.columns]
         for batch in JsonlRecords(stream).batches():
             yield [tuple(obj.get(n) for obj in batch) for n in names]
+
+
+def combine_scans(scans: list[TableScan]) -> TableScan:
+    """Several files of one format as one table, in order (a run's extra dataset versions after
+    its own): the columns of all of them by name, in order of first appearance, their types
+    widened together; a column a file lacks is missing in that file's records. Record indices
+    run on across the files, so each record's split is what it would be in the first file
+    alone, followed by the others."""
+    if len(scans) == 1:
+        return scans[0]
+    formats = {s.format for s in scans}
+    if len(formats) > 1:
+        raise UserError(f"the dataset files are of different formats ({', '.join(sorted(formats))})", parameter="format")
+    columns: list[ColumnInfo] = []
+    index: dict[str, int] = {}
+    before = 0
+    for scan in scans:
+        present = set()
+        for c in scan.columns:
+            present.add(c.name)
+            if c.name not in index:
+                index[c.name] = len(columns)
+                columns.append(ColumnInfo(c.name, c.type, before + c.nulls))
+                continue
+            u = columns[index[c.name]]
+            u.type = c.type if u.type is None else u.type if c.type is None else widen(u.type, c.type)
+            u.nulls += c.nulls
+        for u in columns:
+            if u.name not in present:
+                u.nulls += scan.rows
+        before += scan.rows
+    return TableScan(scans[0].format, columns, before, scans[0].delimiter, parts=list(scans))
+
+
+def table_batches(opens: list[Callable[[], BinaryIO]], scan: TableScan) -> Iterator[list[tuple]]:
+    """`row_batches` over every file of a (combined) table, each opened in turn, its columns
+    in the table's order (a column the file lacks: missing values)."""
+    parts = scan.parts or [scan]
+    if len(opens) != len(parts):
+        raise RuntimeError(f"{len(opens)} files for a table of {len(parts)}")
+    missing = "" if scan.format == "csv" else None
+    for open_part, part in zip(opens, parts):
+        mapping = [part.index.get(c.name) for c in scan.columns]
+        stream = open_part()
+        try:
+            for cols in row_batches(stream, part):
+                n = len(cols[0])
+                yield [cols[j] if j is not None else (missing,) * n for j in mapping]
+        finally:
+            stream.close()
