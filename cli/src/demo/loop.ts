@@ -272,7 +272,7 @@ function pipelineConfig(base: BaseVersion, options: DemoLoopOptions): CreatePipe
         quality: { metric: 'mae', minLabels: options.minLabels, maxDegradation: 0.1 },
       },
     },
-  } as unknown as CreatePipelineInput
+  } satisfies CreatePipelineInput
 }
 
 async function savePipeline(training: TrainingClient, config: CreatePipelineInput) {
