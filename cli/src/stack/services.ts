@@ -62,6 +62,9 @@ export function serviceEnv({
           ARGMAX_TRAINING_RUN_TOKEN_SECRET: trainingRunTokenSecret,
           // Retrain pipelines register their candidate and start its rollout there.
           ARGMAX_TRAINING_REGISTRY_URL: `http://127.0.0.1:${ports.services.registry}`,
+          // … and ask feedback for the fresh feedback dataset they train on (data.source
+          // fresh_feedback).
+          ARGMAX_TRAINING_FEEDBACK_URL: `http://127.0.0.1:${ports.services.feedback}`,
         }
       : {}),
     ...endpointsToEnv(endpoints),
