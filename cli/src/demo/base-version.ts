@@ -12,6 +12,8 @@ export interface BaseVersion {
   datasetVersionId: string
   /** v1: the movies model's version trained on the base dataset version. */
   version: number
+  /** The seed v1 was trained with: the pipeline trains with it too (see the pipeline's config). */
+  seed: number
   testMetrics: Record<string, number>
 }
 
@@ -112,6 +114,7 @@ export async function ensureBaseVersion(
     datasetId,
     datasetVersionId,
     version: v1.version,
+    seed: v1.seed ?? 1,
     testMetrics: v1.metrics,
   }
 }

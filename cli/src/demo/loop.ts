@@ -116,6 +116,7 @@ interface Apis {
 }
 
 const MONITOR_NAME = 'demo loop: live MAE above 1.2 × the test MAE'
+const MONITOR_MIN_LABELS = 600
 
 /**
  * `argmax demo loop`: the closed loop on the local stack, hands-off. v1 serves; the world's
@@ -251,7 +252,10 @@ function pipelineConfig(base: BaseVersion, options: DemoLoopOptions): CreatePipe
     enabled: true,
     triggers: { retrainRequested: true, labelThreshold: null, schedule: null },
     data: { source: 'fresh_feedback', datasetVersionId: base.datasetVersionId },
-    training: { target: TARGET, trainer: 'xgboost', params: {}, seed: options.seed },
+    // v1's seed: the split is a function of (seed, row index) and the base rows come first, so
+    // the candidate's holdout holds v1's own test rows and none it trained on (another seed
+    // would score v1 on rows it learnt: a leak in its favour).
+    training: { target: TARGET, trainer: 'xgboost', params: {}, seed: base.seed },
     evaluation: {
       metric: 'mae',
       direction: 'lower_is_better',
@@ -369,7 +373,8 @@ async function setUpMonitor(
         relativeToTest: 1.2,
         window: '5m',
         forSeconds: options.monitorForSeconds,
-        minLabels: 50,
+        // Enough fresh labels for the retrain to learn the shift from.
+        minLabels: MONITOR_MIN_LABELS,
       },
       retrain: true,
     },
