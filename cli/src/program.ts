@@ -7,6 +7,7 @@ import { registerProjectionsCommands } from './commands/projections.command.ts'
 import { registerStatusCommand } from './commands/status.command.ts'
 import { registerUpCommand } from './commands/up.command.ts'
 import { registerDatasetCommands } from './datasets/index.ts'
+import { registerDemoCommands } from './demo/index.ts'
 import { registerModelCommands } from './models/index.ts'
 import { registerPipelineCommands } from './pipelines/index.ts'
 import { registerPredictCommands } from './predict/index.ts'
@@ -32,5 +33,6 @@ export function createProgram(ctx: ApiContext = createApiContext()): Command {
   registerRolloutCommands(program, ctx)
   registerPipelineCommands(program, ctx)
   registerQualityCommands(program, ctx)
+  registerDemoCommands(program)
   return program
 }

@@ -96,3 +96,6 @@ function timelineText(type: string, d: Record<string, unknown>): string {
       return type.replace(/^Pipeline/, '').toLowerCase()
   }
 }
+
+/** One timeline entry in words (argmax demo loop prints them as they happen). */
+export { timelineText as pipelineTimelineText }

@@ -65,3 +65,6 @@ function timelineText(type: string, d: Record<string, unknown>): string {
       return `${type.replace(/^Rollout/, '').toLowerCase()}${typeof d.reason === 'string' ? `: ${d.reason}` : ''}`
   }
 }
+
+/** One timeline entry in words (argmax demo loop prints them as they happen). */
+export { timelineText as rolloutTimelineText }

@@ -102,6 +102,11 @@ export function registerRolloutCommands(program: Command, ctx: RolloutCommandCon
     )
     .option('--max-p99-ratio <ratio>', "× the stable's p99 latency", positive('--max-p99-ratio'))
     .option(
+      '--step-deadline <seconds>',
+      'a step still short of its requests or labels this long fails: insufficient traffic',
+      positive('--step-deadline'),
+    )
+    .option(
       '--quality <metric>',
       'also judge live quality over labels: mae, rmse, accuracy or log_loss (with --min-labels and --max-degradation)',
     )
@@ -128,6 +133,7 @@ export function registerRolloutCommands(program: Command, ctx: RolloutCommandCon
           minRequests?: number
           maxErrorRate?: number
           maxP99Ratio?: number
+          stepDeadline?: number
           quality?: string
           minLabels?: number
           maxDegradation?: number
@@ -146,6 +152,9 @@ export function registerRolloutCommands(program: Command, ctx: RolloutCommandCon
           ...(options.minRequests !== undefined ? { minRequests: options.minRequests } : {}),
           ...(options.maxErrorRate !== undefined ? { maxErrorRate: options.maxErrorRate } : {}),
           ...(options.maxP99Ratio !== undefined ? { maxP99Ratio: options.maxP99Ratio } : {}),
+          ...(options.stepDeadline !== undefined
+            ? { stepDeadlineSeconds: options.stepDeadline }
+            : {}),
           ...(quality !== undefined
             ? {
                 quality: {

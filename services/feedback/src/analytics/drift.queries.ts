@@ -68,7 +68,10 @@ function logRows(
 function valueOf(target: DriftTarget): string {
   const numeric = target.binning.kind === 'numeric'
   if (target.source.kind === 'prediction') return numeric ? 'prediction' : 'predicted_class'
-  return numeric ? jsonNumber('inputs', target.source.name) : jsonText('inputs', target.source.name)
+  if (numeric) return jsonNumber('inputs', target.source.name)
+  // A missing category reaches the model (and the log) as "": the gateway sends it so, and the
+  // built-in trainers' graphs read it as missing. The profile counts it with the nulls.
+  return `nullIf(${jsonText('inputs', target.source.name)}, '')`
 }
 
 function binOf(binning: Binning, value: string): string {

@@ -81,7 +81,8 @@ describe('drift: PSI against the training profile', () => {
         'films',
         version,
         live.map((r) => ({
-          inputs: { budget: r.budget, runtime: r.runtime, genre: r.genre },
+          // As the gateway logs them: a missing category is "" (what the model is sent).
+          inputs: { budget: r.budget, runtime: r.runtime, genre: r.genre ?? '' },
           prediction: r.rating,
           at: new Date(now - rand() * 50 * MINUTE),
         })),

@@ -54,6 +54,12 @@ const CriteriaFields = {
   maxErrorRateIncrease: Type.Number({ minimum: 0, maximum: 1, description: 'over the stable' }),
   maxP99Ratio: Type.Number({ minimum: 1, maximum: 100, description: "× the stable's p99" }),
   p99SlackMs: Type.Number({ minimum: 0, maximum: 60_000 }),
+  stepDeadlineSeconds: Type.Integer({
+    minimum: 1,
+    maximum: 2_592_000,
+    description:
+      'a step still short of its requests or labels this long after its window started fails: insufficient traffic (default a day, at least windowSeconds)',
+  }),
 }
 
 export const StartRolloutBody = Type.Object(
@@ -79,6 +85,7 @@ export const StartRolloutBody = Type.Object(
           maxErrorRateIncrease: Type.Optional(CriteriaFields.maxErrorRateIncrease),
           maxP99Ratio: Type.Optional(CriteriaFields.maxP99Ratio),
           p99SlackMs: Type.Optional(CriteriaFields.p99SlackMs),
+          stepDeadlineSeconds: Type.Optional(CriteriaFields.stepDeadlineSeconds),
           quality: Type.Optional(QualityCriteriaInput),
         },
         { additionalProperties: false },
@@ -112,7 +119,12 @@ export const RolloutView = Type.Object({
   candidate: VersionNumber,
   stable: VersionNumber,
   steps: Type.Array(Type.Integer()),
-  criteria: Type.Object({ ...CriteriaFields, quality: Type.Optional(QualityCriteria) }),
+  criteria: Type.Object({
+    ...CriteriaFields,
+    // Absent from rollouts recorded before step deadlines existed.
+    stepDeadlineSeconds: Type.Optional(CriteriaFields.stepDeadlineSeconds),
+    quality: Type.Optional(QualityCriteria),
+  }),
   requireApproval: Type.Boolean(),
   startedBy: Type.String(),
   startedAt: Timestamp,

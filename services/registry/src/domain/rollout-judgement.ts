@@ -19,6 +19,12 @@ export interface RolloutCriteria {
   maxP99Ratio: number
   /** … plus this many milliseconds (sub-millisecond p99s jitter by more than any ratio). */
   p99SlackMs: number
+  /**
+   * A step still short of its requests or labels this long after its window started is failed
+   * ("insufficient traffic") rather than left waiting forever. Optional: rollouts recorded
+   * before it existed wait as they did.
+   */
+  stepDeadlineSeconds?: number
   /** Where labels exist: the monitors' quality metric, compared like the rest. */
   quality?: QualityCriteria
 }
@@ -63,6 +69,7 @@ export const DEFAULT_ROLLOUT_CRITERIA: RolloutCriteria = {
   maxErrorRateIncrease: 0.01,
   maxP99Ratio: 1.5,
   p99SlackMs: 10,
+  stepDeadlineSeconds: 86_400,
 }
 
 /** One version's traffic over a step's window. */
@@ -226,6 +233,24 @@ export function judgeStep(signals: StepSignals, criteria: RolloutCriteria): Judg
   }
 
   return { verdict: reasons.length > 0 ? 'fail' : 'pass', checks, reasons }
+}
+
+/**
+ * A judgement that would still wait, at the step's deadline: the step fails on the evidence it
+ * has, its reasons saying what was missing (the same checks, so the annotation shows the counts).
+ */
+export function insufficientTraffic(
+  waiting: Judgement,
+  heldSeconds: number,
+  deadlineSeconds: number,
+): Judgement {
+  return {
+    verdict: 'fail',
+    checks: waiting.checks,
+    reasons: [
+      `insufficient traffic: ${waiting.reasons.join(', ')} after ${Math.round(heldSeconds)} s (step deadline ${deadlineSeconds} s)`,
+    ],
+  }
 }
 
 function pct(value: number): string {

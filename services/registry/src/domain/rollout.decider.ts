@@ -2,6 +2,7 @@ import type { Release } from '@argmax/contracts'
 import { IllegalStateError, NotFoundError, ValidationError, type FieldIssue } from '@argmax/errors'
 import { isRepeatedCreate, type AggregateDecider } from '@argmax/events'
 import {
+  insufficientTraffic,
   isQualityMetric,
   judgeStep,
   QUALITY_METRICS,
@@ -402,8 +403,15 @@ export function decideRollout(command: RolloutCommand, state: RolloutsState): Ro
       const d = command.data
       const r = find(state, d.model, d.rolloutId)
       if (r.status !== 'running' || r.step !== d.step || !isDue(r, d.now)) return []
-      const judgement = judgeStep(d.signals, r.criteria)
-      if (judgement.verdict === 'wait') return []
+      let judgement = judgeStep(d.signals, r.criteria)
+      if (judgement.verdict === 'wait') {
+        // Waiting for traffic ends at the step's deadline: a rollout nobody calls must not
+        // hold its canary forever.
+        const deadline = r.criteria.stepDeadlineSeconds
+        const held = (d.now.getTime() - Date.parse(r.windowStartedAt!)) / 1000
+        if (deadline === undefined || held < deadline) return []
+        judgement = insufficientTraffic(judgement, held, deadline)
+      }
       const last = d.step === r.steps.length - 1
       const next =
         judgement.verdict === 'fail'
@@ -668,6 +676,15 @@ function assertStart(d: {
   inRange('maxErrorRateIncrease', c.maxErrorRateIncrease, 0, 1)
   inRange('maxP99Ratio', c.maxP99Ratio, 1, 100)
   inRange('p99SlackMs', c.p99SlackMs, 0, 60_000)
+  if (c.stepDeadlineSeconds !== undefined) {
+    inRange('stepDeadlineSeconds', c.stepDeadlineSeconds, 1, 30 * 24 * 3600)
+    if (c.stepDeadlineSeconds < c.windowSeconds) {
+      add(
+        'criteria/stepDeadlineSeconds',
+        'must be at least windowSeconds (a step is held that long)',
+      )
+    }
+  }
   if (c.quality) {
     const metric = c.quality.metric
     if (!isQualityMetric(metric)) {

@@ -37,6 +37,7 @@ describe('rollouts', () => {
     await modelWithVersions(h, 'bad-canary', 'alice', 2)
     await modelWithVersions(h, 'good-canary', 'alice', 2)
     await modelWithVersions(h, 'operated', 'alice', 3)
+    await modelWithVersions(h, 'quiet-canary', 'alice', 2)
   })
   afterAll(() => h.stop())
 
@@ -122,6 +123,64 @@ describe('rollouts', () => {
     ])
     // Nothing more to do, however often the worker runs.
     expect((await h.service.workers.rollouts.runOnce()).advanced).toEqual({})
+  })
+
+  it('fails a step that never gets its requests at its deadline: rolled back, insufficient traffic', async () => {
+    const started = await start({
+      model: 'quiet-canary',
+      candidate: '2',
+      reason: 'nobody calls this model',
+      criteria: { windowSeconds: WINDOW_SECONDS, minRequests: 50, stepDeadlineSeconds: 1800 },
+    })
+    expect(started.status, JSON.stringify(started.body)).toBe(201)
+    const id = started.body.rollout.rolloutId
+    await tickUntil(h, 'the first step in the release', async () => {
+      const r = await release(h, 'quiet-canary')
+      return r?.canary?.percent === 10 ? r : undefined
+    })
+    // A trickle: the candidate never reaches its 50 requests.
+    const stepStart = h.clock.now()
+    await traffic(
+      h,
+      { model: 'quiet-canary', version: 2, variant: 'canary', start: stepStart },
+      { requests: 3, errors: 0, latencyMs: 20 },
+    )
+    // Past the window, short of the deadline: the step waits, as before deadlines.
+    h.clock.advance((WINDOW_SECONDS + 60) * SECOND)
+    expect((await h.service.workers.rollouts.runOnce()).advanced).toEqual({})
+    h.clock.advance(1200 * SECOND)
+    const report = await h.service.workers.rollouts.runOnce()
+    expect(report.advanced['quiet-canary']).toEqual(['judge', 'revert'])
+
+    expect(await release(h, 'quiet-canary')).toEqual({ stable: 1 })
+    const { body } = await rollout(h, id)
+    expect(body.rollout.status).toBe('rolled_back')
+    const judged = body.timeline.find((e) => e.type === 'RolloutStepJudged')!
+    expect(judged.data).toMatchObject({
+      step: 0,
+      verdict: 'fail',
+      next: 'rollback',
+      signals: { candidate: { requests: 3 } },
+    })
+    expect((judged.data.reasons as string[])[0]).toMatch(
+      /^insufficient traffic: 3 of 50 requests so far after 1860 s \(step deadline 1800 s\)$/,
+    )
+    expect(await annotationsOf(h, 'quiet-canary', 2)).toEqual([
+      expect.objectContaining({
+        kind: 'rollout_rejected',
+        text: expect.stringMatching(/at step 1 \(10 %\): insufficient traffic: 3 of 50 requests/),
+      }),
+    ])
+
+    // A deadline shorter than the window is refused, naming the field.
+    const refused = await start({
+      model: 'quiet-canary',
+      candidate: '2',
+      reason: 'again',
+      criteria: { windowSeconds: 600, stepDeadlineSeconds: 300 },
+    })
+    expect(refused.status).toBe(400)
+    expect(JSON.stringify(refused.body)).toContain('criteria/stepDeadlineSeconds')
   })
 
   it('takes a passing canary 10 → 50 → 100 % and promotes it; champion moves with it', async () => {

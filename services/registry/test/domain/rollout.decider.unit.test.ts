@@ -212,6 +212,43 @@ describe('rollout decider', () => {
       .then([])
   })
 
+  it('fails a step still short of traffic at its deadline, naming what was missing', () => {
+    const withDeadline: RolloutEvent = {
+      ...started(),
+      data: { ...started().data, criteria: { ...criteria, stepDeadlineSeconds: 1800 } },
+    } as RolloutEvent
+    const thin = (minute: number) => {
+      const command = judge(0, 0, minute, 0)
+      command.data.signals.candidate.requests = 40
+      return command
+    }
+    rollouts
+      .given([withDeadline, stepStarted(0, 0)])
+      .when(thin(29))
+      .then([])
+    const [event] = rolloutDecider.decide(
+      thin(30),
+      [withDeadline, stepStarted(0, 0)].reduce(evolveRollouts, initialRolloutsState),
+    )
+    expect(event).toMatchObject({
+      type: 'RolloutStepJudged',
+      data: {
+        verdict: 'fail',
+        next: 'rollback',
+        reasons: [
+          'insufficient traffic: 40 of 100 requests so far after 1800 s (step deadline 1800 s)',
+        ],
+      },
+    })
+    // A rollout recorded before deadlines existed keeps waiting.
+    const legacy = structuredClone(started())
+    if (legacy.type === 'RolloutStarted') delete legacy.data.criteria.stepDeadlineSeconds
+    rollouts
+      .given([legacy, stepStarted(0, 0)])
+      .when(thin(3000))
+      .then([])
+  })
+
   it('passes a healthy step to the next, with the evidence', () => {
     const events = rolloutDecider.decide(
       judge(0, 0, 10),

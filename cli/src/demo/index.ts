@@ -1,0 +1,2 @@
+export * from './demo.commands.ts'
+export * from './loop.ts'
