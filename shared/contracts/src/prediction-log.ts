@@ -34,7 +34,7 @@ export interface PredictionLogRecord {
  * `PredictionLogged` with the record as its data): the gateway groups the records of one model
  * that are ready while earlier ones are being published, so a busy gateway publishes (and
  * JetStream acknowledges) one message for many requests. Same subject, same limit: under
- * NATS's 1 MiB payload.
+ * NATS's 1 MiB payload (the gateway groups up to 64 KiB).
  */
 export interface PredictionLogBatch {
   records: PredictionLogRecord[]

@@ -17,7 +17,7 @@ export type LogMode = 'durable' | 'async'
  * window; the sink keys rows by prediction id beyond it).
  *
  * Records of one model that are ready while earlier ones are still being published go out
- * together, as one `PredictionsLogged` message of up to ~1 MB (group commit): one JetStream
+ * together, as one `PredictionsLogged` message of up to 64 KiB (group commit): one JetStream
  * publish and ack, here and in nats-server, instead of one per request. A record with nothing
  * waiting before it is published at once, alone (`PredictionLogged`), so batching adds no wait
  * to a lone request; under load a record waits at most for the publishes already in flight.
@@ -69,10 +69,12 @@ export interface PredictionLogOptions {
 /** Durable mode: messages of one model in flight at once; later records wait and go together. */
 const LANE_IN_FLIGHT = 2
 /**
- * Largest message: under NATS's 1 MiB max_payload with room for the envelope and headers. A
- * single record always fits (log-records.ts keeps a record's rows under 900 KiB).
+ * Largest group of records in one message. A record larger than this goes alone (log-records.ts
+ * keeps every record's rows under 900 KiB, within NATS's 1 MiB max_payload). Kept small: the
+ * gain of grouping is in the count of publishes, reached well before this size, and the sink
+ * holds up to its batch size of messages in memory.
  */
-const MAX_MESSAGE_BYTES = 1000 * 1024
+const MAX_GROUP_BYTES = 64 * 1024
 /** The envelope's own fields and `{"records":[…]}`, generously. */
 const ENVELOPE_BYTES = 1024
 /** The actor of a message carrying several callers' records. */
@@ -127,7 +129,7 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
     let n = 1
     while (start + n < end) {
       const next = entries[start + n]!
-      if (next.subject !== subject || size + next.bytes + 1 > MAX_MESSAGE_BYTES) break
+      if (next.subject !== subject || size + next.bytes + 1 > MAX_GROUP_BYTES) break
       size += next.bytes + 1
       n++
     }
