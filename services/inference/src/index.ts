@@ -1,8 +1,9 @@
 export * from './service.ts'
 export * from './streams.ts'
 export { loadInferenceConfig } from './config.ts'
-// For the gateway benchmark: a log-less gateway, and the sink's rows for its baseline.
+// For the gateway benchmark: a log-less gateway, filling a log, the sink's rows for its baseline.
 export {
+  createPredictionLog,
   PREDICTION_LOGGED,
   PREDICTIONS_LOGGED,
   type PredictionLog,
