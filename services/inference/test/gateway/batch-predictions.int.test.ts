@@ -10,6 +10,7 @@ import {
   writeTestModels,
 } from '../../src/model-server/testing/index.ts'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
+import { loggedRecords } from '../../src/application/prediction-log.ts'
 
 let h: GatewayHarness
 let api: ReturnType<typeof createInferenceClient>
@@ -160,9 +161,11 @@ describe('batch predictions', () => {
     const records: PredictionLogRecord[] = []
     for (let seq = 1; seq <= info.state.last_seq; seq++) {
       const message = await jsm.streams.getMessage(h.names.log.stream, { seq })
-      records.push(
-        (JSON.parse(new TextDecoder().decode(message.data)) as { data: PredictionLogRecord }).data,
-      )
+      const envelope = JSON.parse(new TextDecoder().decode(message.data)) as {
+        type: string
+        data: unknown
+      }
+      records.push(...loggedRecords(envelope.type, envelope.data))
     }
     const mine = records.filter((r) => r.batchId === requested.id)
     expect(

@@ -116,13 +116,14 @@ describe('the prediction log reaches ClickHouse', () => {
     const info = await jsm.streams.info(h.names.log.stream)
     const last = await jsm.streams.getMessage(h.names.log.stream, { seq: info.state.last_seq })
     const envelope = JSON.parse(new TextDecoder().decode(last.data)) as {
-      data: PredictionLogRecord
+      type: string
+      data: unknown
     }
     // The same envelope again under another message id: JetStream keeps both, the sink inserts both.
     await h.nc
       .jetstream()
       .publish(last.subject, last.data, { msgID: `again-${info.state.last_seq}` })
-    const requestId = envelope.data.requestId
+    const requestId = loggedRecords(envelope.type, envelope.data)[0]!.requestId
     await waitForRows(`SELECT count() AS n FROM predictions WHERE request_id = '${requestId}'`, 2)
     const [view] = await h.clickhouse!.query<{ n: string }>(
       `SELECT count() AS n FROM inference_log WHERE request_id = '${requestId}'`,

@@ -7,6 +7,7 @@ import {
   writeTestModels,
 } from '../../src/model-server/testing/index.ts'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
+import { loggedRecords } from '../../src/application/prediction-log.ts'
 
 /**
  * Routing by release: the linear test model with intercept v answers 2·x1 + 3·x2 + v, so every
@@ -165,9 +166,12 @@ async function records(afterSequence = 0): Promise<PredictionLogRecord[]> {
   const out: PredictionLogRecord[] = []
   for (let seq = afterSequence + 1; seq <= info.state.last_seq; seq++) {
     const message = await jsm.streams.getMessage(h.names.log.stream, { seq })
-    out.push(
-      (JSON.parse(new TextDecoder().decode(message.data)) as { data: PredictionLogRecord }).data,
-    )
+    const envelope = JSON.parse(new TextDecoder().decode(message.data)) as {
+      type: string
+      data: unknown
+    }
+    // One record a message, or several (records that waited behind a publish go together).
+    out.push(...loggedRecords(envelope.type, envelope.data))
   }
   return out
 }
