@@ -583,7 +583,8 @@ async function benchSink(endpoints: StackEndpoints, env: NodeJS.ProcessEnv, rows
 
 /**
  * `sink-main.ts` on a filled stream: rows/s from its first row of `model` in ClickHouse to its
- * last (the process's start is not counted); then every row must be there exactly once.
+ * last (the process's start is not counted; NaN — null in the JSON — when every row came in
+ * one insert); then every row must be there exactly once.
  */
 async function runSink(
   ch: AnalyticsClient,
@@ -639,6 +640,8 @@ async function runSink(
   if (Number(once!.n) !== rows || Number(once!.ids) !== rows) {
     throw new Error(`inference_log holds ${once!.n} rows (${once!.ids} ids) for ${rows}`)
   }
+  // Rows that all landed in one insert give no rate: too few for the sink's batch.
+  if (first!.count >= rows) return Number.NaN
   return (rows - first!.count) / ((last - first!.at) / 1000)
 }
 
