@@ -1,50 +1,103 @@
 /**
- * Inference gateway benchmark: what the gateway adds over calling the model server directly.
- * One model server and two gateway processes (prediction log `async` and `durable`) on their
- * own NATS, PostgreSQL, ClickHouse and S3 (`@argmax/stack`), the gateway following a release
- * written to its REGISTRY stream like the registry's; the ClickHouse sink is off in both, so
- * only the log's JetStream publish is measured. The same grpc-js client sends one-row v2
- * ModelInfer requests with raw tensors (what tritonclient sends) to:
+ * Inference gateway benchmark: what the gateway adds over calling the model server directly,
+ * what the prediction log costs, and how fast the sink writes it to ClickHouse. One model
+ * server and three gateway processes on their own NATS, PostgreSQL, ClickHouse and S3
+ * (`@argmax/stack`), the gateways following a release written to their REGISTRY stream like
+ * the registry's; the ClickHouse sink is off in all of them, so only the log's JetStream publish
+ * is measured. The same grpc-js client sends one-row v2 ModelInfer requests with raw tensors
+ * (what tritonclient sends) to:
  *
  * - **direct** — the model server, version pinned, an admin token (the baseline);
+ * - **gateway_off** — the gateway with a prediction log that discards its records (a seam of
+ *   `startInferenceService`; records are still built, nothing reaches JetStream): the baseline
+ *   of what logging costs;
  * - **gateway_async** / **gateway_durable** — the gateway, by the model's release, a user token:
- *   authentication, the schema check, routing, prediction ids, the log record.
+ *   authentication, the schema check, routing, prediction ids, the log record;
+ * - with `BENCH_GATEWAY_BEFORE=<checkout of another commit>`, **gateway_durable_before** — that
+ *   checkout's gateway, durable: before/after a change in one run.
  *
  * At concurrency 1: p50 and p99 latency, and the gateway's added latency (p50 and p99 of the
- * gateway minus those of direct, from all rounds). At `--concurrency`: throughput, and each
- * gateway's throughput against direct (median over rounds of the ratio to the direct round just
- * before it) and durable against async, and the server CPU per request (model server, plus the
- * gateway on its path, from /proc). Rounds alternate the variants after an untimed warm-up.
+ * gateway minus those of direct, from all rounds). At `--concurrency`: throughput, each
+ * gateway's throughput against direct and durable against logging off (median over rounds of
+ * the ratio to the round just before it, or of the same round), and the server CPU per request
+ * (model server, plus the gateway on its path, from /proc). Rounds alternate the variants after
+ * an untimed warm-up.
  *
- *   npx tsx bench/gateway.bench.ts [--requests 2000] [--concurrency 64] [--rounds 5]
+ * Then the sink: `--sink-rows` one-row records (what the gateway logs for a one-row request)
+ * published to a fresh log stream one per message (the sink's worst case: a quiet gateway's
+ * log), their ClickHouse rows inserted straight into a copy of the table in batches of the
+ * sink's size (the baseline: one `@clickhouse/client` JSONEachRow insert per batch through
+ * `@argmax/analytics`), then `sink-main.ts` started on the stream; its rows/s is counted from
+ * the first row in ClickHouse to the last, and every row must then be there exactly once.
+ *
+ *   npx tsx bench/gateway.bench.ts [--requests 2000] [--concurrency 64] [--rounds 5] [--sink-rows 200000]
  *
  * Prints a table on stderr and ends with ONE line of JSON on stdout.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
+import {
+  analyticsMigrations,
+  createAnalyticsClient,
+  migrateAnalytics,
+  type AnalyticsClient,
+} from '@argmax/analytics'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
-import { REGISTRY_EVENTS } from '@argmax/contracts'
-import { createEventStore, ensureStreams } from '@argmax/events'
+import { REGISTRY_EVENTS, type PredictionLogRecord } from '@argmax/contracts'
+import { createEventStore, encodeEnvelope, ensureStreams, newEventId } from '@argmax/events'
+import {
+  createPredictionLog,
+  INFERENCE_STREAM_NAMES,
+  inferenceStreams,
+  loadInferenceConfig,
+  PREDICTION_LOGGED,
+  predictionRows,
+  startInferenceService,
+  type InferenceStreamNames,
+  type PredictionLog,
+} from '@argmax/inference-service'
 import { createV2Client, type V2Client } from '@argmax/inference-service/model-server'
 import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
-import { endpointsToEnv, startStack } from '@argmax/stack'
+import { runServiceProcess } from '@argmax/service'
+import { endpointsToEnv, startStack, type StackEndpoints } from '@argmax/stack'
 import { createS3Client, ensureBucket } from '@argmax/storage'
-import { connect } from 'nats'
+import { connect, type NatsConnection } from 'nats'
 
 const { values } = parseArgs({
   options: {
     requests: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '64' },
     rounds: { type: 'string', default: '5' },
+    'sink-rows': { type: 'string', default: '200000' },
+    'serve-gateway-without-log': { type: 'boolean', default: false },
+    /** Only the sink part (for working on the sink). */
+    'sink-only': { type: 'boolean', default: false },
   },
 })
+
+/** The prediction log of `gateway_off`: takes every record and keeps none. */
+const discardingLog: PredictionLog = {
+  record: async () => undefined,
+  background: () => undefined,
+  stats: () => ({ buffered: 0, inFlight: 0, published: 0, dropped: 0, failedPublishes: 0 }),
+  stop: async () => undefined,
+}
+
+/** `--serve-gateway-without-log`: this file as the gateway's main.ts, with the log discarded. */
+async function serveGatewayWithoutLog(): Promise<void> {
+  await runServiceProcess({
+    service: 'inference',
+    loadConfig: () => loadInferenceConfig(),
+    start: (options) => startInferenceService({ ...options, predictionLog: () => discardingLog }),
+  })
+}
 
 const MODEL = 'movies'
 const BUCKET = 'argmax-models'
@@ -54,11 +107,16 @@ interface Listening {
   grpc: string
 }
 
-function startChild(entry: string, env: NodeJS.ProcessEnv, ready: string): Promise<Listening> {
+function startChild(
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  ready: string,
+  args: string[] = [],
+): Promise<Listening> {
   // BENCH_CPU_PROF=<dir>: each server process writes a V8 CPU profile there when it exits.
   const profile = process.env['BENCH_CPU_PROF']
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', entry, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -75,8 +133,11 @@ function startChild(entry: string, env: NodeJS.ProcessEnv, ready: string): Promi
   })
 }
 
+type TargetName =
+  'direct' | 'gateway_off' | 'gateway_async' | 'gateway_durable' | 'gateway_durable_before'
+
 interface Target {
-  name: 'direct' | 'gateway_async' | 'gateway_durable'
+  name: TargetName
   client: V2Client
   version: string
   /** The processes a request goes through: CPU per request is their sum. */
@@ -127,6 +188,7 @@ const median = (samples: number[]) =>
 const round3 = (value: number) => Math.round(value * 1000) / 1000
 
 async function main(): Promise<void> {
+  const loadBefore = round3(loadavg()[0]!)
   const total = Number(values.requests)
   const concurrency = Number(values.concurrency)
   const rounds = Number(values.rounds)
@@ -136,6 +198,12 @@ async function main(): Promise<void> {
   try {
     const endpoints = stack.endpoints
     const secret = generateDevSecret()
+    if (values['sink-only']) {
+      const env = { ...process.env, ...endpointsToEnv(endpoints), ARGMAX_STREAM_REPLICAS: '1' }
+      const sink = await benchSink(endpoints, env, Number(values['sink-rows']))
+      console.log(JSON.stringify({ bench: 'gateway', load_before: loadBefore, sink }))
+      return
+    }
     const s3 = createS3Client({ ...endpoints.s3, forcePathStyle: true })
     await ensureBucket(s3, BUCKET)
     const artifact = (await writeTestModels([0.5])).linear.get(0.5)!
@@ -212,29 +280,44 @@ async function main(): Promise<void> {
       'model server listening',
     )
     children.push(modelServer.child)
-    const gateways: Record<'async' | 'durable', Listening> = {} as never
-    for (const mode of ['async', 'durable'] as const) {
-      gateways[mode] = await startChild(
-        fileURLToPath(new URL('../services/inference/src/main.ts', import.meta.url)),
-        {
-          ...common,
-          ARGMAX_PREDICTION_ID_SECRET: generateDevSecret(),
-          ARGMAX_INFERENCE_GRPC_PORT: '0',
-          ARGMAX_MODEL_SERVERS: modelServer.grpc,
-          ARGMAX_INFERENCE_LOG_MODE: mode,
-          ARGMAX_INFERENCE_SINK: 'off',
-          // Both gateways share the stack: their own schema and log subjects.
-          ARGMAX_INFERENCE_SCHEMA: `inference_${mode}`,
-          ARGMAX_INFERENCE_LOG_STREAM: `INFERENCE_LOG_${mode.toUpperCase()}`,
-          ARGMAX_INFERENCE_LOG_SUBJECT_PREFIX: `inference${mode}.log`,
-          ARGMAX_INFERENCE_STREAM: `INFERENCE_${mode.toUpperCase()}`,
-          ARGMAX_INFERENCE_SUBJECT_PREFIX: `inference${mode}.batch`,
-        },
-        'inference gateway gRPC listening',
-      )
-      children.push(gateways[mode].child)
+    const gatewayEnv = (name: string, mode: 'async' | 'durable') => ({
+      ...common,
+      ARGMAX_PREDICTION_ID_SECRET: generateDevSecret(),
+      ARGMAX_INFERENCE_GRPC_PORT: '0',
+      ARGMAX_MODEL_SERVERS: modelServer.grpc,
+      ARGMAX_INFERENCE_LOG_MODE: mode,
+      ARGMAX_INFERENCE_SINK: 'off',
+      // The gateways share the stack: their own schema and log subjects.
+      ARGMAX_INFERENCE_SCHEMA: `inference_${name}`,
+      ARGMAX_INFERENCE_LOG_STREAM: `INFERENCE_LOG_${name.toUpperCase()}`,
+      ARGMAX_INFERENCE_LOG_SUBJECT_PREFIX: `inference${name}.log`,
+      ARGMAX_INFERENCE_STREAM: `INFERENCE_${name.toUpperCase()}`,
+      ARGMAX_INFERENCE_SUBJECT_PREFIX: `inference${name}.batch`,
+    })
+    const ourMain = fileURLToPath(new URL('../services/inference/src/main.ts', import.meta.url))
+    const gatewaySpecs: Array<{
+      name: Exclude<TargetName, 'direct'>
+      entry: string
+      args?: string[]
+      env: NodeJS.ProcessEnv
+    }> = [
+      {
+        name: 'gateway_off',
+        entry: fileURLToPath(import.meta.url),
+        args: ['--serve-gateway-without-log'],
+        env: gatewayEnv('off', 'durable'),
+      },
+      { name: 'gateway_async', entry: ourMain, env: gatewayEnv('async', 'async') },
+      { name: 'gateway_durable', entry: ourMain, env: gatewayEnv('durable', 'durable') },
+    ]
+    const before = process.env['BENCH_GATEWAY_BEFORE']
+    if (before) {
+      gatewaySpecs.push({
+        name: 'gateway_durable_before',
+        entry: join(before, 'services/inference/src/main.ts'),
+        env: gatewayEnv('before', 'durable'),
+      })
     }
-
     const admin = await mintDevToken({ secret, subject: 'bench', roles: ['admin'], ttl: 3600 })
     const user = await mintDevToken({ secret, subject: 'bench-user', roles: ['user'], ttl: 3600 })
     const targets: Target[] = [
@@ -244,19 +327,22 @@ async function main(): Promise<void> {
         version: '1',
         pids: [modelServer.child.pid!],
       },
-      {
-        name: 'gateway_async',
-        client: createV2Client(gateways.async.grpc, { token: user }),
-        version: '',
-        pids: [gateways.async.child.pid!, modelServer.child.pid!],
-      },
-      {
-        name: 'gateway_durable',
-        client: createV2Client(gateways.durable.grpc, { token: user }),
-        version: '',
-        pids: [gateways.durable.child.pid!, modelServer.child.pid!],
-      },
     ]
+    for (const spec of gatewaySpecs) {
+      const gateway = await startChild(
+        spec.entry,
+        spec.env,
+        'inference gateway gRPC listening',
+        spec.args,
+      )
+      children.push(gateway.child)
+      targets.push({
+        name: spec.name,
+        client: createV2Client(gateway.grpc, { token: user }),
+        version: '',
+        pids: [gateway.child.pid!, modelServer.child.pid!],
+      })
+    }
     // The gateways load the release on the model server ahead of traffic: wait for it, then
     // check every target answers the model's prediction, not a stand-in.
     for (const target of targets) {
@@ -306,6 +392,7 @@ async function main(): Promise<void> {
         )
       }
     }
+    for (const target of targets) target.client.close()
 
     const summary: Record<
       string,
@@ -324,47 +411,273 @@ async function main(): Promise<void> {
         cpu_us_per_req: Math.round(median(results.cN.get(target.name)!.map((m) => m.cpuUsPerReq))),
       }
     }
-    // Paired with the round just before: neighbours in time share the machine's load.
-    const paired = (name: string, base: string) =>
+    // Paired within a round: neighbours in time share the machine's load.
+    const paired = (name: TargetName, base: TargetName) =>
       round3(median(results.cN.get(name)!.map((m, i) => m.perS / results.cN.get(base)![i]!.perS)))
-    const added = (name: string, p: 'p50_ms' | 'p99_ms') =>
+    const added = (name: TargetName, p: 'p50_ms' | 'p99_ms') =>
       round3(summary[name]![p] - summary['direct']![p])
     console.error(
       `\none-row requests; latency at concurrency 1 (${total} × ${rounds} rounds), throughput at ${concurrency} (median round)`,
     )
-    console.error('target            p50 ms   p99 ms   req/s   server CPU µs/req')
+    console.error('target                   p50 ms   p99 ms   req/s   server CPU µs/req')
     for (const [name, s] of Object.entries(summary)) {
       console.error(
-        `${name.padEnd(16)} ${s.p50_ms.toFixed(3).padStart(7)}  ${s.p99_ms.toFixed(3).padStart(7)}  ${String(s.per_s).padStart(6)}   ${String(s.cpu_us_per_req).padStart(6)}`,
+        `${name.padEnd(23)} ${s.p50_ms.toFixed(3).padStart(7)}  ${s.p99_ms.toFixed(3).padStart(7)}  ${String(s.per_s).padStart(6)}   ${String(s.cpu_us_per_req).padStart(6)}`,
       )
     }
+
+    // The gateway processes are done: the sink gets the machine.
+    for (const child of children.splice(0)) await stopChild(child)
+    const sink = await benchSink(endpoints, common, Number(values['sink-rows']))
+
     console.log(
       JSON.stringify({
         bench: 'gateway',
         requests: total,
         concurrency,
         rounds,
+        load_before: loadBefore,
+        load_after: round3(loadavg()[0]!),
         ...summary,
+        added_p50_ms_off: added('gateway_off', 'p50_ms'),
         added_p50_ms_async: added('gateway_async', 'p50_ms'),
         added_p99_ms_async: added('gateway_async', 'p99_ms'),
         added_p50_ms_durable: added('gateway_durable', 'p50_ms'),
         added_p99_ms_durable: added('gateway_durable', 'p99_ms'),
+        ratio_off: paired('gateway_off', 'direct'),
         ratio_async: paired('gateway_async', 'direct'),
         ratio_durable: paired('gateway_durable', 'direct'),
+        ratio_durable_vs_off: paired('gateway_durable', 'gateway_off'),
+        ratio_async_vs_off: paired('gateway_async', 'gateway_off'),
         ratio_durable_vs_async: paired('gateway_durable', 'gateway_async'),
+        ...(before
+          ? {
+              ratio_durable_vs_before: paired('gateway_durable', 'gateway_durable_before'),
+              cpu_us_per_req_durable_vs_before:
+                summary['gateway_durable']!.cpu_us_per_req -
+                summary['gateway_durable_before']!.cpu_us_per_req,
+            }
+          : {}),
+        sink,
       }),
     )
-    for (const target of targets) target.client.close()
   } finally {
-    for (const child of children) {
-      child.kill('SIGTERM')
-      await new Promise((resolve) =>
-        child.exitCode !== null ? resolve(null) : child.once('exit', resolve),
-      )
-    }
+    for (const child of children) await stopChild(child)
     await stack.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
 }
 
-await main()
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  child.kill('SIGTERM')
+  await new Promise((resolve) =>
+    child.exitCode !== null ? resolve(null) : child.once('exit', resolve),
+  )
+}
+
+/** A one-row request's log record, as the gateway writes it for the bench's model. */
+function sinkRecord(model: string, i: number, time: string): PredictionLogRecord {
+  return {
+    requestId: `${model}-${i}`,
+    time,
+    model,
+    version: 1,
+    variant: 'stable',
+    releaseSequence: 3,
+    caller: 'bench-user',
+    protocol: 'grpc',
+    status: 'success',
+    latencyMs: 1.25,
+    rowOffset: 0,
+    rows: [
+      {
+        predictionId: `p1_${randomBytes(24).toString('base64url')}`,
+        inputs: { x1: i % 100, x2: 1 },
+        outputs: { y: linearExpected(i % 100, 1, 0.5) },
+      },
+    ],
+  }
+}
+
+/**
+ * The sink against a bare insert of the same rows. `rows` one-row records are published twice:
+ * one per message (a quiet gateway's log: the sink's worst case), and grouped as a busy
+ * gateway's log publishes them (the prediction log's own grouping, up to 64 KiB a message).
+ * Their rows are inserted straight into a copy of the predictions table in the sink's batch
+ * size (the baseline), then `sink-main.ts` runs on each stream in turn.
+ */
+async function benchSink(endpoints: StackEndpoints, env: NodeJS.ProcessEnv, rows: number) {
+  const batch = 5_000 // the sink's default ARGMAX_INFERENCE_SINK_MAX_BATCH
+  const namesOf = (name: string): InferenceStreamNames => ({
+    ...INFERENCE_STREAM_NAMES,
+    log: { stream: `INFERENCE_LOG_${name.toUpperCase()}`, subjectPrefix: `${name}.log` },
+    batch: { stream: `INFERENCE_${name.toUpperCase()}`, subjectPrefix: `${name}.batch` },
+  })
+  const single = namesOf('sinksingle')
+  const grouped = namesOf('sinkgrouped')
+  const time = new Date().toISOString()
+  const singleRecords = Array.from({ length: rows }, (_, i) => sinkRecord('single', i, time))
+  const groupedRecords = Array.from({ length: rows }, (_, i) => sinkRecord('grouped', i, time))
+  const nc = await connect({ servers: endpoints.natsUrl })
+  const ch = createAnalyticsClient(
+    {
+      url: endpoints.clickhouseUrl,
+      user: endpoints.clickhouseUser,
+      password: endpoints.clickhousePassword,
+    },
+    { database: endpoints.clickhouseDatabase, requestTimeoutMs: 300_000 },
+  )
+  try {
+    const jsm = await nc.jetstreamManager()
+    await ensureStreams(jsm, [...inferenceStreams(single)(1), ...inferenceStreams(grouped)(1)])
+    const ids = await fillOnePerMessage(nc, single, singleRecords)
+    const log = createPredictionLog({
+      js: nc.jetstream(),
+      names: grouped,
+      mode: 'async',
+      bufferRecords: rows,
+      log: { warn: (fields, message) => console.error(message, fields) },
+    })
+    log.background(groupedRecords)
+    await log.stop(600_000)
+    const groupedMessages = (await jsm.streams.info(grouped.log.stream)).state.messages
+    await migrateAnalytics(ch, analyticsMigrations)
+    await ch.command('CREATE TABLE bare_predictions AS predictions')
+
+    // Baseline: the same rows, one INSERT per sink-sized batch.
+    const bareRows = singleRecords.flatMap((record, i) => predictionRows(ids[i]!, record))
+    const bareStarted = performance.now()
+    for (let start = 0; start < bareRows.length; start += batch) {
+      await ch.insert('bare_predictions', bareRows.slice(start, start + batch))
+    }
+    const bareS = (performance.now() - bareStarted) / 1000
+    if ((await countRows(ch, 'bare_predictions')) !== rows) throw new Error('baseline lost rows')
+    const bare = rows / bareS
+
+    const singlePerS = await runSink(ch, env, single, 'single', rows)
+    const groupedPerS = await runSink(ch, env, grouped, 'grouped', rows)
+    const result = {
+      rows,
+      batch,
+      bare_insert_rows_per_s: Math.round(bare),
+      rows_per_s_one_per_message: Math.round(singlePerS),
+      ratio_one_per_message: round3(singlePerS / bare),
+      grouped_messages: groupedMessages,
+      rows_per_s_grouped: Math.round(groupedPerS),
+      ratio_grouped: round3(groupedPerS / bare),
+    }
+    console.error(
+      `sink: ${rows} one-row records — bare insert ${result.bare_insert_rows_per_s} rows/s; sink ${result.rows_per_s_one_per_message} rows/s one per message (${result.ratio_one_per_message} ×), ${result.rows_per_s_grouped} rows/s grouped in ${groupedMessages} messages (${result.ratio_grouped} ×)`,
+    )
+    return result
+  } finally {
+    await ch.close()
+    await nc.drain()
+  }
+}
+
+/**
+ * `sink-main.ts` on a filled stream: rows/s from its first row of `model` in ClickHouse to its
+ * last (the process's start is not counted; NaN — null in the JSON — when every row came in
+ * one insert); then every row must be there exactly once.
+ */
+async function runSink(
+  ch: AnalyticsClient,
+  env: NodeJS.ProcessEnv,
+  names: InferenceStreamNames,
+  model: string,
+  rows: number,
+): Promise<number> {
+  const profile = process.env['BENCH_CPU_PROF']
+  const sinkProcess = spawn(
+    process.execPath,
+    [
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('../services/inference/src/sink-main.ts', import.meta.url)),
+    ],
+    {
+      env: {
+        ...env,
+        ARGMAX_INFERENCE_LOG_STREAM: names.log.stream,
+        ARGMAX_INFERENCE_LOG_SUBJECT_PREFIX: names.log.subjectPrefix,
+        ARGMAX_INFERENCE_STREAM: names.batch.stream,
+        ARGMAX_INFERENCE_SUBJECT_PREFIX: names.batch.subjectPrefix,
+        ARGMAX_INFERENCE_RETENTION_INTERVAL_SECONDS: '0',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  )
+  const count = () => countRows(ch, `predictions WHERE model = '${model}'`)
+  let first: { at: number; count: number } | undefined
+  let last = 0
+  const deadline = Date.now() + 600_000
+  try {
+    for (;;) {
+      const n = await count()
+      if (n > 0) first ??= { at: performance.now(), count: n }
+      if (n >= rows) {
+        last = performance.now()
+        break
+      }
+      if (Date.now() > deadline || sinkProcess.exitCode !== null) {
+        throw new Error(`the sink wrote ${n} of ${rows} rows`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  } finally {
+    await stopChild(sinkProcess)
+  }
+  const [once] = await ch.query<{ n: string; ids: string }>(
+    `SELECT count() AS n, uniqExact(prediction_id) AS ids FROM inference_log WHERE model = '${model}'`,
+  )
+  if (Number(once!.n) !== rows || Number(once!.ids) !== rows) {
+    throw new Error(`inference_log holds ${once!.n} rows (${once!.ids} ids) for ${rows}`)
+  }
+  // Rows that all landed in one insert give no rate: too few for the sink's batch.
+  if (first!.count >= rows) return Number.NaN
+  return (rows - first!.count) / ((last - first!.at) / 1000)
+}
+
+/** Publishes one envelope per record, as a gateway answering one request at a time does. */
+async function fillOnePerMessage(
+  nc: NatsConnection,
+  names: InferenceStreamNames,
+  records: PredictionLogRecord[],
+): Promise<string[]> {
+  const js = nc.jetstream()
+  const ids = records.map(() => newEventId())
+  let next = 0
+  await Promise.all(
+    Array.from({ length: 256 }, async () => {
+      for (let i = next++; i < records.length; i = next++) {
+        const record = records[i]!
+        const subject = `${names.log.subjectPrefix}.${record.model}`
+        const bytes = encodeEnvelope({
+          id: ids[i]!,
+          type: PREDICTION_LOGGED,
+          schemaVersion: 1,
+          stream: names.log.stream,
+          subject,
+          occurredAt: record.time,
+          actor: record.caller,
+          correlationId: record.requestId,
+          causationId: null,
+          data: record,
+        })
+        await js.publish(subject, bytes, { msgID: ids[i]! })
+      }
+    }),
+  )
+  return ids
+}
+
+async function countRows(ch: AnalyticsClient, table: string): Promise<number> {
+  const [row] = await ch.query<{ n: string }>(`SELECT count() AS n FROM ${table}`)
+  return Number(row!.n)
+}
+
+if (values['serve-gateway-without-log']) await serveGatewayWithoutLog()
+else await main()

@@ -23,7 +23,11 @@ import { createDiscovery, isDnsEntry } from './application/model-server-discover
 import { createGatewayMetrics } from './application/metrics.ts'
 import { ModelServerPool } from './application/model-servers.ts'
 import { createPredictor, type Predictor } from './application/predict.ts'
-import { createPredictionLog, type PredictionLog } from './application/prediction-log.ts'
+import {
+  createPredictionLog,
+  type PredictionLog,
+  type PredictionLogOptions,
+} from './application/prediction-log.ts'
 import { ServingState } from './application/serving-state.ts'
 import { createSignatureStore } from './application/signatures.ts'
 import type { InferenceConfig } from './config.ts'
@@ -43,6 +47,11 @@ const { version: packageVersion } = createRequire(import.meta.url)('../package.j
 export interface InferenceServiceOptions extends ServiceStartOptions<InferenceConfig> {
   /** Where the gateway's metrics go (default: the global meter provider of runServiceProcess). */
   meter?: Meter
+  /**
+   * Makes the prediction log (default `createPredictionLog`). A seam for the gateway benchmark,
+   * which measures the gateway with a log that discards records against the real one.
+   */
+  predictionLog?: (options: PredictionLogOptions) => PredictionLog
 }
 
 /** What the gateway's parts share. */
@@ -79,7 +88,7 @@ export type RunningInferenceService = RunningService<unknown, InferenceDeps, Inf
  */
 export function inferenceService(
   config: InferenceConfig,
-  options: Pick<InferenceServiceOptions, 'meter'> = {},
+  options: Pick<InferenceServiceOptions, 'meter' | 'predictionLog'> = {},
 ): ServiceDefinition<unknown, InferenceDeps, InferenceWorkers, ShellS3> {
   const settings = config.inference
   const names = settings.names
@@ -127,7 +136,7 @@ export function inferenceService(
         log: parts.logger,
       })
       const forwarder = new Forwarder(pool, settings.timeoutMs)
-      const log = createPredictionLog({
+      const log = (options.predictionLog ?? createPredictionLog)({
         js: parts.nc.jetstream(),
         names,
         mode: settings.log.mode,

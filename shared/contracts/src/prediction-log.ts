@@ -29,6 +29,17 @@ export interface PredictionLogRecord {
   rows: PredictionLogRow[]
 }
 
+/**
+ * Several records in one message (event type `PredictionsLogged`; a single record is
+ * `PredictionLogged` with the record as its data): the gateway groups the records of one model
+ * that are ready while earlier ones are being published, so a busy gateway publishes (and
+ * JetStream acknowledges) one message for many requests. Same subject, same limit: under
+ * NATS's 1 MiB payload (the gateway groups up to 64 KiB).
+ */
+export interface PredictionLogBatch {
+  records: PredictionLogRecord[]
+}
+
 export interface PredictionLogRow {
   predictionId: string
   /** The row's index in its request or batch input file, when not `rowOffset` + its position. */

@@ -56,6 +56,11 @@ export function splitRecords(
   rows: PredictionLogRow[],
   firstRow = 0,
 ): PredictionLogRecord[] {
+  // Most requests are a few rows: when even an upper bound of their JSON fits one record, they
+  // are not stringified one by one here just to be measured (the log stringifies the record).
+  if (rows.length > 0 && jsonBound(rows, MAX_ROW_BYTES) <= MAX_ROW_BYTES) {
+    return [{ ...header, rowOffset: firstRow, rows }]
+  }
   const records: PredictionLogRecord[] = []
   let current: PredictionLogRow[] = []
   let size = 0
@@ -85,4 +90,32 @@ export function splitRecords(
   flush()
   if (records.length === 0) records.push({ ...header, rowOffset: firstRow, rows: [] })
   return records
+}
+
+/**
+ * An upper bound of the bytes of `value` as JSON (numbers at most 24 characters; strings and
+ * keys as if every UTF-16 unit were escaped as \uXXXX), or something above `cap` as soon as
+ * the bound passes it.
+ */
+function jsonBound(value: unknown, cap: number): number {
+  if (value === null || typeof value === 'boolean') return 5
+  if (typeof value === 'number') return 24
+  if (typeof value === 'string') return value.length * 6 + 2
+  let total = 2
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      total += jsonBound(item, cap) + 1
+      if (total > cap) return total
+    }
+    return total
+  }
+  if (typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (item === undefined) continue
+      total += key.length * 6 + 4 + jsonBound(item, cap)
+      if (total > cap) return total
+    }
+    return total
+  }
+  return cap + 1
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { requireRole, type Principal } from '@argmax/auth'
 import { issuePredictionId, type ModelSignature, type PredictionLogRow } from '@argmax/contracts'
 import { ArgmaxError } from '@argmax/errors'
@@ -10,6 +9,7 @@ import type { Forwarder } from './forwarder.ts'
 import { rowValues, splitRecords, type RecordHeader } from './log-records.ts'
 import type { GatewayMetrics } from './metrics.ts'
 import type { PredictionLog } from './prediction-log.ts'
+import { createRandomPool } from './random-pool.ts'
 import type { ServingState, Target } from './serving-state.ts'
 
 export interface PredictRequest {
@@ -68,7 +68,7 @@ export interface Predictor {
  * recorded on their behalf, so it is not theirs to make.
  */
 export function createPredictor(deps: PredictorDependencies): Predictor {
-  const random = deps.random ?? randomBytes
+  const random = deps.random ?? createRandomPool()
   let shadows = 0
 
   const idsFor = (model: string, version: number, rows: number, issuedAt: Date) => {

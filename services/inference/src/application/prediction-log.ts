@@ -1,24 +1,34 @@
-import type { PredictionLogRecord } from '@argmax/contracts'
+import type { PredictionLogBatch, PredictionLogRecord } from '@argmax/contracts'
 import { UnavailableError, asArgmaxError } from '@argmax/errors'
-import { encodeEnvelope, newEventId, type EventEnvelope } from '@argmax/events'
+import { newEventId, type EventEnvelope } from '@argmax/events'
 import type { JetStreamClient } from 'nats'
 import { logSubject, type InferenceStreamNames } from '../streams.ts'
 
-/** The event type of a prediction log record in `INFERENCE_LOG`. */
+/** The event type of a message carrying one prediction log record (`data`: the record). */
 export const PREDICTION_LOGGED = 'PredictionLogged'
+/** The event type of a message carrying several records (`data`: a `PredictionLogBatch`). */
+export const PREDICTIONS_LOGGED = 'PredictionsLogged'
 
 export type LogMode = 'durable' | 'async'
 
 /**
- * Publishes prediction log records to `INFERENCE_LOG` (`<prefix>.<model>`), each in an event
- * envelope whose id is also the `Nats-Msg-Id` (JetStream drops a re-sent copy within the
- * duplicate window; the sink keys rows by prediction id beyond it).
+ * Publishes prediction log records to `INFERENCE_LOG` (`<prefix>.<model>`), in event envelopes
+ * whose id is also the `Nats-Msg-Id` (JetStream drops a re-sent copy within the duplicate
+ * window; the sink keys rows by prediction id beyond it).
  *
- * - `durable`: `record` resolves once JetStream acknowledged every record, so an answer sent
- *   after it is logged even if the gateway dies the next instant; a JetStream that cannot
- *   acknowledge makes `record` fail (503: the caller retries, nothing was answered).
+ * Records of one model that are ready while earlier ones are still being published go out
+ * together, as one `PredictionsLogged` message of up to 64 KiB (group commit): one JetStream
+ * publish and ack, here and in nats-server, instead of one per request. A record with nothing
+ * waiting before it is published at once, alone (`PredictionLogged`), so batching adds no wait
+ * to a lone request; under load a record waits at most for the publishes already in flight.
+ *
+ * - `durable`: `record` resolves once JetStream acknowledged the message holding each record,
+ *   so an answer sent after it is logged even if the gateway dies the next instant; a JetStream
+ *   that cannot acknowledge makes `record` fail for every request in that message (503: the
+ *   callers retry, nothing was answered). At most `LANE_IN_FLIGHT` messages per model are in
+ *   flight; what arrives meanwhile is the next message.
  * - `async`: `record` only queues. A bounded buffer (`bufferRecords`) is drained by up to
- *   `maxInFlight` publishes at a time, each retried until acknowledged. When the buffer is full
+ *   `maxInFlight` messages at a time, each retried until acknowledged. When the buffer is full
  *   the new records are **shed** (dropped and counted in `dropped`) and the answer still goes
  *   out: memory never grows past the buffer, and the loss is bounded — a crash loses at most
  *   `bufferRecords` records (queued and in flight together); what JetStream could not take
@@ -29,6 +39,7 @@ export type LogMode = 'durable' | 'async'
 export interface PredictionLog {
   record(records: readonly PredictionLogRecord[]): Promise<void>
   background(records: readonly PredictionLogRecord[]): void
+  /** Counts are of records (a message may carry several). */
   stats(): {
     buffered: number
     inFlight: number
@@ -45,82 +56,214 @@ export interface PredictionLogOptions {
   names: InferenceStreamNames
   mode: LogMode
   bufferRecords: number
+  /** Async buffer: messages in flight at once (default 4; each may carry many records). */
   maxInFlight?: number
   /** Waits between tries of a failed background publish (ms), the last repeating. */
   retryDelaysMs?: readonly number[]
   log: { warn(fields: Record<string, unknown>, message: string): void }
   newId?: () => string
-  /** Publish timeout of one record (ms). */
+  /** Publish timeout of one message (ms). */
   publishTimeoutMs?: number
 }
 
-interface Pending {
+/** Durable mode: messages of one model in flight at once; later records wait and go together. */
+const LANE_IN_FLIGHT = 2
+/**
+ * Largest group of records in one message. A record larger than this goes alone (log-records.ts
+ * keeps every record's rows under 900 KiB, within NATS's 1 MiB max_payload). Kept small: the
+ * gain of grouping is in the count of publishes, reached well before this size, and the sink
+ * holds up to its batch size of messages in memory.
+ */
+const MAX_GROUP_BYTES = 64 * 1024
+/** The envelope's own fields and `{"records":[…]}`, generously. */
+const ENVELOPE_BYTES = 1024
+/** The actor of a message carrying several callers' records. */
+const BATCH_ACTOR = 'system:inference'
+
+const encoder = new TextEncoder()
+
+interface Entry {
+  subject: string
+  record: PredictionLogRecord
+  /** The record as JSON: sized once here, and spliced into its message as is. */
+  json: string
+  bytes: number
+}
+
+interface Message {
   subject: string
   id: string
   bytes: Uint8Array
+  records: number
   attempts: number
+}
+
+interface Waiting {
+  entry: Entry
+  settle(error?: unknown): void
 }
 
 export function createPredictionLog(options: PredictionLogOptions): PredictionLog {
   const newId = options.newId ?? newEventId
-  const maxInFlight = options.maxInFlight ?? 256
+  const maxInFlight = options.maxInFlight ?? 4
   const delays = options.retryDelaysMs ?? [100, 250, 500, 1_000, 2_000, 5_000]
   const timeout = options.publishTimeoutMs ?? 5_000
-  const queue: Pending[] = []
-  let head = 0
-  /** Failed publishes, tried again before anything newer. */
-  const retries: Pending[] = []
-  let inFlight = 0
   let published = 0
   let dropped = 0
   let failedPublishes = 0
+
+  const entryOf = (record: PredictionLogRecord): Entry => {
+    const json = JSON.stringify(record)
+    return {
+      subject: logSubject(options.names, record.model),
+      record,
+      json,
+      bytes: Buffer.byteLength(json),
+    }
+  }
+
+  /** How many of `entries` (from `start`, same subject) fit one message; at least one. */
+  const fitting = (entries: readonly Entry[], start: number, end: number): number => {
+    const subject = entries[start]!.subject
+    let size = ENVELOPE_BYTES + entries[start]!.bytes
+    let n = 1
+    while (start + n < end) {
+      const next = entries[start + n]!
+      if (next.subject !== subject || size + next.bytes + 1 > MAX_GROUP_BYTES) break
+      size += next.bytes + 1
+      n++
+    }
+    return n
+  }
+
+  const encode = (entries: readonly Entry[]): Message => {
+    const id = newId()
+    const first = entries[0]!
+    const single = entries.length === 1
+    const head: Omit<EventEnvelope, 'data'> = {
+      id,
+      type: single ? PREDICTION_LOGGED : PREDICTIONS_LOGGED,
+      schemaVersion: 1,
+      stream: options.names.log.stream,
+      subject: first.subject,
+      occurredAt: first.record.time,
+      actor: single ? first.record.caller : BATCH_ACTOR,
+      correlationId: single ? first.record.requestId : id,
+      causationId: null,
+    }
+    // The envelope's JSON with `data` spliced in from the records' JSON (made once, when they
+    // were sized) rather than stringifying every record a second time. `data` is the last
+    // member either way, as encodeEnvelope writes it.
+    const data = single
+      ? first.json
+      : `{"records":[${entries.map((entry) => entry.json).join(',')}]}`
+    const text = `${JSON.stringify(head).slice(0, -1)},"data":${data}}`
+    return {
+      subject: first.subject,
+      id,
+      bytes: encoder.encode(text),
+      records: entries.length,
+      attempts: 0,
+    }
+  }
+
+  const publish = (message: Message) =>
+    options.js.publish(message.subject, message.bytes, { msgID: message.id, timeout })
+
+  // Durable mode: one lane per subject, group commit.
+  const lanes = new Map<string, { waiting: Waiting[]; inFlight: number }>()
+
+  const flushLane = (subject: string) => {
+    const lane = lanes.get(subject)!
+    while (lane.inFlight < LANE_IN_FLIGHT && lane.waiting.length > 0) {
+      const count = fitting(
+        lane.waiting.map((waiting) => waiting.entry),
+        0,
+        lane.waiting.length,
+      )
+      const batch = lane.waiting.splice(0, count)
+      lane.inFlight++
+      publish(encode(batch.map((waiting) => waiting.entry))).then(
+        () => {
+          published += batch.length
+          for (const waiting of batch) waiting.settle()
+          laneSettled(subject)
+        },
+        (error: unknown) => {
+          failedPublishes++
+          for (const waiting of batch) waiting.settle(error)
+          laneSettled(subject)
+        },
+      )
+    }
+  }
+
+  const laneSettled = (subject: string) => {
+    const lane = lanes.get(subject)!
+    lane.inFlight--
+    if (lane.inFlight === 0 && lane.waiting.length === 0) lanes.delete(subject)
+    else flushLane(subject)
+  }
+
+  const commit = (entry: Entry) =>
+    new Promise<void>((resolve, reject) => {
+      let lane = lanes.get(entry.subject)
+      if (!lane) lanes.set(entry.subject, (lane = { waiting: [], inFlight: 0 }))
+      lane.waiting.push({
+        entry,
+        settle: (error) => (error === undefined ? resolve() : reject(error)),
+      })
+      flushLane(entry.subject)
+    })
+
+  // The async buffer: records queued, messages retried.
+  const queue: Entry[] = []
+  let head = 0
+  /** Failed messages, tried again (same id) before anything newer. */
+  const retries: Message[] = []
+  let retriedRecords = 0
+  let inFlightMessages = 0
+  let inFlightRecords = 0
   let stopping = false
   let retryTimer: NodeJS.Timeout | undefined
   let drained: (() => void) | undefined
 
-  const encode = (record: PredictionLogRecord): Pending => {
-    const id = newId()
-    const subject = logSubject(options.names, record.model)
-    const envelope: EventEnvelope<typeof PREDICTION_LOGGED, PredictionLogRecord> = {
-      id,
-      type: PREDICTION_LOGGED,
-      schemaVersion: 1,
-      stream: options.names.log.stream,
-      subject,
-      occurredAt: record.time,
-      actor: record.caller,
-      correlationId: record.requestId,
-      causationId: null,
-      data: record,
-    }
-    return { subject, id, bytes: encodeEnvelope(envelope), attempts: 0 }
-  }
-
-  const publish = (item: Pending) =>
-    options.js.publish(item.subject, item.bytes, { msgID: item.id, timeout })
-
-  const buffered = () => queue.length - head + retries.length
+  const buffered = () => queue.length - head + retriedRecords
 
   const enqueue = (records: readonly PredictionLogRecord[]) => {
     for (const record of records) {
       // In flight counts too: what a crash can lose is at most `bufferRecords` records.
-      if (buffered() + inFlight >= options.bufferRecords) {
+      if (buffered() + inFlightRecords >= options.bufferRecords) {
         dropped++
         continue
       }
-      queue.push(encode(record))
+      queue.push(entryOf(record))
     }
     pump()
   }
 
   function pump(): void {
-    while (inFlight < maxInFlight && (retries.length > 0 || head < queue.length) && !retryTimer) {
-      const item = retries.shift() ?? queue[head++]!
-      inFlight++
+    while (
+      inFlightMessages < maxInFlight &&
+      (retries.length > 0 || head < queue.length) &&
+      !retryTimer
+    ) {
+      let message = retries.shift()
+      if (message) {
+        retriedRecords -= message.records
+      } else {
+        // Consecutive records of one model share a message.
+        const count = fitting(queue, head, queue.length)
+        message = encode(queue.slice(head, head + count))
+        head += count
+      }
+      const item = message
+      inFlightMessages++
+      inFlightRecords += item.records
       publish(item).then(
         () => {
-          published++
-          settle()
+          published += item.records
+          settle(item)
         },
         (error: unknown) => {
           failedPublishes++
@@ -128,9 +271,10 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
           // Before anything newer, and after a pause: JetStream is slow or away, and
           // hammering it would not help.
           retries.push(item)
+          retriedRecords += item.records
           if (item.attempts === 1 || item.attempts % 20 === 0) {
             options.log.warn(
-              { err: error, attempts: item.attempts, buffered: buffered() },
+              { err: error, attempts: item.attempts, records: item.records, buffered: buffered() },
               'publishing a prediction log record failed; retrying',
             )
           }
@@ -139,7 +283,7 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
             retryTimer = undefined
             pump()
           }, delay)
-          settle()
+          settle(item)
         },
       )
     }
@@ -149,9 +293,10 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
     }
   }
 
-  function settle(): void {
-    inFlight--
-    if (inFlight === 0 && buffered() === 0) drained?.()
+  function settle(message: Message): void {
+    inFlightMessages--
+    inFlightRecords -= message.records
+    if (inFlightMessages === 0 && buffered() === 0) drained?.()
     pump()
   }
 
@@ -162,8 +307,7 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
         return
       }
       try {
-        await Promise.all(records.map((record) => publish(encode(record))))
-        published += records.length
+        await Promise.all(records.map((record) => commit(entryOf(record))))
       } catch (error) {
         const translated = asArgmaxError(error)
         throw translated instanceof UnavailableError
@@ -177,10 +321,16 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
       if (stopping) return
       enqueue(records)
     },
-    stats: () => ({ buffered: buffered(), inFlight, published, dropped, failedPublishes }),
+    stats: () => ({
+      buffered: buffered(),
+      inFlight: inFlightRecords,
+      published,
+      dropped,
+      failedPublishes,
+    }),
     async stop(timeoutMs = 10_000) {
       stopping = true
-      if (inFlight === 0 && buffered() === 0) return
+      if (inFlightMessages === 0 && buffered() === 0) return
       await new Promise<void>((resolve) => {
         drained = resolve
         setTimeout(resolve, timeoutMs).unref()
@@ -188,4 +338,11 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
       clearTimeout(retryTimer)
     },
   }
+}
+
+/** The records a message of `INFERENCE_LOG` carries, in order, whichever its type. */
+export function loggedRecords(type: string, data: unknown): PredictionLogRecord[] {
+  if (type === PREDICTION_LOGGED) return [data as PredictionLogRecord]
+  if (type === PREDICTIONS_LOGGED) return (data as PredictionLogBatch).records
+  return []
 }

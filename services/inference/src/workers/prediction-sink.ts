@@ -1,9 +1,8 @@
-import type { PredictionLogRecord } from '@argmax/contracts'
 import { insertInChunks, type AnalyticsClient } from '@argmax/analytics'
 import { UnavailableError } from '@argmax/errors'
 import { startBatchConsumer, type RecordedEvent, type RunningConsumer } from '@argmax/events'
 import type { NatsConnection } from 'nats'
-import { PREDICTION_LOGGED } from '../application/prediction-log.ts'
+import { loggedRecords } from '../application/prediction-log.ts'
 import { predictionRows, type PredictionRow } from '../application/prediction-rows.ts'
 import type { InferenceStreamNames } from '../streams.ts'
 
@@ -84,8 +83,12 @@ export async function startPredictionSink(
     async handleBatch(events: RecordedEvent[], { progress, signal }) {
       const rows: PredictionRow[] = []
       for (const event of events) {
-        if (event.type !== PREDICTION_LOGGED) continue
-        rows.push(...predictionRows(event.id, event.data as PredictionLogRecord))
+        const records = loggedRecords(event.type, event.data)
+        // A record's own id (what its error row is keyed by): the message id when it carries
+        // one record, `<message id>/<index>` in a batch — the same on every redelivery.
+        records.forEach((record, i) => {
+          rows.push(...predictionRows(records.length === 1 ? event.id : `${event.id}/${i}`, record))
+        })
       }
       if (rows.length === 0) return
       await insert(rows, progress, signal)

@@ -41,6 +41,19 @@ describe('prediction log records', () => {
     expect(offset).toBe(3_000)
   })
 
+  it('keeps a request whose rows surely fit one message in one record, escapes counted', () => {
+    const rows = [
+      // JSON escapes each control character as \u0001: six bytes for one character.
+      { predictionId: 'p0', inputs: { text: '\u0001'.repeat(150_000) }, outputs: { y: 1 } },
+      { predictionId: 'p1', inputs: { text: 'é' }, outputs: { y: [0.5, 0.5] } },
+    ]
+    const records = splitRecords(header, rows, 7)
+    expect(records).toEqual([{ ...header, rowOffset: 7, rows }])
+    expect(Buffer.byteLength(JSON.stringify(records[0]))).toBeLessThan(
+      MAX_RECORD_ROWS_BYTES + 4_096,
+    )
+  })
+
   it('logs a row too large for a message without its inputs, and an error as one record without rows', () => {
     const [record] = splitRecords(header, [
       { predictionId: 'p', inputs: { blob: 'y'.repeat(2_000_000) }, outputs: { predictions: 1 } },

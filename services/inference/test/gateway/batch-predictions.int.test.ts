@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createInferenceClient } from '../../src/client.ts'
 import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
+import { loggedRecords } from '../../src/application/prediction-log.ts'
 
 let h: GatewayHarness
 let api: ReturnType<typeof createInferenceClient>
@@ -156,9 +157,11 @@ describe('batch predictions', () => {
     const records: PredictionLogRecord[] = []
     for (let seq = 1; seq <= info.state.last_seq; seq++) {
       const message = await jsm.streams.getMessage(h.names.log.stream, { seq })
-      records.push(
-        (JSON.parse(new TextDecoder().decode(message.data)) as { data: PredictionLogRecord }).data,
-      )
+      const envelope = JSON.parse(new TextDecoder().decode(message.data)) as {
+        type: string
+        data: unknown
+      }
+      records.push(...loggedRecords(envelope.type, envelope.data))
     }
     const mine = records.filter((r) => r.batchId === requested.id)
     expect(

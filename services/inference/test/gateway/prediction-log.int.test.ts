@@ -2,8 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectNats, uniqueName } from '@argmax/testkit'
 import { ensureStreams } from '@argmax/events'
 import type { PredictionLogRecord } from '@argmax/contracts'
+import type { NatsConnection } from 'nats'
 import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
-import { createPredictionLog } from '../../src/application/prediction-log.ts'
+import {
+  createPredictionLog,
+  loggedRecords,
+  PREDICTIONS_LOGGED,
+} from '../../src/application/prediction-log.ts'
 import { INFERENCE_STREAM_NAMES, type InferenceStreamNames } from '../../src/streams.ts'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
 
@@ -107,13 +112,14 @@ describe('the prediction log reaches ClickHouse', () => {
     const info = await jsm.streams.info(h.names.log.stream)
     const last = await jsm.streams.getMessage(h.names.log.stream, { seq: info.state.last_seq })
     const envelope = JSON.parse(new TextDecoder().decode(last.data)) as {
-      data: PredictionLogRecord
+      type: string
+      data: unknown
     }
     // The same envelope again under another message id: JetStream keeps both, the sink inserts both.
     await h.nc
       .jetstream()
       .publish(last.subject, last.data, { msgID: `again-${info.state.last_seq}` })
-    const requestId = envelope.data.requestId
+    const requestId = loggedRecords(envelope.type, envelope.data)[0]!.requestId
     await waitForRows(`SELECT count() AS n FROM predictions WHERE request_id = '${requestId}'`, 2)
     const [view] = await h.clickhouse!.query<{ n: string }>(
       `SELECT count() AS n FROM inference_log WHERE request_id = '${requestId}'`,
@@ -168,6 +174,154 @@ describe('async mode', () => {
     ])
     await log.stop(20_000)
     expect(log.stats()).toMatchObject({ published: 100, dropped: 50, buffered: 0 })
-    expect((await jsm.streams.info(names.log.stream)).state.messages).toBe(100)
+    // Records queued behind others share messages: every kept record is in the stream once.
+    const logged = await recordsIn(nc, names.log.stream)
+    expect(logged.map((r) => r.requestId).sort()).toEqual(
+      Array.from({ length: 100 }, (_, i) => `r${i}`).sort(),
+    )
   })
 })
+
+describe('durable mode', () => {
+  it('resolves each record only once JetStream holds it, grouping concurrent records of a model into fewer messages', async () => {
+    const nc = await connectNats()
+    const prefix = uniqueName('group')
+    const names: InferenceStreamNames = {
+      ...INFERENCE_STREAM_NAMES,
+      log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${prefix}.log` },
+    }
+    const jsm = await nc.jetstreamManager()
+    await ensureStreams(jsm, [
+      { name: names.log.stream, subjects: [`${prefix}.log.>`], retention: 'limits' },
+    ])
+    const log = createPredictionLog({
+      js: nc.jetstream(),
+      names,
+      mode: 'durable',
+      bufferRecords: 10,
+      log: { warn: () => undefined },
+    })
+    const records = Array.from({ length: 200 }, (_, i) =>
+      logRecord(i % 2 === 0 ? 'movies' : 'books', `d${i}`),
+    )
+    const settled: string[] = []
+    await Promise.all(
+      records.map(async (record) => {
+        await log.record([record])
+        settled.push(record.requestId)
+      }),
+    )
+    expect(settled).toHaveLength(200)
+    const info = await jsm.streams.info(names.log.stream)
+    const logged = await recordsIn(nc, names.log.stream)
+    expect(logged.map((r) => r.requestId).sort()).toEqual(records.map((r) => r.requestId).sort())
+    // 200 requests at once: grouped, and never two models in one message.
+    expect(info.state.messages).toBeLessThan(200)
+    for (const message of await messagesIn(nc, names.log.stream)) {
+      const models = new Set(message.records.map((r) => r.model))
+      expect([...models]).toEqual([message.subject.split('.').at(-1)])
+    }
+    expect(log.stats()).toMatchObject({ published: 200, dropped: 0 })
+  })
+
+  it('fails every waiting request when JetStream cannot take the records', async () => {
+    const nc = await connectNats()
+    const names: InferenceStreamNames = {
+      ...INFERENCE_STREAM_NAMES,
+      log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${uniqueName('none')}.log` },
+    }
+    const log = createPredictionLog({
+      js: nc.jetstream(),
+      names,
+      mode: 'durable',
+      bufferRecords: 10,
+      publishTimeoutMs: 500,
+      log: { warn: () => undefined },
+    })
+    // No stream captures the subject: no record can be acknowledged.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => log.record([logRecord('movies', `f${i}`)])),
+    )
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected')
+      expect((outcome as PromiseRejectedResult).reason).toMatchObject({ kind: 'unavailable' })
+    }
+    expect(log.stats().published).toBe(0)
+  })
+})
+
+describe('the sink reads grouped messages', () => {
+  it('writes every record of a PredictionsLogged message, error records keyed by message id and index', async () => {
+    const id = `batch-${Date.now()}`
+    const ok = logRecord('movies', `${id}-ok`)
+    const failed = { ...logRecord('movies', `${id}-err`), status: 'error' as const, rows: [] }
+    const envelope = {
+      id,
+      type: PREDICTIONS_LOGGED,
+      schemaVersion: 1,
+      stream: h.names.log.stream,
+      subject: `${h.names.log.subjectPrefix}.movies`,
+      occurredAt: ok.time,
+      actor: 'system:inference',
+      correlationId: id,
+      causationId: null,
+      data: { records: [ok, failed] },
+    }
+    await h.nc
+      .jetstream()
+      .publish(envelope.subject, new TextEncoder().encode(JSON.stringify(envelope)), { msgID: id })
+    await waitForRows(
+      `SELECT count() AS n FROM inference_log WHERE request_id IN ('${id}-ok', '${id}-err')`,
+      2,
+    )
+    const rows = await h.clickhouse!.query<Record<string, string>>(
+      `SELECT request_id, prediction_id, status FROM inference_log WHERE request_id IN ('${id}-ok', '${id}-err') ORDER BY request_id`,
+    )
+    expect(rows).toEqual([
+      { request_id: `${id}-err`, prediction_id: `error:${id}/1`, status: 'error' },
+      { request_id: `${id}-ok`, prediction_id: `p-${id}-ok`, status: 'success' },
+    ])
+  })
+})
+
+function logRecord(model: string, requestId: string): PredictionLogRecord {
+  return {
+    requestId,
+    time: new Date().toISOString(),
+    model,
+    version: 1,
+    variant: 'stable',
+    releaseSequence: 1,
+    caller: 'alice',
+    protocol: 'grpc',
+    status: 'success',
+    latencyMs: 1,
+    rows: [{ predictionId: `p-${requestId}`, inputs: { x1: 1 }, outputs: { predictions: 2 } }],
+  }
+}
+
+/** Every message of a stream with the records it carries. */
+async function messagesIn(
+  nc: NatsConnection,
+  stream: string,
+): Promise<{ subject: string; records: PredictionLogRecord[] }[]> {
+  const jsm = await nc.jetstreamManager()
+  const last = (await jsm.streams.info(stream)).state.last_seq
+  const messages = []
+  for (let seq = 1; seq <= last; seq++) {
+    const message = await jsm.streams.getMessage(stream, { seq })
+    const envelope = JSON.parse(new TextDecoder().decode(message.data)) as {
+      type: string
+      data: unknown
+    }
+    messages.push({
+      subject: message.subject,
+      records: loggedRecords(envelope.type, envelope.data),
+    })
+  }
+  return messages
+}
+
+async function recordsIn(nc: NatsConnection, stream: string): Promise<PredictionLogRecord[]> {
+  return (await messagesIn(nc, stream)).flatMap((message) => message.records)
+}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PredictionLogRecord } from '@argmax/contracts'
 import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
+import { loggedRecords } from '../../src/application/prediction-log.ts'
 
 /**
  * Routing by release: the linear test model with intercept v answers 2·x1 + 3·x2 + v, so every
@@ -161,9 +162,12 @@ async function records(afterSequence = 0): Promise<PredictionLogRecord[]> {
   const out: PredictionLogRecord[] = []
   for (let seq = afterSequence + 1; seq <= info.state.last_seq; seq++) {
     const message = await jsm.streams.getMessage(h.names.log.stream, { seq })
-    out.push(
-      (JSON.parse(new TextDecoder().decode(message.data)) as { data: PredictionLogRecord }).data,
-    )
+    const envelope = JSON.parse(new TextDecoder().decode(message.data)) as {
+      type: string
+      data: unknown
+    }
+    // One record a message, or several (records that waited behind a publish go together).
+    out.push(...loggedRecords(envelope.type, envelope.data))
   }
   return out
 }
