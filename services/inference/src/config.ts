@@ -59,6 +59,12 @@ const sinkFields = {
   ARGMAX_INFERENCE_SINK_MAX_WAIT_MS: envInt({ min: 0, max: 60_000 }).default(200),
   /** How long one batch waits for ClickHouse to come back before it counts as a failure. */
   ARGMAX_INFERENCE_SINK_OUTAGE_WAIT_SECONDS: envInt({ min: 1, max: 86_400 }).default(600),
+  /**
+   * How long a batch handed to a sink that died goes unacknowledged before JetStream delivers it
+   * again. Longer than the outage backoff's 5 s step, or a batch waiting for ClickHouse loses
+   * its claim.
+   */
+  ARGMAX_INFERENCE_SINK_ACK_WAIT_SECONDS: envInt({ min: 10, max: 3_600 }).default(60),
   ARGMAX_INFERENCE_RETENTION_DAYS: envInt({ min: 1, max: 36_500 }).default(30),
   /** 0 turns the retention schedule off. */
   ARGMAX_INFERENCE_RETENTION_INTERVAL_SECONDS: envInt({ min: 0, max: 7 * 86_400 }).default(3_600),
@@ -91,6 +97,7 @@ function sinkPart(env: SinkEnv) {
       maxBatch: env.ARGMAX_INFERENCE_SINK_MAX_BATCH,
       maxWaitMs: env.ARGMAX_INFERENCE_SINK_MAX_WAIT_MS,
       outageWaitMs: env.ARGMAX_INFERENCE_SINK_OUTAGE_WAIT_SECONDS * 1000,
+      ackWaitMs: env.ARGMAX_INFERENCE_SINK_ACK_WAIT_SECONDS * 1000,
     },
     retention: {
       days: env.ARGMAX_INFERENCE_RETENTION_DAYS,

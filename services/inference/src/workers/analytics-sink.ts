@@ -44,6 +44,7 @@ export async function startAnalyticsSink(
       maxBatch: settings.sink.maxBatch,
       maxWaitMs: settings.sink.maxWaitMs,
       outageWaitMs: settings.sink.outageWaitMs,
+      ackWaitMs: settings.sink.ackWaitMs,
       log: logger,
       parkingReplicas: options.parkingReplicas,
     })

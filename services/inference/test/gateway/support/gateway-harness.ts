@@ -282,6 +282,7 @@ export async function startGatewayHarness(
         maxBatch: 1_000,
         maxWaitMs: 50,
         outageWaitMs: 600_000,
+        ackWaitMs: 60_000,
       },
       retention: { days: 30, intervalMs: 0 },
       bucket,
