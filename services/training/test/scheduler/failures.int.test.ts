@@ -26,7 +26,13 @@ function alive(pid: number): boolean {
  * What goes wrong with jobs, against the real stack and real processes: the local runner
  * starts the trainer as a child process; the scripted test trainer plays the broken ones
  * (crashing, silent, wrong artifact), the real built-in trainer the ones that succeed.
+ *
+ * The heartbeat window is a minute: the silent trainer's test moves the injected clock over it
+ * rather than waiting, and no trainer that works (the mismatch one trains for a while between
+ * two heartbeats) loses its heartbeat on a busy machine.
  */
+const HEARTBEAT_WINDOW_MS = 60_000
+
 describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
   let h: TrainingHarness
   let versionId: string
@@ -60,7 +66,7 @@ describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
       trainer: 'scripted',
       clock,
       slots: 2,
-      heartbeatWindowSeconds: 10,
+      heartbeatWindowSeconds: HEARTBEAT_WINDOW_MS / 1000,
       retryBackoffSeconds: 1,
     })
     h.setMode('real')
@@ -107,6 +113,10 @@ describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
     const runId = await submitWithMode('real', {}, { 1: 'silent' })
     const training = await h.waitForRun(runId, (r) => r.status === 'TRAINING')
     const started = Date.parse(training.attemptStartedAt!)
+    // Inside the window a few scheduler rounds leave it alone; then the clock passes the window.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    expect(await h.waitForRun(runId, () => true)).toMatchObject({ status: 'TRAINING', attempt: 1 })
+    clock.advance(HEARTBEAT_WINDOW_MS)
     await h.waitForRun(runId, (r) => r.attempt === 2 || finished(r), 120_000)
     const pid = jobPid(runId, 1)
     expect(alive(pid)).toBe(false)
@@ -120,8 +130,8 @@ describe('failures, retries and dead letters', { timeout: 600_000 }, () => {
     expect(run.attempts[0]!.message).toContain('no heartbeat for')
     // Failed after the window, and not long after (the scheduler's round is 250 ms here).
     const failedAfter = Date.parse(run.attempts[0]!.endedAt!) - started
-    expect(failedAfter).toBeGreaterThanOrEqual(10_000)
-    expect(failedAfter).toBeLessThan(10_000 + 15_000)
+    expect(failedAfter).toBeGreaterThanOrEqual(HEARTBEAT_WINDOW_MS)
+    expect(failedAfter).toBeLessThan(HEARTBEAT_WINDOW_MS + 15_000)
   })
 
   it('a run that always crashes is dead-lettered after 3 attempts; an admin retry makes it READY once fixed', async () => {
