@@ -12,6 +12,7 @@ import type { RunDetailView } from '../../src/api/contract.ts'
 import { BUILTIN_TRAIN_PY, DEBIAN_PYTHON } from '../../src/config.ts'
 import { runSubjects } from '../../src/streams.ts'
 import {
+  freshForeignStreams,
   moviesRun,
   readStream,
   startDatasetSide,
@@ -77,6 +78,7 @@ describe('a restart of the training service mid-run', { timeout: 600_000 }, () =
     const { bucket } = await freshBucket('models')
     const port = await freePort()
     url = `http://127.0.0.1:${port}`
+    const foreign = await freshForeignStreams(nc)
     env = {
       ARGMAX_NATS_URL: endpoints.natsUrl,
       ARGMAX_POSTGRES_URL: endpoints.postgresUrl,
@@ -94,6 +96,10 @@ describe('a restart of the training service mid-run', { timeout: 600_000 }, () =
       ARGMAX_TRAINING_SUBJECT_ROOT: names.root,
       ARGMAX_TRAINING_DATASET_STREAM: side.datasetNames.stream,
       ARGMAX_TRAINING_DATASET_SUBJECT_ROOT: side.datasetNames.root,
+      ARGMAX_TRAINING_REGISTRY_STREAM: foreign.registry.stream,
+      ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT: foreign.registry.root,
+      ARGMAX_TRAINING_FEEDBACK_STREAM: foreign.feedback.stream,
+      ARGMAX_TRAINING_FEEDBACK_SUBJECT_ROOT: foreign.feedback.root,
       ARGMAX_TRAINING_SCHEMA: uniqueName('training').toLowerCase(),
       ARGMAX_TRAINING_RUN_TOKEN_SECRET: generateDevSecret(),
       ARGMAX_TRAINING_API_URL: url,

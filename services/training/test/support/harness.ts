@@ -109,6 +109,30 @@ export interface TrainingHarness {
   stop(): Promise<void>
 }
 
+/**
+ * Fresh, empty REGISTRY and FEEDBACK streams for a training service under test: its projections
+ * of them (registry versions and releases) read from a stream of their own, and the service is
+ * ready once they run.
+ */
+export async function freshForeignStreams(nc: NatsConnection): Promise<{
+  registry: { stream: string; root: string }
+  feedback: { stream: string; root: string }
+}> {
+  const foreign = {
+    registry: { stream: uniqueName('REGISTRY'), root: uniqueName('rg') },
+    feedback: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
+  }
+  await ensureStreams(
+    await nc.jetstreamManager(),
+    Object.values(foreign).map((n) => ({
+      name: n.stream,
+      subjects: [`${n.root}.>`],
+      retention: 'limits' as const,
+    })),
+  )
+  return foreign
+}
+
 export async function startTrainingHarness(options: HarnessOptions = {}): Promise<TrainingHarness> {
   const endpoints = stackEndpoints()
   const secret = options.secret ?? generateDevSecret()
@@ -127,20 +151,10 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
   )
 
   const names = options.names ?? { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
-  const foreign = {
-    registry: { stream: uniqueName('REGISTRY'), root: uniqueName('rg') },
-    feedback: { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') },
-  }
-  if (!options.pipelines?.registryNames || !options.pipelines.feedbackNames) {
-    await ensureStreams(
-      await nc.jetstreamManager(),
-      Object.values(foreign).map((n) => ({
-        name: n.stream,
-        subjects: [`${n.root}.>`],
-        retention: 'limits' as const,
-      })),
-    )
-  }
+  const foreign =
+    options.pipelines?.registryNames && options.pipelines.feedbackNames
+      ? { registry: options.pipelines.registryNames, feedback: options.pipelines.feedbackNames }
+      : await freshForeignStreams(nc)
   const { bucket } = await freshBucket('models')
   const work = mkdtempSync(join(tmpdir(), 'argmax-training-test-'))
   const control = join(work, 'control')
