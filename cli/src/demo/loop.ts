@@ -56,7 +56,10 @@ export const FAST_OPTIONS: DemoLoopOptions = {
   windowSeconds: 15,
   minRequests: 30,
   minLabels: 30,
-  monitorForSeconds: 5,
+  // As long as the full demo's: the monitor's window also holds labels from before the demo
+  // (v1's own world), so a shorter hold fired with too little drifted feedback to retrain on, and
+  // the candidate missed the gate's 2 % margin (1.77 % in a clean CI run).
+  monitorForSeconds: 20,
   timeoutSeconds: 900,
 }
 
