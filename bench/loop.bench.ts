@@ -16,7 +16,6 @@
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -34,7 +33,7 @@ import {
 } from '../cli/src/demo/loop.ts'
 import { readDevSecret } from '../cli/src/stack/dev-secret.ts'
 import { repoRoot, stackPaths } from '../cli/src/stack/paths.ts'
-import { allPorts, portsFromBase } from '../cli/src/stack/ports.ts'
+import { freePortBase } from '../cli/src/stack/ports.ts'
 import { readState } from '../cli/src/stack/state.ts'
 
 const PYTHON = '/usr/bin/python3'
@@ -63,23 +62,6 @@ function cli(args: string[], timeout: number): Promise<string> {
         error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
     )
   })
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => resolve(false))
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
-  })
-}
-
-async function freePortBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 600) * 20
-    if ((await Promise.all(allPorts(portsFromBase(base)).map(portIsFree))).every(Boolean))
-      return base
-  }
-  throw new Error('no free block of ports found')
 }
 
 /** The built-in trainer in local mode on a local file: the code a run executes, no platform. */

@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DemoLoopResult } from '../src/demo/loop.ts'
 import { queryAsAnalyst } from '../src/demo/lineage.ts'
 import { repoRoot } from '../src/stack/paths.ts'
-import { allPorts, portsFromBase } from '../src/stack/ports.ts'
+import { freePortBase } from '../src/stack/ports.ts'
 import type { StackState } from '../src/stack/state.ts'
 
 /**
@@ -41,23 +40,6 @@ function run(
       },
     )
   })
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => resolve(false))
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
-  })
-}
-
-async function freePortBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 600) * 20
-    const free = await Promise.all(allPorts(portsFromBase(base)).map(portIsFree))
-    if (free.every(Boolean)) return base
-  }
-  throw new Error('no free block of ports found')
 }
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoRoot } from '../src/stack/paths.ts'
-import { allPorts, portsFromBase } from '../src/stack/ports.ts'
+import { freePortBase } from '../src/stack/ports.ts'
 import { isAlive } from '../src/stack/processes.ts'
 import type { StackState } from '../src/stack/state.ts'
 
@@ -52,25 +52,6 @@ function run(...args: string[]): Promise<Run> {
 
 const readState = (): StackState =>
   JSON.parse(readFileSync(join(dataDir, 'run/state.json'), 'utf8')) as StackState
-
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => resolve(false))
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
-  })
-}
-
-/** A base whose whole block of ports is free now (bounded search over a quiet range). */
-async function freePortBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    // Below Linux's ephemeral range (32768+), where outgoing connections could take a port meanwhile.
-    const base = 20_000 + Math.floor(Math.random() * 600) * 20
-    const free = await Promise.all(allPorts(portsFromBase(base)).map(portIsFree))
-    if (free.every(Boolean)) return base
-  }
-  throw new Error('no free block of ports found')
-}
 
 /** Infrastructure servers whose command line names this data dir, as `ps` would show them. */
 function serversOfDataDir(): string[] {

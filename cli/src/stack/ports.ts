@@ -1,3 +1,4 @@
+import { createServer } from 'node:net'
 import type { StackPorts } from '@argmax/stack'
 import type { ServiceName } from './services.ts'
 
@@ -82,4 +83,26 @@ export function allPorts(ports: LocalPorts): number[] {
     ports.inferenceGrpc,
     ...ports.modelServers.flatMap((server) => [server.http, server.grpc]),
   ]
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
+}
+
+/**
+ * A base whose whole block of ports is free now (a bounded search over a quiet range): for a
+ * second stack beside a developer's own, as the e2e tests and benchmarks start one.
+ */
+export async function freePortBase(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    // Below Linux's ephemeral range (32768+), where outgoing connections could take a port meanwhile.
+    const base = 20_000 + Math.floor(Math.random() * 600) * 20
+    const free = await Promise.all(allPorts(portsFromBase(base)).map(portIsFree))
+    if (free.every(Boolean)) return base
+  }
+  throw new Error('no free block of ports found')
 }
