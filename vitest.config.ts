@@ -5,6 +5,11 @@ import { defineConfig } from 'vitest/config'
 // fresh stream / schema / bucket from the kit so files can run in parallel.
 export default defineConfig({
   test: {
+    // Vitest 3 sizes its one forks pool from these root options only: a project's own
+    // `poolOptions` are not read for that (an int-project `maxForks: 3` ran one file at a
+    // time). Three at once: most of an integration file's time is spent waiting on servers,
+    // processes and timeouts, not on a core. The e2e project runs its files one by one.
+    poolOptions: { forks: { maxForks: 3, minForks: 1 } },
     projects: [
       {
         test: {
@@ -22,9 +27,6 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           maxConcurrency: 4,
-          // Most of an integration file's time is spent waiting on servers, processes and
-          // timeouts, not on a core: three files at once keep a 2-core machine busy.
-          poolOptions: { forks: { maxForks: 3, minForks: 1 } },
         },
       },
       {
