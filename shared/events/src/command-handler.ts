@@ -45,7 +45,12 @@ export interface CommandOptions<State> {
    * every attempt: the caller needs no separate load, and a check never sees a stale state.
    */
   guard?: (state: State) => void
-  /** Conflicts with concurrent writers are retried this many times (default 10). */
+  /**
+   * Conflicts with concurrent writers are retried this many times (default 30). Each conflict
+   * means another writer's command went through, so n writers at once need up to n attempts:
+   * 30 lets a burst of that many commands on one aggregate all succeed (a dozen admins and
+   * monitors triggering one pipeline at once did not with 10, on a loaded machine).
+   */
   maxRetries?: number
 }
 
@@ -95,7 +100,7 @@ export async function handleCommand<Command, Event extends NewEvent, State>(
     ...(options.causationId ? { causationId: options.causationId } : {}),
   }
   const isOwn = eventGuard(decider)
-  const maxRetries = options.maxRetries ?? 10
+  const maxRetries = options.maxRetries ?? 30
   const attempt = async (): Promise<CommandOutcome<State, Event>> => {
     const { state, position } = await loadAggregate(store, decider, subject)
     options.guard?.(state)
