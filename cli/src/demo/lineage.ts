@@ -42,10 +42,13 @@ FROM
                        toString(round(visitParamExtractFloat(visitParamExtractRaw(visitParamExtractRaw(data, 'candidate'), 'metrics'), 'mae'), 4)),
                        ' vs serving version ', toString(visitParamExtractUInt(visitParamExtractRaw(data, 'serving'), 'version')), ' mae ',
                        toString(round(visitParamExtractFloat(visitParamExtractRaw(visitParamExtractRaw(data, 'serving'), 'metrics'), 'mae'), 4)),
-                       ', same holdout: ', visitParamExtractRaw(data, 'sameHoldout')),
+                       ' on the same ', toString(visitParamExtractUInt(visitParamExtractRaw(data, 'holdout'), 'rows')), ' holdout rows'),
             type IN ('PipelineGatePassed', 'PipelineGateFailed'), visitParamExtractRaw(data, 'reasons'),
             type = 'PipelineRegistered',
                 concat('version ', toString(visitParamExtractUInt(data, 'version')), ' is ', visitParamExtractString(data, 'alias')),
+            type = 'PipelineWarmed',
+                concat('version ', toString(visitParamExtractUInt(data, 'version')), ' loaded after ',
+                       toString(visitParamExtractFloat(data, 'waitedSeconds')), ' s'),
             type = 'PipelineHandedOver', concat('rollout ', visitParamExtractString(data, 'rolloutId')),
             type = 'RolloutStepStarted', concat('release ', visitParamExtractRaw(data, 'release')),
             type = 'RolloutStepJudged',
@@ -67,7 +70,7 @@ FROM
       AND type IN ('MonitorStateChanged', 'RetrainRequested', 'PipelineRunStarted', 'PipelineTriggerCoalesced',
                    'PipelineDataPrepared', 'PipelineTrainingStarted', 'PipelineTrainingFinished',
                    'PipelineEvaluated', 'PipelineGatePassed', 'PipelineGateFailed', 'PipelineRegistered',
-                   'PipelineHandedOver', 'PipelineRunFailed', 'RolloutStarted', 'RolloutStepStarted',
+                   'PipelineWarmed', 'PipelineHandedOver', 'PipelineRunFailed', 'RolloutStarted', 'RolloutStepStarted',
                    'RolloutStepJudged', 'RolloutPromoted', 'RolloutReverted', 'ReleaseChanged')
 )
 ANY LEFT JOIN

@@ -82,6 +82,10 @@ function timelineText(type: string, d: Record<string, unknown>): string {
       return `gate ${type === 'PipelineGatePassed' ? 'PASSED' : 'FAILED'}: ${(d.reasons as string[]).join('; ')}`
     case 'PipelineRegistered':
       return `version ${String(d.version)} is ${String(d.alias)}`
+    case 'PipelineWarmed':
+      return typeof d.skipped === 'string'
+        ? `warm-up skipped: ${d.skipped}`
+        : `version ${String(d.version)} loaded on the model servers after ${String(d.waitedSeconds)} s`
     case 'PipelineApproved':
       return `approved by ${String(d.by)}: ${String(d.reason)}`
     case 'PipelineHandedOver':

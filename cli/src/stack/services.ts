@@ -64,6 +64,8 @@ export function serviceEnv({
           ARGMAX_TRAINING_REGISTRY_URL: `http://127.0.0.1:${ports.services.registry}`,
           // Pipelines with data.source fresh_feedback ask it for a feedback dataset.
           ARGMAX_TRAINING_FEEDBACK_URL: `http://127.0.0.1:${ports.services.feedback}`,
+          // The warm step waits there until the gateway has loaded the pipeline's candidate.
+          ARGMAX_TRAINING_INFERENCE_URL: `http://127.0.0.1:${ports.services.inference}`,
         }
       : {}),
     ...endpointsToEnv(endpoints),

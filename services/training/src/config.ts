@@ -104,6 +104,13 @@ export const trainingSettings = z
     ARGMAX_TRAINING_FEEDBACK_URL: envUrl(['http', 'https']).optional(),
     ARGMAX_TRAINING_FEEDBACK_STREAM: token.default('FEEDBACK'),
     ARGMAX_TRAINING_FEEDBACK_SUBJECT_ROOT: token.default('feedback'),
+    /**
+     * The inference gateway's API (the edge or the gateway itself): a pipeline's warm step
+     * waits there until its candidate is loaded. Without it the step is skipped (and says so).
+     */
+    ARGMAX_TRAINING_INFERENCE_URL: envUrl(['http', 'https']).optional(),
+    /** A candidate not loaded this long after its registration fails its run (`warmup_failed`). */
+    ARGMAX_TRAINING_WARMUP_TIMEOUT_SECONDS: envInt({ min: 1, max: DAY }).default(600),
     /** Every active pipeline run is looked at this often (waiting steps; schedules). */
     ARGMAX_TRAINING_PIPELINE_SWEEP_SECONDS: envInt({ min: 0, max: DAY }).default(30),
   })
@@ -162,6 +169,8 @@ export const trainingSettings = z
     pipelines: {
       registryUrl: env.ARGMAX_TRAINING_REGISTRY_URL,
       feedbackUrl: env.ARGMAX_TRAINING_FEEDBACK_URL,
+      inferenceUrl: env.ARGMAX_TRAINING_INFERENCE_URL,
+      warmupTimeoutMs: env.ARGMAX_TRAINING_WARMUP_TIMEOUT_SECONDS * 1000,
       registryNames: {
         stream: env.ARGMAX_TRAINING_REGISTRY_STREAM,
         root: env.ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT,

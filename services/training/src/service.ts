@@ -14,6 +14,7 @@ import type { TrainingDeps } from './application/dependencies.ts'
 import { createHeartbeatLog } from './application/heartbeat-log.ts'
 import { KeyedQueue } from './application/keyed-queue.ts'
 import { createFeedbackPort } from './application/feedback-port.ts'
+import { createInferencePort } from './application/inference-port.ts'
 import { createRegistryPort } from './application/registry-port.ts'
 import { createRunTokens } from './application/run-tokens.ts'
 import { createWakeup } from './application/wakeup.ts'
@@ -65,7 +66,7 @@ export function trainingService(
   const settings = config.training
   const names = settings.names
   const timeoutMs = options.readYourWritesTimeoutMs ?? 10_000
-  // Training's own credential for the registry and feedback APIs (one token cache each).
+  // Training's own credential for the registry, feedback and inference APIs (a token cache each).
   const credentialSettings = serviceCredentialSettings(config.auth, config.serviceClient)
   const serviceCredential = (now: () => Date) =>
     createServiceCredential(credentialSettings, { service: 'training', now })
@@ -110,6 +111,10 @@ export function trainingService(
       }),
       feedback: createFeedbackPort({
         baseUrl: settings.pipelines.feedbackUrl,
+        credential: serviceCredential(parts.now),
+      }),
+      inference: createInferencePort({
+        baseUrl: settings.pipelines.inferenceUrl,
         credential: serviceCredential(parts.now),
       }),
       pipelineQueue: new KeyedQueue(),

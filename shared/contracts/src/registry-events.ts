@@ -6,7 +6,8 @@ import type { ModelTask } from './model-signature.ts'
  * the outcomes of canary rollouts. The inference gateway follows `ReleaseChanged` (what to
  * serve, by what weights) and `ModelVersionRegistered` (where each version's artifact and
  * signature are); training and feedback follow models and versions; training's pipelines follow
- * `RolloutPromoted` and `RolloutReverted`. Subjects: `registry.model.<name>` for model and
+ * `RolloutPromoted` and `RolloutReverted`; the gateway also follows `ModelAliasSet` and
+ * `ModelAliasRemoved` (it warms the `challenger`). Subjects: `registry.model.<name>` for model and
  * version events, `registry.release.<name>` for releases, `registry.rollout.<name>` for
  * rollouts (whose other events — started, step started, step judged with its evidence, paused …
  * — are the registry's own).
@@ -64,6 +65,32 @@ export interface ModelVersionRegisteredData {
   target?: string
   seed?: number
   registeredAt: string
+}
+
+/**
+ * The alias a retrain pipeline gives the candidate it registers. The gateway loads the version
+ * it names on its model servers before any release routes traffic there (unless a rollout of
+ * it was rolled back), so that a canary starts on a warm model.
+ */
+export const CHALLENGER_ALIAS = 'challenger'
+
+/** A name (`champion`, `challenger` …) now points at a version of the model. */
+export interface ModelAliasSetData {
+  model: string
+  alias: string
+  version: number
+  /** The version it pointed at before, null when new. */
+  previous: number | null
+  setAt: string
+}
+
+export interface ModelAliasRemovedData {
+  model: string
+  alias: string
+  previous: number
+  /** `user`, or `version_deleted` when the version it named was deleted. */
+  reason: 'user' | 'version_deleted'
+  removedAt: string
 }
 
 /** What serves a model's traffic. */
@@ -140,4 +167,6 @@ export const REGISTRY_EVENTS = {
   releaseChanged: 'ReleaseChanged',
   rolloutPromoted: 'RolloutPromoted',
   rolloutReverted: 'RolloutReverted',
+  aliasSet: 'ModelAliasSet',
+  aliasRemoved: 'ModelAliasRemoved',
 } as const

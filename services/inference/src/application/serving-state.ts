@@ -3,6 +3,7 @@ import { NotFoundError, UnavailableError, ValidationError } from '@argmax/errors
 import { placeVersion } from '../domain/placement.ts'
 import {
   releaseVersions,
+  warmVersion,
   type CatalogModel,
   type RegistryCatalog,
 } from '../domain/registry-catalog.ts'
@@ -54,7 +55,8 @@ const SIGNATURE_RETRY_MS = 10_000
  * versions it no longer uses stay loaded a little longer (`drainMs`) for requests already on
  * their way. A pending release whose version cannot be loaded stays pending (the old one keeps
  * serving) and says why. Requests that pin a version load it on demand; it is unloaded once
- * nobody pinned it for `pinnedIdleMs`.
+ * nobody pinned it for `pinnedIdleMs`. A model's `challenger` is loaded before any release
+ * routes to it (`warmVersion`), so that a rollout's canary starts warm.
  */
 export class ServingState {
   private readonly active = new Map<string, Served>()
@@ -184,7 +186,7 @@ export class ServingState {
     return Boolean(this.active.get(name)?.release)
   }
 
-  /** Every model with a release and the state of each of its versions. */
+  /** Every model with a release and the state of each of its versions (the warm one too). */
   index(): Array<{
     name: string
     version: number
@@ -197,10 +199,16 @@ export class ServingState {
       state: 'READY' | 'LOADING' | 'UNAVAILABLE'
       reason: string
     }> = []
+    const warm = (name: string) => {
+      const model = this.options.catalog.models.get(name)
+      const version = model ? warmVersion(model) : undefined
+      return version === undefined ? [] : [version]
+    }
     for (const name of new Set([...this.active.keys(), ...this.pending.keys()])) {
       const versions = new Set([
         ...releaseVersions(this.active.get(name)?.release ?? null),
         ...releaseVersions(this.pending.get(name)?.release ?? null),
+        ...warm(name),
       ])
       for (const version of [...versions].sort((a, b) => a - b)) {
         const ready =
@@ -301,6 +309,10 @@ export class ServingState {
     }
     for (const [name, served] of this.pending) {
       for (const version of releaseVersions(served.release)) want(name, version)
+    }
+    for (const model of this.options.catalog.models.values()) {
+      const warm = warmVersion(model)
+      if (warm !== undefined) want(model.name, warm)
     }
     for (const k of [...this.pinned.keys(), ...this.draining.keys()]) {
       const [model, version] = k.split('\u0000') as [string, string]

@@ -1,11 +1,15 @@
 import {
+  CHALLENGER_ALIAS,
   REGISTRY_EVENTS,
+  type ModelAliasRemovedData,
+  type ModelAliasSetData,
   type ModelCreatedData,
   type ModelDeletedData,
   type ModelRestoredData,
   type ModelVersionRegisteredData,
   type Release,
   type ReleaseChangedData,
+  type RolloutRevertedData,
   type StoredObject,
 } from '@argmax/contracts'
 import type { ModelTask } from '@argmax/contracts'
@@ -34,6 +38,10 @@ export interface CatalogModel {
   release: Release | null
   /** REGISTRY stream sequence of the ReleaseChanged that set `release`. */
   releaseSequence: number | null
+  /** Alias → version (`champion`, `challenger` …). */
+  aliases: Map<string, number>
+  /** Versions a rollout rolled back (a verdict against them: not worth keeping warm). */
+  rolledBack: Set<number>
 }
 
 export interface RegistryCatalog {
@@ -65,6 +73,8 @@ function modelOf(catalog: RegistryCatalog, name: string): CatalogModel {
       versions: new Map(),
       release: null,
       releaseSequence: null,
+      aliases: new Map(),
+      rolledBack: new Set(),
     }
     catalog.models.set(name, model)
   }
@@ -124,9 +134,39 @@ export function applyRegistryEvent(
       model.releaseSequence = event.sequence
       return data.model
     }
+    case REGISTRY_EVENTS.aliasSet: {
+      const data = event.data as ModelAliasSetData
+      modelOf(catalog, data.model).aliases.set(data.alias, data.version)
+      return data.model
+    }
+    case REGISTRY_EVENTS.aliasRemoved: {
+      const data = event.data as ModelAliasRemovedData
+      modelOf(catalog, data.model).aliases.delete(data.alias)
+      return data.model
+    }
+    case REGISTRY_EVENTS.rolloutReverted: {
+      const data = event.data as RolloutRevertedData
+      if (data.outcome !== 'rolled_back' || data.candidate === undefined) return undefined
+      modelOf(catalog, data.model).rolledBack.add(data.candidate)
+      return data.model
+    }
     default:
       return undefined
   }
+}
+
+/**
+ * The version to keep loaded before any release routes to it: the `challenger` a retrain
+ * pipeline registered, so that its canary starts on a warm model (the pipeline's warm step
+ * waits for it). Not once a release serves it (then it is loaded anyway), nor after a rollout
+ * of it was rolled back.
+ */
+export function warmVersion(model: CatalogModel): number | undefined {
+  const challenger = model.aliases.get(CHALLENGER_ALIAS)
+  if (challenger === undefined || model.deleted || !model.versions.has(challenger)) return undefined
+  if (model.rolledBack.has(challenger)) return undefined
+  if (releaseVersions(model.release).includes(challenger)) return undefined
+  return challenger
 }
 
 /** The versions a release serves: stable, canary and shadow (each once). */

@@ -7,6 +7,7 @@ import {
   applyRegistryEvent,
   emptyCatalog,
   releaseVersions,
+  warmVersion,
 } from '../../src/domain/registry-catalog.ts'
 import { chooseVersion, trafficBucket } from '../../src/domain/traffic-split.ts'
 
@@ -28,7 +29,7 @@ describe('the registry catalog', () => {
           signature: object('s3://b/s1'),
         },
       },
-      { type: 'AliasSet', data: { model: 'movies' } },
+      { type: 'ModelAnnotated', data: { model: 'movies' } },
       {
         type: REGISTRY_EVENTS.releaseChanged,
         data: { model: 'movies', release: { stable: 1, canary: { version: 2, percent: 10 } } },
@@ -62,6 +63,54 @@ describe('the registry catalog', () => {
     })
     expect(catalog.models.get('movies')).toMatchObject({ deleted: false, release: null })
     expect(catalog.models.get('movies')!.versions.get(1)?.artifact.uri).toBe('s3://b/m1')
+  })
+
+  it('keeps the challenger warm until a release serves it or a rollout of it is rolled back', () => {
+    const catalog = emptyCatalog()
+    let sequence = 0
+    const apply = (type: string, data: Record<string, unknown>) =>
+      applyRegistryEvent(catalog, {
+        type,
+        sequence: ++sequence,
+        data: { model: 'movies', ...data },
+      })
+    apply(REGISTRY_EVENTS.modelCreated, { ownerId: 'alice' })
+    for (const version of [1, 2, 3]) {
+      apply(REGISTRY_EVENTS.versionRegistered, {
+        version,
+        ownerId: 'alice',
+        task: 'regression',
+        artifact: object(`s3://b/m${version}`),
+        signature: object(`s3://b/s${version}`),
+      })
+    }
+    apply(REGISTRY_EVENTS.releaseChanged, { release: { stable: 1 } })
+    const movies = catalog.models.get('movies')!
+    expect(warmVersion(movies)).toBeUndefined()
+
+    apply(REGISTRY_EVENTS.aliasSet, { alias: 'champion', version: 1, previous: null })
+    expect(warmVersion(movies)).toBeUndefined()
+    expect(
+      apply(REGISTRY_EVENTS.aliasSet, { alias: 'challenger', version: 2, previous: null }),
+    ).toBe('movies')
+    expect(warmVersion(movies)).toBe(2)
+
+    // Its canary serves it: loaded as part of the release, not as the warm one.
+    apply(REGISTRY_EVENTS.releaseChanged, {
+      release: { stable: 1, canary: { version: 2, percent: 10 } },
+    })
+    expect(warmVersion(movies)).toBeUndefined()
+    apply(REGISTRY_EVENTS.rolloutReverted, { candidate: 2, outcome: 'rolled_back' })
+    apply(REGISTRY_EVENTS.releaseChanged, { release: { stable: 1 } })
+    expect(warmVersion(movies)).toBeUndefined()
+
+    // An aborted rollout says nothing against its candidate.
+    apply(REGISTRY_EVENTS.aliasSet, { alias: 'challenger', version: 3, previous: 2 })
+    expect(warmVersion(movies)).toBe(3)
+    apply(REGISTRY_EVENTS.rolloutReverted, { candidate: 3, outcome: 'aborted' })
+    expect(warmVersion(movies)).toBe(3)
+    apply(REGISTRY_EVENTS.aliasRemoved, { alias: 'challenger', previous: 3, reason: 'user' })
+    expect(warmVersion(movies)).toBeUndefined()
   })
 
   it('lists each version of a release once', () => {

@@ -156,6 +156,30 @@ describe('traffic follows the release', () => {
     await load(100, 8, (answer) => after.push(answer))
     expect(after.every((a) => a.status === 200 && a.version === 2 && a.computedBy === 2)).toBe(true)
   })
+
+  it('loads the challenger before any release routes to it, and lets it go once its rollout is rolled back', async () => {
+    await waitUntil(async () => !(await loaded()).includes('3'))
+    await h.registry.setAlias('movies', 'challenger', 3)
+    // Loaded on the placement's own, without a request pinning it.
+    await waitUntil(async () => (await loaded()).includes('3'))
+    await waitUntil(
+      async () =>
+        (await h.rest('GET', '/v2/models/movies/versions/3/ready', h.tokens.alice)).status === 200,
+    )
+    const meanwhile: Answer[] = []
+    await load(50, 8, (answer) => meanwhile.push(answer))
+    expect(meanwhile.every((a) => a.status === 200 && a.version === 2)).toBe(true)
+
+    // Its canary starts on the loaded model, then fails and is rolled back: not kept warm.
+    await h.registry.release('movies', { stable: 2, canary: { version: 3, percent: 50 } })
+    await waitUntil(async () => {
+      for (let i = 0; i < 20; i++) if ((await predict(randomUUID())).version === 3) return true
+      return false
+    })
+    await h.registry.rollBack('movies', 3)
+    await h.registry.release('movies', { stable: 2 })
+    await waitUntil(async () => !(await loaded()).includes('3'))
+  })
 })
 
 async function records(afterSequence = 0): Promise<PredictionLogRecord[]> {

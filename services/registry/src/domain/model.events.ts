@@ -1,4 +1,6 @@
 import type {
+  ModelAliasRemovedData,
+  ModelAliasSetData,
   ModelCreatedData,
   ModelDeletedData,
   ModelRestoredData,
@@ -13,9 +15,9 @@ import type {
  * exactly-once registration per training run and the aliases are all decided on one state with
  * one expected sequence. Releases live on `registry.release.<name>` (release.events.ts).
  *
- * `ModelCreated`, `ModelDeleted`, `ModelRestored` and `ModelVersionRegistered` are the published
- * language (`@argmax/contracts`' registry-events.ts); the others are the registry's own, and
- * other contexts following the subject ignore them.
+ * `ModelCreated`, `ModelDeleted`, `ModelRestored`, `ModelVersionRegistered`, `ModelAliasSet` and
+ * `ModelAliasRemoved` are the published language (`@argmax/contracts`' registry-events.ts); the
+ * others are the registry's own, and other contexts following the subject ignore them.
  */
 export interface ModelCreated {
   type: 'ModelCreated'
@@ -141,26 +143,12 @@ export interface ModelVersionPurged {
 
 export interface ModelAliasSet {
   type: 'ModelAliasSet'
-  data: {
-    model: string
-    alias: string
-    version: number
-    /** The version it pointed at before, null when new. */
-    previous: number | null
-    setAt: string
-  }
+  data: ModelAliasSetData
 }
 
 export interface ModelAliasRemoved {
   type: 'ModelAliasRemoved'
-  data: {
-    model: string
-    alias: string
-    previous: number
-    /** `user`, or `version_deleted` when the version it named was deleted. */
-    reason: 'user' | 'version_deleted'
-    removedAt: string
-  }
+  data: ModelAliasRemovedData
 }
 
 export type ModelEvent = (

@@ -9,6 +9,7 @@ import type { TrainingStreamNames } from '../streams.ts'
 import type { HeartbeatLog } from './heartbeat-log.ts'
 import type { KeyedQueue } from './keyed-queue.ts'
 import type { FeedbackPort } from './feedback-port.ts'
+import type { InferencePort } from './inference-port.ts'
 import type { RegistryPort } from './registry-port.ts'
 import type { RunTokens } from './run-tokens.ts'
 import type { Wakeup } from './wakeup.ts'
@@ -40,6 +41,8 @@ export interface TrainingDeps {
   registry: RegistryPort
   /** The feedback service's API as retrain pipelines use it (service credential). */
   feedback: FeedbackPort
+  /** The gateway, asked whether a pipeline's candidate is loaded (the warm step). */
+  inference: InferencePort
   /** One pipeline advance per model at a time in this process. */
   pipelineQueue: KeyedQueue
 }

@@ -10,6 +10,7 @@ import {
 import { handleCommand, identifyCreate, loadAggregate, type RecordedEvent } from '@argmax/events'
 import { ApiError } from '@argmax/registry-service/client'
 import {
+  CHALLENGER_ALIAS,
   FEEDBACK_EVENTS,
   type FeedbackDatasetMaterializedData,
   type StoredObject,
@@ -17,7 +18,6 @@ import {
 import { putStoredObject } from '@argmax/storage'
 import { Cron } from 'croner'
 import {
-  CHALLENGER_ALIAS,
   HOLDOUT_METRICS,
   activeRun,
   candidateOf,
@@ -524,6 +524,32 @@ async function doStep(
         type: 'RecordRegistered',
         data: { pipelineRunId, version, alias: CHALLENGER_ALIAS, now: deps.now() },
       })
+    }
+    case 'warming': {
+      const version = run.version!
+      if (!deps.inference.configured) {
+        return decide({
+          type: 'RecordWarmed',
+          data: {
+            pipelineRunId,
+            skipped:
+              'no inference gateway configured (ARGMAX_TRAINING_INFERENCE_URL): the release waits for the load instead',
+            now: deps.now(),
+          },
+        })
+      }
+      const answer = await deps.inference.versionReady(model, version)
+      if (answer.ready) {
+        return decide({ type: 'RecordWarmed', data: { pipelineRunId, now: deps.now() } })
+      }
+      const timeoutMs = deps.settings.pipelines.warmupTimeoutMs
+      if (deps.now().getTime() - Date.parse(run.registeredAt!) > timeoutMs) {
+        return fail(
+          'warmup_failed',
+          `version ${version} of model ${model} was not loaded on any model server within ${timeoutMs / 1000} s of its registration: ${answer.why}`,
+        )
+      }
+      return false // the gateway is loading it: the sweep looks again
     }
     case 'awaiting_approval':
       return false

@@ -21,7 +21,8 @@ export type PipelineRunStatus = 'running' | 'completed' | 'gate_failed' | 'faile
  * (`requesting_feedback` asks feedback for a fresh dataset, `preparing_data` — for a fresh
  * feedback dataset, waits for its outcome —, `training` once submitted waits for the run's
  * outcome, `evaluating`,
- * `gating`, `registering` waits for the registry's version, `awaiting_approval` for an admin,
+ * `gating`, `registering` waits for the registry's version, `warming` for the gateway to load
+ * it, `awaiting_approval` for an admin,
  * `handing_over`, `failing` after a failed training).
  */
 export type PipelineStep =
@@ -33,6 +34,7 @@ export type PipelineStep =
   | 'evaluating'
   | 'gating'
   | 'registering'
+  | 'warming'
   | 'awaiting_approval'
   | 'handing_over'
   | 'ended'
@@ -72,6 +74,9 @@ export interface PipelineRun {
   } | null
   gate: { passed: boolean; reasons: string[] } | null
   version: number | null
+  /** When the candidate was registered: the warm step's deadline counts from here. */
+  registeredAt: string | null
+  warmup: { waitedSeconds: number; skipped?: string } | null
   approvedBy: string | null
   rolloutId: string | null
   failure: { reason: PipelineFailureReason | 'aborted'; message: string } | null
@@ -168,6 +173,7 @@ export type PipelineCommand =
       type: 'RecordRegistered'
       data: { pipelineRunId: string; version: number; alias: string } & Now
     }
+  | { type: 'RecordWarmed'; data: { pipelineRunId: string; skipped?: string } & Now }
   | { type: 'Approve'; data: { by: string; reason: string } & Now }
   | { type: 'RecordHandedOver'; data: { pipelineRunId: string; rolloutId: string | null } & Now }
   | {
@@ -175,8 +181,6 @@ export type PipelineCommand =
       data: { pipelineRunId: string; reason: PipelineFailureReason; message: string } & Now
     }
   | { type: 'Abort'; data: { by: string; reason: string } & Now }
-
-export const CHALLENGER_ALIAS = 'challenger'
 
 /** A fresh feedback dataset's fate, as feedback's events on `feedback.dataset.<id>` tell it. */
 export type FeedbackDatasetOutcome =
@@ -248,6 +252,8 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
           evaluation: null,
           gate: null,
           version: null,
+          registeredAt: null,
+          warmup: null,
           approvedBy: null,
           rolloutId: null,
           failure: null,
@@ -315,7 +321,14 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
         endedAt: event.data.at,
       })
     case 'PipelineRegistered':
-      return withRun({ version: event.data.version })
+      return withRun({ version: event.data.version, registeredAt: event.data.at })
+    case 'PipelineWarmed':
+      return withRun({
+        warmup: {
+          waitedSeconds: event.data.waitedSeconds,
+          ...(event.data.skipped !== undefined ? { skipped: event.data.skipped } : {}),
+        },
+      })
     case 'PipelineApproved':
       return withRun({ approvedBy: event.data.by })
     case 'PipelineHandedOver':
@@ -370,6 +383,7 @@ export function nextStep(run: PipelineRun): PipelineStep {
   if (run.evaluation === null) return 'evaluating'
   if (run.gate === null) return 'gating'
   if (run.version === null) return 'registering'
+  if (run.warmup === null) return 'warming'
   if (run.config.requireApproval && run.approvedBy === null) return 'awaiting_approval'
   return 'handing_over'
 }
@@ -490,6 +504,7 @@ function decideStep(
         | 'Evaluate'
         | 'Gate'
         | 'RecordRegistered'
+        | 'RecordWarmed'
         | 'RecordHandedOver'
         | 'Fail'
     }
@@ -643,6 +658,23 @@ function decideStep(
           },
         },
       ]
+    case 'RecordWarmed': {
+      if (step !== 'warming') return []
+      const waitedMs = now.getTime() - Date.parse(run.registeredAt ?? at)
+      return [
+        {
+          type: 'PipelineWarmed',
+          data: {
+            model,
+            pipelineRunId,
+            version: run.version!,
+            waitedSeconds: Math.max(0, Math.round(waitedMs / 100) / 10),
+            ...(command.data.skipped !== undefined ? { skipped: command.data.skipped } : {}),
+            at,
+          },
+        },
+      ]
+    }
     case 'RecordHandedOver':
       if (step !== 'handing_over') return []
       return [

@@ -279,6 +279,24 @@ export interface PipelineRegistered {
   data: { model: string; pipelineRunId: string; version: number; alias: string; at: string }
 }
 
+/**
+ * The candidate is loaded on the model servers (the gateway's placement loads the `challenger`
+ * before any release routes to it), so its canary starts warm; or why the step was skipped.
+ */
+export interface PipelineWarmed {
+  type: 'PipelineWarmed'
+  data: {
+    model: string
+    pipelineRunId: string
+    version: number
+    /** From registration to the gateway reporting the version ready. */
+    waitedSeconds: number
+    /** Set when nothing was warmed, with why (no gateway configured). */
+    skipped?: string
+    at: string
+  }
+}
+
 export interface PipelineApproved {
   type: 'PipelineApproved'
   data: { model: string; pipelineRunId: string; by: string; reason: string; at: string }
@@ -302,6 +320,7 @@ export const PIPELINE_FAILURE_REASONS = [
   'data_unavailable',
   'evaluation_failed',
   'registration_failed',
+  'warmup_failed',
   'handover_failed',
 ] as const
 export type PipelineFailureReason = (typeof PIPELINE_FAILURE_REASONS)[number]
@@ -337,6 +356,7 @@ export type PipelineEvent = (
   | PipelineGatePassed
   | PipelineGateFailed
   | PipelineRegistered
+  | PipelineWarmed
   | PipelineApproved
   | PipelineHandedOver
   | PipelineRunFailed
@@ -358,6 +378,7 @@ export const PIPELINE_EVENT_TYPES = [
   'PipelineGatePassed',
   'PipelineGateFailed',
   'PipelineRegistered',
+  'PipelineWarmed',
   'PipelineApproved',
   'PipelineHandedOver',
   'PipelineRunFailed',

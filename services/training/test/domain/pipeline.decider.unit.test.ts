@@ -319,6 +319,26 @@ describe('the steps of a run', () => {
       type: 'RecordRegistered',
       data: { pipelineRunId: 'movies.1', version: 2, alias: 'challenger', now },
     })
+    expect(step()).toBe('warming')
+    // The gateway reports the challenger loaded 12.3 s after its registration.
+    const loadedAt = new Date(now.getTime() + 12_345)
+    expect(
+      apply({ type: 'RecordWarmed', data: { pipelineRunId: 'movies.1', now: loadedAt } }),
+    ).toEqual([
+      {
+        type: 'PipelineWarmed',
+        data: {
+          model,
+          pipelineRunId: 'movies.1',
+          version: 2,
+          waitedSeconds: 12.3,
+          at: loadedAt.toISOString(),
+        },
+      },
+    ])
+    expect(
+      apply({ type: 'RecordWarmed', data: { pipelineRunId: 'movies.1', now: loadedAt } }),
+    ).toEqual([])
     expect(step()).toBe('handing_over')
     expect(
       apply({
@@ -464,6 +484,10 @@ describe('the steps of a run', () => {
       {
         type: 'PipelineRegistered',
         data: { model, pipelineRunId: 'movies.1', version: 2, alias: 'challenger', at },
+      } as PipelineEvent,
+      {
+        type: 'PipelineWarmed',
+        data: { model, pipelineRunId: 'movies.1', version: 2, waitedSeconds: 0, skipped: 'x', at },
       } as PipelineEvent,
     ]
     expect(nextStep(fold(gated).current!)).toBe('awaiting_approval')

@@ -14,18 +14,23 @@ import { freshBucket, uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PipelineDetails } from '../../src/api/pipelines.contract.ts'
 import { freshSetup, devTokens } from '../../../registry/test/support/harness.ts'
+import {
+  startGatewayHarness,
+  type GatewayHarness,
+} from '../../../inference/test/gateway/support/gateway-harness.ts'
 import { startTrainingHarness, type TrainingHarness } from '../support/harness.ts'
 import { vega } from '../trainers/support.ts'
 
 /**
- * Retrain pipelines against the real stack: the training service (real xgboost trainer) and a
- * real registry beside it following its TRAINING stream, both on the test kit's NATS,
- * PostgreSQL and S3. Feedback's `RetrainRequested` is appended to a FEEDBACK-like stream as
+ * Retrain pipelines against the real stack: the training service (real xgboost trainer), a
+ * real registry beside it following its TRAINING stream and an inference gateway with a model
+ * server following the registry (the warm step), all on the test kit's NATS, PostgreSQL and S3. Feedback's `RetrainRequested` is appended to a FEEDBACK-like stream as
  * the feedback service does.
  */
 describe('retrain pipelines', () => {
   let h: TrainingHarness
   let registry: RunningRegistryService
+  let gateway: GatewayHarness
   let registryAsAdmin: RegistryClient
   let store: EventStore
   let feedback: { stream: string; root: string }
@@ -61,11 +66,18 @@ describe('retrain pipelines', () => {
       { name: feedback.stream, subjects: [`${feedback.root}.>`], retention: 'limits' },
     ])
     store = createEventStore({ nc: setup.nc })
+    gateway = await startGatewayHarness({
+      secret,
+      registryNames: setup.names,
+      modelServers: 1,
+      listen: true,
+    })
     h = await startTrainingHarness({
       secret,
       names: trainingNames,
       pipelines: {
         registryUrl: registry.url!,
+        inferenceUrl: gateway.gateway.url!,
         registryNames: setup.names,
         feedbackNames: feedback,
         sweepMs: 500,
@@ -78,6 +90,7 @@ describe('retrain pipelines', () => {
   afterAll(async () => {
     await h?.stop()
     await registry?.stop()
+    await gateway?.stop()
   })
 
   const pipelineBody = (over: Record<string, unknown> = {}) => ({
@@ -204,8 +217,16 @@ describe('retrain pipelines', () => {
       'PipelineEvaluated',
       'PipelineGatePassed',
       'PipelineRegistered',
+      'PipelineWarmed',
       'PipelineHandedOver',
     ])
+    // The gateway loaded the challenger before the release named it, and the step saw it.
+    const warmed = events.find((e) => e.type === 'PipelineWarmed')!
+    expect(warmed.data).toMatchObject({ version: 1 })
+    expect(warmed.data).not.toHaveProperty('skipped')
+    expect(gateway.modelServers[0]!.server.repository.index()).toContainEqual(
+      expect.objectContaining({ name: model, version: '1', state: 'READY' }),
+    )
     // Exactly one training run was submitted.
     const queued = (await h.events(`${h.names.root}.run.>`)).filter(
       (e) => e.type === 'TrainingRunQueued',

@@ -207,6 +207,8 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
       pipelines: {
         registryUrl: undefined,
         feedbackUrl: undefined,
+        inferenceUrl: undefined,
+        warmupTimeoutMs: 600_000,
         // Fresh streams (created below): nothing is appended there unless a test does.
         registryNames: foreign.registry,
         feedbackNames: foreign.feedback,

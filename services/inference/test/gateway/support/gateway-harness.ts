@@ -107,6 +107,10 @@ export interface FakeRegistry {
     signature: ModelSignature,
   ): Promise<number>
   release(model: string, release: Release | null): Promise<number>
+  /** Appends ModelAliasSet, as a retrain pipeline's registration of its challenger does. */
+  setAlias(model: string, alias: string, version: number): Promise<number>
+  /** Appends RolloutReverted (rolled back) for a candidate, as a failed canary does. */
+  rollBack(model: string, candidate: number): Promise<number>
   deleteModel(model: string): Promise<number>
 }
 
@@ -114,12 +118,16 @@ export async function startFakeRegistry(
   nc: NatsConnection,
   s3: S3Client,
   bucket: string,
+  /** A real registry's stream to follow instead (the fake then writes nothing there). */
+  existing?: InferenceStreamNames['registry'],
 ): Promise<FakeRegistry> {
-  const names = { stream: uniqueName('REGISTRY'), root: uniqueName('reg') }
-  const jsm = await nc.jetstreamManager()
-  await ensureStreams(jsm, [
-    { name: names.stream, subjects: [`${names.root}.>`], retention: 'limits' },
-  ])
+  const names = existing ?? { stream: uniqueName('REGISTRY'), root: uniqueName('reg') }
+  if (!existing) {
+    const jsm = await nc.jetstreamManager()
+    await ensureStreams(jsm, [
+      { name: names.stream, subjects: [`${names.root}.>`], retention: 'limits' },
+    ])
+  }
   const store = createEventStore({ nc })
   const created = new Set<string>()
   const releases = new Map<string, Release | null>()
@@ -180,6 +188,26 @@ export async function startFakeRegistry(
         changedAt: new Date().toISOString(),
       })
     },
+    async setAlias(model, alias, version) {
+      return append(`${names.root}.model.${model}`, REGISTRY_EVENTS.aliasSet, {
+        model,
+        alias,
+        version,
+        previous: null,
+        setAt: new Date().toISOString(),
+      })
+    },
+    async rollBack(model, candidate) {
+      return append(`${names.root}.rollout.${model}`, REGISTRY_EVENTS.rolloutReverted, {
+        rolloutId: `${model}.1`,
+        model,
+        candidate,
+        outcome: 'rolled_back',
+        release: releases.get(model) ?? null,
+        releasePosition: null,
+        revertedAt: new Date().toISOString(),
+      })
+    },
     async deleteModel(model) {
       return append(`${names.root}.model.${model}`, REGISTRY_EVENTS.modelDeleted, {
         model,
@@ -229,6 +257,8 @@ export interface GatewayHarnessOptions {
   listen?: boolean
   /** The JWT secret (model servers started elsewhere must share it). */
   secret?: string
+  /** Follow a real registry's REGISTRY stream (another context's tests) instead of a fake one. */
+  registryNames?: InferenceStreamNames['registry']
 }
 
 export async function startGatewayHarness(
@@ -239,7 +269,7 @@ export async function startGatewayHarness(
   const predictionIdSecret = generateDevSecret()
   const nc = await connectNats()
   const { bucket, s3 } = await freshBucket('inference')
-  const registry = await startFakeRegistry(nc, s3, bucket)
+  const registry = await startFakeRegistry(nc, s3, bucket, options.registryNames)
   const modelServers: TestModelServer[] = []
   for (let i = 0; i < (options.modelServers ?? 2); i++)
     modelServers.push(await startTestModelServer(secret))
