@@ -5,11 +5,6 @@ import { defineConfig } from 'vitest/config'
 // fresh stream / schema / bucket from the kit so files can run in parallel.
 export default defineConfig({
   test: {
-    // Vitest 3 sizes its one forks pool from these root options only: a project's own
-    // `poolOptions` are not read for that (an int-project `maxForks: 3` ran one file at a
-    // time). Three at once: most of an integration file's time is spent waiting on servers,
-    // processes and timeouts, not on a core. The e2e project runs its files one by one.
-    poolOptions: { forks: { maxForks: 3, minForks: 1 } },
     projects: [
       {
         test: {
@@ -27,6 +22,10 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           maxConcurrency: 4,
+          // Files run one at a time (Vitest 3 sizes its one pool from root options only, and
+          // on a 2-core machine three files at once made the run slower: collecting the
+          // services' module graphs in parallel contends for the cores, and timing-bound tests
+          // such as the 10,000-request traffic split ran out of time).
         },
       },
       {
