@@ -86,6 +86,10 @@ function timelineText(type: string, d: Record<string, unknown>): string {
       return typeof d.skipped === 'string'
         ? `warm-up skipped: ${d.skipped}`
         : `version ${String(d.version)} loaded on the model servers after ${String(d.waitedSeconds)} s`
+    case 'PipelineRescoreRequested':
+      return `re-scoring dataset version ${String(d.datasetVersionId)} with version ${String(d.version)}: batch prediction ${String(d.batchId)}`
+    case 'PipelineRescored':
+      return `re-scored: ${String(d.rows)} rows (${String(d.rowsFailed)} refused) in ${(d.result as { uri: string }).uri}`
     case 'PipelineApproved':
       return `approved by ${String(d.by)}: ${String(d.reason)}`
     case 'PipelineHandedOver':

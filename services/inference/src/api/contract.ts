@@ -18,6 +18,13 @@ export const RequestBatchBody = Type.Object(
     version: Type.Optional(Type.Integer({ minimum: 1 })),
     alias: Type.Optional(StringEnum(['stable', 'canary', 'shadow'] as const)),
     dataset: Type.Object({ datasetId: Id, versionId: Id }, { additionalProperties: false }),
+    ownerId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description: 'admins only: the user it is for (it is theirs, over a dataset they can read)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )

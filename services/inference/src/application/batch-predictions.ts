@@ -1,5 +1,5 @@
 import { assertCanAccess, assertCanWrite, type Principal } from '@argmax/auth'
-import { IllegalStateError, NotFoundError, ValidationError } from '@argmax/errors'
+import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } from '@argmax/errors'
 import {
   handleCommand,
   identifyCreate,
@@ -29,6 +29,8 @@ export interface RequestBatchInput {
   version?: number
   alias?: 'stable' | 'canary' | 'shadow'
   dataset: { datasetId: string; versionId: string }
+  /** Admins (a retrain pipeline's service credential) request on a user's behalf: the owner. */
+  ownerId?: string
 }
 
 export type ExistingBatch = Exclude<BatchPredictionState, { status: 'absent' }>
@@ -72,7 +74,13 @@ export async function requestBatchPrediction(
   }
   if (!model.versions.has(version!))
     throw new NotFoundError('version', `${version} of model ${input.model}`)
-  const batchInput = await datasetInput(deps, principal, input.dataset)
+  if (input.ownerId !== undefined && !principal.roles.includes('admin')) {
+    throw new ForbiddenError('only an admin requests a batch prediction on behalf of another user')
+  }
+  // On someone's behalf, the dataset must be theirs to read, as if they asked themselves.
+  const owner: Principal =
+    input.ownerId === undefined ? principal : { subject: input.ownerId, roles: ['user'] }
+  const batchInput = await datasetInput(deps, owner, input.dataset)
 
   const { id: batchId, requestHash } = identifyCreate({
     key: idempotencyKey,
@@ -89,7 +97,7 @@ export async function requestBatchPrediction(
       type: 'RequestBatchPrediction',
       data: {
         batchId,
-        ownerId: principal.subject,
+        ownerId: owner.subject,
         model: input.model,
         version: version!,
         ...(input.alias ? { alias: input.alias } : {}),

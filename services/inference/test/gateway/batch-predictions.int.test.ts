@@ -245,4 +245,38 @@ describe('batch predictions', () => {
     ).rejects.toMatchObject({ status: 404 })
     await finished(requested.id)
   })
+
+  it("lets an admin (a retrain pipeline) request one on a user's behalf, over that user's datasets only", async () => {
+    const alices = await datasetVersion('{"x1":1,"x2":1}\n', 'jsonl')
+    const bobs = await datasetVersion('{"x1":1,"x2":1}\n', 'jsonl', { ownerId: 'bob' })
+    const admin = createInferenceClient({
+      baseUrl: h.gateway.url!,
+      token: h.tokens.admin,
+      retries: 0,
+    })
+    const forAlice = await admin.requestBatchPrediction({
+      body: { model: 'movies', version: 2, dataset: alices, ownerId: 'alice' },
+    })
+    expect(forAlice.ownerId).toBe('alice')
+    expect((await api.getBatchPrediction({ params: { batchId: forAlice.id } })).ownerId).toBe(
+      'alice',
+    )
+    // Alice could not read Bob's dataset herself: nor can a batch on her behalf.
+    await expect(
+      admin.requestBatchPrediction({
+        body: { model: 'movies', version: 2, dataset: bobs, ownerId: 'alice' },
+      }),
+    ).rejects.toMatchObject({ status: 404 })
+    const strict = createInferenceClient({
+      baseUrl: h.gateway.url!,
+      token: h.tokens.alice,
+      retries: 0,
+    })
+    await expect(
+      strict.requestBatchPrediction({
+        body: { model: 'movies', version: 2, dataset: alices, ownerId: 'bob' },
+      }),
+    ).rejects.toMatchObject({ status: 403 })
+    await finished(forAlice.id)
+  })
 })

@@ -116,6 +116,18 @@ export const PipelineConfigBody = Type.Object(
       },
       { additionalProperties: false },
     ),
+    rescore: Type.Optional(
+      Nullable(
+        Type.Object(
+          { datasetVersionId: VersionId },
+          {
+            additionalProperties: false,
+            description:
+              'before the hand-over, predict every row of this dataset version with the candidate (a batch prediction; the serving version keeps serving). Default null: no such step',
+          },
+        ),
+      ),
+    ),
     requireApproval: Type.Optional(
       Type.Boolean({ description: 'an admin approves before the hand-over (default false)' }),
     ),
@@ -186,6 +198,19 @@ export const PipelineRunView = Type.Object({
   checks: Type.Array(Check),
   gate: Nullable(Type.Object({ passed: Type.Boolean(), reasons: Type.Array(Type.String()) })),
   version: Nullable(Type.Integer()),
+  warmedAfterSeconds: Nullable(
+    Type.Number({ description: 'from registration to the candidate loaded on the model servers' }),
+  ),
+  rescore: Nullable(
+    Type.Object({
+      batchId: Type.String({ description: "the inference service's batch prediction" }),
+      rows: Nullable(Type.Integer()),
+      rowsFailed: Nullable(Type.Integer()),
+      result: Nullable(
+        Type.String({ description: 'the predictions file (JSON Lines), once done' }),
+      ),
+    }),
+  ),
   approvedBy: Nullable(Type.String()),
   rolloutId: Nullable(Type.String()),
   failure: Nullable(Type.Object({ reason: Type.String(), message: Type.String() })),

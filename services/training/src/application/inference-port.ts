@@ -1,18 +1,31 @@
 import type { ServiceCredential } from '@argmax/auth'
 import { UnavailableError } from '@argmax/errors'
+import { createInferenceClient, type BatchPredictionView } from '@argmax/inference-service/client'
 
 /**
- * What a retrain pipeline asks of the inference gateway: whether the candidate version is
- * loaded on a model server yet. The gateway loads a model's `challenger` on its own (it
- * follows the registry's aliases), so the warm step only asks, through the v2 protocol's
- * version readiness (`GET /v2/models/{name}/versions/{version}/ready`) with training's
- * service credential.
+ * What a retrain pipeline asks of the inference service, with training's service credential:
+ * whether the candidate version is loaded on a model server yet (the gateway loads a model's
+ * `challenger` on its own, following the registry's aliases, so the warm step only asks,
+ * through the v2 protocol's `GET /v2/models/{name}/versions/{version}/ready`); and the
+ * re-score step's batch prediction, requested on the pipeline owner's behalf under an
+ * Idempotency-Key derived from the pipeline run (a restarted step gets the same batch).
  */
 export interface InferencePort {
   /** Whether a gateway is configured at all (without one the warm step is skipped). */
   readonly configured: boolean
   /** Ready, or why not (the gateway's own words). */
-  versionReady(model: string, version: number): Promise<{ ready: true } | { ready: false; why: string }>
+  versionReady(
+    model: string,
+    version: number,
+  ): Promise<{ ready: true } | { ready: false; why: string }>
+  requestBatch(input: {
+    model: string
+    version: number
+    dataset: { datasetId: string; versionId: string }
+    ownerId: string
+    idempotencyKey: string
+  }): Promise<BatchPredictionView>
+  batch(batchId: string): Promise<BatchPredictionView>
 }
 
 export function createInferencePort(options: {
@@ -21,11 +34,31 @@ export function createInferencePort(options: {
   fetch?: typeof fetch
 }): InferencePort {
   const doFetch = options.fetch ?? fetch
+  const client = async () => {
+    if (!options.baseUrl) {
+      throw new UnavailableError(
+        'the inference service is not configured (ARGMAX_TRAINING_INFERENCE_URL): a pipeline cannot re-score a dataset',
+      )
+    }
+    return createInferenceClient({
+      baseUrl: options.baseUrl,
+      token: await options.credential.token(),
+      fetch: doFetch,
+    })
+  }
   return {
     configured: options.baseUrl !== undefined,
+    requestBatch: async ({ model, version, dataset, ownerId, idempotencyKey }) =>
+      (await client()).requestBatchPrediction({
+        idempotencyKey,
+        body: { model, version, dataset, ownerId },
+      }),
+    batch: async (batchId) => (await client()).getBatchPrediction({ params: { batchId } }),
     async versionReady(model, version) {
       if (!options.baseUrl) {
-        throw new UnavailableError('the inference gateway is not configured (ARGMAX_TRAINING_INFERENCE_URL)')
+        throw new UnavailableError(
+          'the inference gateway is not configured (ARGMAX_TRAINING_INFERENCE_URL)',
+        )
       }
       const url = new URL(
         `v2/models/${encodeURIComponent(model)}/versions/${version}/ready`,

@@ -38,6 +38,7 @@ export function pipelineConfigOf(input: PipelineConfigInput): PipelineConfig {
         tolerance: g.tolerance ?? 0,
       })),
     },
+    rescore: input.rescore ?? null,
     requireApproval: input.requireApproval ?? false,
     rollout: {
       ...(input.rollout?.steps ? { steps: input.rollout.steps } : {}),
@@ -89,6 +90,15 @@ function runView(run: PipelineRun): NonNullable<PipelineView['current']> {
     checks: run.evaluation?.checks ?? [],
     gate: run.gate,
     version: run.version,
+    warmedAfterSeconds: run.warmup && !run.warmup.skipped ? run.warmup.waitedSeconds : null,
+    rescore: run.rescore
+      ? {
+          batchId: run.rescore.batchId,
+          rows: run.rescore.result?.rows ?? null,
+          rowsFailed: run.rescore.result?.rowsFailed ?? null,
+          result: run.rescore.result?.object.uri ?? null,
+        }
+      : null,
     approvedBy: run.approvedBy,
     rolloutId: run.rolloutId,
     failure: run.failure,

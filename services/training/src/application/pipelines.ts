@@ -551,6 +551,57 @@ async function doStep(
       }
       return false // the gateway is loading it: the sweep looks again
     }
+    case 'requesting_rescore': {
+      const { datasetVersionId } = run.config.rescore!
+      const dataset = await findDatasetVersion(deps.db, datasetVersionId)
+      if (!dataset) {
+        return fail(
+          'rescore_failed',
+          `dataset version ${datasetVersionId} (rescore.datasetVersionId) is not known to the dataset context`,
+        )
+      }
+      try {
+        // The owner's batch, under a key derived from the pipeline run: asked again after a
+        // crash, it is the same batch.
+        const batch = await deps.inference.requestBatch({
+          model,
+          version: run.version!,
+          dataset: { datasetId: dataset.datasetId, versionId: datasetVersionId },
+          ownerId: pipeline.ownerId,
+          idempotencyKey: `pipeline:${pipelineRunId}:rescore`,
+        })
+        return decide({
+          type: 'RecordRescoreRequested',
+          data: { pipelineRunId, batchId: batch.id, now: deps.now() },
+        })
+      } catch (error) {
+        if (isRefusal(error)) return fail('rescore_failed', (error as Error).message)
+        if (error instanceof UnavailableError && !deps.inference.configured) {
+          return fail('rescore_failed', error.message)
+        }
+        throw error
+      }
+    }
+    case 'rescoring': {
+      const batch = await deps.inference.batch(run.rescore!.batchId)
+      if (batch.status === 'FAILED') {
+        return fail(
+          'rescore_failed',
+          `batch prediction ${batch.id} failed: ${batch.error ?? 'no reason given'}`,
+        )
+      }
+      if (batch.status !== 'SUCCEEDED' || !batch.result) return false // the sweep looks again
+      return decide({
+        type: 'RecordRescored',
+        data: {
+          pipelineRunId,
+          rows: batch.rowsDone,
+          rowsFailed: batch.rowsFailed,
+          result: batch.result,
+          now: deps.now(),
+        },
+      })
+    }
     case 'awaiting_approval':
       return false
     case 'handing_over': {

@@ -22,7 +22,8 @@ export type PipelineRunStatus = 'running' | 'completed' | 'gate_failed' | 'faile
  * feedback dataset, waits for its outcome —, `training` once submitted waits for the run's
  * outcome, `evaluating`,
  * `gating`, `registering` waits for the registry's version, `warming` for the gateway to load
- * it, `awaiting_approval` for an admin,
+ * it, `requesting_rescore` asks inference for a batch prediction and `rescoring` waits for it
+ * (where configured), `awaiting_approval` for an admin,
  * `handing_over`, `failing` after a failed training).
  */
 export type PipelineStep =
@@ -35,6 +36,8 @@ export type PipelineStep =
   | 'gating'
   | 'registering'
   | 'warming'
+  | 'requesting_rescore'
+  | 'rescoring'
   | 'awaiting_approval'
   | 'handing_over'
   | 'ended'
@@ -77,6 +80,11 @@ export interface PipelineRun {
   /** When the candidate was registered: the warm step's deadline counts from here. */
   registeredAt: string | null
   warmup: { waitedSeconds: number; skipped?: string } | null
+  /** `config.rescore`: the batch prediction asked for, and once it finished, its result. */
+  rescore: {
+    batchId: string
+    result: { rows: number; rowsFailed: number; object: StoredObject } | null
+  } | null
   approvedBy: string | null
   rolloutId: string | null
   failure: { reason: PipelineFailureReason | 'aborted'; message: string } | null
@@ -174,6 +182,19 @@ export type PipelineCommand =
       data: { pipelineRunId: string; version: number; alias: string } & Now
     }
   | { type: 'RecordWarmed'; data: { pipelineRunId: string; skipped?: string } & Now }
+  | {
+      type: 'RecordRescoreRequested'
+      data: { pipelineRunId: string; batchId: string } & Now
+    }
+  | {
+      type: 'RecordRescored'
+      data: {
+        pipelineRunId: string
+        rows: number
+        rowsFailed: number
+        result: StoredObject
+      } & Now
+    }
   | { type: 'Approve'; data: { by: string; reason: string } & Now }
   | { type: 'RecordHandedOver'; data: { pipelineRunId: string; rolloutId: string | null } & Now }
   | {
@@ -254,6 +275,7 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
           version: null,
           registeredAt: null,
           warmup: null,
+          rescore: null,
           approvedBy: null,
           rolloutId: null,
           failure: null,
@@ -329,6 +351,19 @@ export function evolvePipeline(state: PipelineState, event: PipelineEvent): Pipe
           ...(event.data.skipped !== undefined ? { skipped: event.data.skipped } : {}),
         },
       })
+    case 'PipelineRescoreRequested':
+      return withRun({ rescore: { batchId: event.data.batchId, result: null } })
+    case 'PipelineRescored':
+      return withRun({
+        rescore: {
+          batchId: event.data.batchId,
+          result: {
+            rows: event.data.rows,
+            rowsFailed: event.data.rowsFailed,
+            object: event.data.result,
+          },
+        },
+      })
     case 'PipelineApproved':
       return withRun({ approvedBy: event.data.by })
     case 'PipelineHandedOver':
@@ -384,6 +419,10 @@ export function nextStep(run: PipelineRun): PipelineStep {
   if (run.gate === null) return 'gating'
   if (run.version === null) return 'registering'
   if (run.warmup === null) return 'warming'
+  if (run.config.rescore) {
+    if (run.rescore === null) return 'requesting_rescore'
+    if (run.rescore.result === null) return 'rescoring'
+  }
   if (run.config.requireApproval && run.approvedBy === null) return 'awaiting_approval'
   return 'handing_over'
 }
@@ -505,6 +544,8 @@ function decideStep(
         | 'Gate'
         | 'RecordRegistered'
         | 'RecordWarmed'
+        | 'RecordRescoreRequested'
+        | 'RecordRescored'
         | 'RecordHandedOver'
         | 'Fail'
     }
@@ -672,6 +713,32 @@ function decideStep(
             ...(command.data.skipped !== undefined ? { skipped: command.data.skipped } : {}),
             at,
           },
+        },
+      ]
+    }
+    case 'RecordRescoreRequested':
+      if (step !== 'requesting_rescore') return []
+      return [
+        {
+          type: 'PipelineRescoreRequested',
+          data: {
+            model,
+            pipelineRunId,
+            version: run.version!,
+            datasetVersionId: run.config.rescore!.datasetVersionId,
+            batchId: command.data.batchId,
+            at,
+          },
+        },
+      ]
+    case 'RecordRescored': {
+      if (step !== 'rescoring') return []
+      const { rows, rowsFailed, result } = command.data
+      const batchId = run.rescore!.batchId
+      return [
+        {
+          type: 'PipelineRescored',
+          data: { model, pipelineRunId, batchId, rows, rowsFailed, result, at },
         },
       ]
     }

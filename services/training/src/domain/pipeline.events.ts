@@ -64,6 +64,12 @@ export interface PipelineConfig {
     margin: number
     guards: GuardMetric[]
   }
+  /**
+   * Re-score a dataset version with the candidate (a batch prediction in the inference
+   * service) before the hand-over, while the serving version keeps serving: the backfill of
+   * predictions a new version needs. null: no such step.
+   */
+  rescore: { datasetVersionId: string } | null
   requireApproval: boolean
   rollout: {
     steps?: number[]
@@ -297,6 +303,35 @@ export interface PipelineWarmed {
   }
 }
 
+/** The re-score step asked the inference service for a batch prediction by the candidate. */
+export interface PipelineRescoreRequested {
+  type: 'PipelineRescoreRequested'
+  data: {
+    model: string
+    pipelineRunId: string
+    version: number
+    datasetVersionId: string
+    /** The inference service's batch prediction (`/v1/batch-predictions/{id}`). */
+    batchId: string
+    at: string
+  }
+}
+
+/** The batch prediction finished: where the candidate's predictions are. */
+export interface PipelineRescored {
+  type: 'PipelineRescored'
+  data: {
+    model: string
+    pipelineRunId: string
+    batchId: string
+    rows: number
+    rowsFailed: number
+    /** The predictions file (JSON Lines), in the inference service's bucket. */
+    result: StoredObject
+    at: string
+  }
+}
+
 export interface PipelineApproved {
   type: 'PipelineApproved'
   data: { model: string; pipelineRunId: string; by: string; reason: string; at: string }
@@ -321,6 +356,7 @@ export const PIPELINE_FAILURE_REASONS = [
   'evaluation_failed',
   'registration_failed',
   'warmup_failed',
+  'rescore_failed',
   'handover_failed',
 ] as const
 export type PipelineFailureReason = (typeof PIPELINE_FAILURE_REASONS)[number]
@@ -357,6 +393,8 @@ export type PipelineEvent = (
   | PipelineGateFailed
   | PipelineRegistered
   | PipelineWarmed
+  | PipelineRescoreRequested
+  | PipelineRescored
   | PipelineApproved
   | PipelineHandedOver
   | PipelineRunFailed
@@ -379,6 +417,8 @@ export const PIPELINE_EVENT_TYPES = [
   'PipelineGateFailed',
   'PipelineRegistered',
   'PipelineWarmed',
+  'PipelineRescoreRequested',
+  'PipelineRescored',
   'PipelineApproved',
   'PipelineHandedOver',
   'PipelineRunFailed',

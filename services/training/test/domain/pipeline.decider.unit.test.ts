@@ -31,6 +31,7 @@ const config: PipelineConfig = {
     margin: 0.02,
     guards: [{ metric: 'r2', direction: 'higher_is_better', tolerance: 0 }],
   },
+  rescore: null,
   requireApproval: false,
   rollout: {},
 }
@@ -504,6 +505,81 @@ describe('the steps of a run', () => {
           data: { model, pipelineRunId: 'movies.1', by: 'root', reason: 'ok', at },
         },
       ])
+  })
+
+  it('re-scores a dataset version with the candidate, where configured, before approval', () => {
+    const cfg = { ...config, rescore: { datasetVersionId: 'score-v1' }, requireApproval: true }
+    const upToGate = [created, started(cfg), prepared, trainingStarted, trainingSucceeded()]
+    let history: PipelineEvent[] = [
+      ...upToGate,
+      ...pipelineDecider.decide(
+        { type: 'Evaluate', data: { pipelineRunId: 'movies.1', scored: scored(), now } },
+        fold(upToGate),
+      ),
+    ]
+    const apply = (command: Parameters<typeof pipelineDecider.decide>[0]) => {
+      const events = pipelineDecider.decide(command, fold(history))
+      history = [...history, ...events]
+      return events
+    }
+    apply({ type: 'Gate', data: { pipelineRunId: 'movies.1', now } })
+    apply({
+      type: 'RecordRegistered',
+      data: { pipelineRunId: 'movies.1', version: 2, alias: 'challenger', now },
+    })
+    apply({ type: 'RecordWarmed', data: { pipelineRunId: 'movies.1', now } })
+    const step = () => nextStep(fold(history).current!)
+    expect(step()).toBe('requesting_rescore')
+    // Not in its step: nothing.
+    expect(
+      apply({
+        type: 'RecordRescored',
+        data: { pipelineRunId: 'movies.1', rows: 1, rowsFailed: 0, result: object('r'), now },
+      }),
+    ).toEqual([])
+    expect(
+      apply({
+        type: 'RecordRescoreRequested',
+        data: { pipelineRunId: 'movies.1', batchId: 'b-1', now },
+      }),
+    ).toEqual([
+      {
+        type: 'PipelineRescoreRequested',
+        data: {
+          model,
+          pipelineRunId: 'movies.1',
+          version: 2,
+          datasetVersionId: 'score-v1',
+          batchId: 'b-1',
+          at,
+        },
+      },
+    ])
+    expect(step()).toBe('rescoring')
+    expect(
+      apply({
+        type: 'RecordRescored',
+        data: { pipelineRunId: 'movies.1', rows: 900, rowsFailed: 2, result: object('r'), now },
+      }),
+    ).toEqual([
+      {
+        type: 'PipelineRescored',
+        data: {
+          model,
+          pipelineRunId: 'movies.1',
+          batchId: 'b-1',
+          rows: 900,
+          rowsFailed: 2,
+          result: object('r'),
+          at,
+        },
+      },
+    ])
+    expect(step()).toBe('awaiting_approval')
+    expect(fold(history).current!.rescore).toEqual({
+      batchId: 'b-1',
+      result: { rows: 900, rowsFailed: 2, object: object('r') },
+    })
   })
 
   it('abort ends the active run; with none it is 409; steps after it decide nothing', () => {

@@ -66,15 +66,18 @@ describe('retrain pipelines', () => {
       { name: feedback.stream, subjects: [`${feedback.root}.>`], retention: 'limits' },
     ])
     store = createEventStore({ nc: setup.nc })
+    const datasetNames = { stream: uniqueName('DATASET'), root: uniqueName('ds') }
     gateway = await startGatewayHarness({
       secret,
       registryNames: setup.names,
+      datasetNames,
       modelServers: 1,
       listen: true,
     })
     h = await startTrainingHarness({
       secret,
       names: trainingNames,
+      datasetNames,
       pipelines: {
         registryUrl: registry.url!,
         inferenceUrl: gateway.gateway.url!,
@@ -291,9 +294,13 @@ describe('retrain pipelines', () => {
     expect((await registryAsAdmin.listRollouts({ query: { model } })).items).toHaveLength(0)
   }, 240_000)
 
-  it('approve and abort are for admins (users get 403); an approved run hands over to a rollout', async () => {
+  it('approve and abort are for admins (users get 403); an approved run, its dataset re-scored by the candidate, hands over to a rollout', async () => {
     const update = await h.call('PUT', `/v1/pipelines/${model}`, h.tokens.alice, {
-      ...pipelineBody({ requireApproval: true, rollout: { steps: [10, 100] } }),
+      ...pipelineBody({
+        requireApproval: true,
+        rollout: { steps: [10, 100] },
+        rescore: { datasetVersionId: baseVersionId },
+      }),
       model: undefined,
     })
     expect(update.status).toBe(200)
@@ -313,7 +320,24 @@ describe('retrain pipelines', () => {
       (await h.call('POST', `/v1/pipelines/${model}/trigger`, h.tokens.root, { reason: 'run 3' }))
         .status,
     ).toBe(200)
-    await waitForRun((d) => d.pipeline.current?.step === 'awaiting_approval', 'approval')
+    const waiting = await waitForRun(
+      (d) => d.pipeline.current?.step === 'awaiting_approval',
+      'approval',
+    )
+    // Before the approval: the candidate re-scored the dataset (a batch prediction, the
+    // owner's), while version 1 kept serving.
+    const rescore = waiting.pipeline.current!.rescore!
+    expect(rescore).toMatchObject({ rows: 600, rowsFailed: 0 })
+    expect(rescore.result).toMatch(/^s3:\/\/.+\/predictions\.jsonl$/)
+    const batch = await gateway.rest<{ ownerId: string; version: number; status: string }>(
+      'GET',
+      `/v1/batch-predictions/${rescore.batchId}`,
+      gateway.tokens.alice,
+    )
+    expect(batch.body).toMatchObject({ ownerId: 'alice', version: 3, status: 'SUCCEEDED' })
+    expect((await registryAsAdmin.getRelease({ params: { name: model } })).release).toEqual({
+      stable: 1,
+    })
     const approved = await h.call<{ pipeline: { current: { approvedBy: string } } }>(
       'POST',
       `/v1/pipelines/${model}/approve`,

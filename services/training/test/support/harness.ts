@@ -64,6 +64,8 @@ export interface HarnessOptions {
   secret?: string
   /** The TRAINING stream's names (a registry started beside it follows them). */
   names?: TrainingStreamNames
+  /** The dataset service's DATASET stream names (an inference gateway beside it reads them). */
+  datasetNames?: { stream: string; root: string }
   /** Retrain pipelines: the registry they call and the streams they follow. */
   pipelines?: Partial<TrainingConfig['training']['pipelines']>
 }
@@ -148,6 +150,7 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
     secret,
     logger,
     options.pipelines?.feedbackNames,
+    options.datasetNames,
   )
 
   const names = options.names ?? { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
@@ -423,8 +426,8 @@ export async function startDatasetSide(
     stream: uniqueName('FEEDBACK'),
     root: uniqueName('fb'),
   },
+  datasetNames = { stream: uniqueName('DATASET'), root: uniqueName('ds') },
 ): Promise<{ dataset: RunningDatasetService; datasetNames: { stream: string; root: string } }> {
-  const datasetNames = { stream: uniqueName('DATASET'), root: uniqueName('ds') }
   const { bucket: datasetBucket } = await freshBucket('datasets')
   const datasetConfig = datasetTestConfig({
     stackEnv: stackEnv(),

@@ -259,6 +259,8 @@ export interface GatewayHarnessOptions {
   secret?: string
   /** Follow a real registry's REGISTRY stream (another context's tests) instead of a fake one. */
   registryNames?: InferenceStreamNames['registry']
+  /** Read a real dataset context's DATASET stream (batch predictions over its versions). */
+  datasetNames?: InferenceStreamNames['dataset']
 }
 
 export async function startGatewayHarness(
@@ -278,7 +280,7 @@ export async function startGatewayHarness(
     log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${prefix}.log` },
     batch: { stream: uniqueName('INFERENCE'), subjectPrefix: `${prefix}.batch` },
     registry: registry.names,
-    dataset: { stream: uniqueName('DATASET'), root: uniqueName('ds') },
+    dataset: options.datasetNames ?? { stream: uniqueName('DATASET'), root: uniqueName('ds') },
   }
   let clickhouse: AnalyticsClient | undefined
   let database = 'argmax'
