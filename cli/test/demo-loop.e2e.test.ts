@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -42,6 +42,21 @@ function run(
   })
 }
 
+/** The services' warnings and errors from the stack's logs: why a failed demo did not go on. */
+function warningsOf(services: string[]): string {
+  return services
+    .map((service) => {
+      const file = join(dataDir, 'logs', `${service}.log`)
+      const lines = existsSync(file)
+        ? readFileSync(file, 'utf8')
+            .split('\n')
+            .filter((line) => /"level":"(warn|error|fatal)"/.test(line))
+        : []
+      return `── ${service}: ${lines.length} warnings\n${lines.slice(-15).join('\n')}`
+    })
+    .join('\n')
+}
+
 afterAll(async () => {
   await run(['down'], 120_000)
   rmSync(dataDir, { recursive: true, force: true })
@@ -56,7 +71,10 @@ describe('argmax demo loop', () => {
     expect(up.code, up.stderr).toBe(0)
     const demo = await run(['demo', 'loop', '--fast', '--seed', '11', '--json'], 1_200_000)
     output = demo.stderr
-    expect(demo.code, `${demo.stderr}\n${demo.stdout.slice(0, 2000)}`).toBe(0)
+    expect(
+      demo.code,
+      `${demo.stderr}\n${demo.stdout.slice(0, 2000)}\n${warningsOf(['training', 'feedback', 'registry'])}`,
+    ).toBe(0)
     result = JSON.parse(demo.stdout) as DemoLoopResult
   }, 1_600_000)
 

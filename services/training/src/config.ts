@@ -109,8 +109,12 @@ export const trainingSettings = z
      * waits there until its candidate is loaded. Without it the step is skipped (and says so).
      */
     ARGMAX_TRAINING_INFERENCE_URL: envUrl(['http', 'https']).optional(),
-    /** A candidate not loaded this long after its registration fails its run (`warmup_failed`). */
-    ARGMAX_TRAINING_WARMUP_TIMEOUT_SECONDS: envInt({ min: 1, max: DAY }).default(600),
+    /**
+     * How long a pipeline step waits for another service to catch up before it fails the run:
+     * feedback to know the serving release (`data_unavailable`), the gateway to load the
+     * candidate after its registration (`warmup_failed`).
+     */
+    ARGMAX_TRAINING_PIPELINE_WAIT_SECONDS: envInt({ min: 1, max: DAY }).default(600),
     /** Every active pipeline run is looked at this often (waiting steps; schedules). */
     ARGMAX_TRAINING_PIPELINE_SWEEP_SECONDS: envInt({ min: 0, max: DAY }).default(30),
   })
@@ -170,7 +174,7 @@ export const trainingSettings = z
       registryUrl: env.ARGMAX_TRAINING_REGISTRY_URL,
       feedbackUrl: env.ARGMAX_TRAINING_FEEDBACK_URL,
       inferenceUrl: env.ARGMAX_TRAINING_INFERENCE_URL,
-      warmupTimeoutMs: env.ARGMAX_TRAINING_WARMUP_TIMEOUT_SECONDS * 1000,
+      waitTimeoutMs: env.ARGMAX_TRAINING_PIPELINE_WAIT_SECONDS * 1000,
       registryNames: {
         stream: env.ARGMAX_TRAINING_REGISTRY_STREAM,
         root: env.ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT,

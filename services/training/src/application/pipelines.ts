@@ -23,6 +23,7 @@ import {
   candidateOf,
   decideGate,
   evaluateCandidate,
+  holdoutLeak,
   nextStep,
   type EvaluationHoldout,
   type FeedbackDatasetOutcome,
@@ -368,8 +369,16 @@ async function doStep(
         if (error instanceof UnavailableError && !deps.settings.pipelines.feedbackUrl) {
           return fail('data_unavailable', error.message)
         }
-        // Feedback has not seen the release yet (its projection of REGISTRY): later.
+        // Feedback has not seen the release yet (its projection of REGISTRY): later, unless
+        // it still has not long after (a feedback that does not follow this registry).
         if (error instanceof ApiError && (error.status === 409 || error.status === 404)) {
+          const timeoutMs = deps.settings.pipelines.waitTimeoutMs
+          if (deps.now().getTime() - Date.parse(run.startedAt) > timeoutMs) {
+            return fail(
+              'data_unavailable',
+              `feedback still refuses a dataset since version ${serving.version}'s release ${timeoutMs / 1000} s after the run started: ${error.message}`,
+            )
+          }
           deps.logger.info(
             { model, pipelineRunId, err: String(error) },
             'pipeline waits for feedback to know the release',
@@ -542,7 +551,7 @@ async function doStep(
       if (answer.ready) {
         return decide({ type: 'RecordWarmed', data: { pipelineRunId, now: deps.now() } })
       }
-      const timeoutMs = deps.settings.pipelines.warmupTimeoutMs
+      const timeoutMs = deps.settings.pipelines.waitTimeoutMs
       if (deps.now().getTime() - Date.parse(run.registeredAt!) > timeoutMs) {
         return fail(
           'warmup_failed',
@@ -665,6 +674,11 @@ async function evaluateStep(
     serving: ServingSide
   } | null = null
   if (serving !== null) {
+    const leak = holdoutLeak(serving, {
+      datasetVersionIds: run.dataset!.datasetVersionIds,
+      seed: candidate.seed,
+    })
+    if (leak !== null) return { failed: leak }
     const { state } = await loadAggregate(
       deps.store,
       runDecider,

@@ -109,3 +109,31 @@ function round(value: number): number {
 function pct(value: number): string {
   return `${(value * 100).toFixed(2)} %`
 }
+
+/**
+ * Why the candidate's holdout is not a fair test of the serving version (null: it is). A row's
+ * split is a function of the seed and the row's index in what a run reads (`split.py`), so the
+ * rows of a dataset version both trained on fall in the same split for both only when both
+ * read it first (the same indices) with the same seed. Otherwise the candidate's holdout may
+ * hold rows the serving version trained on, and scores it better than it is. What an upload
+ * was trained on is unknown: nothing to check.
+ */
+export function holdoutLeak(
+  serving: { version: number; trainedOn: { datasetVersionId: string; seed: number } | null },
+  candidate: { datasetVersionIds: readonly string[]; seed: number },
+): string | null {
+  const trainedOn = serving.trainedOn
+  if (!trainedOn) return null
+  const position = candidate.datasetVersionIds.indexOf(trainedOn.datasetVersionId)
+  if (position === -1 || (position === 0 && trainedOn.seed === candidate.seed)) return null
+  const how =
+    position === 0
+      ? `with seed ${candidate.seed}, not ${trainedOn.seed}`
+      : `in position ${position + 1}, not first`
+  return (
+    `version ${serving.version} was trained on dataset version ${trainedOn.datasetVersionId} ` +
+    `(read first, seed ${trainedOn.seed}) and the candidate read it ${how}: its holdout can ` +
+    `hold rows version ${serving.version} trained on, which would flatter it. Train the ` +
+    `pipeline with seed ${trainedOn.seed} and that dataset version first (data.datasetVersionId)`
+  )
+}

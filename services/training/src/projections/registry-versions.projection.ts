@@ -10,7 +10,8 @@ import type { TrainingDatabase } from './tables.ts'
 
 type Db = Kysely<TrainingDatabase> | Transaction<TrainingDatabase>
 
-export const REGISTRY_VERSIONS_PROJECTION = 'training-registry-versions'
+// `.2`: replays REGISTRY from its start once, to fill the lineage columns added after it ran.
+export const REGISTRY_VERSIONS_PROJECTION = 'training-registry-versions.2'
 
 // A deleted model's release becomes null by its own ReleaseChanged; version numbers are never
 // reused (a restored model keeps its versions), so versions are never removed here.
@@ -18,7 +19,8 @@ const READ = [REGISTRY_EVENTS.versionRegistered, REGISTRY_EVENTS.releaseChanged]
 
 /**
  * What retrain pipelines know of the registry, from its events (stream REGISTRY): each version's
- * artifact, signature and recorded metrics, and each model's stable version — so a pipeline
+ * artifact, signature, recorded metrics and what it was trained on, and each model's stable
+ * version — so a pipeline
  * scores the serving version without calling the registry or reading its tables. Upserts: a
  * redelivered event leaves the same rows.
  */
@@ -32,6 +34,8 @@ export async function applyRegistryEvent(db: Db, event: RecordedEvent): Promise<
         signature: JSON.stringify(d.signature),
         metrics: JSON.stringify(d.metrics ?? {}),
         run_id: d.source.kind === 'training' ? d.source.runId : null,
+        dataset_version_id: d.lineage.datasetVersionId ?? null,
+        seed: d.seed ?? null,
         registered_at: d.registeredAt,
       }
       await db

@@ -8,6 +8,8 @@ export interface ServingVersionRow {
   artifact: StoredObject
   signature: StoredObject
   metrics: Record<string, number>
+  /** What it was trained on: the first dataset version and the seed (null: an upload). */
+  trainedOn: { datasetVersionId: string; seed: number } | null
 }
 
 /**
@@ -23,8 +25,22 @@ export async function servingVersionOf(
     .innerJoin('registry_versions as v', (join) =>
       join.onRef('v.model', '=', 'r.model').onRef('v.version', '=', 'r.stable'),
     )
-    .select(['v.version', 'v.task', 'v.artifact', 'v.signature', 'v.metrics'])
+    .select([
+      'v.version',
+      'v.task',
+      'v.artifact',
+      'v.signature',
+      'v.metrics',
+      'v.dataset_version_id',
+      'v.seed',
+    ])
     .where('r.model', '=', model)
     .executeTakeFirst()
-  return row ?? null
+  if (!row) return null
+  const { dataset_version_id: datasetVersionId, seed, ...rest } = row
+  return {
+    ...rest,
+    trainedOn:
+      datasetVersionId !== null && seed !== null ? { datasetVersionId, seed: Number(seed) } : null,
+  }
 }

@@ -125,6 +125,10 @@ export interface RegistryVersionsTable {
   signature: Json<StoredObject>
   metrics: Json<Record<string, number>>
   run_id: string | null
+  /** The first dataset version it was trained on (uploads: null). */
+  dataset_version_id: string | null
+  /** Its training seed (uploads: null). */
+  seed: BigInt | null
   registered_at: Timestamp
 }
 

@@ -5,6 +5,7 @@ import {
   decideGate,
   evaluateCandidate,
   evolvePipeline,
+  holdoutLeak,
   initialPipelineState,
   nextStep,
   pipelineDecider,
@@ -599,6 +600,31 @@ describe('the steps of a run', () => {
       .given([created, started(), aborted])
       .when({ type: 'PrepareData', data: { pipelineRunId: 'movies.1', now } })
       .then([])
+  })
+})
+
+describe('the holdout both are scored on', () => {
+  const v1 = { version: 1, trainedOn: { datasetVersionId: 'base', seed: 3 } }
+
+  it('is fair when the serving version read the shared dataset version first with the same seed', () => {
+    expect(holdoutLeak(v1, { datasetVersionIds: ['base', 'feedback'], seed: 3 })).toBeNull()
+    // No dataset version in common, or an upload (what it trained on is unknown).
+    expect(holdoutLeak(v1, { datasetVersionIds: ['other'], seed: 9 })).toBeNull()
+    expect(
+      holdoutLeak({ version: 1, trainedOn: null }, { datasetVersionIds: ['base'], seed: 9 }),
+    ).toBeNull()
+  })
+
+  it('is refused when another seed or another position would put its training rows in the holdout', () => {
+    expect(holdoutLeak(v1, { datasetVersionIds: ['base', 'feedback'], seed: 4 })).toBe(
+      'version 1 was trained on dataset version base (read first, seed 3) and the candidate ' +
+        'read it with seed 4, not 3: its holdout can hold rows version 1 trained on, which ' +
+        'would flatter it. Train the pipeline with seed 3 and that dataset version first ' +
+        '(data.datasetVersionId)',
+    )
+    expect(holdoutLeak(v1, { datasetVersionIds: ['feedback', 'base'], seed: 3 })).toMatch(
+      /read it in position 2, not first/,
+    )
   })
 })
 

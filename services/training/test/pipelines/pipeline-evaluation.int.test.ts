@@ -251,6 +251,30 @@ describe('pipeline evaluation on the candidate’s holdout', () => {
     await expect(attempt(tampered)).rejects.toThrow(/are not the ones referenced/)
   }, 120_000)
 
+  it('refuses to compare on a holdout that can hold rows the serving version trained on (another seed)', async () => {
+    // Version 1 read the small version first with seed 3; seed 4 splits those rows otherwise.
+    const leaky = config(smallVersionId, 30)
+    const update = await h.call('PUT', `/v1/pipelines/${model}`, h.tokens.alice, {
+      ...leaky,
+      training: { ...leaky.training, seed: 4 },
+    })
+    expect(update.status).toBe(200)
+    const done = await runToEnd(4)
+    expect(done.pipeline.current).toMatchObject({
+      status: 'failed',
+      servingVersion: null,
+      failure: {
+        reason: 'evaluation_failed',
+        message: expect.stringMatching(
+          new RegExp(
+            `^version 1 was trained on dataset version ${smallVersionId} \\(read first, seed 3\\) and the candidate read it with seed 4, not 3: `,
+          ),
+        ) as unknown,
+      },
+    })
+    expect(done.timeline.map((e) => e.type)).not.toContain('PipelineEvaluated')
+  }, 240_000)
+
   /** The holdout's rows through onnxruntime here, then scikit-learn's metrics in Python. */
   async function sklearnMetrics(
     holdout: StoredObject,

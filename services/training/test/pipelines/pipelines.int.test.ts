@@ -397,4 +397,40 @@ describe('retrain pipelines', () => {
     const bobs = await h.call<{ items: unknown[] }>('GET', '/v1/pipelines', h.tokens.bob)
     expect(bobs.body.items).toHaveLength(0)
   }, 300_000)
+
+  it("a candidate the gateway cannot load fails its run (warmup_failed) with the gateway's reason", async () => {
+    const update = await h.call('PUT', `/v1/pipelines/${model}`, h.tokens.alice, {
+      ...pipelineBody(),
+      model: undefined,
+    })
+    expect(update.status).toBe(200)
+    // The one model server is down: nothing can load the challenger.
+    await gateway.modelServers[0]!.stop()
+    expect(
+      (await h.call('POST', `/v1/pipelines/${model}/trigger`, h.tokens.root, { reason: 'run 5' }))
+        .status,
+    ).toBe(200)
+    const warming = await waitForRun(
+      (d) =>
+        d.pipeline.current?.pipelineRunId === `${model}.5` && d.pipeline.current.step === 'warming',
+      'the warm step of run 5',
+    )
+    expect(warming.pipeline.current!.version).toBeGreaterThan(3)
+    // Past ARGMAX_TRAINING_PIPELINE_WAIT_SECONDS since the registration (the injected clock).
+    h.clock.advance(601_000)
+    const done = await waitForRun(
+      (d) =>
+        d.pipeline.current?.pipelineRunId === `${model}.5` &&
+        d.pipeline.current.status !== 'running',
+      'the end of run 5',
+    )
+    expect(done.pipeline.current!.failure).toMatchObject({ reason: 'warmup_failed' })
+    expect(done.pipeline.current!.failure!.message).toMatch(
+      /^version \d+ of model movies-pipe was not loaded on any model server within 600 s of its registration: /,
+    )
+    // Never handed over: version 1 still serves alone.
+    expect((await registryAsAdmin.getRelease({ params: { name: model } })).release).toEqual({
+      stable: 1,
+    })
+  }, 300_000)
 })

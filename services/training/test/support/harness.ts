@@ -211,7 +211,7 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
         registryUrl: undefined,
         feedbackUrl: undefined,
         inferenceUrl: undefined,
-        warmupTimeoutMs: 600_000,
+        waitTimeoutMs: 600_000,
         // Fresh streams (created below): nothing is appended there unless a test does.
         registryNames: foreign.registry,
         feedbackNames: foreign.feedback,

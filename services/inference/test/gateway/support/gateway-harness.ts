@@ -75,6 +75,7 @@ export async function startTestModelServer(
     metrics: () => metrics.metricsText(),
     version: '0.1.0',
   })
+  let stopped = false
   return {
     server,
     address: server.grpcAddress,
@@ -88,6 +89,9 @@ export async function startTestModelServer(
       return total
     },
     async stop() {
+      // A test may stop it early (a model server down); the harness's stop comes again.
+      if (stopped) return
+      stopped = true
       await server.stop()
       await metrics.shutdown()
       rmSync(cacheDir, { recursive: true, force: true })
