@@ -41,7 +41,7 @@ import {
 } from '../domain/index.ts'
 import { pipelineSubject, runSubject } from '../streams.ts'
 import { findDatasetVersion } from '../projections/dataset-versions.queries.ts'
-import { servingVersionOf } from '../projections/registry-versions.queries.ts'
+import { servingVersionOf, versionOfRun } from '../projections/registry-versions.queries.ts'
 import { cancelRun } from './cancel-run.ts'
 import type { TrainingDeps } from './dependencies.ts'
 import { EvaluationFailure, evaluateOnHoldout } from './evaluate-holdout.ts'
@@ -521,7 +521,7 @@ async function doStep(
     case 'gating':
       return decide({ type: 'Gate', data: { pipelineRunId, now: deps.now() } })
     case 'registering': {
-      const version = await deps.registry.versionOfRun(model, run.trainingRunId!)
+      const version = await versionOfRun(deps.db, model, run.trainingRunId!)
       if (version === null) return false // the registry has not registered the run yet
       try {
         await deps.registry.setAlias(model, CHALLENGER_ALIAS, version)

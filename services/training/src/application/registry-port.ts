@@ -1,23 +1,18 @@
 import type { ServiceCredential } from '@argmax/auth'
 import { UnavailableError } from '@argmax/errors'
-import {
-  ApiError,
-  createRegistryClient,
-  type RegistryClient,
-} from '@argmax/registry-service/client'
+import { createRegistryClient, type RegistryClient } from '@argmax/registry-service/client'
 import type { PipelineConfig } from '../domain/index.ts'
 
 /**
  * What a retrain pipeline asks of the registry, which owns versions, aliases, releases and
- * rollouts: which version a training run became, moving `challenger` to the candidate, and
- * handing it over to a canary rollout. (The serving version a candidate is evaluated against
- * comes from the registry's events, projected in training's schema: registry-versions.) Calls go through the
- * registry's REST API with training's service credential (`system:training`, admin), so the
- * registry's own rules and events apply as for any caller.
+ * rollouts: moving `challenger` to the candidate, and handing it over to a canary rollout.
+ * (What it knows of the registry — which version a training run became, the serving version a
+ * candidate is evaluated against — comes from the registry's events, projected in training's
+ * schema: registry-versions.) Calls go through the registry's REST API with training's service
+ * credential (`system:training`, admin), so the registry's own rules and events apply as for
+ * any caller.
  */
 export interface RegistryPort {
-  /** The version the registry registered from training run `runId`, or null (not yet). */
-  versionOfRun(model: string, runId: string): Promise<number | null>
   /** Points `alias` at `version` (a repeat is harmless: the same alias, the same version). */
   setAlias(model: string, alias: string, version: number): Promise<void>
   /**
@@ -52,17 +47,6 @@ export function createRegistryPort(options: {
     })
   }
   return {
-    async versionOfRun(model, runId) {
-      const registry = await client()
-      try {
-        const { items } = await registry.listVersions({ params: { name: model } })
-        const found = items.find((v) => v.source.kind === 'training' && v.source.runId === runId)
-        return found?.version ?? null
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 404) return null
-        throw error
-      }
-    },
     async setAlias(model, alias, version) {
       const registry = await client()
       await registry.setAlias({ params: { name: model, alias }, body: { version } })

@@ -44,3 +44,21 @@ export async function servingVersionOf(
       datasetVersionId !== null && seed !== null ? { datasetVersionId, seed: Number(seed) } : null,
   }
 }
+
+/**
+ * The version the registry registered from a training run (it registers every successful run
+ * once), as its `ModelVersionRegistered` told it; null until that event is projected.
+ */
+export async function versionOfRun(
+  db: Kysely<TrainingDatabase>,
+  model: string,
+  runId: string,
+): Promise<number | null> {
+  const row = await db
+    .selectFrom('registry_versions')
+    .select('version')
+    .where('model', '=', model)
+    .where('run_id', '=', runId)
+    .executeTakeFirst()
+  return row?.version ?? null
+}
