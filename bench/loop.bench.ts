@@ -1,8 +1,8 @@
 /**
  * The closed loop's benchmark: `argmax demo loop` on a local stack of its own, timed step by
  * step from its events — the loop's wall time and each step's share (the monitor firing → the
- * pipeline run, data, training, evaluation, the hand-over to the canary, each canary step, the
- * promotion), the time from the monitor firing to the canary's first request (from ClickHouse's
+ * pipeline run, data, training, evaluation, gate and registration, the warm-up, the hand-over
+ * to the canary, each canary step, the promotion), the time from the monitor firing to the canary's first request (from ClickHouse's
  * prediction log), and round two's trigger → rollback. Baseline, in the same run: the bare
  * training job of round one — the built-in trainer run directly on the very dataset version the
  * pipeline trained on — against the pipeline's training step.
@@ -151,7 +151,9 @@ try {
     data: seconds(one.at('PipelineRunStarted'), one.at('PipelineTrainingStarted')),
     training: seconds(one.at('PipelineTrainingStarted'), one.at('PipelineTrainingFinished')),
     evaluation: seconds(one.at('PipelineTrainingFinished'), one.at('PipelineEvaluated')),
-    gate_register_handover: seconds(one.at('PipelineEvaluated'), one.at('RolloutStepStarted', 0)),
+    gate_register: seconds(one.at('PipelineEvaluated'), one.at('PipelineRegistered')),
+    warm_up: seconds(one.at('PipelineRegistered'), one.at('PipelineWarmed')),
+    handover: seconds(one.at('PipelineWarmed'), one.at('RolloutStepStarted', 0)),
     canary_10: seconds(one.at('RolloutStepStarted', 0), one.at('RolloutStepJudged', 0)),
     canary_50: seconds(one.at('RolloutStepJudged', 0), one.at('RolloutStepJudged', 1)),
     canary_100: seconds(one.at('RolloutStepJudged', 1), one.at('RolloutStepJudged', 2)),
