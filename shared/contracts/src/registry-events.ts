@@ -53,6 +53,8 @@ export interface ModelVersionRegisteredData {
     datasetId?: string
     datasetVersionId?: string
     datasetSha256?: string
+    /** Dataset versions read after `datasetVersionId` as one table (a retrain's feedback). */
+    extraDatasets?: Array<{ datasetId: string; versionId: string; sha256: string }>
     runId?: string
     attempt?: number
   }

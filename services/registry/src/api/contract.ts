@@ -258,6 +258,12 @@ const Lineage = Type.Object({
   datasetId: Type.Optional(Type.String()),
   datasetVersionId: Type.Optional(Type.String()),
   datasetSha256: Type.Optional(Type.String()),
+  extraDatasets: Type.Optional(
+    Type.Array(
+      Type.Object({ datasetId: Type.String(), versionId: Type.String(), sha256: Type.String() }),
+      { description: 'dataset versions read after datasetVersionId as one table' },
+    ),
+  ),
   runId: Type.Optional(Type.String()),
   attempt: Type.Optional(Type.Integer()),
 })

@@ -10,7 +10,7 @@ type Node = {
 
 /**
  * A version's lineage as a tree, root first: dataset → dataset version (with its SHA-256) →
- * training run (trainer, target, seed) → attempt → model version (artifact SHA-256); or
+ * training run (trainer, target, seed, the dataset versions it read after the first) → attempt → model version (artifact SHA-256); or
  * upload → model version for a manual registration.
  */
 export function lineageTree(version: VersionView): LineageTree {
@@ -53,6 +53,9 @@ export function lineageTree(version: VersionView): LineageTree {
       image: version.trainer?.image ?? null,
       target: version.target,
       seed: version.seed,
+      // Read after the dataset version below, as one table (a retrain's fresh feedback).
+      extraDatasetVersions:
+        lineage.extraDatasets?.map((extra) => extra.versionId).join(', ') || null,
     },
     children: [attempt],
   }

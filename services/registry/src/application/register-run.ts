@@ -171,6 +171,7 @@ export function registrationOf(run: TrainingRunSucceededData): VersionRegistrati
       datasetId: run.dataset.datasetId,
       datasetVersionId: run.dataset.versionId,
       datasetSha256: run.dataset.sha256,
+      ...(run.extraDatasets?.length ? { extraDatasets: run.extraDatasets } : {}),
       runId: run.runId,
       attempt: run.attempt,
     },

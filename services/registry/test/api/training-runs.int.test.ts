@@ -47,7 +47,9 @@ describe('versions from training runs', () => {
     })
     expect(model).toMatchObject({ ownerId: 'alice', origin: 'training', versionCount: 0 })
 
-    await publishRun(h, { succeeded: run.succeeded })
+    // A retrain's run: the base version, then a feedback dataset read after it as one table.
+    const feedback = { datasetId: 'ds-feedback', versionId: 'dsv-fb', sha256: 'f'.repeat(64) }
+    await publishRun(h, { succeeded: { ...run.succeeded, extraDatasets: [feedback] } })
     const version = await versionOf('movies', 1)
     expect(version).toMatchObject({
       version: 1,
@@ -58,6 +60,7 @@ describe('versions from training runs', () => {
         datasetId: 'ds-movies',
         datasetVersionId: 'dsv-1',
         datasetSha256: run.succeeded.dataset.sha256,
+        extraDatasets: [feedback],
         runId: run.succeeded.runId,
         attempt: 1,
       },
@@ -86,6 +89,7 @@ describe('versions from training runs', () => {
             {
               kind: 'run',
               id: run.succeeded.runId,
+              attributes: { extraDatasetVersions: 'dsv-fb' },
               children: [
                 { kind: 'attempt', id: '1', children: [{ kind: 'model_version', id: 'movies/1' }] },
               ],
