@@ -29,6 +29,9 @@ const asymmetric = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
 /** Tolerated clock skew between the issuer and this process. */
 const clockToleranceSeconds = 30
 
+/** Verified tokens kept per verifier (callers × their live tokens). */
+const VERIFIED_TOKENS_KEPT = 10_000
+
 export function bearerToken(authorization: string | undefined): string {
   if (authorization === undefined || authorization.trim() === '') {
     throw new MissingTokenError('a bearer token is required')
@@ -75,14 +78,38 @@ export function createVerifier(
       ).payload
   }
 
+  // A client sends the same token with every request until it expires: its principal is kept
+  // (exact token string → principal, bounded, oldest first out) so that jose's decoding and
+  // signature check run once per token, not per request. Its validity window is checked on
+  // every use, with the same clock tolerance.
+  const verified = new Map<
+    string,
+    { principal: Principal; notBeforeMs: number; expiresMs: number }
+  >()
+  const nowMs = () => (dependencies.now ? dependencies.now() : new Date()).getTime()
   const verify = async (token: string): Promise<Principal> => {
+    const known = verified.get(token)
+    if (known) {
+      const now = nowMs()
+      if (now >= known.notBeforeMs && now < known.expiresMs) return known.principal
+      verified.delete(token)
+    }
     let claims: JWTPayload
     try {
       claims = await verifyClaims(token)
     } catch (error) {
       throw translate(error)
     }
-    return principalFromClaims(claims)
+    const principal = Object.freeze(principalFromClaims(claims)) as Principal
+    const toleranceMs = clockToleranceSeconds * 1000
+    if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!)
+    verified.set(token, {
+      principal,
+      notBeforeMs: claims.nbf === undefined ? -Infinity : claims.nbf * 1000 - toleranceMs,
+      // `exp` is required (requiredClaims).
+      expiresMs: claims.exp! * 1000 + toleranceMs,
+    })
+    return principal
   }
 
   return {

@@ -118,3 +118,25 @@ describe('HS256 verifier', () => {
     expect(await rejection(verifier.verify(token))).toBeInstanceOf(ForbiddenError)
   })
 })
+
+describe('HS256 verifier, a token verified before', () => {
+  it('answers from what it verified until the token expires, then refuses it', async () => {
+    let now = Date.now()
+    const clocked = createVerifier({ mode: 'hs256', secret }, { now: () => new Date(now) })
+    const token = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 60 })
+    const first = await clocked.verify(token)
+    expect(await clocked.verify(token)).toBe(first)
+    // Past its expiry and the 30 s tolerance: the kept principal is not used any more.
+    now += 91_000
+    expect((await rejection(clocked.verify(token))).message).toBe('token expired')
+  })
+
+  it('keeps nothing for a token it refused', async () => {
+    const token = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 60 })
+    const [header, payload] = token.split('.')
+    const forged = `${header}.${payload}.${'A'.repeat(43)}`
+    for (let i = 0; i < 2; i++) {
+      expect((await rejection(verifier.verify(forged))).message).toBe('token signature is invalid')
+    }
+  })
+})
