@@ -1,9 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { DatasetClient } from '@argmax/dataset-service/client'
-import { ApiError, type RegistryClient, type VersionView } from '@argmax/registry-service/client'
-import type { TrainingClient } from '@argmax/training-service/client'
+import { ApiError, type VersionView } from '@argmax/registry-service/client'
 import { uploadFile } from '../datasets/upload.ts'
+import type { DemoApis } from './apis.ts'
 import { loadFilms, MODEL, TARGET } from './world.ts'
 import { poll } from './poll.ts'
 
@@ -17,11 +16,7 @@ export interface BaseVersion {
   testMetrics: Record<string, number>
 }
 
-interface Apis {
-  datasets: DatasetClient
-  training: TrainingClient
-  registry: RegistryClient
-}
+type Apis = Pick<DemoApis, 'datasets' | 'training' | 'registry'>
 
 /**
  * v1 of the movies model as scripts/demo.sh leaves it: the movies dataset uploaded, an

@@ -113,3 +113,19 @@ async function predict(
 export function emptyStats(): TrafficStats {
   return { requests: 0, predictions: 0, labels: 0, byVersion: {}, errors: 0 }
 }
+
+/** The traffic sent between two snapshots of the stats (versions that answered none left out). */
+export function statsDifference(after: TrafficStats, before: TrafficStats): TrafficStats {
+  const byVersion: Record<string, number> = {}
+  for (const [v, n] of Object.entries(after.byVersion)) {
+    const d = n - (before.byVersion[v] ?? 0)
+    if (d > 0) byVersion[v] = d
+  }
+  return {
+    requests: after.requests - before.requests,
+    predictions: after.predictions - before.predictions,
+    labels: after.labels - before.labels,
+    errors: after.errors - before.errors,
+    byVersion,
+  }
+}

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { LINEAR_SIGNATURE } from '@argmax/testkit/onnx-models'
 // The registry in this process, on a real port, against the test kit's servers.
 import {
-  LINEAR_SIGNATURE,
   eventually,
   fakeRun,
   publishRun,

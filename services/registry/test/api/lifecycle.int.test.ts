@@ -1,12 +1,12 @@
 import { parseS3Uri } from '@argmax/contracts'
 import { rebuildProjection, silentLogger } from '@argmax/projections'
 import { headObject, listObjectKeys } from '@argmax/storage'
+import { LINEAR_SIGNATURE } from '@argmax/testkit/onnx-models'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CATALOG_TABLES, catalogProjection, truncateCatalog } from '../../src/projections/index.ts'
 import { modelSubject, releaseSubject } from '../../src/streams.ts'
 import {
-  LINEAR_SIGNATURE,
   eventually,
   fakeRun,
   publishRun,

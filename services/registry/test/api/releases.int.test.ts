@@ -1,9 +1,9 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3'
 import { parseS3Uri, type Release } from '@argmax/contracts'
+import { MIXED_SIGNATURE } from '@argmax/testkit/onnx-models'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { releaseSubject } from '../../src/streams.ts'
 import {
-  MIXED_SIGNATURE,
   eventually,
   fakeRun,
   publishRun,

@@ -1,13 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LINEAR_SIGNATURE } from '@argmax/testkit/onnx-models'
 import { modelSubject } from '../../src/streams.ts'
-import {
-  LINEAR_SIGNATURE,
-  eventually,
-  fakeRun,
-  publishRun,
-  startHarness,
-  type Harness,
-} from '../support/harness.ts'
+import { eventually, fakeRun, publishRun, startHarness, type Harness } from '../support/harness.ts'
 
 interface Version {
   version: number

@@ -1,15 +1,9 @@
 import type { ModelSignature } from '@argmax/contracts'
 import { headObject } from '@argmax/storage'
+import { LINEAR_SIGNATURE, MIXED_SIGNATURE } from '@argmax/testkit/onnx-models'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { modelSubject } from '../../src/streams.ts'
-import {
-  LINEAR_SIGNATURE,
-  MIXED_SIGNATURE,
-  sha256Hex,
-  startHarness,
-  testModels,
-  type Harness,
-} from '../support/harness.ts'
+import { sha256Hex, startHarness, testModels, type Harness } from '../support/harness.ts'
 
 interface Started {
   upload: { uploadId: string; status: string }

@@ -24,7 +24,7 @@ import {
   stackEndpoints,
   uniqueName,
 } from '@argmax/testkit'
-import { writeTestModels } from '@argmax/testkit/onnx-models'
+import { LINEAR_SIGNATURE, writeTestModels } from '@argmax/testkit/onnx-models'
 import type { NatsConnection } from 'nats'
 import type { BootstrapRelease, RegistryConfig } from '../../src/config.ts'
 import { startRegistryService, type RunningRegistryService } from '../../src/service.ts'
@@ -247,30 +247,6 @@ export async function putBytes(
     new PutObjectCommand({ Bucket: h.bucket, Key: key, Body: body, ContentLength: body.length }),
   )
   return { uri: s3Uri(h.bucket, key), sha256: sha256Hex(body), size: body.length }
-}
-
-export const LINEAR_SIGNATURE: ModelSignature = {
-  task: 'regression',
-  inputs: [
-    { name: 'x1', datatype: 'FP32', shape: [-1], nullable: true, column: 'x1' },
-    { name: 'x2', datatype: 'FP32', shape: [-1], nullable: false, column: 'x2' },
-  ],
-  outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1], nullable: false, column: 'y' }],
-}
-
-export const MIXED_SIGNATURE: ModelSignature = {
-  task: 'regression',
-  inputs: [
-    {
-      name: 'genre',
-      datatype: 'BYTES',
-      shape: [-1],
-      nullable: false,
-      categories: ['Drama', 'Comedy'],
-    },
-    { name: 'budget', datatype: 'FP32', shape: [-1], nullable: true },
-  ],
-  outputs: [{ name: 'rating', datatype: 'FP32', shape: [-1, 1], nullable: false }],
 }
 
 let models: Promise<{ linear: Buffer; mixed: Buffer }> | undefined

@@ -1,29 +1,20 @@
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import { ensureStreams } from '@argmax/events'
 import { startRegistryService, type RunningRegistryService } from '@argmax/registry-service'
 import { createLogger } from '@argmax/telemetry'
-import { connectNats, freshBucket, stackEndpoints, uniqueName } from '@argmax/testkit'
+import { freePort } from '@argmax/stack'
+import { connectNats, freshBucket, uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PipelineDetails } from '../../src/api/pipelines.contract.ts'
-import { BUILTIN_TRAIN_PY, DEBIAN_PYTHON } from '../../src/config.ts'
 import { freshSetup } from '../../../registry/test/support/harness.ts'
 import { readStream, startDatasetSide, uploadThroughDataset } from '../support/harness.ts'
-import { startTrainingProcess } from '../support/service-process.ts'
+import { startTrainingProcess, trainingProcessEnv } from '../support/service-process.ts'
 import { vega, writeCsv } from '../trainers/support.ts'
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const port = (server.address() as { port: number }).port
-  server.close()
-  return port
-}
 
 /**
  * The training service as a process (main.ts), SIGKILLed while its pipeline run trains, then
@@ -63,7 +54,6 @@ describe('a restart of the training service mid-pipeline', { timeout: 600_000 },
   }
 
   beforeAll(async () => {
-    const endpoints = stackEndpoints()
     nc = await connectNats()
     const side = await startDatasetSide(
       nc,
@@ -102,37 +92,22 @@ describe('a restart of the training service mid-pipeline', { timeout: 600_000 },
     const { bucket } = await freshBucket('models')
     const port = await freePort()
     url = `http://127.0.0.1:${port}`
-    env = {
-      ARGMAX_NATS_URL: endpoints.natsUrl,
-      ARGMAX_POSTGRES_URL: endpoints.postgresUrl,
-      ARGMAX_S3_ENDPOINT: endpoints.s3.endpoint,
-      ARGMAX_S3_REGION: endpoints.s3.region,
-      ARGMAX_S3_ACCESS_KEY_ID: endpoints.s3.accessKeyId,
-      ARGMAX_S3_SECRET_ACCESS_KEY: endpoints.s3.secretAccessKey,
-      ARGMAX_S3_FORCE_PATH_STYLE: 'true',
-      ARGMAX_JWT_SECRET: secret,
-      ARGMAX_HTTP_HOST: '127.0.0.1',
-      ARGMAX_HTTP_PORT: String(port),
-      ARGMAX_LOG_LEVEL: 'warn',
-      ARGMAX_TRAINING_BUCKET: bucket,
-      ARGMAX_TRAINING_STREAM: names.stream,
-      ARGMAX_TRAINING_SUBJECT_ROOT: names.root,
-      ARGMAX_TRAINING_DATASET_STREAM: side.datasetNames.stream,
-      ARGMAX_TRAINING_DATASET_SUBJECT_ROOT: side.datasetNames.root,
-      ARGMAX_TRAINING_SCHEMA: uniqueName('training').toLowerCase(),
-      ARGMAX_TRAINING_RUN_TOKEN_SECRET: generateDevSecret(),
-      ARGMAX_TRAINING_API_URL: url,
-      ARGMAX_TRAINING_WORK_DIR: join(work, 'runner'),
-      ARGMAX_TRAINING_BUILTIN_COMMAND: JSON.stringify([DEBIAN_PYTHON, BUILTIN_TRAIN_PY]),
-      ARGMAX_TRAINING_LEASE_SECONDS: '3',
-      ARGMAX_TRAINING_SCHEDULER_INTERVAL_MS: '250',
-      ARGMAX_TRAINING_REGISTRY_URL: registry.url!,
-      ARGMAX_TRAINING_REGISTRY_STREAM: setup.names.stream,
-      ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT: setup.names.root,
-      ARGMAX_TRAINING_FEEDBACK_STREAM: feedback.stream,
-      ARGMAX_TRAINING_FEEDBACK_SUBJECT_ROOT: feedback.root,
-      ARGMAX_TRAINING_PIPELINE_SWEEP_SECONDS: '1',
-    }
+    env = trainingProcessEnv({
+      port,
+      secret,
+      bucket,
+      workDir: join(work, 'runner'),
+      streams: {
+        training: names,
+        dataset: side.datasetNames,
+        registry: setup.names,
+        feedback,
+      },
+      extra: {
+        ARGMAX_TRAINING_REGISTRY_URL: registry.url!,
+        ARGMAX_TRAINING_PIPELINE_SWEEP_SECONDS: '1',
+      },
+    })
     service = await startService()
   }, 300_000)
 

@@ -1,15 +1,14 @@
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import { createLogger } from '@argmax/telemetry'
-import { connectNats, freshBucket, stackEndpoints, uniqueName } from '@argmax/testkit'
+import { freePort } from '@argmax/stack'
+import { connectNats, freshBucket, uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunDetailView } from '../../src/api/contract.ts'
-import { BUILTIN_TRAIN_PY, DEBIAN_PYTHON } from '../../src/config.ts'
 import { runSubjects } from '../../src/streams.ts'
 import {
   freshForeignStreams,
@@ -18,16 +17,8 @@ import {
   startDatasetSide,
   uploadThroughDataset,
 } from '../support/harness.ts'
-import { startTrainingProcess } from '../support/service-process.ts'
+import { startTrainingProcess, trainingProcessEnv } from '../support/service-process.ts'
 import { vega, writeCsv } from '../trainers/support.ts'
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const port = (server.address() as { port: number }).port
-  server.close()
-  return port
-}
 
 /**
  * The training service as a process (its main.ts), SIGKILLed while runs train, then started
@@ -63,7 +54,6 @@ describe('a restart of the training service mid-run', { timeout: 600_000 }, () =
   }
 
   beforeAll(async () => {
-    const endpoints = stackEndpoints()
     nc = await connectNats()
     const side = await startDatasetSide(
       nc,
@@ -79,37 +69,17 @@ describe('a restart of the training service mid-run', { timeout: 600_000 }, () =
     const port = await freePort()
     url = `http://127.0.0.1:${port}`
     const foreign = await freshForeignStreams(nc)
-    env = {
-      ARGMAX_NATS_URL: endpoints.natsUrl,
-      ARGMAX_POSTGRES_URL: endpoints.postgresUrl,
-      ARGMAX_S3_ENDPOINT: endpoints.s3.endpoint,
-      ARGMAX_S3_REGION: endpoints.s3.region,
-      ARGMAX_S3_ACCESS_KEY_ID: endpoints.s3.accessKeyId,
-      ARGMAX_S3_SECRET_ACCESS_KEY: endpoints.s3.secretAccessKey,
-      ARGMAX_S3_FORCE_PATH_STYLE: 'true',
-      ARGMAX_JWT_SECRET: secret,
-      ARGMAX_HTTP_HOST: '127.0.0.1',
-      ARGMAX_HTTP_PORT: String(port),
-      ARGMAX_LOG_LEVEL: 'warn',
-      ARGMAX_TRAINING_BUCKET: bucket,
-      ARGMAX_TRAINING_STREAM: names.stream,
-      ARGMAX_TRAINING_SUBJECT_ROOT: names.root,
-      ARGMAX_TRAINING_DATASET_STREAM: side.datasetNames.stream,
-      ARGMAX_TRAINING_DATASET_SUBJECT_ROOT: side.datasetNames.root,
-      ARGMAX_TRAINING_REGISTRY_STREAM: foreign.registry.stream,
-      ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT: foreign.registry.root,
-      ARGMAX_TRAINING_FEEDBACK_STREAM: foreign.feedback.stream,
-      ARGMAX_TRAINING_FEEDBACK_SUBJECT_ROOT: foreign.feedback.root,
-      ARGMAX_TRAINING_SCHEMA: uniqueName('training').toLowerCase(),
-      ARGMAX_TRAINING_RUN_TOKEN_SECRET: generateDevSecret(),
-      ARGMAX_TRAINING_API_URL: url,
-      ARGMAX_TRAINING_WORK_DIR: join(work, 'runner'),
-      ARGMAX_TRAINING_LOCAL_SLOTS: '2',
-      ARGMAX_TRAINING_BUILTIN_COMMAND: JSON.stringify([DEBIAN_PYTHON, BUILTIN_TRAIN_PY]),
-      ARGMAX_TRAINING_LEASE_SECONDS: '3',
-      ARGMAX_TRAINING_SCHEDULER_INTERVAL_MS: '250',
-      ARGMAX_TRAINING_RETRY_BACKOFF_SECONDS: '1',
-    }
+    env = trainingProcessEnv({
+      port,
+      secret,
+      bucket,
+      workDir: join(work, 'runner'),
+      streams: { training: names, dataset: side.datasetNames, ...foreign },
+      extra: {
+        ARGMAX_TRAINING_LOCAL_SLOTS: '2',
+        ARGMAX_TRAINING_RETRY_BACKOFF_SECONDS: '1',
+      },
+    })
     service = await startService()
   })
   afterAll(async () => {
