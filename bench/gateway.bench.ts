@@ -61,7 +61,7 @@ import {
   loadInferenceConfig,
   PREDICTION_COLUMNS,
   PREDICTION_LOGGED,
-  predictionText,
+  predictionChunks,
   startInferenceService,
   type InferenceStreamNames,
   type PredictionLog,
@@ -550,13 +550,15 @@ async function benchSink(endpoints: StackEndpoints, env: NodeJS.ProcessEnv, rows
     await ch.command('CREATE TABLE bare_predictions AS predictions')
 
     // Baseline: the same rows as the sink writes them, one INSERT per sink-sized batch.
-    const bareText = predictionText(
-      singleRecords.map((data, i) => ({ id: ids[i]!, type: PREDICTION_LOGGED, data })),
-      batch,
-    )
+    const bareChunks = [
+      ...predictionChunks(
+        singleRecords.map((data, i) => ({ id: ids[i]!, type: PREDICTION_LOGGED, data })),
+        batch,
+      ),
+    ]
     const bareStarted = performance.now()
-    for (const chunk of bareText.chunks) {
-      await ch.insertTabSeparated('bare_predictions', PREDICTION_COLUMNS, chunk)
+    for (const chunk of bareChunks) {
+      await ch.insertTabSeparated('bare_predictions', PREDICTION_COLUMNS, chunk.text)
     }
     const bareS = (performance.now() - bareStarted) / 1000
     if ((await countRows(ch, 'bare_predictions')) !== rows) throw new Error('baseline lost rows')

@@ -5,7 +5,7 @@ import { loggedRecords } from './prediction-log.ts'
 
 /**
  * The columns of `argmax.predictions` (see shared/analytics' migration and docs/analytics.md)
- * in the order `predictionText` writes a row's fields: first what differs between the rows of
+ * in the order `predictionChunks` writes a row's fields: first what differs between the rows of
  * a record, then what they share (written once a record).
  */
 export const PREDICTION_COLUMNS = [
@@ -31,28 +31,27 @@ export const PREDICTION_COLUMNS = [
   'batch_id',
 ] as const
 
-/** Rows as TabSeparated text in chunks of at most `chunkRows` lines (one INSERT each). */
-export interface PredictionText {
+/** Rows as TabSeparated text, one line a row: what one INSERT sends. */
+export interface PredictionChunk {
   rows: number
-  chunks: string[]
+  text: string
 }
 
 /**
  * The ClickHouse rows of the log records in `events`, written straight to TabSeparated text (no
- * row objects: a batch holds up to hundreds of thousands of rows). A record gives one row per
- * prediction id, or — for a request that failed — one keyed `error:<record id>`, where a
- * record's id is its message's id when the message carries one record, `<message id>/<index>`
- * in a `PredictionsLogged` message. A pure function of the events, so a batch handled twice (a
- * redelivery after a crash) yields identical rows, which the table's ReplacingMergeTree key
- * collapses.
+ * row objects), in chunks of whole records of about `chunkRows` lines, made one at a time as
+ * they are asked for: a batch of grouped messages may hold a million rows, and only the chunk
+ * being inserted needs to exist. A record gives one row per prediction id, or — for a request
+ * that failed — one keyed `error:<record id>`, where a record's id is its message's id when
+ * the message carries one record, `<message id>/<index>` in a `PredictionsLogged` message. A
+ * pure function of the events, so a batch handled twice (a redelivery after a crash) yields
+ * identical rows, which the table's ReplacingMergeTree key collapses.
  */
-export function predictionText(
+export function* predictionChunks(
   events: readonly Pick<RecordedEvent, 'id' | 'type' | 'data'>[],
   chunkRows = 50_000,
-): PredictionText {
-  const chunks: string[] = []
+): Generator<PredictionChunk> {
   let lines: string[] = []
-  let rows = 0
   for (const event of events) {
     const records = loggedRecords(event.type, event.data)
     for (let r = 0; r < records.length; r++) {
@@ -71,17 +70,12 @@ export function predictionText(
         )
       }
       if (lines.length >= chunkRows) {
-        rows += lines.length
-        chunks.push(lines.join(''))
+        yield { rows: lines.length, text: lines.join('') }
         lines = []
       }
     }
   }
-  if (lines.length > 0) {
-    rows += lines.length
-    chunks.push(lines.join(''))
-  }
-  return { rows, chunks }
+  if (lines.length > 0) yield { rows: lines.length, text: lines.join('') }
 }
 
 /** The fields every row of a record shares, from `request_id` to `batch_id`, and the newline. */

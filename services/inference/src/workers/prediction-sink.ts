@@ -2,7 +2,11 @@ import type { AnalyticsClient } from '@argmax/analytics'
 import { UnavailableError } from '@argmax/errors'
 import { startBatchConsumer, type RecordedEvent, type RunningConsumer } from '@argmax/events'
 import type { NatsConnection } from 'nats'
-import { PREDICTION_COLUMNS, predictionText } from '../application/prediction-rows.ts'
+import {
+  PREDICTION_COLUMNS,
+  predictionChunks,
+  type PredictionChunk,
+} from '../application/prediction-rows.ts'
 import type { InferenceStreamNames } from '../streams.ts'
 
 export const PREDICTION_SINK_DURABLE = 'inference-log-sink'
@@ -28,8 +32,8 @@ export interface PredictionSinkOptions {
 
 /**
  * `INFERENCE_LOG` → ClickHouse `predictions`, through the shared consumer's batch mode: up to
- * `maxBatch` messages a time become one INSERT of TabSeparated text (one per 50,000 rows),
- * acknowledged only once ClickHouse accepted it.
+ * `maxBatch` messages a time become INSERTs of TabSeparated text (one per 50,000 rows, each
+ * made when the last is in), acknowledged only once ClickHouse accepted all of them.
  *
  * Exactly once in what analysts read: a sink killed after its INSERT but before its acks gets
  * the batch again and inserts it again — the rows are identical (a pure function of each
@@ -45,19 +49,16 @@ export interface PredictionSinkOptions {
 export async function startPredictionSink(
   options: PredictionSinkOptions,
 ): Promise<RunningConsumer> {
+  /** Inserts one chunk, waiting out an unavailable ClickHouse until the batch's `deadline`. */
   const insert = async (
-    { rows, chunks }: { rows: number; chunks: string[] },
+    chunk: PredictionChunk,
+    deadline: number,
     progress: () => void,
     signal: AbortSignal,
   ) => {
-    const deadline = Date.now() + options.outageWaitMs
-    // Chunks already in are not sent again when the outage hits a later one.
-    let next = 0
     for (let attempt = 0; ; attempt++) {
       try {
-        for (; next < chunks.length; next++) {
-          await options.client.insertTabSeparated('predictions', PREDICTION_COLUMNS, chunks[next]!)
-        }
+        await options.client.insertTabSeparated('predictions', PREDICTION_COLUMNS, chunk.text)
         return
       } catch (error) {
         if (!(error instanceof UnavailableError) || Date.now() >= deadline || signal.aborted) {
@@ -65,7 +66,7 @@ export async function startPredictionSink(
         }
         if (attempt === 0 || attempt % 10 === 0) {
           options.log.warn(
-            { err: error, rows, attempt },
+            { err: error, rows: chunk.rows, attempt },
             'ClickHouse unavailable; the batch waits for it',
           )
         }
@@ -89,10 +90,14 @@ export async function startPredictionSink(
     parkingReplicas: options.parkingReplicas ?? 1,
     log: options.log,
     async handleBatch(events: RecordedEvent[], { progress, signal }) {
-      const text = predictionText(events)
-      if (text.rows === 0) return
-      await insert(text, progress, signal)
-      options.onCommitted?.(text.rows)
+      const deadline = Date.now() + options.outageWaitMs
+      let rows = 0
+      for (const chunk of predictionChunks(events)) {
+        await insert(chunk, deadline, progress, signal)
+        rows += chunk.rows
+        progress()
+      }
+      if (rows > 0) options.onCommitted?.(rows)
     },
   })
 }

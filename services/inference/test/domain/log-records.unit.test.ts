@@ -6,7 +6,7 @@ import {
   MAX_RECORD_ROWS_BYTES,
   type RecordHeader,
 } from '../../src/application/log-records.ts'
-import { PREDICTION_COLUMNS, predictionText } from '../../src/application/prediction-rows.ts'
+import { PREDICTION_COLUMNS, predictionChunks } from '../../src/application/prediction-rows.ts'
 import { PREDICTION_LOGGED, PREDICTIONS_LOGGED } from '../../src/application/prediction-log.ts'
 import { instancesToInputs, outputRows } from '../../src/api/instances.ts'
 import { MIXED_SIGNATURE } from '@argmax/testkit/onnx-models'
@@ -111,6 +111,8 @@ describe('ClickHouse rows of log records', () => {
         expect(fields).toHaveLength(PREDICTION_COLUMNS.length)
         return Object.fromEntries(PREDICTION_COLUMNS.map((column, i) => [column, fields[i]]))
       })
+  const textOf = (events: Parameters<typeof predictionChunks>[0]) =>
+    [...predictionChunks(events)].map((chunk) => chunk.text).join('')
   const logged = (id: string, data: PredictionLogRecord) => ({
     id,
     type: PREDICTION_LOGGED,
@@ -133,10 +135,9 @@ describe('ClickHouse rows of log records', () => {
       ],
     }
     const events = [logged('evt-1', record)]
-    const text = predictionText(events)
-    expect(text).toEqual(predictionText(events))
-    expect(text.rows).toBe(3)
-    const rows = parse(text.chunks.join(''))
+    expect([...predictionChunks(events)]).toEqual([...predictionChunks(events)])
+    expect([...predictionChunks(events)].map((chunk) => chunk.rows)).toEqual([3])
+    const rows = parse(textOf(events))
     expect(rows[0]).toEqual({
       prediction_id: 'p1',
       row_index: '10',
@@ -171,11 +172,11 @@ describe('ClickHouse rows of log records', () => {
       rows: [{ predictionId: 'p1', inputs: { x: 1 }, outputs: { a: 1, b: 2 } }],
     }
     const rows = parse(
-      predictionText([
+      textOf([
         logged('evt-2', failed),
         { id: 'evt-3', type: PREDICTIONS_LOGGED, data: { records: [ok, failed] } },
         { id: 'evt-4', type: 'SomethingElse', data: {} },
-      ]).chunks.join(''),
+      ]),
     )
     expect(rows.map((row) => row['prediction_id'])).toEqual(['error:evt-2', 'p1', 'error:evt-3/1'])
     expect(rows[0]).toMatchObject({
@@ -203,9 +204,9 @@ describe('ClickHouse rows of log records', () => {
         { predictionId: awkward, inputs: { [awkward]: awkward }, outputs: { label: awkward } },
       ],
     }
-    const text = predictionText([logged('evt-5', record)])
-    expect(text.chunks.join('').split('\n')).toHaveLength(2)
-    const [row] = parse(text.chunks.join(''))
+    const text = textOf([logged('evt-5', record)])
+    expect(text.split('\n')).toHaveLength(2)
+    const [row] = parse(text)
     for (const column of ['prediction_id', 'request_id', 'error', 'batch_id']) {
       expect(row![column]).toBe(awkward)
     }
@@ -216,7 +217,7 @@ describe('ClickHouse rows of log records', () => {
 
   it('refuse a record whose numbers ClickHouse could not store, rather than write a bad line', () => {
     const bad = { ...header, latencyMs: Number.NaN, rows: [] }
-    expect(() => predictionText([logged('evt-6', bad)])).toThrow(RangeError)
+    expect(() => textOf([logged('evt-6', bad)])).toThrow(RangeError)
   })
 
   it('go in chunks of whole records of at most about chunkRows lines', () => {
@@ -224,12 +225,14 @@ describe('ClickHouse rows of log records', () => {
       ...header,
       rows: [0, 1].map((j) => ({ predictionId: `p${i}-${j}`, inputs: {}, outputs: {} })),
     }))
-    const text = predictionText(
-      records.map((record, i) => logged(`evt-${i}`, record)),
-      4,
-    )
-    expect(text.rows).toBe(10)
-    expect(text.chunks.map((chunk) => parse(chunk).length)).toEqual([4, 4, 2])
+    const chunks = [
+      ...predictionChunks(
+        records.map((record, i) => logged(`evt-${i}`, record)),
+        4,
+      ),
+    ]
+    expect(chunks.map((chunk) => chunk.rows)).toEqual([4, 4, 2])
+    expect(chunks.map((chunk) => parse(chunk.text).length)).toEqual([4, 4, 2])
   })
 })
 
