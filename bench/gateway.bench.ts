@@ -25,10 +25,12 @@
  *
  * Then the sink: `--sink-rows` one-row records (what the gateway logs for a one-row request)
  * published to a fresh log stream one per message (the sink's worst case: a quiet gateway's
- * log), their ClickHouse rows inserted straight into a copy of the table in batches of the
- * sink's size (the baseline: one `@clickhouse/client` JSONEachRow insert per batch through
- * `@argmax/analytics`), then `sink-main.ts` started on the stream; its rows/s is counted from
- * the first row in ClickHouse to the last, and every row must then be there exactly once.
+ * log) and to another grouped as a busy gateway's log groups them, their ClickHouse rows
+ * inserted straight into a copy of the table in batches of the sink's size (the baseline: the
+ * sink's own TabSeparated text, made beforehand, one `@clickhouse/client` insert per batch
+ * through `@argmax/analytics`), then `sink-main.ts` started on each stream; its rows/s is
+ * counted from the first row in ClickHouse to the last, and every row must then be there
+ * exactly once.
  *
  *   npx tsx bench/gateway.bench.ts [--requests 2000] [--concurrency 64] [--rounds 5] [--sink-rows 200000]
  *
@@ -36,7 +38,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -57,8 +59,9 @@ import {
   INFERENCE_STREAM_NAMES,
   inferenceStreams,
   loadInferenceConfig,
+  PREDICTION_COLUMNS,
   PREDICTION_LOGGED,
-  predictionRows,
+  predictionChunks,
   startInferenceService,
   type InferenceStreamNames,
   type PredictionLog,
@@ -504,8 +507,9 @@ function sinkRecord(model: string, i: number, time: string): PredictionLogRecord
  * The sink against a bare insert of the same rows. `rows` one-row records are published twice:
  * one per message (a quiet gateway's log: the sink's worst case), and grouped as a busy
  * gateway's log publishes them (the prediction log's own grouping, up to 64 KiB a message).
- * Their rows are inserted straight into a copy of the predictions table in the sink's batch
- * size (the baseline), then `sink-main.ts` runs on each stream in turn.
+ * Their rows, as the sink's TabSeparated text made beforehand, are inserted straight into a
+ * copy of the predictions table in the sink's batch size (the baseline: the insert alone), then
+ * `sink-main.ts` runs on each stream in turn.
  */
 async function benchSink(endpoints: StackEndpoints, env: NodeJS.ProcessEnv, rows: number) {
   const batch = 5_000 // the sink's default ARGMAX_INFERENCE_SINK_MAX_BATCH
@@ -545,11 +549,16 @@ async function benchSink(endpoints: StackEndpoints, env: NodeJS.ProcessEnv, rows
     await migrateAnalytics(ch, analyticsMigrations)
     await ch.command('CREATE TABLE bare_predictions AS predictions')
 
-    // Baseline: the same rows, one INSERT per sink-sized batch.
-    const bareRows = singleRecords.flatMap((record, i) => predictionRows(ids[i]!, record))
+    // Baseline: the same rows as the sink writes them, one INSERT per sink-sized batch.
+    const bareChunks = [
+      ...predictionChunks(
+        singleRecords.map((data, i) => ({ id: ids[i]!, type: PREDICTION_LOGGED, data })),
+        batch,
+      ),
+    ]
     const bareStarted = performance.now()
-    for (let start = 0; start < bareRows.length; start += batch) {
-      await ch.insert('bare_predictions', bareRows.slice(start, start + batch))
+    for (const chunk of bareChunks) {
+      await ch.insertTabSeparated('bare_predictions', PREDICTION_COLUMNS, chunk.text)
     }
     const bareS = (performance.now() - bareStarted) / 1000
     if ((await countRows(ch, 'bare_predictions')) !== rows) throw new Error('baseline lost rows')
@@ -590,6 +599,8 @@ async function runSink(
   rows: number,
 ): Promise<number> {
   const profile = process.env['BENCH_CPU_PROF']
+  // BENCH_SINK_LOG=<prefix>: the sink's log lines go to `<prefix>-<model>.log`.
+  const logTo = process.env['BENCH_SINK_LOG']
   const sinkProcess = spawn(
     process.execPath,
     [
@@ -607,7 +618,7 @@ async function runSink(
         ARGMAX_INFERENCE_SUBJECT_PREFIX: names.batch.subjectPrefix,
         ARGMAX_INFERENCE_RETENTION_INTERVAL_SECONDS: '0',
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', logTo ? openSync(`${logTo}-${model}.log`, 'w') : 'ignore', 'inherit'],
     },
   )
   const count = () => countRows(ch, `predictions WHERE model = '${model}'`)

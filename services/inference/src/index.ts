@@ -8,4 +8,4 @@ export {
   PREDICTIONS_LOGGED,
   type PredictionLog,
 } from './application/prediction-log.ts'
-export { predictionRows } from './application/prediction-rows.ts'
+export { PREDICTION_COLUMNS, predictionChunks } from './application/prediction-rows.ts'

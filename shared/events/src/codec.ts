@@ -9,8 +9,13 @@ export function encodeEnvelope(envelope: EventEnvelope): Uint8Array {
 
 /** Raw decode of a stored message; upcasting to the current schema happens on top of this. */
 export function decodeRecorded(payload: Uint8Array, sequence: number): RecordedEvent {
-  const envelope = JSON.parse(decoder.decode(payload)) as EventEnvelope
-  return { ...envelope, sequence }
+  const envelope: unknown = JSON.parse(decoder.decode(payload))
+  if (typeof envelope !== 'object' || envelope === null) return { sequence } as RecordedEvent
+  // The parsed object itself, not a copy: sinks decode tens of thousands a second, and the
+  // copy cost twice the parse.
+  const recorded = envelope as RecordedEvent
+  recorded.sequence = sequence
+  return recorded
 }
 
 /**

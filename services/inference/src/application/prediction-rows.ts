@@ -1,76 +1,87 @@
 import type { PredictionLogRecord } from '@argmax/contracts'
-import { clickhouseDate, clickhouseDateTime } from '@argmax/analytics'
+import { tsvNullableString, tsvNumber, tsvString, tsvTimeFields } from '@argmax/analytics'
+import type { RecordedEvent } from '@argmax/events'
+import { loggedRecords } from './prediction-log.ts'
 
-/** A row of `argmax.predictions` (see shared/analytics' migration and docs/analytics.md). */
-export interface PredictionRow {
-  prediction_id: string
-  request_id: string
-  time: string
-  time_ms: number
-  date: string
-  model: string
-  version: number
-  variant: string
-  release_sequence: number | null
-  caller: string
-  protocol: string
-  status: string
-  error: string
-  latency_ms: number
-  inputs: string
-  outputs: string
-  prediction: number | null
-  predicted_class: string | null
-  batch_id: string
-  row_index: number
+/**
+ * The columns of `argmax.predictions` (see shared/analytics' migration and docs/analytics.md)
+ * in the order `predictionChunks` writes a row's fields: first what differs between the rows of
+ * a record, then what they share (written once a record).
+ */
+export const PREDICTION_COLUMNS = [
+  'prediction_id',
+  'row_index',
+  'inputs',
+  'outputs',
+  'prediction',
+  'predicted_class',
+  'request_id',
+  'time',
+  'time_ms',
+  'date',
+  'model',
+  'version',
+  'variant',
+  'release_sequence',
+  'caller',
+  'protocol',
+  'status',
+  'error',
+  'latency_ms',
+  'batch_id',
+] as const
+
+/** Rows as TabSeparated text, one line a row: what one INSERT sends. */
+export interface PredictionChunk {
+  rows: number
+  text: string
 }
 
 /**
- * The ClickHouse rows of one log record: one per prediction id, or — for a request that
- * failed — one keyed `error:<record id>`. A pure function of the record and its envelope id,
- * so a record handled twice (a redelivery after a crash) yields identical rows, which the
- * table's ReplacingMergeTree key collapses.
+ * The ClickHouse rows of the log records in `events`, written straight to TabSeparated text (no
+ * row objects), in chunks of whole records of about `chunkRows` lines, made one at a time as
+ * they are asked for: a batch of grouped messages may hold a million rows, and only the chunk
+ * being inserted needs to exist. A record gives one row per prediction id, or — for a request
+ * that failed — one keyed `error:<record id>`, where a record's id is its message's id when
+ * the message carries one record, `<message id>/<index>` in a `PredictionsLogged` message. A
+ * pure function of the events, so a batch handled twice (a redelivery after a crash) yields
+ * identical rows, which the table's ReplacingMergeTree key collapses.
  */
-export function predictionRows(recordId: string, record: PredictionLogRecord): PredictionRow[] {
-  const time = new Date(record.time)
-  const base = {
-    request_id: record.requestId,
-    time: clickhouseDateTime(time),
-    time_ms: time.getUTCMilliseconds(),
-    date: clickhouseDate(time),
-    model: record.model,
-    version: record.version,
-    variant: record.variant,
-    release_sequence: record.releaseSequence,
-    caller: record.caller,
-    protocol: record.protocol,
-    status: record.status,
-    error: record.error ?? '',
-    latency_ms: record.latencyMs,
-    batch_id: record.batchId ?? '',
+export function* predictionChunks(
+  events: readonly Pick<RecordedEvent, 'id' | 'type' | 'data'>[],
+  chunkRows = 50_000,
+): Generator<PredictionChunk> {
+  let lines: string[] = []
+  for (const event of events) {
+    const records = loggedRecords(event.type, event.data)
+    for (let r = 0; r < records.length; r++) {
+      const record = records[r]!
+      const shared = sharedFields(record)
+      const offset = record.rowOffset ?? 0
+      if (record.rows.length === 0) {
+        const id = records.length === 1 ? event.id : `${event.id}/${r}`
+        lines.push(`${tsvString(`error:${id}`)}\t${tsvNumber(offset)}\t{}\t{}\t\\N\t\\N\t${shared}`)
+      }
+      for (let i = 0; i < record.rows.length; i++) {
+        const row = record.rows[i]!
+        const label = row.outputs['label']
+        lines.push(
+          `${tsvString(row.predictionId)}\t${tsvNumber(row.row ?? offset + i)}\t${tsvString(JSON.stringify(row.inputs))}\t${tsvString(JSON.stringify(row.outputs))}\t${tsvNumber(regressionValue(row.outputs))}\t${tsvNullableString(typeof label === 'string' ? label : null)}\t${shared}`,
+        )
+      }
+      if (lines.length >= chunkRows) {
+        yield { rows: lines.length, text: lines.join('') }
+        lines = []
+      }
+    }
   }
-  if (record.rows.length === 0) {
-    return [
-      {
-        ...base,
-        prediction_id: `error:${recordId}`,
-        inputs: '{}',
-        outputs: '{}',
-        prediction: null,
-        predicted_class: null,
-        row_index: record.rowOffset ?? 0,
-      },
-    ]
-  }
-  return record.rows.map((row, i) => ({
-    ...base,
-    prediction_id: row.predictionId,
-    inputs: JSON.stringify(row.inputs),
-    outputs: JSON.stringify(row.outputs),
-    prediction: regressionValue(row.outputs),
-    predicted_class: typeof row.outputs['label'] === 'string' ? row.outputs['label'] : null,
-    row_index: row.row ?? (record.rowOffset ?? 0) + i,
-  }))
+  if (lines.length > 0) yield { rows: lines.length, text: lines.join('') }
+}
+
+/** The fields every row of a record shares, from `request_id` to `batch_id`, and the newline. */
+function sharedFields(record: PredictionLogRecord): string {
+  const time = tsvTimeFields(record.time)
+  return `${tsvString(record.requestId)}\t${time.dateTime}\t${time.ms}\t${time.date}\t${tsvString(record.model)}\t${tsvNumber(record.version)}\t${tsvString(record.variant)}\t${tsvNumber(record.releaseSequence)}\t${tsvString(record.caller)}\t${tsvString(record.protocol)}\t${tsvString(record.status)}\t${tsvString(record.error ?? '')}\t${tsvNumber(record.latencyMs)}\t${tsvString(record.batchId ?? '')}\n`
 }
 
 /**
@@ -80,11 +91,13 @@ export function predictionRows(recordId: string, record: PredictionLogRecord): P
 function regressionValue(outputs: PredictionLogRecord['rows'][number]['outputs']): number | null {
   const named = outputs['predictions']
   if (typeof named === 'number') return named
-  const values = Object.values(outputs)
-  if (values.length === 1) {
-    const [only] = values
-    if (typeof only === 'number') return only
-    if (Array.isArray(only) && only.length === 1 && typeof only[0] === 'number') return only[0]
+  let only: unknown
+  let count = 0
+  for (const key in outputs) {
+    only = outputs[key]
+    if (++count > 1) return null
   }
+  if (typeof only === 'number') return only
+  if (Array.isArray(only) && only.length === 1 && typeof only[0] === 'number') return only[0]
   return null
 }

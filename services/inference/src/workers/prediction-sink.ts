@@ -1,9 +1,12 @@
-import { insertInChunks, type AnalyticsClient } from '@argmax/analytics'
+import type { AnalyticsClient } from '@argmax/analytics'
 import { UnavailableError } from '@argmax/errors'
 import { startBatchConsumer, type RecordedEvent, type RunningConsumer } from '@argmax/events'
 import type { NatsConnection } from 'nats'
-import { loggedRecords } from '../application/prediction-log.ts'
-import { predictionRows, type PredictionRow } from '../application/prediction-rows.ts'
+import {
+  PREDICTION_COLUMNS,
+  predictionChunks,
+  type PredictionChunk,
+} from '../application/prediction-rows.ts'
 import type { InferenceStreamNames } from '../streams.ts'
 
 export const PREDICTION_SINK_DURABLE = 'inference-log-sink'
@@ -29,7 +32,8 @@ export interface PredictionSinkOptions {
 
 /**
  * `INFERENCE_LOG` → ClickHouse `predictions`, through the shared consumer's batch mode: up to
- * `maxBatch` records a time become one INSERT, acknowledged only once ClickHouse accepted it.
+ * `maxBatch` messages a time become INSERTs of TabSeparated text (one per 50,000 rows, each
+ * made when the last is in), acknowledged only once ClickHouse accepted all of them.
  *
  * Exactly once in what analysts read: a sink killed after its INSERT but before its acks gets
  * the batch again and inserts it again — the rows are identical (a pure function of each
@@ -45,11 +49,16 @@ export interface PredictionSinkOptions {
 export async function startPredictionSink(
   options: PredictionSinkOptions,
 ): Promise<RunningConsumer> {
-  const insert = async (rows: PredictionRow[], progress: () => void, signal: AbortSignal) => {
-    const deadline = Date.now() + options.outageWaitMs
+  /** Inserts one chunk, waiting out an unavailable ClickHouse until the batch's `deadline`. */
+  const insert = async (
+    chunk: PredictionChunk,
+    deadline: number,
+    progress: () => void,
+    signal: AbortSignal,
+  ) => {
     for (let attempt = 0; ; attempt++) {
       try {
-        await insertInChunks(options.client, 'predictions', rows)
+        await options.client.insertTabSeparated('predictions', PREDICTION_COLUMNS, chunk.text)
         return
       } catch (error) {
         if (!(error instanceof UnavailableError) || Date.now() >= deadline || signal.aborted) {
@@ -57,7 +66,7 @@ export async function startPredictionSink(
         }
         if (attempt === 0 || attempt % 10 === 0) {
           options.log.warn(
-            { err: error, rows: rows.length, attempt },
+            { err: error, rows: chunk.rows, attempt },
             'ClickHouse unavailable; the batch waits for it',
           )
         }
@@ -81,18 +90,14 @@ export async function startPredictionSink(
     parkingReplicas: options.parkingReplicas ?? 1,
     log: options.log,
     async handleBatch(events: RecordedEvent[], { progress, signal }) {
-      const rows: PredictionRow[] = []
-      for (const event of events) {
-        const records = loggedRecords(event.type, event.data)
-        // A record's own id (what its error row is keyed by): the message id when it carries
-        // one record, `<message id>/<index>` in a batch — the same on every redelivery.
-        records.forEach((record, i) => {
-          rows.push(...predictionRows(records.length === 1 ? event.id : `${event.id}/${i}`, record))
-        })
+      const deadline = Date.now() + options.outageWaitMs
+      let rows = 0
+      for (const chunk of predictionChunks(events)) {
+        await insert(chunk, deadline, progress, signal)
+        rows += chunk.rows
+        progress()
       }
-      if (rows.length === 0) return
-      await insert(rows, progress, signal)
-      options.onCommitted?.(rows.length)
+      if (rows > 0) options.onCommitted?.(rows)
     },
   })
 }

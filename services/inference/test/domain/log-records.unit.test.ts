@@ -6,7 +6,8 @@ import {
   MAX_RECORD_ROWS_BYTES,
   type RecordHeader,
 } from '../../src/application/log-records.ts'
-import { predictionRows } from '../../src/application/prediction-rows.ts'
+import { PREDICTION_COLUMNS, predictionChunks } from '../../src/application/prediction-rows.ts'
+import { PREDICTION_LOGGED, PREDICTIONS_LOGGED } from '../../src/application/prediction-log.ts'
 import { instancesToInputs, outputRows } from '../../src/api/instances.ts'
 import { MIXED_SIGNATURE } from '@argmax/testkit/onnx-models'
 
@@ -91,7 +92,33 @@ describe('prediction log records', () => {
   })
 })
 
-describe('ClickHouse rows of a record', () => {
+describe('ClickHouse rows of log records', () => {
+  /** TabSeparated text read back as ClickHouse reads it: `\N` is NULL, escapes undone. */
+  const parse = (text: string) =>
+    text
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => {
+        const fields = line
+          .split('\t')
+          .map((field) =>
+            field === '\\N'
+              ? null
+              : field.replace(/\\([\\tnr])/g, (_, c: string) =>
+                  c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : '\\',
+                ),
+          )
+        expect(fields).toHaveLength(PREDICTION_COLUMNS.length)
+        return Object.fromEntries(PREDICTION_COLUMNS.map((column, i) => [column, fields[i]]))
+      })
+  const textOf = (events: Parameters<typeof predictionChunks>[0]) =>
+    [...predictionChunks(events)].map((chunk) => chunk.text).join('')
+  const logged = (id: string, data: PredictionLogRecord) => ({
+    id,
+    type: PREDICTION_LOGGED,
+    data,
+  })
+
   it('are one per prediction id, the same each time (a redelivery inserts identical rows)', () => {
     const record: PredictionLogRecord = {
       ...header,
@@ -104,33 +131,108 @@ describe('ClickHouse rows of a record', () => {
           inputs: { genre: null },
           outputs: { label: 'good', probabilities: [0.2, 0.8] },
         },
-        { predictionId: 'p3', inputs: {}, outputs: { y: [2.5] } },
+        { predictionId: 'p3', row: 40, inputs: {}, outputs: { y: [2.5] } },
       ],
     }
-    const rows = predictionRows('evt-1', record)
-    expect(rows).toEqual(predictionRows('evt-1', record))
-    expect(rows[0]).toMatchObject({
+    const events = [logged('evt-1', record)]
+    expect([...predictionChunks(events)]).toEqual([...predictionChunks(events)])
+    expect([...predictionChunks(events)].map((chunk) => chunk.rows)).toEqual([3])
+    const rows = parse(textOf(events))
+    expect(rows[0]).toEqual({
       prediction_id: 'p1',
-      time: '2026-12-01 10:11:12',
-      time_ms: 345,
-      date: '2026-12-01',
-      release_sequence: 42,
-      prediction: 7.5,
-      predicted_class: null,
-      batch_id: 'b1',
-      row_index: 10,
+      row_index: '10',
       inputs: '{"genre":"Drama"}',
+      outputs: '{"predictions":7.5}',
+      prediction: '7.5',
+      predicted_class: null,
+      request_id: 'r1',
+      time: '2026-12-01 10:11:12',
+      time_ms: '345',
+      date: '2026-12-01',
+      model: 'movies',
+      version: '3',
+      variant: 'canary',
+      release_sequence: '42',
+      caller: 'alice',
+      protocol: 'grpc',
+      status: 'success',
+      error: '',
+      latency_ms: '1.25',
+      batch_id: 'b1',
     })
-    expect(rows[1]).toMatchObject({ prediction: null, predicted_class: 'good', row_index: 11 })
-    expect(rows[2]).toMatchObject({ prediction: 2.5 })
-    expect(predictionRows('evt-2', { ...header, status: 'error', error: 'e', rows: [] })).toEqual([
-      expect.objectContaining({
-        prediction_id: 'error:evt-2',
-        status: 'error',
-        error: 'e',
-        inputs: '{}',
-      }),
-    ])
+    expect(rows[1]).toMatchObject({ prediction: null, predicted_class: 'good', row_index: '11' })
+    expect(rows[2]).toMatchObject({ prediction: '2.5', row_index: '40' })
+  })
+
+  it('key a failed request by its message id, or by message id and index in a group', () => {
+    const failed = { ...header, status: 'error' as const, error: 'e', rowOffset: 2, rows: [] }
+    const ok: PredictionLogRecord = {
+      ...header,
+      releaseSequence: null,
+      rows: [{ predictionId: 'p1', inputs: { x: 1 }, outputs: { a: 1, b: 2 } }],
+    }
+    const rows = parse(
+      textOf([
+        logged('evt-2', failed),
+        { id: 'evt-3', type: PREDICTIONS_LOGGED, data: { records: [ok, failed] } },
+        { id: 'evt-4', type: 'SomethingElse', data: {} },
+      ]),
+    )
+    expect(rows.map((row) => row['prediction_id'])).toEqual(['error:evt-2', 'p1', 'error:evt-3/1'])
+    expect(rows[0]).toMatchObject({
+      status: 'error',
+      error: 'e',
+      inputs: '{}',
+      outputs: '{}',
+      prediction: null,
+      predicted_class: null,
+      row_index: '2',
+    })
+    expect(rows[1]).toMatchObject({ release_sequence: null, prediction: null })
+  })
+
+  it('escape what TabSeparated reserves in every text field, so each row stays one line', () => {
+    const awkward = 'tab\there\nnew line\rreturn \\ backslash \\N'
+    const record: PredictionLogRecord = {
+      ...header,
+      requestId: awkward,
+      // The text `\N` is not NULL.
+      caller: '\\N',
+      error: awkward,
+      batchId: awkward,
+      rows: [
+        { predictionId: awkward, inputs: { [awkward]: awkward }, outputs: { label: awkward } },
+      ],
+    }
+    const text = textOf([logged('evt-5', record)])
+    expect(text.split('\n')).toHaveLength(2)
+    const [row] = parse(text)
+    for (const column of ['prediction_id', 'request_id', 'error', 'batch_id']) {
+      expect(row![column]).toBe(awkward)
+    }
+    expect(row!['caller']).toBe('\\N')
+    expect(row!['predicted_class']).toBe(awkward)
+    expect(JSON.parse(row!['inputs']!)).toEqual({ [awkward]: awkward })
+  })
+
+  it('refuse a record whose numbers ClickHouse could not store, rather than write a bad line', () => {
+    const bad = { ...header, latencyMs: Number.NaN, rows: [] }
+    expect(() => textOf([logged('evt-6', bad)])).toThrow(RangeError)
+  })
+
+  it('go in chunks of whole records of at most about chunkRows lines', () => {
+    const records = Array.from({ length: 5 }, (_, i) => ({
+      ...header,
+      rows: [0, 1].map((j) => ({ predictionId: `p${i}-${j}`, inputs: {}, outputs: {} })),
+    }))
+    const chunks = [
+      ...predictionChunks(
+        records.map((record, i) => logged(`evt-${i}`, record)),
+        4,
+      ),
+    ]
+    expect(chunks.map((chunk) => chunk.rows)).toEqual([4, 4, 2])
+    expect(chunks.map((chunk) => parse(chunk.text).length)).toEqual([4, 4, 2])
   })
 })
 

@@ -253,8 +253,20 @@ describe('durable mode', () => {
 describe('the sink reads grouped messages', () => {
   it('writes every record of a PredictionsLogged message, error records keyed by message id and index', async () => {
     const id = `batch-${Date.now()}`
-    const ok = logRecord('movies', `${id}-ok`)
-    const failed = { ...logRecord('movies', `${id}-err`), status: 'error' as const, rows: [] }
+    // What TabSeparated reserves, in a text column and inside the JSON of another.
+    const awkward = 'tab\there\nnew line\rreturn \\ backslash \\N'
+    const ok = {
+      ...logRecord('movies', `${id}-ok`),
+      rows: [
+        { predictionId: `p-${id}-ok`, inputs: { text: awkward }, outputs: { label: awkward } },
+      ],
+    }
+    const failed = {
+      ...logRecord('movies', `${id}-err`),
+      status: 'error' as const,
+      error: awkward,
+      rows: [],
+    }
     const envelope = {
       id,
       type: PREDICTIONS_LOGGED,
@@ -275,11 +287,25 @@ describe('the sink reads grouped messages', () => {
       2,
     )
     const rows = await h.clickhouse!.query<Record<string, string>>(
-      `SELECT request_id, prediction_id, status FROM inference_log WHERE request_id IN ('${id}-ok', '${id}-err') ORDER BY request_id`,
+      `SELECT request_id, prediction_id, status, error, inputs, predicted_class FROM inference_log WHERE request_id IN ('${id}-ok', '${id}-err') ORDER BY request_id`,
     )
     expect(rows).toEqual([
-      { request_id: `${id}-err`, prediction_id: `error:${id}/1`, status: 'error' },
-      { request_id: `${id}-ok`, prediction_id: `p-${id}-ok`, status: 'success' },
+      {
+        request_id: `${id}-err`,
+        prediction_id: `error:${id}/1`,
+        status: 'error',
+        error: awkward,
+        inputs: '{}',
+        predicted_class: null,
+      },
+      {
+        request_id: `${id}-ok`,
+        prediction_id: `p-${id}-ok`,
+        status: 'success',
+        error: '',
+        inputs: JSON.stringify({ text: awkward }),
+        predicted_class: awkward,
+      },
     ])
   })
 })

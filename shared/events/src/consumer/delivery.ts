@@ -16,7 +16,11 @@ export interface RawDelivery {
 export function rawOf(message: JsMsg): RawDelivery {
   return {
     data: message.data,
-    headers: message.headers,
+    // Decoded when first read (nats.js parses a message's headers on access): only the trace
+    // context reads them, and a batch links to at most 128 of its messages' traces.
+    get headers() {
+      return message.headers
+    },
     sequence: message.seq,
     subject: message.subject,
   }
@@ -31,7 +35,14 @@ export type Decoded =
 export function decodeDelivery(raw: RawDelivery, upcast: Upcaster): Decoded {
   try {
     const event = upcast(decodeEnvelope(raw.data, raw.sequence))
-    return { ok: true, event, trace: extractTraceContext(raw.headers) }
+    return {
+      ok: true,
+      event,
+      // Only when read (see rawOf).
+      get trace() {
+        return extractTraceContext(raw.headers)
+      },
+    }
   } catch (error) {
     return { ok: false, error }
   }
