@@ -1,9 +1,8 @@
 import {
-  clickhouseDate,
-  clickhouseDateTime,
   isClickhouseUnavailable,
   tsvNumber,
   tsvString,
+  tsvTimeFields,
   type AnalyticsClient,
 } from '@argmax/analytics'
 import {
@@ -68,12 +67,12 @@ export function labelsText(events: readonly RecordedEvent[], chunkRows = 50_000)
   for (const event of events) {
     if (event.type !== LABELS_RECEIVED) continue
     const data = event.data as LabelsReceivedData
-    const receivedAt = new Date(data.receivedAt)
     // The fields every receipt of the record shares, written once.
-    const received = `${clickhouseDateTime(receivedAt)}\t${receivedAt.getUTCMilliseconds()}`
+    const receivedAt = tsvTimeFields(data.receivedAt)
+    const received = `${receivedAt.dateTime}\t${receivedAt.ms}`
     const tail = `${tsvString(data.source)}\t${tsvString(event.actor)}\t${tsvString(data.requestId)}\n`
     for (const label of data.labels) {
-      const [time, date] = predictionTimeFields(label.predictionTime)
+      const { dateTime: time, date } = tsvTimeFields(label.predictionTime)
       const number = typeof label.value === 'number' ? tsvNumber(label.value) : '\\N'
       const cls = typeof label.value === 'string' ? tsvString(label.value) : '\\N'
       lines.push(
@@ -89,15 +88,6 @@ export function labelsText(events: readonly RecordedEvent[], chunkRows = 50_000)
   if (lines.length > 0) chunks.push(lines.join(''))
   return { rows, chunks }
 }
-
-/** `YYYY-MM-DDTHH:mm:ss.sssZ` (how records spell it) cut into DateTime and Date, no Date made. */
-function predictionTimeFields(iso: string): [string, string] {
-  if (ISO_UTC.test(iso)) return [`${iso.slice(0, 10)} ${iso.slice(11, 19)}`, iso.slice(0, 10)]
-  const time = new Date(iso)
-  return [clickhouseDateTime(time), clickhouseDate(time)]
-}
-
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
 /**
  * The sink from `FEEDBACK_LOG` into ClickHouse: the platform's batch consumer hands it up to
