@@ -14,13 +14,9 @@ import {
 } from '@argmax/events'
 import { schedulePeriodic, type PeriodicTask } from '@argmax/service'
 import type { NatsConnection } from 'nats'
-import {
-  advancePipeline,
-  feedbackTrigger,
-  fireSchedule,
-  recordFeedbackEvent,
-  type PipelineDeps,
-} from '../application/pipelines.ts'
+import { feedbackTrigger, recordFeedbackEvent } from '../application/pipelines.ts'
+import { fireSchedule } from '../application/pipeline-schedule.ts'
+import { advancePipeline, type PipelineDeps } from '../application/pipeline-steps.ts'
 import { RUN_RELEASING_EVENTS, runDecider, type RunEvent } from '../domain/index.ts'
 import { activePipelineModels, scheduledPipelineModels } from '../projections/pipelines.queries.ts'
 import { pipelineSubjects, runSubject, type ForeignStreamNames } from '../streams.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { latestDueSlot } from '../../src/application/pipelines.ts'
+import { latestDueSlot } from '../../src/application/pipeline-schedule.ts'
 
 describe('a pipeline schedule', () => {
   const after = new Date('2026-03-02T02:00:00.000Z')
