@@ -621,7 +621,14 @@ async function runSink(
       stdio: ['ignore', logTo ? openSync(`${logTo}-${model}.log`, 'w') : 'ignore', 'inherit'],
     },
   )
-  const count = () => countRows(ch, `predictions WHERE model = '${model}'`)
+  // Distinct ids: a redelivered batch inserts its rows again (collapsed by inference_log), and
+  // counting them twice would end the run before every row is in.
+  const count = async () => {
+    const [row] = await ch.query<{ n: string }>(
+      `SELECT uniqExact(prediction_id) AS n FROM predictions WHERE model = '${model}'`,
+    )
+    return Number(row!.n)
+  }
   let first: { at: number; count: number } | undefined
   let last = 0
   const deadline = Date.now() + 600_000
