@@ -154,6 +154,13 @@ export const inferenceSettings = z
     ARGMAX_INFERENCE_PINNED_IDLE_SECONDS: envInt({ min: 1, max: 86_400 }).default(600),
     /** Versions a new release no longer uses stay loaded this long for requests on their way. */
     ARGMAX_INFERENCE_DRAIN_SECONDS: envInt({ min: 0, max: 3_600 }).default(30),
+    /**
+     * Concurrent requests of one version merged into one model-server call, at most this many
+     * rows (0: every request its own call), with at most `…_MERGE_IN_FLIGHT` calls per version
+     * out at once: requests arriving while all are busy go together in the next.
+     */
+    ARGMAX_INFERENCE_MERGE_MAX_ROWS: envInt({ min: 0, max: 65_536 }).default(256),
+    ARGMAX_INFERENCE_MERGE_IN_FLIGHT: envInt({ min: 1, max: 1_024 }).default(8),
     /** Rows per model-server call of a batch prediction. */
     ARGMAX_INFERENCE_BATCH_ROWS: envInt({ min: 1, max: 65_536 }).default(512),
     ARGMAX_INFERENCE_SCHEMA: envString().default('inference'),
@@ -167,6 +174,10 @@ export const inferenceSettings = z
     log: { mode: env.ARGMAX_INFERENCE_LOG_MODE, bufferRecords: env.ARGMAX_INFERENCE_LOG_BUFFER },
     maxMessageBytes: env.ARGMAX_INFERENCE_MAX_MESSAGE_MB * MIB,
     timeoutMs: env.ARGMAX_INFERENCE_TIMEOUT_MS,
+    merge: {
+      maxRows: env.ARGMAX_INFERENCE_MERGE_MAX_ROWS,
+      inFlight: env.ARGMAX_INFERENCE_MERGE_IN_FLIGHT,
+    },
     placementReplicas: env.ARGMAX_INFERENCE_PLACEMENT_REPLICAS,
     probeIntervalMs: env.ARGMAX_INFERENCE_PROBE_INTERVAL_MS,
     shadowMaxInFlight: env.ARGMAX_INFERENCE_SHADOW_MAX_IN_FLIGHT,

@@ -135,7 +135,7 @@ export function inferenceService(
         drainMs: settings.drainMs,
         log: parts.logger,
       })
-      const forwarder = new Forwarder(pool, settings.timeoutMs)
+      const forwarder = new Forwarder(pool, settings.timeoutMs, settings.merge)
       const log = (options.predictionLog ?? createPredictionLog)({
         js: parts.nc.jetstream(),
         names,

@@ -3,6 +3,7 @@ import { UnavailableError, ValidationError } from '@argmax/errors'
 import { decodeRaw, encodeRaw } from '../model-server/tensors/raw-codec.ts'
 import { elementCount, type Tensor } from '../model-server/tensors/tensor.ts'
 import type { ModelSignature } from '@argmax/contracts'
+import { MergedCalls, type MergeSettings } from './merged-calls.ts'
 import { isUnreachable, type Endpoint, type ModelServerPool } from './model-servers.ts'
 
 export interface ForwardRequest {
@@ -31,13 +32,22 @@ export interface ForwardStats {
  */
 export class Forwarder {
   readonly stats: ForwardStats = { retries: 0 }
+  private readonly merged: MergedCalls
 
   constructor(
     private readonly pool: ModelServerPool,
     private readonly timeoutMs: number,
-  ) {}
+    merge: MergeSettings = { maxRows: 0, inFlight: 1 },
+  ) {
+    this.merged = new MergedCalls(merge, (request) => this.send(request))
+  }
 
-  async infer(request: ForwardRequest): Promise<Tensor[]> {
+  /** The request's outputs; under load, concurrent requests of its version share one call. */
+  infer(request: ForwardRequest): Promise<Tensor[]> {
+    return this.merged.infer(request)
+  }
+
+  private async send(request: ForwardRequest): Promise<Tensor[]> {
     const endpoints = this.pool.readyEndpoints(request.model, request.version)
     const message = {
       model_name: request.model,

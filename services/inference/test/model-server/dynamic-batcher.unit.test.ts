@@ -209,6 +209,18 @@ describe('DynamicBatcher', () => {
     expect(h.ids()).toEqual([['busy'], ['good', 'bad', 'other'], ['good'], ['bad'], ['other']])
   })
 
+  it('fails a merged run all at once when retryAlone says the failure is not one request’s', async () => {
+    const h = harness({ retryAlone: () => false })
+    void h.batcher.submit({ id: 'busy', rows: 1 })
+    const answers = ['a', 'b'].map((id) => h.batcher.submit({ id, rows: 1, fail: id === 'b' }))
+    const failed = Promise.allSettled(answers)
+    await h.release() // busy done; a+b merged
+    await h.release() // the merged run fails: nobody is rerun
+    expect((await failed).map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    expect(h.ids()).toEqual([['busy'], ['a', 'b']])
+    expect(h.batcher.idle).toBe(true)
+  })
+
   it('on close runs what is queued without waiting and refuses new requests', async () => {
     const h = harness({
       maxQueueDelayMs: 1_000,

@@ -40,6 +40,11 @@ export interface DynamicBatcherOptions<Item, Result> {
   onBatch?(report: BatchReport): void
   /** The error a submit after `close()` rejects with. */
   closedError?: () => Error
+  /**
+   * Whether a merged run that failed with `error` is run again request by request, so the one
+   * that broke it fails alone (default: always). An outage fails them all at once instead.
+   */
+  retryAlone?(error: unknown): boolean
 }
 
 interface Pending<Item, Result> {
@@ -79,6 +84,11 @@ export class DynamicBatcher<Item, Result> {
   /** Requests waiting for a run slot. */
   get queued(): number {
     return this.queue.length
+  }
+
+  /** Nothing queued and nothing running. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.running === 0
   }
 
   submit(item: Item): Promise<Result> {
@@ -212,8 +222,8 @@ export class DynamicBatcher<Item, Result> {
       }
       batch.forEach((pending, i) => pending.resolve(results[i]!))
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error)
+      if (batch.length === 1 || this.options.retryAlone?.(error) === false) {
+        for (const pending of batch) pending.reject(error)
         return
       }
       for (const pending of batch) {

@@ -333,6 +333,7 @@ export async function startGatewayHarness(
       log: { mode: options.logMode ?? 'durable', bufferRecords: options.logBuffer ?? 10_000 },
       maxMessageBytes: 1024 * 1024,
       timeoutMs: 10_000,
+      merge: { maxRows: 256, inFlight: 8 },
       placementReplicas: 0,
       probeIntervalMs: options.probeIntervalMs ?? 200,
       shadowMaxInFlight: 64,
