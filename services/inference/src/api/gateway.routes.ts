@@ -93,11 +93,8 @@ export async function registerGatewayRoutes(
       }
     }
     const ready = async (request: FastifyRequest<{ Params: ModelParams }>) => {
-      if (!serving.isServing(request.params.name, request.params.version)) {
-        throw new UnavailableError(`model ${request.params.name} is not serving`, {
-          retryAfterSeconds: 1,
-        })
-      }
+      const why = serving.whyNotReady(request.params.name, request.params.version)
+      if (why !== undefined) throw new UnavailableError(why, { retryAfterSeconds: 1 })
       return { name: request.params.name, ready: true }
     }
     const infer = async (request: FastifyRequest<{ Params: ModelParams; Body: JsonInferBody }>) => {

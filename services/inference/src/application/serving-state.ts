@@ -119,16 +119,10 @@ export class ServingState {
     if (pinned !== undefined && pinned !== '') return this.resolvePinned(model, pinned)
     const served = this.active.get(name)
     if (!served?.release) {
-      const pending = this.pending.get(name)
-      if (pending?.release) {
-        const waiting = [pending.release.stable, pending.release.canary?.version]
-          .filter((v): v is number => v !== undefined)
-          .map((v) => `version ${v}: ${this.whyNotServing(name, v)}`)
-        throw new UnavailableError(`model ${name} is not serving yet (${waiting.join('; ')})`, {
-          retryAfterSeconds: 1,
-        })
-      }
-      throw new UnavailableError(`model ${name} has no release`, { retryAfterSeconds: 5 })
+      const pending = this.pending.get(name)?.release
+      throw new UnavailableError(this.whyNotReady(name, undefined)!, {
+        retryAfterSeconds: pending ? 1 : 5,
+      })
     }
     const { version, variant } = chooseVersion(served.release, requestKey)
     const signature = this.signatures.get(key(name, version))!
@@ -178,12 +172,26 @@ export class ServingState {
 
   /** Whether a version (or, without one, the model's release) serves now. */
   isServing(name: string, pinned: string | undefined): boolean {
+    return this.whyNotReady(name, pinned) === undefined
+  }
+
+  /** Why a version (or, without one, the model's release) does not serve now; undefined if it does. */
+  whyNotReady(name: string, pinned: string | undefined): string | undefined {
     const model = this.modelOrThrow(name)
     if (pinned !== undefined && pinned !== '') {
       const version = this.parseVersion(model, pinned)
-      return this.signatures.has(key(name, version)) && this.options.pool.isReady(name, version)
+      if (this.signatures.has(key(name, version)) && this.options.pool.isReady(name, version)) {
+        return undefined
+      }
+      return `version ${version} of model ${name} is not serving: ${this.whyNotServing(name, version)}`
     }
-    return Boolean(this.active.get(name)?.release)
+    if (this.active.get(name)?.release) return undefined
+    const pending = this.pending.get(name)?.release
+    if (!pending) return `model ${name} has no release`
+    const waiting = [pending.stable, pending.canary?.version]
+      .filter((v): v is number => v !== undefined)
+      .map((v) => `version ${v}: ${this.whyNotServing(name, v)}`)
+    return `model ${name} is not serving yet (${waiting.join('; ')})`
   }
 
   /** Every model with a release and the state of each of its versions (the warm one too). */

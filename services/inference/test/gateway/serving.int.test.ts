@@ -201,6 +201,10 @@ describe('the gateway serves a release', () => {
     expect(none.status).toBe(503)
     expect(none.headers['retry-after']).toBe('5')
     expect(none.body).toMatchObject({ detail: 'model unreleased has no release' })
+    // Readiness says why, as the 503 of a prediction does.
+    const notReady = await h.rest('GET', '/v2/models/unreleased/ready', h.tokens.alice)
+    expect(notReady.status).toBe(503)
+    expect(notReady.body).toMatchObject({ detail: 'model unreleased has no release' })
     await expect(
       h.grpc.call('ModelInfer', { model_name: 'unreleased', inputs: [] }),
     ).rejects.toMatchObject({ code: status.UNAVAILABLE })

@@ -4,18 +4,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateDevSecret } from '@argmax/auth'
 import type { ModelSignature, StoredObject } from '@argmax/contracts'
-import { createRegistryClient, type RegistryClient } from '@argmax/registry-service/client'
-import { startRegistryService, type RunningRegistryService } from '@argmax/registry-service'
+import type { RegistryClient } from '@argmax/registry-service/client'
+import type { RunningRegistryService } from '@argmax/registry-service'
 import { putStoredObject, readStoredObject } from '@argmax/storage'
-import { createLogger } from '@argmax/telemetry'
-import { freshBucket, uniqueName } from '@argmax/testkit'
+import { uniqueName } from '@argmax/testkit'
 import { InferenceSession, Tensor } from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PipelineDetails } from '../../src/api/pipelines.contract.ts'
 import { EvaluationFailure, evaluateOnHoldout } from '../../src/application/evaluate-holdout.ts'
-import { freshSetup, devTokens } from '../../../registry/test/support/harness.ts'
 import { startTrainingHarness, type TrainingHarness } from '../support/harness.ts'
 import { PYTHON, vega } from '../trainers/support.ts'
+import { startRegistryBeside } from '../support/registry-beside.ts'
 
 /**
  * The evaluate step against the real stack (training with the real xgboost trainer, a real
@@ -35,27 +34,9 @@ describe('pipeline evaluation on the candidate’s holdout', () => {
   beforeAll(async () => {
     const secret = generateDevSecret()
     const trainingNames = { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
-    const setup = await freshSetup({
-      reuse: {
-        names: { stream: uniqueName('REGISTRY'), root: uniqueName('rg') },
-        training: trainingNames,
-        bucket: (await freshBucket('models')).bucket,
-        schema: uniqueName('registry').toLowerCase(),
-        secret,
-      },
-    })
-    registry = await startRegistryService({
-      config: setup.config,
-      logger: createLogger({ service: 'registry-test', level: 'warn' }),
-      nc: setup.nc,
-      listen: true,
-      trainingStreamPollMs: 100,
-      trainingRetryDelaysMs: [200, 500],
-    })
-    registryAsAdmin = createRegistryClient({
-      baseUrl: registry.url!,
-      token: (await devTokens(secret)).admin,
-    })
+    const setup = await startRegistryBeside({ secret, training: trainingNames })
+    registry = setup.registry
+    registryAsAdmin = setup.asAdmin
     h = await startTrainingHarness({
       secret,
       names: trainingNames,

@@ -1,14 +1,13 @@
 import type { ModelSignature, StoredObject, TrainingRunSucceededData } from '@argmax/contracts'
-import { startRegistryService, type RunningRegistryService } from '@argmax/registry-service'
+import type { RunningRegistryService } from '@argmax/registry-service'
 import { readStoredObject } from '@argmax/storage'
-import { createLogger } from '@argmax/telemetry'
-import { freshBucket, uniqueName } from '@argmax/testkit'
+import { uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PipelineDetails } from '../../src/api/pipelines.contract.ts'
 import { eventually, startHarness, type Harness } from '../../../feedback/test/support/harness.ts'
-import { freshSetup } from '../../../registry/test/support/harness.ts'
 import { startTrainingHarness, type TrainingHarness } from '../support/harness.ts'
 import { vega, type Row } from '../trainers/support.ts'
+import { startRegistryBeside } from '../support/registry-beside.ts'
 
 /**
  * `data.source: fresh_feedback` against the real services: training (real trainer), the real
@@ -29,23 +28,13 @@ describe('a retrain on the base dataset and a fresh feedback dataset', () => {
   beforeAll(async () => {
     fb = await startHarness({ listen: true, start: new Date() })
     const trainingNames = { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
-    const setup = await freshSetup({
-      reuse: {
-        names: fb.names.registry,
-        training: trainingNames,
-        bucket: (await freshBucket('models')).bucket,
-        schema: uniqueName('registry').toLowerCase(),
+    registry = (
+      await startRegistryBeside({
         secret: fb.secret,
-      },
-    })
-    registry = await startRegistryService({
-      config: setup.config,
-      logger: createLogger({ service: 'registry-test', level: 'warn' }),
-      nc: setup.nc,
-      listen: true,
-      trainingStreamPollMs: 100,
-      trainingRetryDelaysMs: [200, 500],
-    })
+        training: trainingNames,
+        names: fb.names.registry,
+      })
+    ).registry
     h = await startTrainingHarness({
       secret: fb.secret,
       names: trainingNames,

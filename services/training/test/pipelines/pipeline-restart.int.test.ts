@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import { ensureStreams } from '@argmax/events'
-import { startRegistryService, type RunningRegistryService } from '@argmax/registry-service'
+import type { RunningRegistryService } from '@argmax/registry-service'
 import { createLogger } from '@argmax/telemetry'
 import { freePort } from '@argmax/stack'
 import { connectNats, freshBucket, uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PipelineDetails } from '../../src/api/pipelines.contract.ts'
-import { freshSetup } from '../../../registry/test/support/harness.ts'
 import { readStream, startDatasetSide, uploadThroughDataset } from '../support/harness.ts'
 import { startTrainingProcess, trainingProcessEnv } from '../support/service-process.ts'
 import { vega, writeCsv } from '../trainers/support.ts'
+import { startRegistryBeside } from '../support/registry-beside.ts'
 
 /**
  * The training service as a process (main.ts), SIGKILLed while its pipeline run trains, then
@@ -67,23 +67,8 @@ describe('a restart of the training service mid-pipeline', { timeout: 600_000 },
     writeCsv(csv, vega('movies'))
     ;({ versionId } = await uploadThroughDataset(side.dataset, alice, readFileSync(csv), 'movies'))
 
-    const setup = await freshSetup({
-      reuse: {
-        names: { stream: uniqueName('REGISTRY'), root: uniqueName('rg') },
-        training: names,
-        bucket: (await freshBucket('models')).bucket,
-        schema: uniqueName('registry').toLowerCase(),
-        secret,
-      },
-    })
-    registry = await startRegistryService({
-      config: setup.config,
-      logger: createLogger({ service: 'registry-test', level: 'warn' }),
-      nc: setup.nc,
-      listen: true,
-      trainingStreamPollMs: 100,
-      trainingRetryDelaysMs: [200, 500],
-    })
+    const setup = await startRegistryBeside({ secret, training: names })
+    registry = setup.registry
     const feedback = { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') }
     await ensureStreams(await nc.jetstreamManager(), [
       { name: feedback.stream, subjects: [`${feedback.root}.>`], retention: 'limits' },

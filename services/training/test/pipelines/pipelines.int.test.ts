@@ -6,20 +6,19 @@ import {
   type EventStore,
   type RecordedEvent,
 } from '@argmax/events'
-import { createRegistryClient, type RegistryClient } from '@argmax/registry-service/client'
-import { startRegistryService, type RunningRegistryService } from '@argmax/registry-service'
+import type { RegistryClient } from '@argmax/registry-service/client'
+import type { RunningRegistryService } from '@argmax/registry-service'
 import { readStoredObject } from '@argmax/storage'
-import { createLogger } from '@argmax/telemetry'
-import { freshBucket, uniqueName } from '@argmax/testkit'
+import { uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PipelineDetails } from '../../src/api/pipelines.contract.ts'
-import { freshSetup, devTokens } from '../../../registry/test/support/harness.ts'
 import {
   startGatewayHarness,
   type GatewayHarness,
 } from '../../../inference/test/gateway/support/gateway-harness.ts'
 import { startTrainingHarness, type TrainingHarness } from '../support/harness.ts'
 import { vega } from '../trainers/support.ts'
+import { startRegistryBeside } from '../support/registry-beside.ts'
 
 /**
  * Retrain pipelines against the real stack: the training service (real xgboost trainer), a
@@ -40,27 +39,9 @@ describe('retrain pipelines', () => {
   beforeAll(async () => {
     const secret = generateDevSecret()
     const trainingNames = { stream: uniqueName('TRAINING'), root: uniqueName('tr') }
-    const setup = await freshSetup({
-      reuse: {
-        names: { stream: uniqueName('REGISTRY'), root: uniqueName('rg') },
-        training: trainingNames,
-        bucket: (await freshBucket('models')).bucket,
-        schema: uniqueName('registry').toLowerCase(),
-        secret,
-      },
-    })
-    registry = await startRegistryService({
-      config: setup.config,
-      logger: createLogger({ service: 'registry-test', level: 'warn' }),
-      nc: setup.nc,
-      listen: true,
-      trainingStreamPollMs: 100,
-      trainingRetryDelaysMs: [200, 500],
-    })
-    registryAsAdmin = createRegistryClient({
-      baseUrl: registry.url!,
-      token: (await devTokens(secret)).admin,
-    })
+    const setup = await startRegistryBeside({ secret, training: trainingNames })
+    registry = setup.registry
+    registryAsAdmin = setup.asAdmin
     feedback = { stream: uniqueName('FEEDBACK'), root: uniqueName('fb') }
     await ensureStreams(await setup.nc.jetstreamManager(), [
       { name: feedback.stream, subjects: [`${feedback.root}.>`], retention: 'limits' },
@@ -426,7 +407,7 @@ describe('retrain pipelines', () => {
     )
     expect(done.pipeline.current!.failure).toMatchObject({ reason: 'warmup_failed' })
     expect(done.pipeline.current!.failure!.message).toMatch(
-      /^version \d+ of model movies-pipe was not loaded on any model server within 600 s of its registration: /,
+      /^version \d+ of model movies-pipe was not loaded on any model server within 600 s of its registration: version \d+ of model movies-pipe is not serving: no model server holding it is reachable \(/,
     )
     // Never handed over: version 1 still serves alone.
     expect((await registryAsAdmin.getRelease({ params: { name: model } })).release).toEqual({
