@@ -76,7 +76,10 @@ interface Listening {
 }
 
 function startChild(args: string[], env: NodeJS.ProcessEnv, ready: string): Promise<Listening> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  // BENCH_CPU_PROF=<dir>: each server process writes a V8 CPU profile there.
+  const profile = process.env['BENCH_CPU_PROF']
+  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', ...args], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   })
