@@ -36,7 +36,7 @@ export async function startFeedbackSink(options: FeedbackSinkOptions): Promise<R
     nc: options.nc,
     stream: options.names.log.stream,
     durable: options.durable ?? FEEDBACK_SINK_DURABLE,
-    maxBatch: options.maxBatch ?? 200,
+    maxBatch: options.maxBatch ?? 20,
     maxWaitMs: options.maxWaitMs ?? 100,
     ackWaitMs: options.ackWaitMs ?? 30_000,
     maxDeliver: 10,
