@@ -4,7 +4,7 @@
  * (`@argmax/stack`) and the feedback service in this process on a real port.
  *
  *   npx tsx bench/feedback.bench.ts [--labels 100000] [--predictions 1000000] [--scale 10000000] [--runs 3]
- *     [--scale-runs 3] [--sink-batch 200] [--only labels|quality]
+ *     [--scale-runs 3] [--sink-batch 20] [--only labels|quality]
  *
  * 1. Labels/s end to end: `--labels` labels for signed prediction ids, POSTed to /v1/feedback in
  *    batches of 10,000 (4 in flight) until the last is counted in ClickHouse's `feedback` view (current labels)
@@ -48,7 +48,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     /** Runs at `--scale` rows (each a minute or more there on a busy small machine). */
     'scale-runs': { type: 'string' },
-    'sink-batch': { type: 'string', default: '200' },
+    'sink-batch': { type: 'string', default: '20' },
     /** One part alone (e.g. to compare the label path of two builds); both by default. */
     only: { type: 'string' },
   },

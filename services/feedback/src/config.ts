@@ -78,8 +78,13 @@ export const feedbackSettings = z
     /** Archived feedback days and feedback dataset snapshots. */
     ARGMAX_ANALYTICS_BUCKET: envString().default('argmax-analytics'),
     ARGMAX_FEEDBACK_SINK: onOff.default('embedded'),
-    /** Label records (each up to ~1,000 labels) per ClickHouse write. */
-    ARGMAX_FEEDBACK_SINK_MAX_BATCH: envInt({ min: 1, max: 10_000 }).default(200),
+    /**
+     * Label records (each under 512 KiB: about 2,000 labels) per ClickHouse write, and how many
+     * the sink's pull asks for at once. 20 (~40,000 labels a write): with 200 (~100 MB asked
+     * for) the bench saw the pull now and then stop being served while records waited, until
+     * it expired 5 s later; asking for 20, the pull is renewed every few records (bench/README).
+     */
+    ARGMAX_FEEDBACK_SINK_MAX_BATCH: envInt({ min: 1, max: 10_000 }).default(20),
     ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS: envInt({ min: 0, max: 60_000 }).default(100),
     /** A batch that makes no progress this long goes back to the stream (a killed sink's). */
     ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS: envInt({ min: 1, max: 3_600 }).default(30),
@@ -157,7 +162,8 @@ export type FeedbackConfig = ReturnType<typeof loadFeedbackConfig>
 export const sinkSettings = z
   .object({
     ARGMAX_FEEDBACK_SINK: onOff.default('embedded'),
-    ARGMAX_FEEDBACK_SINK_MAX_BATCH: envInt({ min: 1, max: 10_000 }).default(200),
+    /** As the service's (see feedbackSettings). */
+    ARGMAX_FEEDBACK_SINK_MAX_BATCH: envInt({ min: 1, max: 10_000 }).default(20),
     ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS: envInt({ min: 0, max: 60_000 }).default(100),
     ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS: envInt({ min: 1, max: 3_600 }).default(30),
     ARGMAX_FEEDBACK_EVENTS_SINK: onOff.default('embedded'),

@@ -30,9 +30,14 @@ export interface AnalyticsClient {
   insert(table: string, rows: readonly object[]): Promise<void>
   /**
    * One INSERT of rows already written as TabSeparated text (`tab-separated.ts`), one line a
-   * row, fields in the order of `columns`: the cheapest way in for large batches.
+   * row, fields in the order of `columns`: the cheapest way in for large batches. The text may
+   * come as UTF-8 bytes, which a sink writing into a buffer saves encoding again.
    */
-  insertTabSeparated(table: string, columns: readonly string[], text: string): Promise<void>
+  insertTabSeparated(
+    table: string,
+    columns: readonly string[],
+    text: string | Uint8Array,
+  ): Promise<void>
   /** The server's version, e.g. `18.16.1`. */
   version(): Promise<string>
   close(): Promise<void>

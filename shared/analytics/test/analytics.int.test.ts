@@ -147,6 +147,10 @@ describe('the analytics client', () => {
       'SELECT id, name, label, x FROM t ORDER BY id',
     )
     expect(back).toEqual(rows)
+    // The same text as UTF-8 bytes (how a sink writing into a buffer sends it) reads back alike.
+    await client.command(`CREATE TABLE ${client.database}.t_bytes AS ${client.database}.t`)
+    await client.insertTabSeparated('t_bytes', ['id', 'name', 'label', 'x'], Buffer.from(text))
+    expect(await client.query('SELECT id, name, label, x FROM t_bytes ORDER BY id')).toEqual(rows)
     expect(() => tsvNumber(Number.NaN)).toThrow(RangeError)
   })
 })

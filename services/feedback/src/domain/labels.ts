@@ -145,7 +145,7 @@ export function chunkLabels(
   let current: LabelRecord[] = []
   let bytes = 0
   for (const record of records) {
-    const size = Buffer.byteLength(JSON.stringify(record)) + 1
+    const size = labelRecordBytes(record) + 1
     if (current.length > 0 && bytes + size > maxBytes) {
       chunks.push(current)
       current = []
@@ -156,4 +156,44 @@ export function chunkLabels(
   }
   if (current.length > 0) chunks.push(current)
   return chunks
+}
+
+/** A record's keys and punctuation: its JSON with empty strings and zeros, less those (8 + 3). */
+const RECORD_PUNCTUATION_BYTES =
+  JSON.stringify({
+    labelId: '',
+    predictionId: '',
+    model: '',
+    version: 0,
+    predictionTime: '',
+    value: 0,
+    revision: 0,
+  } satisfies LabelRecord).length - 11
+
+/** Text JSON writes as it is between its quotes: printable ASCII but `"` and `\`. */
+const PLAIN_JSON_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+
+/**
+ * The UTF-8 size of a record's JSON, counted without writing it: encoding every label once just
+ * to measure it showed in the profile of 10,000-label requests, next to the encoding that
+ * follows. Equal to `Buffer.byteLength(JSON.stringify(record))` for a LabelRecord.
+ */
+export function labelRecordBytes(record: LabelRecord): number {
+  return (
+    RECORD_PUNCTUATION_BYTES +
+    jsonStringBytes(record.labelId) +
+    jsonStringBytes(record.predictionId) +
+    jsonStringBytes(record.model) +
+    String(record.version).length +
+    jsonStringBytes(record.predictionTime) +
+    (typeof record.value === 'number'
+      ? String(record.value).length
+      : jsonStringBytes(record.value)) +
+    String(record.revision).length
+  )
+}
+
+/** A string's JSON (quotes included) in UTF-8 bytes; ids and times take the fast path. */
+function jsonStringBytes(text: string): number {
+  return PLAIN_JSON_TEXT.test(text) ? text.length + 2 : Buffer.byteLength(JSON.stringify(text))
 }

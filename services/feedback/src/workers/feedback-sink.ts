@@ -1,19 +1,8 @@
-import {
-  isClickhouseUnavailable,
-  tsvNumber,
-  tsvString,
-  tsvTimeFields,
-  type AnalyticsClient,
-} from '@argmax/analytics'
-import {
-  startBatchConsumer,
-  type ConsumerLogger,
-  type RecordedEvent,
-  type RunningConsumer,
-} from '@argmax/events'
+import { isClickhouseUnavailable, type AnalyticsClient } from '@argmax/analytics'
+import { startBatchConsumer, type ConsumerLogger, type RunningConsumer } from '@argmax/events'
 import type { NatsConnection } from 'nats'
-import { LABELS_RECEIVED, type LabelsReceivedData } from '../domain/labels.ts'
 import type { FeedbackStreamNames } from '../streams.ts'
+import { LABEL_COLUMNS, labelsText } from './labels-text.ts'
 
 export const FEEDBACK_SINK_DURABLE = 'feedback-clickhouse-sink'
 
@@ -31,71 +20,12 @@ export interface FeedbackSinkOptions {
   parkingReplicas?: number
 }
 
-/** The columns of both label tables, in the order `labelsText` writes a receipt's fields. */
-export const LABEL_COLUMNS = [
-  'label_id',
-  'prediction_id',
-  'model',
-  'version',
-  'prediction_time',
-  'date',
-  'received_at',
-  'received_ms',
-  'revision',
-  'value_number',
-  'value_class',
-  'source',
-  'actor',
-  'request_id',
-] as const
-
-/** Receipts as TabSeparated text in chunks of at most `chunkRows` lines (one INSERT each). */
-export interface LabelsText {
-  rows: number
-  chunks: string[]
-}
-
-/**
- * The receipts of `LabelsReceived` records as the label tables' rows, written straight to
- * TabSeparated text (no row objects: a batch holds hundreds of thousands of labels). The same
- * text goes to both tables.
- */
-export function labelsText(events: readonly RecordedEvent[], chunkRows = 50_000): LabelsText {
-  const chunks: string[] = []
-  let lines: string[] = []
-  let rows = 0
-  for (const event of events) {
-    if (event.type !== LABELS_RECEIVED) continue
-    const data = event.data as LabelsReceivedData
-    // The fields every receipt of the record shares, written once.
-    const receivedAt = tsvTimeFields(data.receivedAt)
-    const received = `${receivedAt.dateTime}\t${receivedAt.ms}`
-    const tail = `${tsvString(data.source)}\t${tsvString(event.actor)}\t${tsvString(data.requestId)}\n`
-    for (const label of data.labels) {
-      const { dateTime: time, date } = tsvTimeFields(label.predictionTime)
-      const number = typeof label.value === 'number' ? tsvNumber(label.value) : '\\N'
-      const cls = typeof label.value === 'string' ? tsvString(label.value) : '\\N'
-      lines.push(
-        `${tsvString(label.labelId)}\t${tsvString(label.predictionId)}\t${tsvString(label.model)}\t${label.version}\t${time}\t${date}\t${received}\t${label.revision}\t${number}\t${cls}\t${tail}`,
-      )
-      rows++
-      if (lines.length === chunkRows) {
-        chunks.push(lines.join(''))
-        lines = []
-      }
-    }
-  }
-  if (lines.length > 0) chunks.push(lines.join(''))
-  return { rows, chunks }
-}
-
 /**
  * The sink from `FEEDBACK_LOG` into ClickHouse: the platform's batch consumer hands it up to
- * `maxBatch` records (each up to ~1,000 labels); their rows go to `feedback_receipts` (every
+ * `maxBatch` records (each up to ~2,000 labels); their rows go to `feedback_receipts` (every
  * receipt) and `feedback_labels` (the current label per prediction) in large INSERTs, and the
- * records are acknowledged only afterwards. The rows go as TabSeparated text, made once for both
- * tables. A crash in between redelivers them and the same rows
- * are written again: both tables are ReplacingMergeTrees keyed so that identical rows collapse,
+ * records are acknowledged only afterwards. The rows go as TabSeparated bytes, made once for both
+ * tables. A crash in between redelivers them and the same rows are written again: both tables are ReplacingMergeTrees keyed so that identical rows collapse,
  * and what analysts query reads them with FINAL — every accepted label counts once.
  * While ClickHouse is down the batch waits (reporting progress, so it keeps its claim) for up
  * to `outageWaitMs`, then fails and is retried by the consumer.
@@ -106,7 +36,7 @@ export async function startFeedbackSink(options: FeedbackSinkOptions): Promise<R
     nc: options.nc,
     stream: options.names.log.stream,
     durable: options.durable ?? FEEDBACK_SINK_DURABLE,
-    maxBatch: options.maxBatch ?? 200,
+    maxBatch: options.maxBatch ?? 20,
     maxWaitMs: options.maxWaitMs ?? 100,
     ackWaitMs: options.ackWaitMs ?? 30_000,
     maxDeliver: 10,
@@ -116,11 +46,18 @@ export async function startFeedbackSink(options: FeedbackSinkOptions): Promise<R
       const { rows, chunks } = labelsText(events)
       if (rows === 0) return
       await whileAvailable(outageWaitMs, progress, signal, async () => {
-        for (const table of ['feedback_receipts', 'feedback_labels']) {
-          for (const chunk of chunks) {
-            await options.analytics.insertTabSeparated(table, LABEL_COLUMNS, chunk)
-          }
-        }
+        // Both tables at once: ClickHouse parses each INSERT on one thread, and the batch's
+        // time in ClickHouse is what the next batch waits for. Both settle before a retry, so
+        // a retry never races a write still in flight.
+        const written = await Promise.allSettled(
+          ['feedback_receipts', 'feedback_labels'].map(async (table) => {
+            for (const chunk of chunks) {
+              await options.analytics.insertTabSeparated(table, LABEL_COLUMNS, chunk)
+            }
+          }),
+        )
+        const failed = written.find((result) => result.status === 'rejected')
+        if (failed) throw failed.reason
       })
     },
   })

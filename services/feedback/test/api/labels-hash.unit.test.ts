@@ -15,6 +15,7 @@ describe("a label request's hash", () => {
           { predictionId: 'p1_d', value: 5e-7 },
           { predictionId: 'p1_e', value: 'class "quoted" \\ back\nslash' },
           { predictionId: 'p1_f', value: 'ünïcødé 😀 \u2028 \u0007' },
+          { predictionId: 'p1_g space ~ del \u007f', value: ' !#[]~' },
         ],
       },
       // Other shapes take the generic path, with the same result.

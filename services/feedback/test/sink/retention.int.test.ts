@@ -3,7 +3,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3'
 import { listDays } from '@argmax/analytics'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyFeedbackRetention } from '../../src/workers/feedback-retention.ts'
-import { LABEL_COLUMNS, labelsText } from '../../src/workers/feedback-sink.ts'
+import { LABEL_COLUMNS, labelsText } from '../../src/workers/labels-text.ts'
 import { startHarness, type Harness } from '../support/harness.ts'
 
 const DAY = 24 * 3600 * 1000
