@@ -39,20 +39,14 @@ export class MergedCalls {
     const key = `${request.model}\u0000${request.version}`
     let batcher = this.batchers.get(key)
     if (!batcher) {
-      batcher = this.batcherFor()
+      batcher = this.batcherFor(key)
       this.batchers.set(key, batcher)
     }
-    const answer = batcher.submit(request)
-    // A version's batcher lives while it has work: versions come and go with releases.
-    const forget = () => {
-      if (batcher.idle && this.batchers.get(key) === batcher) this.batchers.delete(key)
-    }
-    answer.then(forget, forget)
-    return answer
+    return batcher.submit(request)
   }
 
-  private batcherFor(): DynamicBatcher<ForwardRequest, Tensor[]> {
-    return new DynamicBatcher<ForwardRequest, Tensor[]>({
+  private batcherFor(key: string): DynamicBatcher<ForwardRequest, Tensor[]> {
+    const batcher: DynamicBatcher<ForwardRequest, Tensor[]> = new DynamicBatcher({
       maxBatchSize: this.settings.maxRows,
       maxQueueDelayMs: 0,
       maxConcurrentRuns: this.settings.inFlight,
@@ -63,7 +57,12 @@ export class MergedCalls {
         request.outputs.join('\u0000'),
       run: (requests) => this.run(requests),
       retryAlone: (error) => error instanceof ValidationError,
+      // Versions come and go with releases: nothing is kept for one that has no work.
+      onIdle: () => {
+        if (this.batchers.get(key) === batcher) this.batchers.delete(key)
+      },
     })
+    return batcher
   }
 
   private async run(requests: ForwardRequest[]): Promise<Tensor[][]> {

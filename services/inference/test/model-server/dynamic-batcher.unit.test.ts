@@ -218,7 +218,17 @@ describe('DynamicBatcher', () => {
     await h.release() // the merged run fails: nobody is rerun
     expect((await failed).map((r) => r.status)).toEqual(['rejected', 'rejected'])
     expect(h.ids()).toEqual([['busy'], ['a', 'b']])
-    expect(h.batcher.idle).toBe(true)
+  })
+
+  it('says when its last run ended with nothing queued, and only then', async () => {
+    let idle = 0
+    const h = harness({ onIdle: () => idle++ })
+    void h.batcher.submit({ id: 'a', rows: 1 })
+    void h.batcher.submit({ id: 'b', rows: 1 })
+    await h.release() // a done, but b was queued: b runs
+    expect(idle).toBe(0)
+    await h.release() // b done, nothing queued
+    expect(idle).toBe(1)
   })
 
   it('on close runs what is queued without waiting and refuses new requests', async () => {

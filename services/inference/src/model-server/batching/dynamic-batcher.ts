@@ -45,6 +45,8 @@ export interface DynamicBatcherOptions<Item, Result> {
    * that broke it fails alone (default: always). An outage fails them all at once instead.
    */
   retryAlone?(error: unknown): boolean
+  /** Called whenever the last run ends with nothing queued (the batcher could be let go). */
+  onIdle?(): void
 }
 
 interface Pending<Item, Result> {
@@ -84,11 +86,6 @@ export class DynamicBatcher<Item, Result> {
   /** Requests waiting for a run slot. */
   get queued(): number {
     return this.queue.length
-  }
-
-  /** Nothing queued and nothing running. */
-  get idle(): boolean {
-    return this.queue.length === 0 && this.running === 0
   }
 
   submit(item: Item): Promise<Result> {
@@ -204,8 +201,9 @@ export class DynamicBatcher<Item, Result> {
       .finally(() => {
         this.running--
         this.dispatch()
-        if (this.queue.length === 0 && this.running === 0 && this.drained.length > 0) {
+        if (this.queue.length === 0 && this.running === 0) {
           for (const resolve of this.drained.splice(0)) resolve()
+          this.options.onIdle?.()
         }
       })
   }
