@@ -146,13 +146,18 @@ describe('MergedCalls (the gateway’s side of dynamic batching)', () => {
 
   it('fails every merged request at once when the model servers are out, without a call each', async () => {
     const h = harness()
-    void h.merged.infer(request('busy', [1], [1]))
+    const busy = h.merged.infer(request('busy', [1], [1]))
     const answers = ['a', 'b', 'c'].map((id) => h.merged.infer(request(id, [1], [1])))
     h.refuseWhen(() => new UnavailableError('no model server could answer'))
-    const settled = Promise.allSettled(answers)
+    const settled = Promise.allSettled([busy, ...answers])
     await h.release()
     await h.release()
-    expect((await settled).map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected'])
+    expect((await settled).map((r) => r.status)).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+    ])
     expect(h.calls).toHaveLength(2)
   })
 
