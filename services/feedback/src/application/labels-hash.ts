@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { requestHash } from '@argmax/events'
+import { isPlainJsonText } from '../domain/labels.ts'
 
 /**
  * `requestHash(body)` of a label request, the same hex digest, made faster for the shape the
@@ -47,15 +48,12 @@ function canonicalLabels(body: unknown): string | undefined {
   return `{"labels":[${parts.join(',')}]}`
 }
 
-/** Text the canonical form spells as it is between quotes: printable ASCII but `"` and `\`. */
-const PLAIN_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
-
 /**
  * A string as the canonical form spells it, or undefined for a lone surrogate. Prediction ids are
  * plain text and are quoted without `JSON.stringify` (one regular expression instead of two).
  */
 function canonicalString(text: string): string | undefined {
-  if (PLAIN_TEXT.test(text)) return `"${text}"`
+  if (isPlainJsonText(text)) return `"${text}"`
   return LONE_SURROGATE.test(text) ? undefined : JSON.stringify(text)
 }
 

@@ -170,8 +170,12 @@ const RECORD_PUNCTUATION_BYTES =
     revision: 0,
   } satisfies LabelRecord).length - 11
 
-/** Text JSON writes as it is between its quotes: printable ASCII but `"` and `\`. */
 const PLAIN_JSON_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+
+/** Whether JSON writes `text` as it is between its quotes: printable ASCII but `"` and `\`. */
+export function isPlainJsonText(text: string): boolean {
+  return PLAIN_JSON_TEXT.test(text)
+}
 
 /**
  * The UTF-8 size of a record's JSON, counted without writing it: encoding every label once just
@@ -195,5 +199,5 @@ export function labelRecordBytes(record: LabelRecord): number {
 
 /** A string's JSON (quotes included) in UTF-8 bytes; ids and times take the fast path. */
 function jsonStringBytes(text: string): number {
-  return PLAIN_JSON_TEXT.test(text) ? text.length + 2 : Buffer.byteLength(JSON.stringify(text))
+  return isPlainJsonText(text) ? text.length + 2 : Buffer.byteLength(JSON.stringify(text))
 }

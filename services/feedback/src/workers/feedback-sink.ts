@@ -25,8 +25,9 @@ export interface FeedbackSinkOptions {
  * `maxBatch` records (each up to ~2,000 labels); their rows go to `feedback_receipts` (every
  * receipt) and `feedback_labels` (the current label per prediction) in large INSERTs, and the
  * records are acknowledged only afterwards. The rows go as TabSeparated bytes, made once for both
- * tables. A crash in between redelivers them and the same rows are written again: both tables are ReplacingMergeTrees keyed so that identical rows collapse,
- * and what analysts query reads them with FINAL — every accepted label counts once.
+ * tables. A crash in between redelivers them and the same rows are written again: both tables
+ * are ReplacingMergeTrees keyed so that identical rows collapse, and what analysts query reads
+ * them with FINAL — every accepted label counts once.
  * While ClickHouse is down the batch waits (reporting progress, so it keeps its claim) for up
  * to `outageWaitMs`, then fails and is retried by the consumer.
  */
