@@ -36,7 +36,9 @@ export default defineConfig({
           globalSetup: ['shared/testkit/src/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
-          fileParallelism: false,
+          // One file at a time, whatever the cores: each brings up a whole stack of processes.
+          // (`fileParallelism` is a root-only option; a project says it with one fork.)
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],
