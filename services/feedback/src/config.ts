@@ -55,6 +55,35 @@ function streamNamesOf(env: z.infer<z.ZodObject<typeof streamNameVariables>>) {
   }
 }
 
+/** The sinks' settings, read by the service (sinks embedded) and by the sinks' own process. */
+const sinkVariables = {
+  ARGMAX_FEEDBACK_SINK: onOff.default('embedded'),
+  /**
+   * Label records (each under 512 KiB: about 2,000 labels) per ClickHouse write, and how many
+   * the sink's pull asks for at once. 20 (~40,000 labels a write): with 200 (~100 MB asked
+   * for) the bench saw the pull now and then stop being served while records waited, until
+   * it expired 5 s later; asking for 20, the pull is renewed every few records (bench/README).
+   */
+  ARGMAX_FEEDBACK_SINK_MAX_BATCH: envInt({ min: 1, max: 10_000 }).default(20),
+  ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS: envInt({ min: 0, max: 60_000 }).default(100),
+  /** A batch that makes no progress this long goes back to the stream (a killed sink's). */
+  ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS: envInt({ min: 1, max: 3_600 }).default(30),
+  /** The sink of every context stream into `domain_events`. */
+  ARGMAX_FEEDBACK_EVENTS_SINK: onOff.default('embedded'),
+}
+
+function sinksOf(env: z.infer<z.ZodObject<typeof sinkVariables>>) {
+  return {
+    sink: {
+      mode: env.ARGMAX_FEEDBACK_SINK,
+      maxBatch: env.ARGMAX_FEEDBACK_SINK_MAX_BATCH,
+      maxWaitMs: env.ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS,
+      ackWaitMs: env.ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS * 1000,
+    },
+    eventsSink: env.ARGMAX_FEEDBACK_EVENTS_SINK,
+  }
+}
+
 /** Settings only the feedback service reads. */
 export const feedbackSettings = z
   .object({
@@ -77,19 +106,7 @@ export const feedbackSettings = z
     ARGMAX_FEEDBACK_IDEMPOTENCY_HOURS: envInt({ min: 1, max: 24 * 30 }).default(24),
     /** Archived feedback days and feedback dataset snapshots. */
     ARGMAX_ANALYTICS_BUCKET: envString().default('argmax-analytics'),
-    ARGMAX_FEEDBACK_SINK: onOff.default('embedded'),
-    /**
-     * Label records (each under 512 KiB: about 2,000 labels) per ClickHouse write, and how many
-     * the sink's pull asks for at once. 20 (~40,000 labels a write): with 200 (~100 MB asked
-     * for) the bench saw the pull now and then stop being served while records waited, until
-     * it expired 5 s later; asking for 20, the pull is renewed every few records (bench/README).
-     */
-    ARGMAX_FEEDBACK_SINK_MAX_BATCH: envInt({ min: 1, max: 10_000 }).default(20),
-    ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS: envInt({ min: 0, max: 60_000 }).default(100),
-    /** A batch that makes no progress this long goes back to the stream (a killed sink's). */
-    ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS: envInt({ min: 1, max: 3_600 }).default(30),
-    /** The sink of every context stream into `domain_events`. */
-    ARGMAX_FEEDBACK_EVENTS_SINK: onOff.default('embedded'),
+    ...sinkVariables,
     /** Monitors, gauges and drift are evaluated this often (0: never, e.g. a second replica). */
     ARGMAX_FEEDBACK_EVALUATION_INTERVAL_SECONDS: envInt({ min: 0, max: DAY_SECONDS }).default(30),
     /**
@@ -117,13 +134,7 @@ export const feedbackSettings = z
     maxLabels: env.ARGMAX_FEEDBACK_MAX_LABELS,
     idempotencyTtlMs: env.ARGMAX_FEEDBACK_IDEMPOTENCY_HOURS * 3600 * 1000,
     bucket: env.ARGMAX_ANALYTICS_BUCKET,
-    sink: {
-      mode: env.ARGMAX_FEEDBACK_SINK,
-      maxBatch: env.ARGMAX_FEEDBACK_SINK_MAX_BATCH,
-      maxWaitMs: env.ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS,
-      ackWaitMs: env.ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS * 1000,
-    },
-    eventsSink: env.ARGMAX_FEEDBACK_EVENTS_SINK,
+    ...sinksOf(env),
     evaluationIntervalMs: env.ARGMAX_FEEDBACK_EVALUATION_INTERVAL_SECONDS * 1000,
     queryTimeoutMs: env.ARGMAX_FEEDBACK_QUERY_TIMEOUT_SECONDS * 1000,
     gaugeWindow: env.ARGMAX_FEEDBACK_GAUGE_WINDOW,
@@ -161,22 +172,11 @@ export type FeedbackConfig = ReturnType<typeof loadFeedbackConfig>
  */
 export const sinkSettings = z
   .object({
-    ARGMAX_FEEDBACK_SINK: onOff.default('embedded'),
-    /** As the service's (see feedbackSettings). */
-    ARGMAX_FEEDBACK_SINK_MAX_BATCH: envInt({ min: 1, max: 10_000 }).default(20),
-    ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS: envInt({ min: 0, max: 60_000 }).default(100),
-    ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS: envInt({ min: 1, max: 3_600 }).default(30),
-    ARGMAX_FEEDBACK_EVENTS_SINK: onOff.default('embedded'),
+    ...sinkVariables,
     ...streamNameVariables,
   })
   .transform((env) => ({
-    sink: {
-      mode: env.ARGMAX_FEEDBACK_SINK,
-      maxBatch: env.ARGMAX_FEEDBACK_SINK_MAX_BATCH,
-      maxWaitMs: env.ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS,
-      ackWaitMs: env.ARGMAX_FEEDBACK_SINK_ACK_WAIT_SECONDS * 1000,
-    },
-    eventsSink: env.ARGMAX_FEEDBACK_EVENTS_SINK,
+    ...sinksOf(env),
     names: streamNamesOf(env),
   }))
 

@@ -2,13 +2,13 @@ import {
   clickhouseDate,
   clickhouseDateTime,
   insertInChunks,
+  writeWhileUnavailable,
   type AnalyticsClient,
 } from '@argmax/analytics'
 import { startBatchConsumer, type ConsumerLogger, type RecordedEvent } from '@argmax/events'
 import type { Logger } from '@argmax/telemetry'
 import type { NatsConnection } from 'nats'
 import type { StreamRef } from '../streams.ts'
-import { whileAvailable } from './feedback-sink.ts'
 import { whenStreamExists, type DeferredConsumer } from '@argmax/events'
 
 export const EVENTS_SINK_DURABLE = 'analytics-domain-events-sink'
@@ -124,7 +124,15 @@ export function startEventsSink(options: {
           ...(options.log ? { log: options.log } : {}),
           async handleBatch(events, { progress, signal }) {
             const rows = events.map(domainEventRow)
-            await whileAvailable(10 * 60_000, progress, signal, () =>
+            const deadline = Date.now() + 10 * 60_000
+            const wait = {
+              deadline,
+              progress,
+              signal,
+              log: options.log,
+              fields: { rows: rows.length },
+            }
+            await writeWhileUnavailable(wait, () =>
               insertInChunks(options.analytics, 'domain_events_log', rows),
             )
           },

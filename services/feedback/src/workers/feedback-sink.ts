@@ -1,4 +1,4 @@
-import { isClickhouseUnavailable, type AnalyticsClient } from '@argmax/analytics'
+import { writeWhileUnavailable, type AnalyticsClient } from '@argmax/analytics'
 import { startBatchConsumer, type ConsumerLogger, type RunningConsumer } from '@argmax/events'
 import type { NatsConnection } from 'nats'
 import type { FeedbackStreamNames } from '../streams.ts'
@@ -46,7 +46,9 @@ export async function startFeedbackSink(options: FeedbackSinkOptions): Promise<R
     async handleBatch(events, { progress, signal }) {
       const { rows, chunks } = labelsText(events)
       if (rows === 0) return
-      await whileAvailable(outageWaitMs, progress, signal, async () => {
+      const deadline = Date.now() + outageWaitMs
+      const wait = { deadline, progress, signal, log: options.log, fields: { rows } }
+      await writeWhileUnavailable(wait, async () => {
         // Both tables at once: ClickHouse parses each INSERT on one thread, and the batch's
         // time in ClickHouse is what the next batch waits for. Both settle before a retry, so
         // a retry never races a write still in flight.
@@ -62,30 +64,4 @@ export async function startFeedbackSink(options: FeedbackSinkOptions): Promise<R
       })
     },
   })
-}
-
-/**
- * Runs `write`, and while ClickHouse answers "not now" runs it again with a growing pause,
- * reporting progress so the batch keeps its claim, until `outageWaitMs` has passed.
- */
-export async function whileAvailable(
-  outageWaitMs: number,
-  progress: () => void,
-  signal: AbortSignal,
-  write: () => Promise<void>,
-): Promise<void> {
-  const started = Date.now()
-  let pauseMs = 250
-  for (;;) {
-    try {
-      await write()
-      return
-    } catch (error) {
-      if (!isClickhouseUnavailable(error) || Date.now() - started > outageWaitMs) throw error
-    }
-    signal.throwIfAborted()
-    await new Promise((resolve) => setTimeout(resolve, pauseMs))
-    pauseMs = Math.min(pauseMs * 2, 5_000)
-    progress()
-  }
 }

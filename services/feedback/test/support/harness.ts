@@ -147,7 +147,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       maxLabels: 10_000,
       idempotencyTtlMs: DAY,
       bucket,
-      sink: { mode: options.sink ?? 'embedded', maxBatch: 200, maxWaitMs: 20, ackWaitMs: 30_000 },
+      sink: { mode: options.sink ?? 'embedded', maxBatch: 20, maxWaitMs: 20, ackWaitMs: 30_000 },
       eventsSink: 'off',
       evaluationIntervalMs: 0,
       queryTimeoutMs: 30_000,

@@ -1,12 +1,7 @@
-import type { AnalyticsClient } from '@argmax/analytics'
-import { UnavailableError } from '@argmax/errors'
+import { writeWhileUnavailable, type AnalyticsClient } from '@argmax/analytics'
 import { startBatchConsumer, type RecordedEvent, type RunningConsumer } from '@argmax/events'
 import type { NatsConnection } from 'nats'
-import {
-  PREDICTION_COLUMNS,
-  predictionChunks,
-  type PredictionChunk,
-} from '../application/prediction-rows.ts'
+import { PREDICTION_COLUMNS, predictionChunks } from '../application/prediction-rows.ts'
 import type { InferenceStreamNames } from '../streams.ts'
 
 export const PREDICTION_SINK_DURABLE = 'inference-log-sink'
@@ -49,35 +44,6 @@ export interface PredictionSinkOptions {
 export async function startPredictionSink(
   options: PredictionSinkOptions,
 ): Promise<RunningConsumer> {
-  /** Inserts one chunk, waiting out an unavailable ClickHouse until the batch's `deadline`. */
-  const insert = async (
-    chunk: PredictionChunk,
-    deadline: number,
-    progress: () => void,
-    signal: AbortSignal,
-  ) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await options.client.insertTabSeparated('predictions', PREDICTION_COLUMNS, chunk.text)
-        return
-      } catch (error) {
-        if (!(error instanceof UnavailableError) || Date.now() >= deadline || signal.aborted) {
-          throw error
-        }
-        if (attempt === 0 || attempt % 10 === 0) {
-          options.log.warn(
-            { err: error, rows: chunk.rows, attempt },
-            'ClickHouse unavailable; the batch waits for it',
-          )
-        }
-        progress()
-        await new Promise((resolve) =>
-          setTimeout(resolve, Math.min(5_000, 500 * 2 ** Math.min(attempt, 4))),
-        )
-      }
-    }
-  }
-
   return startBatchConsumer({
     nc: options.nc,
     stream: options.names.log.stream,
@@ -93,7 +59,10 @@ export async function startPredictionSink(
       const deadline = Date.now() + options.outageWaitMs
       let rows = 0
       for (const chunk of predictionChunks(events)) {
-        await insert(chunk, deadline, progress, signal)
+        const wait = { deadline, progress, signal, log: options.log, fields: { rows: chunk.rows } }
+        await writeWhileUnavailable(wait, () =>
+          options.client.insertTabSeparated('predictions', PREDICTION_COLUMNS, chunk.text),
+        )
         rows += chunk.rows
         progress()
       }
