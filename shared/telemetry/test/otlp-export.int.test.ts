@@ -1,5 +1,6 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { context, propagation, trace } from '@opentelemetry/api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTelemetry, type Telemetry } from '../src/index.ts'
 
@@ -19,15 +20,26 @@ const collector = createServer((request, response) => {
 })
 let telemetry: Telemetry
 
+function releaseGlobals() {
+  trace.disable()
+  context.disable()
+  propagation.disable()
+}
+
 beforeAll(async () => {
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve))
-  // The SDK reads its exporter settings from process.env; this file owns its worker process.
+  // The SDK reads its exporter settings from process.env.
   process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] =
     `http://127.0.0.1:${(collector.address() as AddressInfo).port}`
+  // The first SDK started in a process keeps the global tracer provider, and files may share a
+  // worker process: this one needs its own SDK's, so it takes the globals over, and gives them
+  // up afterwards for the next file's.
+  releaseGlobals()
   telemetry = startTelemetry({ serviceName: 'otlp-test', prometheus: false })
 })
 
 afterAll(async () => {
+  releaseGlobals()
   delete process.env['OTEL_EXPORTER_OTLP_ENDPOINT']
   await new Promise<void>((resolve) => collector.close(() => resolve()))
 })

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -70,20 +70,25 @@ export interface TestModels {
 export async function writeTestModels(intercepts: number[]): Promise<TestModels> {
   const dir = await mkdtemp(join(tmpdir(), 'argmax-test-models-'))
   try {
-    await promisify(execFile)(SYSTEM_PYTHON, [generator, dir, ...intercepts.map(String)])
-  } catch (error) {
-    throw new Error(
-      `generating test ONNX models needs Debian's python3-onnx (run 'bash scripts/bootstrap.sh'): ${(error as Error).message}`,
-      { cause: error },
+    await promisify(execFile)(SYSTEM_PYTHON, [generator, dir, ...intercepts.map(String)]).catch(
+      (error: unknown) => {
+        throw new Error(
+          `generating test ONNX models needs Debian's python3-onnx (run 'bash scripts/bootstrap.sh'): ${(error as Error).message}`,
+          { cause: error },
+        )
+      },
     )
+    const file = async (name: string): Promise<ModelFile> => {
+      const bytes = await readFile(join(dir, name))
+      return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') }
+    }
+    const linear = new Map<number, ModelFile>()
+    for (const intercept of intercepts) {
+      linear.set(intercept, await file(`linear-${String(intercept)}.onnx`))
+    }
+    return { linear, mixed: await file('mixed.onnx') }
+  } finally {
+    // The models are returned as bytes: nothing reads the files again.
+    await rm(dir, { recursive: true, force: true })
   }
-  const file = async (name: string): Promise<ModelFile> => {
-    const bytes = await readFile(join(dir, name))
-    return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') }
-  }
-  const linear = new Map<number, ModelFile>()
-  for (const intercept of intercepts) {
-    linear.set(intercept, await file(`linear-${String(intercept)}.onnx`))
-  }
-  return { linear, mixed: await file('mixed.onnx') }
 }
