@@ -33,12 +33,20 @@
  * exactly once.
  *
  *   npx tsx bench/gateway.bench.ts [--requests 2000] [--concurrency 64] [--rounds 5] [--sink-rows 200000]
+ *     [--sink-only | --no-sink]
  *
  * Prints a table on stderr and ends with ONE line of JSON on stdout.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import {
+  createWriteStream,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -72,6 +80,8 @@ import { runServiceProcess } from '@argmax/service'
 import { endpointsToEnv, startStack, type StackEndpoints } from '@argmax/stack'
 import { createS3Client, ensureBucket } from '@argmax/storage'
 import { connect, type NatsConnection } from 'nats'
+import * as grpc from '@grpc/grpc-js'
+import { loadInferenceService } from '@argmax/proto'
 
 const { values } = parseArgs({
   options: {
@@ -80,14 +90,24 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     'sink-rows': { type: 'string', default: '200000' },
     'serve-gateway-without-log': { type: 'boolean', default: false },
+    'serve-bare-proxy': { type: 'boolean', default: false },
     /** Only the sink part (for working on the sink). */
     'sink-only': { type: 'boolean', default: false },
+    /** Everything but the sink part (for working on the gateway): no `sink` in the JSON. */
+    'no-sink': { type: 'boolean', default: false },
+    /** Which gateways run (for working on one): the figures of the others are null. */
+    gateways: { type: 'string', default: 'off,async,durable' },
   },
 })
 
-/** The prediction log of `gateway_off`: takes every record and keeps none. */
+/**
+ * The prediction log of `gateway_off`: takes every record and keeps none. Durable's path without
+ * JetStream: the gateway builds each request's records before answering, as in durable mode.
+ */
 const discardingLog: PredictionLog = {
+  mode: 'durable',
   record: async () => undefined,
+  afterAnswer: () => undefined,
   background: () => undefined,
   stats: () => ({ buffered: 0, inFlight: 0, published: 0, dropped: 0, failedPublishes: 0 }),
   stop: async () => undefined,
@@ -100,6 +120,40 @@ async function serveGatewayWithoutLog(): Promise<void> {
     loadConfig: () => loadInferenceConfig(),
     start: (options) => startInferenceService({ ...options, predictionLog: () => discardingLog }),
   })
+}
+
+/**
+ * `--serve-bare-proxy`: the floor of any grpc-js gateway — a grpc-js server whose ModelInfer
+ * hands each request as decoded to a grpc-js client of the model server (version pinned, the
+ * service token, the gateway's channel options) and answers what comes back. No authentication,
+ * check, routing, id or log: what is left of the gateway's added latency is grpc-js's.
+ */
+async function serveBareProxy(): Promise<void> {
+  const upstream = createV2Client(process.env['BENCH_PROXY_UPSTREAM']!, {
+    token: process.env['BENCH_PROXY_TOKEN']!,
+    channelOptions: { 'grpc.enable_channelz': 0 },
+  })
+  const server = new grpc.Server({ 'grpc.enable_channelz': 0 })
+  server.addService(loadInferenceService(), {
+    ModelInfer: (
+      call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
+      upstream
+        .call('ModelInfer', { ...call.request, model_version: '1' }, { timeoutMs: 30_000 })
+        .then(
+          (answer) => callback(null, answer),
+          (error: grpc.ServiceError) => callback(error),
+        )
+    },
+  })
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  )
+  console.log(JSON.stringify({ msg: 'bare proxy listening', grpc: `127.0.0.1:${port}` }))
+  process.once('SIGTERM', () => server.forceShutdown())
 }
 
 const MODEL = 'movies'
@@ -119,12 +173,19 @@ function startChild(
   // BENCH_CPU_PROF=<dir>: each server process writes a V8 CPU profile there when it exits.
   const profile = process.env['BENCH_CPU_PROF']
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []
+  // BENCH_NODE_FLAGS: more flags for every server process (e.g. `--log-deopt --logfile=…`).
+  flags.push(...(process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []))
   const child = spawn(process.execPath, [...flags, '--import', 'tsx', entry, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   })
+  // BENCH_SERVER_LOG=<prefix>: each server process's stdout (its log, `--trace-gc`…) is also
+  // kept in `<prefix>-<pid>.log`.
+  const logTo = process.env['BENCH_SERVER_LOG']
+  const kept = logTo ? createWriteStream(`${logTo}-${child.pid}.log`) : undefined
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      kept?.write(`${line}\n`)
       try {
         const logged = JSON.parse(line) as { msg?: string; grpc?: string }
         if (logged.msg === ready && logged.grpc) resolve({ child, grpc: logged.grpc })
@@ -137,7 +198,13 @@ function startChild(
 }
 
 type TargetName =
-  'direct' | 'gateway_off' | 'gateway_async' | 'gateway_durable' | 'gateway_durable_before'
+  | 'direct'
+  | 'gateway_off'
+  | 'gateway_async'
+  | 'gateway_durable'
+  | 'gateway_async_before'
+  | 'gateway_durable_before'
+  | 'bare_proxy'
 
 interface Target {
   name: TargetName
@@ -154,12 +221,32 @@ function cpuUs(pid: number): number {
 }
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
 const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuUs(pid), 0)
+/** `BENCH_THREAD_CPU=1`: each round's CPU per request by thread (`pid:tid:name`), on stderr. */
+function threadCpu(pids: number[]): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const pid of pids) {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+        const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+        out.set(
+          `${pid}:${tid}:${comm}`,
+          ((Number(f[11]) + Number(f[12])) * 1_000_000) / CLOCK_TICKS,
+        )
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+  }
+  return out
+}
 
 /** `total` one-row requests, `concurrency` in flight; requests per second and each latency. */
 async function round(target: Target, total: number, concurrency: number) {
   const latenciesMs: number[] = new Array(total)
   let next = 0
   const cpuBefore = cpuOf(target.pids)
+  const threadsBefore = process.env['BENCH_THREAD_CPU'] ? threadCpu(target.pids) : undefined
   const started = performance.now()
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -181,6 +268,15 @@ async function round(target: Target, total: number, concurrency: number) {
     }),
   )
   const perS = total / ((performance.now() - started) / 1000)
+  if (threadsBefore) {
+    const after = threadCpu(target.pids)
+    const parts = [...after]
+      .map(([k, v]) => [k, (v - (threadsBefore.get(k) ?? 0)) / total] as const)
+      .filter(([, v]) => v > 0)
+    console.error(
+      `threads ${target.name} c${concurrency}: ${parts.map(([k, v]) => `${k}=${Math.round(v)}`).join(' ')}`,
+    )
+  }
   return { perS, latenciesMs, cpuUsPerReq: (cpuOf(target.pids) - cpuBefore) / total }
 }
 
@@ -297,10 +393,13 @@ async function main(): Promise<void> {
       ARGMAX_INFERENCE_STREAM: `INFERENCE_${name.toUpperCase()}`,
       ARGMAX_INFERENCE_SUBJECT_PREFIX: `inference${name}.batch`,
     })
+    const admin = await mintDevToken({ secret, subject: 'bench', roles: ['admin'], ttl: 3600 })
+    const user = await mintDevToken({ secret, subject: 'bench-user', roles: ['user'], ttl: 3600 })
     const ourMain = fileURLToPath(new URL('../services/inference/src/main.ts', import.meta.url))
     const gatewaySpecs: Array<{
       name: Exclude<TargetName, 'direct'>
       entry: string
+      ready?: string
       args?: string[]
       env: NodeJS.ProcessEnv
     }> = [
@@ -313,16 +412,31 @@ async function main(): Promise<void> {
       { name: 'gateway_async', entry: ourMain, env: gatewayEnv('async', 'async') },
       { name: 'gateway_durable', entry: ourMain, env: gatewayEnv('durable', 'durable') },
     ]
+    if (values.gateways.split(',').includes('proxy')) {
+      gatewaySpecs.push({
+        name: 'bare_proxy',
+        entry: fileURLToPath(import.meta.url),
+        args: ['--serve-bare-proxy'],
+        ready: 'bare proxy listening',
+        env: { ...common, BENCH_PROXY_UPSTREAM: modelServer.grpc, BENCH_PROXY_TOKEN: admin },
+      })
+    }
+    const chosen = new Set(values.gateways.split(',').map((name) => `gateway_${name.trim()}`))
+    chosen.add('bare_proxy')
+    gatewaySpecs.splice(0, gatewaySpecs.length, ...gatewaySpecs.filter((g) => chosen.has(g.name)))
     const before = process.env['BENCH_GATEWAY_BEFORE']
     if (before) {
+      gatewaySpecs.push({
+        name: 'gateway_async_before',
+        entry: join(before, 'services/inference/src/main.ts'),
+        env: gatewayEnv('asyncbefore', 'async'),
+      })
       gatewaySpecs.push({
         name: 'gateway_durable_before',
         entry: join(before, 'services/inference/src/main.ts'),
         env: gatewayEnv('before', 'durable'),
       })
     }
-    const admin = await mintDevToken({ secret, subject: 'bench', roles: ['admin'], ttl: 3600 })
-    const user = await mintDevToken({ secret, subject: 'bench-user', roles: ['user'], ttl: 3600 })
     const targets: Target[] = [
       {
         name: 'direct',
@@ -335,7 +449,7 @@ async function main(): Promise<void> {
       const gateway = await startChild(
         spec.entry,
         spec.env,
-        'inference gateway gRPC listening',
+        spec.ready ?? 'inference gateway gRPC listening',
         spec.args,
       )
       children.push(gateway.child)
@@ -416,9 +530,13 @@ async function main(): Promise<void> {
     }
     // Paired within a round: neighbours in time share the machine's load.
     const paired = (name: TargetName, base: TargetName) =>
-      round3(median(results.cN.get(name)!.map((m, i) => m.perS / results.cN.get(base)![i]!.perS)))
+      results.cN.has(name) && results.cN.has(base)
+        ? round3(
+            median(results.cN.get(name)!.map((m, i) => m.perS / results.cN.get(base)![i]!.perS)),
+          )
+        : null
     const added = (name: TargetName, p: 'p50_ms' | 'p99_ms') =>
-      round3(summary[name]![p] - summary['direct']![p])
+      summary[name] ? round3(summary[name][p] - summary['direct']![p]) : null
     console.error(
       `\none-row requests; latency at concurrency 1 (${total} × ${rounds} rounds), throughput at ${concurrency} (median round)`,
     )
@@ -431,7 +549,9 @@ async function main(): Promise<void> {
 
     // The gateway processes are done: the sink gets the machine.
     for (const child of children.splice(0)) await stopChild(child)
-    const sink = await benchSink(endpoints, common, Number(values['sink-rows']))
+    const sink = values['no-sink']
+      ? undefined
+      : await benchSink(endpoints, common, Number(values['sink-rows']))
 
     console.log(
       JSON.stringify({
@@ -453,15 +573,24 @@ async function main(): Promise<void> {
         ratio_durable_vs_off: paired('gateway_durable', 'gateway_off'),
         ratio_async_vs_off: paired('gateway_async', 'gateway_off'),
         ratio_durable_vs_async: paired('gateway_durable', 'gateway_async'),
-        ...(before
+        ...(summary['bare_proxy']
           ? {
-              ratio_durable_vs_before: paired('gateway_durable', 'gateway_durable_before'),
-              cpu_us_per_req_durable_vs_before:
-                summary['gateway_durable']!.cpu_us_per_req -
-                summary['gateway_durable_before']!.cpu_us_per_req,
+              added_p50_ms_proxy: added('bare_proxy', 'p50_ms'),
+              added_p99_ms_proxy: added('bare_proxy', 'p99_ms'),
             }
           : {}),
-        sink,
+        ...(before
+          ? {
+              added_p50_ms_async_before: added('gateway_async_before', 'p50_ms'),
+              added_p50_ms_durable_before: added('gateway_durable_before', 'p50_ms'),
+              ratio_durable_vs_before: paired('gateway_durable', 'gateway_durable_before'),
+              cpu_us_per_req_durable_vs_before: summary['gateway_durable']
+                ? summary['gateway_durable'].cpu_us_per_req -
+                  summary['gateway_durable_before']!.cpu_us_per_req
+                : null,
+            }
+          : {}),
+        ...(sink ? { sink } : {}),
       }),
     )
   } finally {
@@ -715,4 +844,5 @@ async function countRows(ch: AnalyticsClient, table: string): Promise<number> {
 }
 
 if (values['serve-gateway-without-log']) await serveGatewayWithoutLog()
+else if (values['serve-bare-proxy']) await serveBareProxy()
 else await main()

@@ -1,5 +1,10 @@
 import { requireRole, type Principal } from '@argmax/auth'
-import { issuePredictionId, type ModelSignature, type PredictionLogRow } from '@argmax/contracts'
+import {
+  issuePredictionId,
+  predictionIdKey,
+  type ModelSignature,
+  type PredictionLogRow,
+} from '@argmax/contracts'
 import { ArgmaxError } from '@argmax/errors'
 import type { Variant } from '../domain/traffic-split.ts'
 import type { WireInput } from '../model-server/serving/infer-call.ts'
@@ -69,6 +74,8 @@ export interface Predictor {
  */
 export function createPredictor(deps: PredictorDependencies): Predictor {
   const random = deps.random ?? createRandomPool()
+  // The secret as a key object once: `createHmac` with a string imports the key for every id.
+  const idKey = predictionIdKey(deps.predictionIdSecret)
   let shadows = 0
 
   const idsFor = (model: string, version: number, rows: number, issuedAt: Date) => {
@@ -76,7 +83,7 @@ export function createPredictor(deps: PredictorDependencies): Predictor {
     const ids = new Array<string>(rows)
     for (let row = 0; row < rows; row++) {
       ids[row] = issuePredictionId(
-        deps.predictionIdSecret,
+        idKey,
         { issuedAt, model, version },
         bytes.subarray(row * 8, row * 8 + 8),
       )
@@ -197,12 +204,15 @@ export function createPredictor(deps: PredictorDependencies): Predictor {
         const time = deps.now()
         const predictionIds = idsFor(target.model, target.version, checked.rows, time)
         const latencyMs = deps.monotonic() - started
-        await deps.log.record(
+        const records = () =>
           splitRecords(
             header(request, target, target.variant, time, latencyMs),
             rowsOf(predictionIds, checked.tensors, outputs),
-          ),
-        )
+          )
+        // Durable: the answer waits for JetStream. Async: the record is not the answer's
+        // business at all, so it is built and published after the answer has gone out.
+        if (deps.log.mode === 'durable') await deps.log.record(records())
+        else deps.log.afterAnswer(records)
         deps.metrics.prediction(
           target.model,
           version,

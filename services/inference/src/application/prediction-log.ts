@@ -35,9 +35,15 @@ export type LogMode = 'durable' | 'async'
  *   while the buffer was full is counted.
  * - `background` (both modes): records that nobody waits for (shadow answers, errors) go
  *   through the async buffer.
+ * - `afterAnswer` (the async mode's path for an answered request; through the async buffer in
+ *   either mode): the records are built, encoded and published only once the answer has gone
+ *   out, so none of that work delays it. Each call holds a place in the buffer from the moment
+ *   it is made (shed at once when the buffer is full), so the loss bound above still holds.
  */
 export interface PredictionLog {
+  readonly mode: LogMode
   record(records: readonly PredictionLogRecord[]): Promise<void>
+  afterAnswer(build: () => readonly PredictionLogRecord[]): void
   background(records: readonly PredictionLogRecord[]): void
   /** Counts are of records (a message may carry several). */
   stats(): {
@@ -228,7 +234,9 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
   let retryTimer: NodeJS.Timeout | undefined
   let drained: (() => void) | undefined
 
-  const buffered = () => queue.length - head + retriedRecords
+  /** `afterAnswer` calls waiting for the answer to go out: one place in the buffer each. */
+  let later: Array<() => readonly PredictionLogRecord[]> = []
+  const buffered = () => queue.length - head + retriedRecords + later.length
 
   const enqueue = (records: readonly PredictionLogRecord[]) => {
     for (const record of records) {
@@ -300,7 +308,35 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
     pump()
   }
 
+  /**
+   * Builds and queues what `afterAnswer` deferred. An answer's bytes are written in a native
+   * immediate after the handler returns, and grpc-js's trailers (the end of the answer for the
+   * caller) in a second one, queued by Node's `sendTrailers` with `setImmediate`: running two
+   * immediates later puts this work after both.
+   */
+  const flushLater = () => {
+    const builds = later
+    later = []
+    for (const build of builds) {
+      try {
+        enqueue(build())
+      } catch (error) {
+        options.log.warn({ err: error }, 'building a prediction log record failed')
+      }
+    }
+    if (inFlightMessages === 0 && buffered() === 0) drained?.()
+  }
+
   return {
+    mode: options.mode,
+    afterAnswer(build) {
+      if (buffered() + inFlightRecords >= options.bufferRecords) {
+        dropped++
+        return
+      }
+      later.push(build)
+      if (later.length === 1) setImmediate(() => setImmediate(flushLater))
+    },
     async record(records) {
       if (options.mode === 'async') {
         enqueue(records)

@@ -129,6 +129,67 @@ describe('the prediction log reaches ClickHouse', () => {
 })
 
 describe('async mode', () => {
+  it('logs an answered request after its answer: its ids, inputs and outputs, by gRPC and REST', async () => {
+    const models = await writeTestModels([1])
+    const a = await startGatewayHarness({ logMode: 'async', modelServers: 1 })
+    try {
+      await a.registry.registerVersion('movies', 1, models.linear.get(1)!.bytes, LINEAR_SIGNATURE)
+      await a.registry.release('movies', { stable: 1 })
+      await a.waitServing('movies')
+      const grpc = await a.grpc.call<{ parameters: Record<string, { string_param: string }> }>(
+        'ModelInfer',
+        {
+          model_name: 'movies',
+          id: 'later-grpc',
+          inputs: [
+            { name: 'x1', datatype: 'FP32', shape: [1], contents: { fp32_contents: [4] } },
+            { name: 'x2', datatype: 'FP32', shape: [1], contents: { fp32_contents: [5] } },
+          ],
+        },
+      )
+      const rest = await a.rest<{ parameters: { prediction_ids: string } }>(
+        'POST',
+        '/v2/models/movies/infer',
+        a.tokens.alice,
+        {
+          id: 'later-rest',
+          inputs: [
+            { name: 'x1', datatype: 'FP32', shape: [2], data: [1, 2] },
+            { name: 'x2', datatype: 'FP32', shape: [2], data: [3, 4] },
+          ],
+        },
+      )
+      expect(rest.status).toBe(200)
+      const deadline = Date.now() + 10_000
+      let logged: PredictionLogRecord[] = []
+      while (logged.length < 2 && Date.now() < deadline) {
+        logged = await recordsIn(a.nc, a.names.log.stream)
+        if (logged.length < 2) await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      const byId = new Map(logged.map((record) => [record.requestId, record]))
+      expect(byId.get('later-grpc')).toMatchObject({
+        status: 'success',
+        protocol: 'grpc',
+        rows: [
+          {
+            predictionId: grpc.parameters['prediction_ids']!.string_param,
+            inputs: { x1: 4, x2: 5 },
+            outputs: { y: linearExpected(4, 5, 1) },
+          },
+        ],
+      })
+      expect(byId.get('later-rest')!.rows.map((row) => row.predictionId)).toEqual(
+        rest.body.parameters.prediction_ids.split(','),
+      )
+      expect(byId.get('later-rest')!.rows.map((row) => row.inputs)).toEqual([
+        { x1: 1, x2: 3 },
+        { x1: 2, x2: 4 },
+      ])
+    } finally {
+      await a.stop()
+    }
+  })
+
   it('sheds records beyond the buffer while JetStream cannot take them, counts them, and publishes the rest once it can', async () => {
     const nc = await connectNats()
     const prefix = uniqueName('shed')
@@ -179,6 +240,55 @@ describe('async mode', () => {
     expect(logged.map((r) => r.requestId).sort()).toEqual(
       Array.from({ length: 100 }, (_, i) => `r${i}`).sort(),
     )
+  })
+  it("builds an answered request's records after the answer, holding its place in the buffer from the call", async () => {
+    const nc = await connectNats()
+    const prefix = uniqueName('later')
+    const names: InferenceStreamNames = {
+      ...INFERENCE_STREAM_NAMES,
+      log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${prefix}.log` },
+    }
+    await ensureStreams(await nc.jetstreamManager(), [
+      { name: names.log.stream, subjects: [`${prefix}.log.>`], retention: 'limits' },
+    ])
+    const log = createPredictionLog({
+      js: nc.jetstream(),
+      names,
+      mode: 'async',
+      bufferRecords: 100,
+      log: { warn: () => undefined },
+    })
+    const record = (i: number): PredictionLogRecord => ({
+      requestId: `l${i}`,
+      time: new Date().toISOString(),
+      model: 'movies',
+      version: 1,
+      variant: 'stable',
+      releaseSequence: 1,
+      caller: 'alice',
+      protocol: 'grpc',
+      status: 'success',
+      latencyMs: 1,
+      rows: [{ predictionId: `q${i}`, inputs: {}, outputs: {} }],
+    })
+    let built = 0
+    for (let i = 0; i < 150; i++) {
+      log.afterAnswer(() => {
+        built++
+        return [record(i)]
+      })
+    }
+    // Nothing is built in the caller's turn; the places are held: 50 shed at once, unbuilt.
+    expect(built).toBe(0)
+    expect(log.stats()).toMatchObject({ buffered: 100, dropped: 50 })
+    await log.stop(20_000)
+    expect(built).toBe(100)
+    expect(log.stats()).toMatchObject({ published: 100, dropped: 50, buffered: 0 })
+    const logged = await recordsIn(nc, names.log.stream)
+    expect(logged.map((r) => r.requestId).sort()).toEqual(
+      Array.from({ length: 100 }, (_, i) => `l${i}`).sort(),
+    )
+    await nc.close()
   })
 })
 

@@ -97,16 +97,25 @@ export class DynamicBatcher<Item, Result> {
       const pending: Pending<Item, Result> = {
         item,
         rows,
-        key: this.options.key?.(item) ?? '',
+        key: '',
         enqueuedAt: this.now(),
         resolve,
         reject,
       }
-      // Batching off, or more rows than a batch holds: it runs alone, straight away.
-      if (!this.batching || rows >= this.options.maxBatchSize) {
+      // Batching off, or more rows than a batch holds: it runs alone, straight away. So does a
+      // request that finds nothing queued and a run slot free when no batch waits for company
+      // (what dispatch would do, without its queue and key work: an idle batcher's only path).
+      if (
+        !this.batching ||
+        rows >= this.options.maxBatchSize ||
+        (this.queue.length === 0 &&
+          this.running < this.options.maxConcurrentRuns &&
+          this.options.maxQueueDelayMs <= 0)
+      ) {
         this.execute([pending])
         return
       }
+      pending.key = this.options.key?.(item) ?? ''
       this.queue.push(pending)
       this.dispatch()
     })

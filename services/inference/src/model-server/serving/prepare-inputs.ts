@@ -25,7 +25,12 @@ const MAX_ELEMENTS = 2 ** 31 - 1
 
 /** Whether every input and output has a variable first dimension: rows can be merged. */
 export function isBatchable(signature: ModelSignature): boolean {
-  return [...signature.inputs, ...signature.outputs].every((spec) => spec.shape[0] === -1)
+  let batchable = batchableCache.get(signature)
+  if (batchable === undefined) {
+    batchable = [...signature.inputs, ...signature.outputs].every((spec) => spec.shape[0] === -1)
+    batchableCache.set(signature, batchable)
+  }
+  return batchable
 }
 
 export function prepareInputs(
@@ -36,7 +41,7 @@ export function prepareInputs(
   const issue = (name: string, message: string) => issues.push({ field: inputField(name), message })
   const specs = specsOf(signature)
   const tensors = new Array<Tensor | undefined>(signature.inputs.length)
-  const batchable = batchableCache.get(signature) ?? isBatchable(signature)
+  const batchable = isBatchable(signature)
   let rows: number | undefined
 
   for (const input of inputs) {
@@ -158,7 +163,6 @@ function specsOf(signature: ModelSignature) {
   if (!specs) {
     specs = new Map(signature.inputs.map((spec, index) => [spec.name, { spec, index }]))
     specCache.set(signature, specs)
-    batchableCache.set(signature, isBatchable(signature))
   }
   return specs
 }
