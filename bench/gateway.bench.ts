@@ -52,7 +52,12 @@ import {
   type AnalyticsClient,
 } from '@argmax/analytics'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
-import { REGISTRY_EVENTS, type PredictionLogRecord } from '@argmax/contracts'
+import {
+  PREDICTION_LOG_SCHEMA_VERSION,
+  predictionLogRow,
+  REGISTRY_EVENTS,
+  type PredictionLogRecord,
+} from '@argmax/contracts'
 import { createEventStore, encodeEnvelope, ensureStreams, newEventId } from '@argmax/events'
 import {
   createPredictionLog,
@@ -494,11 +499,11 @@ function sinkRecord(model: string, i: number, time: string): PredictionLogRecord
     latencyMs: 1.25,
     rowOffset: 0,
     rows: [
-      {
-        predictionId: `p1_${randomBytes(24).toString('base64url')}`,
-        inputs: { x1: i % 100, x2: 1 },
-        outputs: { y: linearExpected(i % 100, 1, 0.5) },
-      },
+      predictionLogRow(
+        `p1_${randomBytes(24).toString('base64url')}`,
+        { x1: i % 100, x2: 1 },
+        { y: linearExpected(i % 100, 1, 0.5) },
+      ),
     ],
   }
 }
@@ -693,7 +698,7 @@ async function fillOnePerMessage(
         const bytes = encodeEnvelope({
           id: ids[i]!,
           type: PREDICTION_LOGGED,
-          schemaVersion: 1,
+          schemaVersion: PREDICTION_LOG_SCHEMA_VERSION,
           stream: names.log.stream,
           subject,
           occurredAt: record.time,

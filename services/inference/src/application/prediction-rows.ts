@@ -45,7 +45,9 @@ export interface PredictionChunk {
  * that failed — one keyed `error:<record id>`, where a record's id is its message's id when
  * the message carries one record, `<message id>/<index>` in a `PredictionsLogged` message. A
  * pure function of the events, so a batch handled twice (a redelivery after a crash) yields
- * identical rows, which the table's ReplacingMergeTree key collapses.
+ * identical rows, which the table's ReplacingMergeTree key collapses. The events are in today's
+ * shape (the sink's consumer upcasts older ones): each row's inputs and outputs are JSON text,
+ * written as they came, and its prediction and class are beside them.
  */
 export function* predictionChunks(
   events: readonly Pick<RecordedEvent, 'id' | 'type' | 'data'>[],
@@ -64,9 +66,8 @@ export function* predictionChunks(
       }
       for (let i = 0; i < record.rows.length; i++) {
         const row = record.rows[i]!
-        const label = row.outputs['label']
         lines.push(
-          `${tsvString(row.predictionId)}\t${tsvNumber(row.row ?? offset + i)}\t${tsvString(JSON.stringify(row.inputs))}\t${tsvString(JSON.stringify(row.outputs))}\t${tsvNumber(regressionValue(row.outputs))}\t${tsvNullableString(typeof label === 'string' ? label : null)}\t${shared}`,
+          `${tsvString(row.predictionId)}\t${tsvNumber(row.row ?? offset + i)}\t${tsvString(row.inputs)}\t${tsvString(row.outputs)}\t${tsvNumber(row.prediction ?? null)}\t${tsvNullableString(row.predictedClass ?? null)}\t${shared}`,
         )
       }
       if (lines.length >= chunkRows) {
@@ -82,22 +83,4 @@ export function* predictionChunks(
 function sharedFields(record: PredictionLogRecord): string {
   const time = tsvTimeFields(record.time)
   return `${tsvString(record.requestId)}\t${time.dateTime}\t${time.ms}\t${time.date}\t${tsvString(record.model)}\t${tsvNumber(record.version)}\t${tsvString(record.variant)}\t${tsvNumber(record.releaseSequence)}\t${tsvString(record.caller)}\t${tsvString(record.protocol)}\t${tsvString(record.status)}\t${tsvString(record.error ?? '')}\t${tsvNumber(record.latencyMs)}\t${tsvString(record.batchId ?? '')}\n`
-}
-
-/**
- * The number a regression answered: the contract's `predictions` output, or else the only
- * output when there is one and it is a number (e.g. a v2 model whose output has another name).
- */
-function regressionValue(outputs: PredictionLogRecord['rows'][number]['outputs']): number | null {
-  const named = outputs['predictions']
-  if (typeof named === 'number') return named
-  let only: unknown
-  let count = 0
-  for (const key in outputs) {
-    only = outputs[key]
-    if (++count > 1) return null
-  }
-  if (typeof only === 'number') return only
-  if (Array.isArray(only) && only.length === 1 && typeof only[0] === 'number') return only[0]
-  return null
 }

@@ -7,6 +7,7 @@ import {
   predictionChunks,
   type PredictionChunk,
 } from '../application/prediction-rows.ts'
+import { predictionLogUpcast } from '../application/prediction-log.ts'
 import type { InferenceStreamNames } from '../streams.ts'
 
 export const PREDICTION_SINK_DURABLE = 'inference-log-sink'
@@ -88,6 +89,8 @@ export async function startPredictionSink(
     maxDeliver: 20,
     retryDelaysMs: [1_000, 5_000, 15_000, 30_000, 60_000],
     parkingReplicas: options.parkingReplicas ?? 1,
+    // Messages of an older schemaVersion (still in the stream after an upgrade) as today's.
+    upcast: predictionLogUpcast,
     log: options.log,
     async handleBatch(events: RecordedEvent[], { progress, signal }) {
       const deadline = Date.now() + options.outageWaitMs
