@@ -110,7 +110,7 @@ const ids = (k: number) => [0, 1, 2].map((row) => `p${k}-${row}`)
 /** What a message's data is once it went through JetStream: its JSON, parsed. */
 const wire = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T
 const textOf = (events: Parameters<typeof predictionChunks>[0]) =>
-  [...predictionChunks(events)].map((chunk) => chunk.text).join('')
+  Buffer.concat([...predictionChunks(events)].map((chunk) => chunk.bytes)).toString()
 
 describe('the ClickHouse text of log rows carrying JSON text', () => {
   it('is byte for byte what the sink wrote when rows carried objects', () => {
