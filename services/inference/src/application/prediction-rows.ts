@@ -37,7 +37,10 @@ export interface PredictionChunk {
   bytes: Buffer
 }
 
-/** First size of the first chunk's buffer; it doubles as lines come, and later chunks start at the size of the one before. */
+/**
+ * First size of a chunk's buffer; it doubles as lines come, and a later chunk starts at the size
+ * of the one before.
+ */
 const FIRST_CHUNK_BYTES = 256 * 1024
 
 /**
