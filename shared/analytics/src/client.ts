@@ -31,12 +31,13 @@ export interface AnalyticsClient {
   /**
    * One INSERT of rows already written as TabSeparated text (`tab-separated.ts`), one line a
    * row, fields in the order of `columns`: the cheapest way in for large batches. The text may
-   * come as UTF-8 bytes, which a sink writing into a buffer saves encoding again.
+   * come as UTF-8 bytes, which a sink writing into a buffer saves encoding again, or as blocks
+   * of them sent one after the other (lines may not be split between blocks).
    */
   insertTabSeparated(
     table: string,
     columns: readonly string[],
-    text: string | Uint8Array,
+    text: string | Uint8Array | readonly Uint8Array[],
   ): Promise<void>
   /** The server's version, e.g. `18.16.1`. */
   version(): Promise<string>
@@ -90,11 +91,12 @@ export function createAnalyticsClient(
       }),
     insertTabSeparated: (table, columns, text) =>
       call(async () => {
-        if (text.length === 0) return
+        const parts = typeof text === 'string' || !Array.isArray(text) ? [text] : text
+        if (parts.every((part) => part.length === 0)) return
         await client.insert({
           table,
           // Raw formats go as a byte stream, sent as it is.
-          values: Readable.from([text], { objectMode: false }),
+          values: Readable.from(parts, { objectMode: false }),
           format: 'TabSeparated',
           columns: columns as [string, ...string[]],
         })
