@@ -563,7 +563,7 @@ async function benchSink(endpoints: StackEndpoints, env: NodeJS.ProcessEnv, rows
     ]
     const bareStarted = performance.now()
     for (const chunk of bareChunks) {
-      await ch.insertTabSeparated('bare_predictions', PREDICTION_COLUMNS, chunk.blocks)
+      await ch.insertTabSeparated('bare_predictions', PREDICTION_COLUMNS, chunk.bytes)
     }
     const bareS = (performance.now() - bareStarted) / 1000
     if ((await countRows(ch, 'bare_predictions')) !== rows) throw new Error('baseline lost rows')

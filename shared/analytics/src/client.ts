@@ -31,13 +31,12 @@ export interface AnalyticsClient {
   /**
    * One INSERT of rows already written as TabSeparated text (`tab-separated.ts`), one line a
    * row, fields in the order of `columns`: the cheapest way in for large batches. The text may
-   * come as UTF-8 bytes, which a sink writing into a buffer saves encoding again, or as blocks
-   * of them sent one after the other (lines may not be split between blocks).
+   * come as UTF-8 bytes, which a sink writing into a buffer saves encoding again.
    */
   insertTabSeparated(
     table: string,
     columns: readonly string[],
-    text: string | Uint8Array | readonly Uint8Array[],
+    text: string | Uint8Array,
   ): Promise<void>
   /** The server's version, e.g. `18.16.1`. */
   version(): Promise<string>
@@ -91,12 +90,11 @@ export function createAnalyticsClient(
       }),
     insertTabSeparated: (table, columns, text) =>
       call(async () => {
-        const parts = typeof text === 'string' || !Array.isArray(text) ? [text] : text
-        if (parts.every((part) => part.length === 0)) return
+        if (text.length === 0) return
         await client.insert({
           table,
           // Raw formats go as a byte stream, sent as it is.
-          values: Readable.from(parts, { objectMode: false }),
+          values: Readable.from([text], { objectMode: false }),
           format: 'TabSeparated',
           columns: columns as [string, ...string[]],
         })

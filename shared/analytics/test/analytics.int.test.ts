@@ -151,19 +151,6 @@ describe('the analytics client', () => {
     await client.command(`CREATE TABLE ${client.database}.t_bytes AS ${client.database}.t`)
     await client.insertTabSeparated('t_bytes', ['id', 'name', 'label', 'x'], Buffer.from(text))
     expect(await client.query('SELECT id, name, label, x FROM t_bytes ORDER BY id')).toEqual(rows)
-    // And as blocks of bytes, each of whole lines, sent one after the other (an empty one too).
-    await client.command(`CREATE TABLE ${client.database}.t_blocks AS ${client.database}.t`)
-    const lines = text.split(/(?<=\n)/)
-    await client.insertTabSeparated(
-      't_blocks',
-      ['id', 'name', 'label', 'x'],
-      [
-        Buffer.from(lines.slice(0, 1).join('')),
-        Buffer.alloc(0),
-        Buffer.from(lines.slice(1).join('')),
-      ],
-    )
-    expect(await client.query('SELECT id, name, label, x FROM t_blocks ORDER BY id')).toEqual(rows)
     expect(() => tsvNumber(Number.NaN)).toThrow(RangeError)
   })
 })

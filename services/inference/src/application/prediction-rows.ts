@@ -31,56 +31,53 @@ export const PREDICTION_COLUMNS = [
   'batch_id',
 ] as const
 
-/** Rows as TabSeparated UTF-8, one line a row, in blocks sent in order: what one INSERT sends. */
+/** Rows as TabSeparated UTF-8, one line a row: what one INSERT sends. */
 export interface PredictionChunk {
   rows: number
-  blocks: Buffer[]
+  bytes: Buffer
 }
 
-/** Size of the blocks lines are written into. */
-const BLOCK_BYTES = 1024 * 1024
+/**
+ * First size of a chunk's buffer; it doubles as lines come, and a later chunk starts at the size
+ * of the one before.
+ */
+const FIRST_CHUNK_BYTES = 256 * 1024
 
 /**
  * The ClickHouse rows of the log records in `events`, written straight to TabSeparated bytes (no
  * row objects), in chunks of whole records of about `chunkRows` lines, made one at a time as
  * they are asked for: a batch of grouped messages may hold a million rows, and only the chunk
- * being inserted needs to exist. Each line goes into a block of bytes as it is made (outside
- * the JavaScript heap) rather than kept as a string until the chunk is joined and encoded for
- * the request, and a full block is followed by a new one rather than copied into a larger one
- * (growing one buffer by copies cost a tenth of the sink's time). A record gives one row per
- * prediction id, or — for a request that failed — one keyed `error:<record id>`, where a
- * record's id is its message's id when the message carries one record, `<message id>/<index>`
- * in a `PredictionsLogged` message. A pure function of the events, so a batch handled twice (a
- * redelivery after a crash) yields identical rows, which the table's ReplacingMergeTree key
- * collapses. The events are in today's shape (the sink's consumer upcasts older ones): each
- * row's inputs and outputs are JSON text, written as they came, and its prediction and class
- * are beside them.
+ * being inserted needs to exist. Each line goes into the chunk's buffer as it is made (outside
+ * the JavaScript heap), rather than kept as a string until the chunk is joined and encoded for
+ * the request. A record gives one row per prediction id, or — for a request
+ * that failed — one keyed `error:<record id>`, where a record's id is its message's id when
+ * the message carries one record, `<message id>/<index>` in a `PredictionsLogged` message. A
+ * pure function of the events, so a batch handled twice (a redelivery after a crash) yields
+ * identical rows, which the table's ReplacingMergeTree key collapses. The events are in today's
+ * shape (the sink's consumer upcasts older ones): each row's inputs and outputs are JSON text,
+ * written as they came, and its prediction and class are beside them.
  */
 export function* predictionChunks(
   events: readonly Pick<RecordedEvent, 'id' | 'type' | 'data'>[],
   chunkRows = 50_000,
 ): Generator<PredictionChunk> {
-  let blocks: Buffer[] = []
-  let block = Buffer.allocUnsafe(BLOCK_BYTES)
+  let buffer = Buffer.allocUnsafe(FIRST_CHUNK_BYTES)
   let length = 0
   let lines = 0
   const write = (line: string) => {
     // A UTF-16 unit is at most 3 bytes of UTF-8: with that much room the line always fits.
     const room = line.length * 3
-    if (length + room > block.length) {
-      if (length > 0) blocks.push(block.subarray(0, length))
-      block = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, room))
-      length = 0
+    if (length + room > buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + room))
+      buffer.copy(grown, 0, 0, length)
+      buffer = grown
     }
-    length += block.write(line, length)
+    length += buffer.write(line, length)
     lines++
   }
   const cut = (): PredictionChunk => {
-    if (length > 0) blocks.push(block.subarray(0, length))
-    const chunk = { rows: lines, blocks }
-    // The next chunk goes on in the rest of the block.
-    block = block.subarray(length)
-    blocks = []
+    const chunk = { rows: lines, bytes: buffer.subarray(0, length) }
+    buffer = Buffer.allocUnsafe(Math.max(FIRST_CHUNK_BYTES, length + (length >> 3)))
     length = 0
     lines = 0
     return chunk

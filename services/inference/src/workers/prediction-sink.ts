@@ -59,7 +59,7 @@ export async function startPredictionSink(
   ) => {
     for (let attempt = 0; ; attempt++) {
       try {
-        await options.client.insertTabSeparated('predictions', PREDICTION_COLUMNS, chunk.blocks)
+        await options.client.insertTabSeparated('predictions', PREDICTION_COLUMNS, chunk.bytes)
         return
       } catch (error) {
         if (!(error instanceof UnavailableError) || Date.now() >= deadline || signal.aborted) {

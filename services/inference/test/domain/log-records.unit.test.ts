@@ -116,7 +116,7 @@ describe('ClickHouse rows of log records', () => {
         return Object.fromEntries(PREDICTION_COLUMNS.map((column, i) => [column, fields[i]]))
       })
   const textOf = (events: Parameters<typeof predictionChunks>[0]) =>
-    Buffer.concat([...predictionChunks(events)].flatMap((chunk) => chunk.blocks)).toString()
+    Buffer.concat([...predictionChunks(events)].map((chunk) => chunk.bytes)).toString()
   const logged = (id: string, data: PredictionLogRecord) => ({
     id,
     type: PREDICTION_LOGGED,
@@ -230,9 +230,7 @@ describe('ClickHouse rows of log records', () => {
       ),
     ]
     expect(chunks.map((chunk) => chunk.rows)).toEqual([4, 4, 2])
-    expect(chunks.map((chunk) => parse(Buffer.concat(chunk.blocks).toString()).length)).toEqual([
-      4, 4, 2,
-    ])
+    expect(chunks.map((chunk) => parse(chunk.bytes.toString()).length)).toEqual([4, 4, 2])
   })
 })
 

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import {
   PREDICTION_LOG_SCHEMA_VERSION,
-  predictionLogRow,
   type PredictionLogRecordV1,
   type PredictionLogRowV1,
 } from '@argmax/contracts'
@@ -111,7 +110,7 @@ const ids = (k: number) => [0, 1, 2].map((row) => `p${k}-${row}`)
 /** What a message's data is once it went through JetStream: its JSON, parsed. */
 const wire = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T
 const textOf = (events: Parameters<typeof predictionChunks>[0]) =>
-  Buffer.concat([...predictionChunks(events)].flatMap((chunk) => chunk.blocks)).toString()
+  Buffer.concat([...predictionChunks(events)].map((chunk) => chunk.bytes)).toString()
 
 describe('the ClickHouse text of log rows carrying JSON text', () => {
   it('is byte for byte what the sink wrote when rows carried objects', () => {
@@ -157,35 +156,6 @@ describe('the ClickHouse text of log rows carrying JSON text', () => {
     // Today's messages pass through untouched.
     const today = { ...single[0]!, schemaVersion: PREDICTION_LOG_SCHEMA_VERSION }
     expect(predictionLogUpcast(today)).toBe(today)
-  })
-
-  it('goes in blocks of whole lines, a line larger than a block in one of its own', () => {
-    const big = 'x'.repeat(600_000)
-    const records = [0, 1, 2].map((k) => ({
-      ...header,
-      rowOffset: 0,
-      rows: [
-        ...Array.from({ length: 1_500 }, (_, i) =>
-          predictionLogRow(`p${k}-${i}`, { text: 'y'.repeat(1_000) }, { predictions: i }),
-        ),
-        predictionLogRow(`p${k}-big`, { text: big }, { predictions: -1 }),
-      ],
-    }))
-    const chunks = [
-      ...predictionChunks(
-        records.map((record, k) => ({ id: `evt-${k}`, type: PREDICTION_LOGGED, data: record })),
-        2_000,
-      ),
-    ]
-    expect(chunks.map((chunk) => chunk.rows)).toEqual([3_002, 1_501])
-    const blocks = chunks.flatMap((chunk) => chunk.blocks)
-    expect(blocks.length).toBeGreaterThan(4)
-    for (const block of blocks) expect(block.at(-1)).toBe(0x0a)
-    const lines = Buffer.concat(blocks).toString().split('\n').slice(0, -1)
-    expect(lines.map((line) => line.split('\t')[0])).toEqual(
-      records.flatMap((record) => record.rows.map((row) => row.predictionId)),
-    )
-    expect(lines.filter((line) => line.includes(big))).toHaveLength(3)
   })
 
   it('carries the prediction and class beside the text, absent when there is none', () => {
