@@ -17,6 +17,11 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { AckPolicy, connect, nanos } from 'nats'
 import {
+  PREDICTION_LOG_SCHEMA_VERSION,
+  predictionLogRow,
+  type PredictionLogRecord,
+} from '@argmax/contracts'
+import {
   encodeEnvelope,
   ensureStreams,
   newEventId,
@@ -46,7 +51,7 @@ const nats = await startNats({ dataDir, port: await freePort(), monitorPort: awa
 const nc = await connect({ servers: nats.url })
 const jsm = await nc.jetstreamManager()
 
-/** A prediction-log-sized event: what the inference sink will move. */
+/** A one-row prediction log record (`PredictionLogged`): what the inference sink moves. */
 async function publishEvents(): Promise<void> {
   await ensureStreams(jsm, [{ name: STREAM, subjects: ['bench.>'], retention: 'limits' }])
   const js = nc.jetstream()
@@ -58,7 +63,7 @@ async function publishEvents(): Promise<void> {
       const body = encodeEnvelope({
         id,
         type: 'PredictionLogged',
-        schemaVersion: 1,
+        schemaVersion: PREDICTION_LOG_SCHEMA_VERSION,
         stream: STREAM,
         subject,
         occurredAt: new Date().toISOString(),
@@ -67,13 +72,24 @@ async function publishEvents(): Promise<void> {
         causationId: null,
         data: {
           requestId: id,
+          time: new Date().toISOString(),
           model: 'movies',
           version: 3,
-          inputs: { budget: 1e6 + i, runtime: 110, genre: 'Drama' },
-          outputs: { rating: 6.4 },
+          variant: 'stable',
+          releaseSequence: 7,
+          caller: 'bench-user',
+          protocol: 'grpc',
+          status: 'success',
           latencyMs: 1.7,
-          status: 'ok',
-        },
+          rowOffset: 0,
+          rows: [
+            predictionLogRow(
+              `p-${id}`,
+              { budget: 1e6 + i, runtime: 110, genre: 'Drama' },
+              { rating: 6.4 },
+            ),
+          ],
+        } satisfies PredictionLogRecord,
       })
       acks.push(js.publish(subject, body, { msgID: id }))
     }

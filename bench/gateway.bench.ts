@@ -60,7 +60,12 @@ import {
   type AnalyticsClient,
 } from '@argmax/analytics'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
-import { REGISTRY_EVENTS, type PredictionLogRecord } from '@argmax/contracts'
+import {
+  PREDICTION_LOG_SCHEMA_VERSION,
+  predictionLogRow,
+  REGISTRY_EVENTS,
+  type PredictionLogRecord,
+} from '@argmax/contracts'
 import { createEventStore, encodeEnvelope, ensureStreams, newEventId } from '@argmax/events'
 import {
   createPredictionLog,
@@ -623,11 +628,11 @@ function sinkRecord(model: string, i: number, time: string): PredictionLogRecord
     latencyMs: 1.25,
     rowOffset: 0,
     rows: [
-      {
-        predictionId: `p1_${randomBytes(24).toString('base64url')}`,
-        inputs: { x1: i % 100, x2: 1 },
-        outputs: { y: linearExpected(i % 100, 1, 0.5) },
-      },
+      predictionLogRow(
+        `p1_${randomBytes(24).toString('base64url')}`,
+        { x1: i % 100, x2: 1 },
+        { y: linearExpected(i % 100, 1, 0.5) },
+      ),
     ],
   }
 }
@@ -687,7 +692,7 @@ async function benchSink(endpoints: StackEndpoints, env: NodeJS.ProcessEnv, rows
     ]
     const bareStarted = performance.now()
     for (const chunk of bareChunks) {
-      await ch.insertTabSeparated('bare_predictions', PREDICTION_COLUMNS, chunk.text)
+      await ch.insertTabSeparated('bare_predictions', PREDICTION_COLUMNS, chunk.bytes)
     }
     const bareS = (performance.now() - bareStarted) / 1000
     if ((await countRows(ch, 'bare_predictions')) !== rows) throw new Error('baseline lost rows')
@@ -822,7 +827,7 @@ async function fillOnePerMessage(
         const bytes = encodeEnvelope({
           id: ids[i]!,
           type: PREDICTION_LOGGED,
-          schemaVersion: 1,
+          schemaVersion: PREDICTION_LOG_SCHEMA_VERSION,
           stream: names.log.stream,
           subject,
           occurredAt: record.time,

@@ -1,4 +1,9 @@
-import type { PredictionLogRecord, PredictionLogRow } from '@argmax/contracts'
+import {
+  predictionLogRow,
+  type PredictionLogRecord,
+  type PredictionLogRow,
+  type PredictionLogValues,
+} from '@argmax/contracts'
 import { elementCount, type Tensor } from '../model-server/tensors/tensor.ts'
 
 type Scalar = string | number | boolean | null
@@ -15,14 +20,35 @@ const RECORD_OVERHEAD_BYTES = 4 * 1024
 export const MAX_RECORD_ROWS_BYTES = 900 * 1024
 /** A single row larger than this is logged without its inputs (said in the row). */
 const MAX_ROW_BYTES = MAX_RECORD_ROWS_BYTES - RECORD_OVERHEAD_BYTES
+const OMITTED_INPUTS = JSON.stringify({ _omitted: 'row too large to log' })
+
+/**
+ * The log rows of an answered request or batch chunk: row `i` of `inputs` and `outputs` under
+ * `predictionIds[i]` (and `rowIndexes[i]`, for rows that are not `rowOffset` + their position).
+ */
+export function logRows(
+  predictionIds: readonly string[],
+  inputs: readonly Tensor[],
+  outputs: readonly Tensor[],
+  rowIndexes?: readonly number[],
+): PredictionLogRow[] {
+  return predictionIds.map((predictionId, i) =>
+    predictionLogRow(
+      predictionId,
+      rowValues(inputs, i, 'json'),
+      rowValues(outputs, i, 'array'),
+      rowIndexes?.[i],
+    ),
+  )
+}
 
 /** Row `row` of each tensor, by name: scalars for one value a row, JSON text otherwise. */
 export function rowValues(
   tensors: readonly Tensor[],
   row: number,
   multi: 'json' | 'array',
-): Record<string, Scalar | number[]> {
-  const values: Record<string, Scalar | number[]> = {}
+): PredictionLogValues {
+  const values: PredictionLogValues = {}
   for (const tensor of tensors) {
     const width = tensor.shape.length > 1 ? elementCount(tensor.shape.slice(1)) : 1
     if (width === 1) {
@@ -76,11 +102,7 @@ export function splitRecords(
     let bytes = Buffer.byteLength(JSON.stringify(row))
     let kept = row
     if (bytes > MAX_ROW_BYTES) {
-      kept = {
-        predictionId: row.predictionId,
-        inputs: { _omitted: 'row too large to log' },
-        outputs: row.outputs,
-      }
+      kept = { ...row, inputs: OMITTED_INPUTS }
       bytes = Buffer.byteLength(JSON.stringify(kept))
     }
     if (size + bytes > MAX_RECORD_ROWS_BYTES) flush()

@@ -1,17 +1,12 @@
 import { requireRole, type Principal } from '@argmax/auth'
-import {
-  issuePredictionId,
-  predictionIdKey,
-  type ModelSignature,
-  type PredictionLogRow,
-} from '@argmax/contracts'
+import { issuePredictionId, predictionIdKey, type ModelSignature } from '@argmax/contracts'
 import { ArgmaxError } from '@argmax/errors'
 import type { Variant } from '../domain/traffic-split.ts'
 import type { WireInput } from '../model-server/serving/infer-call.ts'
 import type { Tensor } from '../model-server/tensors/tensor.ts'
 import { checkRequest } from './check-inputs.ts'
 import type { Forwarder } from './forwarder.ts'
-import { rowValues, splitRecords, type RecordHeader } from './log-records.ts'
+import { logRows, splitRecords, type RecordHeader } from './log-records.ts'
 import type { GatewayMetrics } from './metrics.ts'
 import type { PredictionLog } from './prediction-log.ts'
 import { createRandomPool } from './random-pool.ts'
@@ -112,13 +107,6 @@ export function createPredictor(deps: PredictorDependencies): Predictor {
     latencyMs,
   })
 
-  const rowsOf = (ids: string[], inputs: Tensor[], outputs: Tensor[]): PredictionLogRow[] =>
-    ids.map((predictionId, row) => ({
-      predictionId,
-      inputs: rowValues(inputs, row, 'json') as PredictionLogRow['inputs'],
-      outputs: rowValues(outputs, row, 'array') as PredictionLogRow['outputs'],
-    }))
-
   const mirror = (request: PredictRequest, target: Target) => {
     const shadow = target.shadow!
     if (shadows >= deps.shadowMaxInFlight) {
@@ -148,7 +136,7 @@ export function createPredictor(deps: PredictorDependencies): Predictor {
         deps.log.background(
           splitRecords(
             header(request, shadowTarget, 'shadow', time, deps.monotonic() - started),
-            rowsOf(ids, checked.tensors, outputs),
+            logRows(ids, checked.tensors, outputs),
           ),
         )
         deps.metrics.shadow(target.model, 'mirrored')
@@ -207,7 +195,7 @@ export function createPredictor(deps: PredictorDependencies): Predictor {
         const records = () =>
           splitRecords(
             header(request, target, target.variant, time, latencyMs),
-            rowsOf(predictionIds, checked.tensors, outputs),
+            logRows(predictionIds, checked.tensors, outputs),
           )
         // Durable: the answer waits for JetStream. Async: the record is not the answer's
         // business at all, so it is built and published after the answer has gone out.

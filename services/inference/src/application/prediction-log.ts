@@ -1,6 +1,12 @@
-import type { PredictionLogBatch, PredictionLogRecord } from '@argmax/contracts'
+import {
+  PREDICTION_LOG_SCHEMA_VERSION,
+  upcastPredictionLogRecordV1,
+  type PredictionLogBatch,
+  type PredictionLogRecord,
+  type PredictionLogRecordV1,
+} from '@argmax/contracts'
 import { UnavailableError, asArgmaxError } from '@argmax/errors'
-import { newEventId, type EventEnvelope } from '@argmax/events'
+import { createUpcasters, newEventId, type EventEnvelope } from '@argmax/events'
 import type { JetStreamClient } from 'nats'
 import { logSubject, type InferenceStreamNames } from '../streams.ts'
 
@@ -149,7 +155,7 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
     const head: Omit<EventEnvelope, 'data'> = {
       id,
       type: single ? PREDICTION_LOGGED : PREDICTIONS_LOGGED,
-      schemaVersion: 1,
+      schemaVersion: PREDICTION_LOG_SCHEMA_VERSION,
       stream: options.names.log.stream,
       subject: first.subject,
       occurredAt: first.record.time,
@@ -376,7 +382,28 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
   }
 }
 
-/** The records a message of `INFERENCE_LOG` carries, in order, whichever its type. */
+/**
+ * Messages written before schemaVersion 2 (rows with inputs and outputs as objects), walked up
+ * to today's shape on read: a deployed `INFERENCE_LOG` holds them across an upgrade, and the
+ * sink writes the same ClickHouse rows for them as before.
+ */
+export const predictionLogUpcast = createUpcasters({
+  [PREDICTION_LOGGED]: {
+    1: (data) => upcastPredictionLogRecordV1(data as PredictionLogRecordV1),
+  },
+  [PREDICTIONS_LOGGED]: {
+    1: (data) => ({
+      records: (data as { records: PredictionLogRecordV1[] }).records.map(
+        upcastPredictionLogRecordV1,
+      ),
+    }),
+  },
+})
+
+/**
+ * The records a message of `INFERENCE_LOG` carries, in order, whichever its type; `data` in
+ * today's shape (schemaVersion 2; older messages through `predictionLogUpcast`).
+ */
 export function loggedRecords(type: string, data: unknown): PredictionLogRecord[] {
   if (type === PREDICTION_LOGGED) return [data as PredictionLogRecord]
   if (type === PREDICTIONS_LOGGED) return (data as PredictionLogBatch).records

@@ -31,27 +31,57 @@ export const PREDICTION_COLUMNS = [
   'batch_id',
 ] as const
 
-/** Rows as TabSeparated text, one line a row: what one INSERT sends. */
+/** Rows as TabSeparated UTF-8, one line a row: what one INSERT sends. */
 export interface PredictionChunk {
   rows: number
-  text: string
+  bytes: Buffer
 }
 
 /**
- * The ClickHouse rows of the log records in `events`, written straight to TabSeparated text (no
+ * First size of a chunk's buffer; it doubles as lines come, and a later chunk starts at the size
+ * of the one before.
+ */
+const FIRST_CHUNK_BYTES = 256 * 1024
+
+/**
+ * The ClickHouse rows of the log records in `events`, written straight to TabSeparated bytes (no
  * row objects), in chunks of whole records of about `chunkRows` lines, made one at a time as
  * they are asked for: a batch of grouped messages may hold a million rows, and only the chunk
- * being inserted needs to exist. A record gives one row per prediction id, or — for a request
+ * being inserted needs to exist. Each line goes into the chunk's buffer as it is made (outside
+ * the JavaScript heap), rather than kept as a string until the chunk is joined and encoded for
+ * the request. A record gives one row per prediction id, or — for a request
  * that failed — one keyed `error:<record id>`, where a record's id is its message's id when
  * the message carries one record, `<message id>/<index>` in a `PredictionsLogged` message. A
  * pure function of the events, so a batch handled twice (a redelivery after a crash) yields
- * identical rows, which the table's ReplacingMergeTree key collapses.
+ * identical rows, which the table's ReplacingMergeTree key collapses. The events are in today's
+ * shape (the sink's consumer upcasts older ones): each row's inputs and outputs are JSON text,
+ * written as they came, and its prediction and class are beside them.
  */
 export function* predictionChunks(
   events: readonly Pick<RecordedEvent, 'id' | 'type' | 'data'>[],
   chunkRows = 50_000,
 ): Generator<PredictionChunk> {
-  let lines: string[] = []
+  let buffer = Buffer.allocUnsafe(FIRST_CHUNK_BYTES)
+  let length = 0
+  let lines = 0
+  const write = (line: string) => {
+    // A UTF-16 unit is at most 3 bytes of UTF-8: with that much room the line always fits.
+    const room = line.length * 3
+    if (length + room > buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + room))
+      buffer.copy(grown, 0, 0, length)
+      buffer = grown
+    }
+    length += buffer.write(line, length)
+    lines++
+  }
+  const cut = (): PredictionChunk => {
+    const chunk = { rows: lines, bytes: buffer.subarray(0, length) }
+    buffer = Buffer.allocUnsafe(Math.max(FIRST_CHUNK_BYTES, length + (length >> 3)))
+    length = 0
+    lines = 0
+    return chunk
+  }
   for (const event of events) {
     const records = loggedRecords(event.type, event.data)
     for (let r = 0; r < records.length; r++) {
@@ -60,44 +90,22 @@ export function* predictionChunks(
       const offset = record.rowOffset ?? 0
       if (record.rows.length === 0) {
         const id = records.length === 1 ? event.id : `${event.id}/${r}`
-        lines.push(`${tsvString(`error:${id}`)}\t${tsvNumber(offset)}\t{}\t{}\t\\N\t\\N\t${shared}`)
+        write(`${tsvString(`error:${id}`)}\t${tsvNumber(offset)}\t{}\t{}\t\\N\t\\N\t${shared}`)
       }
       for (let i = 0; i < record.rows.length; i++) {
         const row = record.rows[i]!
-        const label = row.outputs['label']
-        lines.push(
-          `${tsvString(row.predictionId)}\t${tsvNumber(row.row ?? offset + i)}\t${tsvString(JSON.stringify(row.inputs))}\t${tsvString(JSON.stringify(row.outputs))}\t${tsvNumber(regressionValue(row.outputs))}\t${tsvNullableString(typeof label === 'string' ? label : null)}\t${shared}`,
+        write(
+          `${tsvString(row.predictionId)}\t${tsvNumber(row.row ?? offset + i)}\t${tsvString(row.inputs)}\t${tsvString(row.outputs)}\t${tsvNumber(row.prediction ?? null)}\t${tsvNullableString(row.predictedClass ?? null)}\t${shared}`,
         )
       }
-      if (lines.length >= chunkRows) {
-        yield { rows: lines.length, text: lines.join('') }
-        lines = []
-      }
+      if (lines >= chunkRows) yield cut()
     }
   }
-  if (lines.length > 0) yield { rows: lines.length, text: lines.join('') }
+  if (lines > 0) yield cut()
 }
 
 /** The fields every row of a record shares, from `request_id` to `batch_id`, and the newline. */
 function sharedFields(record: PredictionLogRecord): string {
   const time = tsvTimeFields(record.time)
   return `${tsvString(record.requestId)}\t${time.dateTime}\t${time.ms}\t${time.date}\t${tsvString(record.model)}\t${tsvNumber(record.version)}\t${tsvString(record.variant)}\t${tsvNumber(record.releaseSequence)}\t${tsvString(record.caller)}\t${tsvString(record.protocol)}\t${tsvString(record.status)}\t${tsvString(record.error ?? '')}\t${tsvNumber(record.latencyMs)}\t${tsvString(record.batchId ?? '')}\n`
-}
-
-/**
- * The number a regression answered: the contract's `predictions` output, or else the only
- * output when there is one and it is a number (e.g. a v2 model whose output has another name).
- */
-function regressionValue(outputs: PredictionLogRecord['rows'][number]['outputs']): number | null {
-  const named = outputs['predictions']
-  if (typeof named === 'number') return named
-  let only: unknown
-  let count = 0
-  for (const key in outputs) {
-    only = outputs[key]
-    if (++count > 1) return null
-  }
-  if (typeof only === 'number') return only
-  if (Array.isArray(only) && only.length === 1 && typeof only[0] === 'number') return only[0]
-  return null
 }

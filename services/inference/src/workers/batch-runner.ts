@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline'
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { parse as parseCsv } from 'csv-parse'
-import { issuePredictionId, type ModelSignature, type PredictionLogRow } from '@argmax/contracts'
+import { issuePredictionId, type ModelSignature } from '@argmax/contracts'
 import { UnavailableError, ValidationError, asArgmaxError } from '@argmax/errors'
 import {
   handleCommand,
@@ -17,7 +17,7 @@ import type { NatsConnection } from 'nats'
 import { instancesToInputs, outputRows, type Instance } from '../api/instances.ts'
 import { checkRequest } from '../application/check-inputs.ts'
 import type { Forwarder } from '../application/forwarder.ts'
-import { rowValues, splitRecords } from '../application/log-records.ts'
+import { logRows, splitRecords } from '../application/log-records.ts'
 import type { PredictionLog } from '../application/prediction-log.ts'
 import type { ServingState } from '../application/serving-state.ts'
 import { batchPredictionDecider } from '../domain/batch-prediction.decider.ts'
@@ -207,12 +207,9 @@ async function runBatch(
         outputs: checked.outputs,
         signature,
       })
-      const logRows: PredictionLogRow[] = good.map((item, i) => ({
-        predictionId: idOf(item.row),
-        row: item.row,
-        inputs: rowValues(checked!.tensors, i, 'json') as PredictionLogRow['inputs'],
-        outputs: rowValues(outputs, i, 'array') as PredictionLogRow['outputs'],
-      }))
+      const goodRows = good.map((item) => item.row)
+      const predictionIds = goodRows.map(idOf)
+      const logged = logRows(predictionIds, checked.tensors, outputs, goodRows)
       await options.log.record(
         splitRecords(
           {
@@ -228,7 +225,7 @@ async function runBatch(
             latencyMs: 0,
             batchId: request.batchId,
           },
-          logRows,
+          logged,
         ),
       )
       const main = mainOutput(outputs)
@@ -239,7 +236,7 @@ async function runBatch(
           item.row,
           JSON.stringify({
             row: item.row,
-            predictionId: logRows[i]!.predictionId,
+            predictionId: predictionIds[i],
             prediction: mainRows[i] ?? null,
             outputs: Object.fromEntries(perRow.map(([name, values]) => [name, values[i]])),
           }),

@@ -2,6 +2,7 @@ import { writeWhileUnavailable, type AnalyticsClient } from '@argmax/analytics'
 import { startBatchConsumer, type RecordedEvent, type RunningConsumer } from '@argmax/events'
 import type { NatsConnection } from 'nats'
 import { PREDICTION_COLUMNS, predictionChunks } from '../application/prediction-rows.ts'
+import { predictionLogUpcast } from '../application/prediction-log.ts'
 import type { InferenceStreamNames } from '../streams.ts'
 
 export const PREDICTION_SINK_DURABLE = 'inference-log-sink'
@@ -54,6 +55,8 @@ export async function startPredictionSink(
     maxDeliver: 20,
     retryDelaysMs: [1_000, 5_000, 15_000, 30_000, 60_000],
     parkingReplicas: options.parkingReplicas ?? 1,
+    // Messages of an older schemaVersion (still in the stream after an upgrade) as today's.
+    upcast: predictionLogUpcast,
     log: options.log,
     async handleBatch(events: RecordedEvent[], { progress, signal }) {
       const deadline = Date.now() + options.outageWaitMs
@@ -61,7 +64,7 @@ export async function startPredictionSink(
       for (const chunk of predictionChunks(events)) {
         const wait = { deadline, progress, signal, log: options.log, fields: { rows: chunk.rows } }
         await writeWhileUnavailable(wait, () =>
-          options.client.insertTabSeparated('predictions', PREDICTION_COLUMNS, chunk.text),
+          options.client.insertTabSeparated('predictions', PREDICTION_COLUMNS, chunk.bytes),
         )
         rows += chunk.rows
         progress()

@@ -1,4 +1,4 @@
-import type { PredictionLogRecord } from '@argmax/contracts'
+import { predictionLogRow, type PredictionLogRecord } from '@argmax/contracts'
 import { describe, expect, it } from 'vitest'
 import {
   rowValues,
@@ -26,11 +26,9 @@ const header: RecordHeader = {
 
 describe('prediction log records', () => {
   it('splits rows so that every message stays under the NATS payload limit, keeping row offsets', () => {
-    const rows = Array.from({ length: 3_000 }, (_, i) => ({
-      predictionId: `p${i}`,
-      inputs: { text: 'x'.repeat(1_000) },
-      outputs: { predictions: i },
-    }))
+    const rows = Array.from({ length: 3_000 }, (_, i) =>
+      predictionLogRow(`p${i}`, { text: 'x'.repeat(1_000) }, { predictions: i }),
+    )
     const records = splitRecords(header, rows)
     expect(records.length).toBeGreaterThan(3)
     let offset = 0
@@ -44,9 +42,10 @@ describe('prediction log records', () => {
 
   it('keeps a request whose rows surely fit one message in one record, escapes counted', () => {
     const rows = [
-      // JSON escapes each control character as \u0001: six bytes for one character.
-      { predictionId: 'p0', inputs: { text: '\u0001'.repeat(150_000) }, outputs: { y: 1 } },
-      { predictionId: 'p1', inputs: { text: 'é' }, outputs: { y: [0.5, 0.5] } },
+      // JSON escapes each control character as \u0001, six bytes for one character, and the
+      // row's JSON text once more in the message (\\u0001): seven.
+      predictionLogRow('p0', { text: '\u0001'.repeat(120_000) }, { y: 1 }),
+      predictionLogRow('p1', { text: 'é' }, { y: [0.5, 0.5] }),
     ]
     const records = splitRecords(header, rows, 7)
     expect(records).toEqual([{ ...header, rowOffset: 7, rows }])
@@ -57,9 +56,14 @@ describe('prediction log records', () => {
 
   it('logs a row too large for a message without its inputs, and an error as one record without rows', () => {
     const [record] = splitRecords(header, [
-      { predictionId: 'p', inputs: { blob: 'y'.repeat(2_000_000) }, outputs: { predictions: 1 } },
+      predictionLogRow('p', { blob: 'y'.repeat(2_000_000) }, { predictions: 1 }),
     ])
-    expect(record!.rows[0]!.inputs).toEqual({ _omitted: 'row too large to log' })
+    expect(record!.rows[0]).toEqual({
+      predictionId: 'p',
+      inputs: '{"_omitted":"row too large to log"}',
+      outputs: '{"predictions":1}',
+      prediction: 1,
+    })
     expect(splitRecords({ ...header, status: 'error', error: 'unavailable: x' }, [])).toEqual([
       { ...header, status: 'error', error: 'unavailable: x', rowOffset: 0, rows: [] },
     ])
@@ -112,7 +116,7 @@ describe('ClickHouse rows of log records', () => {
         return Object.fromEntries(PREDICTION_COLUMNS.map((column, i) => [column, fields[i]]))
       })
   const textOf = (events: Parameters<typeof predictionChunks>[0]) =>
-    [...predictionChunks(events)].map((chunk) => chunk.text).join('')
+    Buffer.concat([...predictionChunks(events)].map((chunk) => chunk.bytes)).toString()
   const logged = (id: string, data: PredictionLogRecord) => ({
     id,
     type: PREDICTION_LOGGED,
@@ -125,13 +129,9 @@ describe('ClickHouse rows of log records', () => {
       batchId: 'b1',
       rowOffset: 10,
       rows: [
-        { predictionId: 'p1', inputs: { genre: 'Drama' }, outputs: { predictions: 7.5 } },
-        {
-          predictionId: 'p2',
-          inputs: { genre: null },
-          outputs: { label: 'good', probabilities: [0.2, 0.8] },
-        },
-        { predictionId: 'p3', row: 40, inputs: {}, outputs: { y: [2.5] } },
+        predictionLogRow('p1', { genre: 'Drama' }, { predictions: 7.5 }),
+        predictionLogRow('p2', { genre: null }, { label: 'good', probabilities: [0.2, 0.8] }),
+        predictionLogRow('p3', {}, { y: [2.5] }, 40),
       ],
     }
     const events = [logged('evt-1', record)]
@@ -169,7 +169,7 @@ describe('ClickHouse rows of log records', () => {
     const ok: PredictionLogRecord = {
       ...header,
       releaseSequence: null,
-      rows: [{ predictionId: 'p1', inputs: { x: 1 }, outputs: { a: 1, b: 2 } }],
+      rows: [predictionLogRow('p1', { x: 1 }, { a: 1, b: 2 })],
     }
     const rows = parse(
       textOf([
@@ -200,9 +200,7 @@ describe('ClickHouse rows of log records', () => {
       caller: '\\N',
       error: awkward,
       batchId: awkward,
-      rows: [
-        { predictionId: awkward, inputs: { [awkward]: awkward }, outputs: { label: awkward } },
-      ],
+      rows: [predictionLogRow(awkward, { [awkward]: awkward }, { label: awkward })],
     }
     const text = textOf([logged('evt-5', record)])
     expect(text.split('\n')).toHaveLength(2)
@@ -223,7 +221,7 @@ describe('ClickHouse rows of log records', () => {
   it('go in chunks of whole records of at most about chunkRows lines', () => {
     const records = Array.from({ length: 5 }, (_, i) => ({
       ...header,
-      rows: [0, 1].map((j) => ({ predictionId: `p${i}-${j}`, inputs: {}, outputs: {} })),
+      rows: [0, 1].map((j) => predictionLogRow(`p${i}-${j}`, {}, {})),
     }))
     const chunks = [
       ...predictionChunks(
@@ -232,7 +230,7 @@ describe('ClickHouse rows of log records', () => {
       ),
     ]
     expect(chunks.map((chunk) => chunk.rows)).toEqual([4, 4, 2])
-    expect(chunks.map((chunk) => parse(chunk.text).length)).toEqual([4, 4, 2])
+    expect(chunks.map((chunk) => parse(chunk.bytes.toString()).length)).toEqual([4, 4, 2])
   })
 })
 

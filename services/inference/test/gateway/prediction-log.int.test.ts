@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectNats, uniqueName } from '@argmax/testkit'
 import { ensureStreams } from '@argmax/events'
-import type { PredictionLogRecord } from '@argmax/contracts'
+import {
+  PREDICTION_LOG_SCHEMA_VERSION,
+  predictionLogRow,
+  type PredictionLogRecord,
+} from '@argmax/contracts'
 import type { NatsConnection } from 'nats'
 import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
 import {
@@ -219,7 +223,7 @@ describe('async mode', () => {
       protocol: 'rest',
       status: 'success',
       latencyMs: 1,
-      rows: [{ predictionId: `p${i}`, inputs: {}, outputs: {} }],
+      rows: [predictionLogRow(`p${i}`, {}, {})],
     })
     // No stream captures the subjects yet: every publish fails (no responders) and is retried.
     for (let i = 0; i < 150; i++) await log.record([record(i)])
@@ -269,7 +273,7 @@ describe('async mode', () => {
       protocol: 'grpc',
       status: 'success',
       latencyMs: 1,
-      rows: [{ predictionId: `q${i}`, inputs: {}, outputs: {} }],
+      rows: [predictionLogRow(`q${i}`, {}, {})],
     })
     let built = 0
     for (let i = 0; i < 150; i++) {
@@ -361,62 +365,93 @@ describe('durable mode', () => {
 })
 
 describe('the sink reads grouped messages', () => {
-  it('writes every record of a PredictionsLogged message, error records keyed by message id and index', async () => {
-    const id = `batch-${Date.now()}`
-    // What TabSeparated reserves, in a text column and inside the JSON of another.
-    const awkward = 'tab\there\nnew line\rreturn \\ backslash \\N'
-    const ok = {
-      ...logRecord('movies', `${id}-ok`),
-      rows: [
-        { predictionId: `p-${id}-ok`, inputs: { text: awkward }, outputs: { label: awkward } },
-      ],
-    }
-    const failed = {
-      ...logRecord('movies', `${id}-err`),
-      status: 'error' as const,
-      error: awkward,
-      rows: [],
-    }
+  // What TabSeparated reserves, in a text column and inside the JSON of another.
+  const awkward = 'tab\there\nnew line\rreturn \\ backslash \\N'
+  const publish = async (id: string, schemaVersion: number, data: unknown) => {
     const envelope = {
       id,
       type: PREDICTIONS_LOGGED,
-      schemaVersion: 1,
+      schemaVersion,
       stream: h.names.log.stream,
       subject: `${h.names.log.subjectPrefix}.movies`,
-      occurredAt: ok.time,
+      occurredAt: new Date().toISOString(),
       actor: 'system:inference',
       correlationId: id,
       causationId: null,
-      data: { records: [ok, failed] },
+      data,
     }
     await h.nc
       .jetstream()
       .publish(envelope.subject, new TextEncoder().encode(JSON.stringify(envelope)), { msgID: id })
+  }
+  const failedRecord = (id: string) => ({
+    ...logRecord('movies', `${id}-err`),
+    status: 'error' as const,
+    error: awkward,
+    rows: [],
+  })
+  const written = async (id: string) => {
     await waitForRows(
       `SELECT count() AS n FROM inference_log WHERE request_id IN ('${id}-ok', '${id}-err')`,
       2,
     )
-    const rows = await h.clickhouse!.query<Record<string, string>>(
-      `SELECT request_id, prediction_id, status, error, inputs, predicted_class FROM inference_log WHERE request_id IN ('${id}-ok', '${id}-err') ORDER BY request_id`,
+    return h.clickhouse!.query<Record<string, string>>(
+      `SELECT request_id, prediction_id, status, error, inputs, outputs, prediction, predicted_class FROM inference_log WHERE request_id IN ('${id}-ok', '${id}-err') ORDER BY request_id`,
     )
-    expect(rows).toEqual([
-      {
-        request_id: `${id}-err`,
-        prediction_id: `error:${id}/1`,
-        status: 'error',
-        error: awkward,
-        inputs: '{}',
-        predicted_class: null,
-      },
-      {
-        request_id: `${id}-ok`,
-        prediction_id: `p-${id}-ok`,
-        status: 'success',
-        error: '',
-        inputs: JSON.stringify({ text: awkward }),
-        predicted_class: awkward,
-      },
-    ])
+  }
+  const expected = (id: string) => [
+    {
+      request_id: `${id}-err`,
+      prediction_id: `error:${id}/1`,
+      status: 'error',
+      error: awkward,
+      inputs: '{}',
+      outputs: '{}',
+      prediction: null,
+      predicted_class: null,
+    },
+    {
+      request_id: `${id}-ok`,
+      prediction_id: `p-${id}-ok`,
+      status: 'success',
+      error: '',
+      inputs: JSON.stringify({ text: awkward }),
+      outputs: JSON.stringify({ label: awkward, probabilities: [0.25, 0.75] }),
+      prediction: null,
+      predicted_class: awkward,
+    },
+  ]
+
+  it('writes every record of a PredictionsLogged message, error records keyed by message id and index', async () => {
+    const id = `batch-${Date.now()}`
+    const ok = {
+      ...logRecord('movies', `${id}-ok`),
+      rows: [
+        predictionLogRow(
+          `p-${id}-ok`,
+          { text: awkward },
+          { label: awkward, probabilities: [0.25, 0.75] },
+        ),
+      ],
+    }
+    await publish(id, PREDICTION_LOG_SCHEMA_VERSION, { records: [ok, failedRecord(id)] })
+    expect(await written(id)).toEqual(expected(id))
+  })
+
+  it('writes the same rows from a message of schemaVersion 1 (rows with inputs and outputs as objects), left in the stream by an older gateway', async () => {
+    const id = `v1-${Date.now()}`
+    const ok = {
+      ...logRecord('movies', `${id}-ok`),
+      rows: [
+        {
+          predictionId: `p-${id}-ok`,
+          inputs: { text: awkward },
+          outputs: { label: awkward, probabilities: [0.25, 0.75] },
+        },
+      ],
+    }
+    await publish(id, 1, { records: [ok, failedRecord(id)] })
+    expect(await written(id)).toEqual(expected(id))
   })
 })
 
@@ -432,7 +467,7 @@ function logRecord(model: string, requestId: string): PredictionLogRecord {
     protocol: 'grpc',
     status: 'success',
     latencyMs: 1,
-    rows: [{ predictionId: `p-${requestId}`, inputs: { x1: 1 }, outputs: { predictions: 2 } }],
+    rows: [predictionLogRow(`p-${requestId}`, { x1: 1 }, { predictions: 2 })],
   }
 }
 

@@ -260,10 +260,12 @@ describe('the gateway serves a release', () => {
     const last = await jsm.streams.getMessage(h.names.log.stream, { seq: info.state.last_seq })
     const envelope = JSON.parse(new TextDecoder().decode(last.data)) as {
       type: string
+      schemaVersion: number
       data: Record<string, unknown>
     }
     expect(last.subject).toBe(`${h.names.log.subjectPrefix}.movies`)
     expect(envelope.type).toBe('PredictionLogged')
+    expect(envelope.schemaVersion).toBe(2)
     expect(envelope.data).toMatchObject({
       requestId: 'logged-1',
       model: 'movies',
@@ -276,10 +278,11 @@ describe('the gateway serves a release', () => {
       rows: [
         {
           predictionId: answer.body.parameters.prediction_ids.split(',')[0],
-          inputs: { x1: 5, x2: 7 },
-          outputs: { y: linearExpected(5, 7, 1) },
+          inputs: '{"x1":5,"x2":7}',
+          outputs: JSON.stringify({ y: linearExpected(5, 7, 1) }),
+          prediction: linearExpected(5, 7, 1),
         },
-        expect.objectContaining({ inputs: { x1: 6, x2: 8 } }),
+        expect.objectContaining({ inputs: '{"x1":6,"x2":8}' }),
       ],
     })
   })

@@ -119,7 +119,12 @@ describe('traffic follows the release', () => {
     await waitUntil(async () => (await shadowRecords(before)).length === 200)
     const shadows = await shadowRecords(before)
     expect(
-      shadows.every((r) => r.version === 3 && r.rows[0]!.outputs['y'] === linearExpected(0, 0, 3)),
+      shadows.every(
+        (r) =>
+          r.version === 3 &&
+          r.rows[0]!.outputs === JSON.stringify({ y: linearExpected(0, 0, 3) }) &&
+          r.rows[0]!.prediction === linearExpected(0, 0, 3),
+      ),
     ).toBe(true)
     // Every mirrored request is one the caller got from the stable version, with other ids.
     const stable = (await records(before)).filter((r) => r.variant === 'stable')
