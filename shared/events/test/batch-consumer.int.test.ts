@@ -111,4 +111,44 @@ describe('the batch consumer', () => {
     const info = await settledConsumer(nc, stream, 'isolating')
     expect(info.num_ack_pending).toBe(0)
   })
+
+  it("pulls by bytes when asked: messages near NATS's payload limit come whole, each once", async () => {
+    const { nc, stream, context } = await freshStream()
+    const total = 24
+    await publishMany(nc, stream, context, total, 900_000)
+    const sizes: number[] = []
+    const committed: number[] = []
+    const consumer = await startBatchConsumer({
+      nc,
+      stream,
+      durable: 'sink',
+      maxBatch: 1_000,
+      maxPullBytes: 8 << 20,
+      ...quiet,
+      handleBatch: async (events) => {
+        sizes.push(events.length)
+        committed.push(...events.map(indexOf))
+      },
+    })
+    await waitFor(() => committed.length === total)
+    await consumer.stop()
+    expect(committed.sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i))
+    const info = await settledConsumer(nc, stream, 'sink')
+    expect(info.ack_floor.stream_seq).toBe(total)
+    expect(consumer.stats()).toMatchObject({ handled: total, failed: 0, parked: 0 })
+  })
+
+  it('refuses a byte limit a whole message might not fit in', async () => {
+    const { nc, stream } = await freshStream()
+    await expect(
+      startBatchConsumer({
+        nc,
+        stream,
+        durable: 'sink',
+        maxPullBytes: 4 << 20,
+        ...quiet,
+        handleBatch: async () => undefined,
+      }),
+    ).rejects.toThrow(/maxPullBytes.*8 MiB/)
+  })
 })

@@ -75,13 +75,18 @@ export const indexOf = (event: RecordedEvent) => (event.data as { i: number }).i
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** `count` `Made` events `{ i }` published 256 at a time (for volumes `seed` is too slow for). */
+/**
+ * `count` `Made` events `{ i }` published 256 at a time (for volumes `seed` is too slow for),
+ * each padded with `padBytes` characters (`{ i, pad }`) when asked.
+ */
 export async function publishMany(
   nc: NatsConnection,
   stream: string,
   context: string,
   count: number,
+  padBytes = 0,
 ) {
+  const pad = padBytes > 0 ? { pad: 'x'.repeat(padBytes) } : {}
   const js = nc.jetstream()
   for (let start = 0; start < count; start += 256) {
     const acks = []
@@ -97,7 +102,7 @@ export async function publishMany(
         actor: meta.actor,
         correlationId: `c${i}`,
         causationId: null,
-        data: { i },
+        data: { i, ...pad },
       }
       acks.push(js.publish(subject, encodeEnvelope(envelope), { msgID: envelope.id }))
     }

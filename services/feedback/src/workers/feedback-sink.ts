@@ -38,6 +38,8 @@ export async function startFeedbackSink(options: FeedbackSinkOptions): Promise<R
     stream: options.names.log.stream,
     durable: options.durable ?? FEEDBACK_SINK_DURABLE,
     maxBatch: options.maxBatch ?? 20,
+    // Records are up to 512 KiB: a pull of many of them could be cut off as a slow consumer.
+    maxPullBytes: 32 << 20,
     maxWaitMs: options.maxWaitMs ?? 100,
     ackWaitMs: options.ackWaitMs ?? 30_000,
     maxDeliver: 10,

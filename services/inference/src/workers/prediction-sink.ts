@@ -50,6 +50,8 @@ export async function startPredictionSink(
     stream: options.names.log.stream,
     durable: PREDICTION_SINK_DURABLE,
     maxBatch: options.maxBatch,
+    // Records are up to ~1 MiB: a pull of maxBatch of them could be cut off as a slow consumer.
+    maxPullBytes: 32 << 20,
     maxWaitMs: options.maxWaitMs,
     ackWaitMs: options.ackWaitMs ?? 60_000,
     maxDeliver: 20,

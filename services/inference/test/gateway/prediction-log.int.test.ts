@@ -177,15 +177,15 @@ describe('async mode', () => {
         rows: [
           {
             predictionId: grpc.parameters['prediction_ids']!.string_param,
-            inputs: { x1: 4, x2: 5 },
-            outputs: { y: linearExpected(4, 5, 1) },
+            inputs: JSON.stringify({ x1: 4, x2: 5 }),
+            outputs: JSON.stringify({ y: linearExpected(4, 5, 1) }),
           },
         ],
       })
       expect(byId.get('later-rest')!.rows.map((row) => row.predictionId)).toEqual(
         rest.body.parameters.prediction_ids.split(','),
       )
-      expect(byId.get('later-rest')!.rows.map((row) => row.inputs)).toEqual([
+      expect(byId.get('later-rest')!.rows.map((row) => JSON.parse(row.inputs))).toEqual([
         { x1: 1, x2: 3 },
         { x1: 2, x2: 4 },
       ])

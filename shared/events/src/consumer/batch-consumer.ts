@@ -47,6 +47,15 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
   if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0) {
     throw ValidationError.field('maxWaitMs', 'must be a whole number of milliseconds ≥ 0')
   }
+  if (
+    options.maxPullBytes !== undefined &&
+    (!Number.isInteger(options.maxPullBytes) || options.maxPullBytes < 8 << 20)
+  ) {
+    // A pull delivers whole messages only (a NATS message may be 1 MiB and its headers), and
+    // nats.js tops a pull up by as little as a quarter of the limit: a smaller one can ask
+    // for less than the next message, over and over.
+    throw ValidationError.field('maxPullBytes', 'must be a whole number of bytes ≥ 8 MiB')
+  }
   const settings = resolveSettings(options, { maxAckPending: Math.max(1_000, 4 * maxBatch) })
   const runtime = await ConsumerRuntime.open(options.nc, settings, (event, context) =>
     options.handleBatch([event], context),
@@ -163,7 +172,9 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
           .consumers.get(settings.stream, settings.durable)
         if (runtime.stopping) break
         current = await consumer.consume({
-          max_messages: maxBatch,
+          ...(options.maxPullBytes
+            ? { max_bytes: options.maxPullBytes }
+            : { max_messages: maxBatch }),
           expires: settings.idlePullMs,
         })
         for (const taker = batchesOf(current, maxBatch, maxWaitMs); ;) {

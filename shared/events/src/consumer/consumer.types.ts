@@ -100,6 +100,15 @@ export interface BatchConsumerOptions extends CommonConsumerOptions {
   maxBatch?: number
   /** After the first event of a batch arrives, how long to wait for more (50 ms). */
   maxWaitMs?: number
+  /**
+   * For streams of large messages: the pull asks for at most this many bytes at once instead
+   * of `maxBatch` messages (at most 100 at once then: nats.js's limit for such pulls). Keep it
+   * well under nats-server's `max_pending` (64 MiB): a client with more than that waiting to be
+   * written is cut off as a slow consumer, and what it was sent comes back only after the ack
+   * wait. 5,000 prediction-log messages of up to 64 KiB — or 900 KiB — ask for far more.
+   * At least 8 MiB (a message comes whole, and a top-up asks for a quarter of the limit).
+   */
+  maxPullBytes?: number
 }
 
 export interface ConsumerStats {
