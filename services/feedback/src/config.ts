@@ -62,7 +62,9 @@ const sinkVariables = {
    * Label records (each under 512 KiB: about 2,000 labels) per ClickHouse write, and how many
    * the sink's pull asks for at once. 20 (~40,000 labels a write): with 200 (~100 MB asked
    * for) the bench saw the pull now and then stop being served while records waited, until
-   * it expired 5 s later; asking for 20, the pull is renewed every few records (bench/README).
+   * it expired 5 s later (bench/README). Most likely nats-server cutting the sink off as a
+   * slow consumer past its 64 MiB max_pending, as the prediction sink's bench showed; pulls
+   * are now bounded in bytes as well (maxPullBytes), but 200 has not been measured again.
    */
   ARGMAX_FEEDBACK_SINK_MAX_BATCH: envInt({ min: 1, max: 10_000 }).default(20),
   ARGMAX_FEEDBACK_SINK_MAX_WAIT_MS: envInt({ min: 0, max: 60_000 }).default(100),
