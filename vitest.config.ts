@@ -22,11 +22,6 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           maxConcurrency: 4,
-          // The files share their worker process and its module cache: each would otherwise
-          // load the services' module graphs again (the project took ~10 % longer that way).
-          // Each test takes its own stream, schema and bucket from the kit, so no state is
-          // shared but the modules'.
-          poolOptions: { forks: { isolate: false } },
           // Files run one at a time (Vitest 3 sizes its one pool from root options only, and
           // on a 2-core machine three files at once made the run slower: collecting the
           // services' module graphs in parallel contends for the cores, and timing-bound tests
