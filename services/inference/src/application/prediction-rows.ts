@@ -1,5 +1,11 @@
 import type { PredictionLogRecord } from '@argmax/contracts'
-import { tsvNullableString, tsvNumber, tsvString, tsvTimeFields } from '@argmax/analytics'
+import {
+  TabSeparatedBuffer,
+  tsvNullableString,
+  tsvNumber,
+  tsvString,
+  tsvTimeFields,
+} from '@argmax/analytics'
 import type { RecordedEvent } from '@argmax/events'
 import { loggedRecords } from './prediction-log.ts'
 
@@ -37,19 +43,15 @@ export interface PredictionChunk {
   bytes: Buffer
 }
 
-/**
- * First size of a chunk's buffer; it doubles as lines come, and a later chunk starts at the size
- * of the one before.
- */
+/** First size of a chunk's buffer (TabSeparatedBuffer). */
 const FIRST_CHUNK_BYTES = 256 * 1024
 
 /**
  * The ClickHouse rows of the log records in `events`, written straight to TabSeparated bytes (no
  * row objects), in chunks of whole records of about `chunkRows` lines, made one at a time as
  * they are asked for: a batch of grouped messages may hold a million rows, and only the chunk
- * being inserted needs to exist. Each line goes into the chunk's buffer as it is made (outside
- * the JavaScript heap), rather than kept as a string until the chunk is joined and encoded for
- * the request. A record gives one row per prediction id, or — for a request
+ * being inserted needs to exist (each line goes into a `TabSeparatedBuffer` as it is made,
+ * outside the JavaScript heap). A record gives one row per prediction id, or — for a request
  * that failed — one keyed `error:<record id>`, where a record's id is its message's id when
  * the message carries one record, `<message id>/<index>` in a `PredictionsLogged` message. A
  * pure function of the events, so a batch handled twice (a redelivery after a crash) yields
@@ -61,27 +63,7 @@ export function* predictionChunks(
   events: readonly Pick<RecordedEvent, 'id' | 'type' | 'data'>[],
   chunkRows = 50_000,
 ): Generator<PredictionChunk> {
-  let buffer = Buffer.allocUnsafe(FIRST_CHUNK_BYTES)
-  let length = 0
-  let lines = 0
-  const write = (line: string) => {
-    // A UTF-16 unit is at most 3 bytes of UTF-8: with that much room the line always fits.
-    const room = line.length * 3
-    if (length + room > buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + room))
-      buffer.copy(grown, 0, 0, length)
-      buffer = grown
-    }
-    length += buffer.write(line, length)
-    lines++
-  }
-  const cut = (): PredictionChunk => {
-    const chunk = { rows: lines, bytes: buffer.subarray(0, length) }
-    buffer = Buffer.allocUnsafe(Math.max(FIRST_CHUNK_BYTES, length + (length >> 3)))
-    length = 0
-    lines = 0
-    return chunk
-  }
+  const text = new TabSeparatedBuffer(FIRST_CHUNK_BYTES)
   for (const event of events) {
     const records = loggedRecords(event.type, event.data)
     for (let r = 0; r < records.length; r++) {
@@ -90,18 +72,18 @@ export function* predictionChunks(
       const offset = record.rowOffset ?? 0
       if (record.rows.length === 0) {
         const id = records.length === 1 ? event.id : `${event.id}/${r}`
-        write(`${tsvString(`error:${id}`)}\t${tsvNumber(offset)}\t{}\t{}\t\\N\t\\N\t${shared}`)
+        text.write(`${tsvString(`error:${id}`)}\t${tsvNumber(offset)}\t{}\t{}\t\\N\t\\N\t${shared}`)
       }
       for (let i = 0; i < record.rows.length; i++) {
         const row = record.rows[i]!
-        write(
+        text.write(
           `${tsvString(row.predictionId)}\t${tsvNumber(row.row ?? offset + i)}\t${tsvString(row.inputs)}\t${tsvString(row.outputs)}\t${tsvNumber(row.prediction ?? null)}\t${tsvNullableString(row.predictedClass ?? null)}\t${shared}`,
         )
       }
-      if (lines >= chunkRows) yield cut()
+      if (text.lines >= chunkRows) yield text.cut()
     }
   }
-  if (lines > 0) yield cut()
+  if (text.lines > 0) yield text.cut()
 }
 
 /** The fields every row of a record shares, from `request_id` to `batch_id`, and the newline. */
