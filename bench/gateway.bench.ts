@@ -16,8 +16,9 @@
  * - with `BENCH_GATEWAY_BEFORE=<checkout of another commit>`, **gateway_durable_before** — that
  *   checkout's gateway, durable: before/after a change in one run.
  *
- * At concurrency 1: p50 and p99 latency, and the gateway's added latency (p50 and p99 of the
- * gateway minus those of direct, from all rounds). At `--concurrency`: throughput, each
+ * At concurrency 1, the targets taking turns request by request (so each one's latencies come
+ * from the same moments of a noisy machine): p50 and p99 latency, and the gateway's added
+ * latency (p50 and p99 of the gateway minus those of direct, from all rounds). At `--concurrency`: throughput, each
  * gateway's throughput against direct and durable against logging off (median over rounds of
  * the ratio to the round just before it, or of the same round), and the server CPU per request
  * (model server, plus the gateway on its path, from /proc). Rounds alternate the variants after
@@ -86,7 +87,7 @@ import { endpointsToEnv, startStack, type StackEndpoints } from '@argmax/stack'
 import { createS3Client, ensureBucket } from '@argmax/storage'
 import { connect, type NatsConnection } from 'nats'
 import * as grpc from '@grpc/grpc-js'
-import { loadInferenceService } from '@argmax/proto'
+import { INFERENCE_SERVICE_NAME, loadInferenceService } from '@argmax/proto'
 
 const { values } = parseArgs({
   options: {
@@ -96,6 +97,7 @@ const { values } = parseArgs({
     'sink-rows': { type: 'string', default: '200000' },
     'serve-gateway-without-log': { type: 'boolean', default: false },
     'serve-bare-proxy': { type: 'boolean', default: false },
+    'serve-bytes-proxy': { type: 'boolean', default: false },
     /** Only the sink part (for working on the sink). */
     'sink-only': { type: 'boolean', default: false },
     /** Everything but the sink part (for working on the gateway): no `sink` in the JSON. */
@@ -161,6 +163,60 @@ async function serveBareProxy(): Promise<void> {
   process.once('SIGTERM', () => server.forceShutdown())
 }
 
+/**
+ * `--serve-bytes-proxy`: a bare proxy that does not even decode — ModelInfer's request bytes go
+ * to the model server as they came (with the version appended: protobuf's last field wins)
+ * and its answer's bytes back. What it adds is the hop alone: two HTTP/2 streams and the
+ * wake-ups of a process in the path.
+ */
+async function serveBytesProxy(): Promise<void> {
+  const path = `/${INFERENCE_SERVICE_NAME}/ModelInfer`
+  const asIs = (bytes: Buffer) => bytes
+  const version1 = Buffer.from([(2 << 3) | 2, 1, 0x31]) // field 2 (model_version) = "1"
+  const upstream = new grpc.Client(
+    process.env['BENCH_PROXY_UPSTREAM']!,
+    grpc.credentials.createInsecure(),
+    { 'grpc.enable_channelz': 0 },
+  )
+  const server = new grpc.Server({ 'grpc.enable_channelz': 0 })
+  const definition = {
+    ModelInfer: {
+      path,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: asIs,
+      requestDeserialize: asIs,
+      responseSerialize: asIs,
+      responseDeserialize: asIs,
+    },
+  } satisfies grpc.ServiceDefinition
+  server.addService(definition, {
+    ModelInfer: (
+      call: grpc.ServerUnaryCall<Buffer, Buffer>,
+      callback: grpc.sendUnaryData<Buffer>,
+    ) => {
+      const metadata = new grpc.Metadata()
+      metadata.set('authorization', `Bearer ${process.env['BENCH_PROXY_TOKEN']!}`)
+      upstream.makeUnaryRequest(
+        path,
+        asIs,
+        asIs,
+        Buffer.concat([call.request, version1]),
+        metadata,
+        { deadline: Date.now() + 30_000 },
+        (error, answer) => (error ? callback(error) : callback(null, answer!)),
+      )
+    },
+  })
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  )
+  console.log(JSON.stringify({ msg: 'bytes proxy listening', grpc: `127.0.0.1:${port}` }))
+  process.once('SIGTERM', () => server.forceShutdown())
+}
+
 const MODEL = 'movies'
 const BUCKET = 'argmax-models'
 
@@ -210,6 +266,7 @@ type TargetName =
   | 'gateway_async_before'
   | 'gateway_durable_before'
   | 'bare_proxy'
+  | 'bytes_proxy'
 
 interface Target {
   name: TargetName
@@ -247,29 +304,29 @@ function threadCpu(pids: number[]): Map<string, number> {
 }
 
 /** `total` one-row requests, `concurrency` in flight; requests per second and each latency. */
+function oneRowRequest(target: Target, i: number) {
+  const x = Buffer.from(new Float32Array([i % 100, 1]).buffer)
+  return target.client.call('ModelInfer', {
+    model_name: MODEL,
+    model_version: target.version,
+    id: `r${i}-${Math.random()}`,
+    inputs: [
+      { name: 'x1', datatype: 'FP32', shape: [1] },
+      { name: 'x2', datatype: 'FP32', shape: [1] },
+    ],
+    raw_input_contents: [x.subarray(0, 4), x.subarray(4, 8)],
+  })
+}
+
+/** Throughput and server CPU per request of one target at `concurrency` requests in flight. */
 async function round(target: Target, total: number, concurrency: number) {
-  const latenciesMs: number[] = new Array(total)
   let next = 0
   const cpuBefore = cpuOf(target.pids)
   const threadsBefore = process.env['BENCH_THREAD_CPU'] ? threadCpu(target.pids) : undefined
   const started = performance.now()
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < total; i = next++) {
-        const x = Buffer.from(new Float32Array([i % 100, 1]).buffer)
-        const begin = performance.now()
-        await target.client.call('ModelInfer', {
-          model_name: MODEL,
-          model_version: target.version,
-          id: `r${i}-${Math.random()}`,
-          inputs: [
-            { name: 'x1', datatype: 'FP32', shape: [1] },
-            { name: 'x2', datatype: 'FP32', shape: [1] },
-          ],
-          raw_input_contents: [x.subarray(0, 4), x.subarray(4, 8)],
-        })
-        latenciesMs[i] = performance.now() - begin
-      }
+      for (let i = next++; i < total; i = next++) await oneRowRequest(target, i)
     }),
   )
   const perS = total / ((performance.now() - started) / 1000)
@@ -282,7 +339,24 @@ async function round(target: Target, total: number, concurrency: number) {
       `threads ${target.name} c${concurrency}: ${parts.map(([k, v]) => `${k}=${Math.round(v)}`).join(' ')}`,
     )
   }
-  return { perS, latenciesMs, cpuUsPerReq: (cpuOf(target.pids) - cpuBefore) / total }
+  return { perS, cpuUsPerReq: (cpuOf(target.pids) - cpuBefore) / total }
+}
+
+/**
+ * Latency at concurrency 1, the targets taking turns request by request: each target's
+ * latencies then come from the same moments of the machine's load, so the differences between
+ * them hold even when the absolute figures drift between runs.
+ */
+async function latencyRound(targets: readonly Target[], total: number) {
+  const latenciesMs = new Map(targets.map((target) => [target.name, new Array<number>(total)]))
+  for (let i = 0; i < total; i++) {
+    for (const target of targets) {
+      const begin = performance.now()
+      await oneRowRequest(target, i)
+      latenciesMs.get(target.name)![i] = performance.now() - begin
+    }
+  }
+  return latenciesMs
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -426,8 +500,18 @@ async function main(): Promise<void> {
         env: { ...common, BENCH_PROXY_UPSTREAM: modelServer.grpc, BENCH_PROXY_TOKEN: admin },
       })
     }
+    if (values.gateways.split(',').includes('bytes')) {
+      gatewaySpecs.push({
+        name: 'bytes_proxy',
+        entry: fileURLToPath(import.meta.url),
+        args: ['--serve-bytes-proxy'],
+        ready: 'bytes proxy listening',
+        env: { ...common, BENCH_PROXY_UPSTREAM: modelServer.grpc, BENCH_PROXY_TOKEN: admin },
+      })
+    }
     const chosen = new Set(values.gateways.split(',').map((name) => `gateway_${name.trim()}`))
     chosen.add('bare_proxy')
+    chosen.add('bytes_proxy')
     gatewaySpecs.splice(0, gatewaySpecs.length, ...gatewaySpecs.filter((g) => chosen.has(g.name)))
     const before = process.env['BENCH_GATEWAY_BEFORE']
     if (before) {
@@ -493,24 +577,21 @@ async function main(): Promise<void> {
       }
     }
 
-    const results = {
-      c1: new Map<string, Awaited<ReturnType<typeof round>>[]>(),
-      cN: new Map<string, Awaited<ReturnType<typeof round>>[]>(),
-    }
-    for (const target of targets) {
-      await round(target, Math.min(total, 1000), 1)
-      await round(target, Math.min(total, 2000), concurrency)
-      results.c1.set(target.name, [])
-      results.cN.set(target.name, [])
-    }
+    const latencies = new Map(targets.map((target) => [target.name, [] as number[]]))
+    const throughput = new Map(
+      targets.map((target) => [target.name, [] as Awaited<ReturnType<typeof round>>[]]),
+    )
+    await latencyRound(targets, Math.min(total, 500))
+    for (const target of targets) await round(target, Math.min(total, 2000), concurrency)
     for (let r = 0; r < rounds; r++) {
+      for (const [name, sample] of await latencyRound(targets, total)) {
+        latencies.get(name)!.push(...sample)
+      }
       for (const target of targets) {
-        const one = await round(target, total, 1)
         const many = await round(target, total * 2, concurrency)
-        results.c1.get(target.name)!.push(one)
-        results.cN.get(target.name)!.push(many)
+        throughput.get(target.name)!.push(many)
         console.error(
-          `round ${r + 1} ${target.name}: c1 ${Math.round(one.perS)}/s, c${concurrency} ${Math.round(many.perS)}/s, ${Math.round(many.cpuUsPerReq)} µs CPU/request`,
+          `round ${r + 1} ${target.name}: c${concurrency} ${Math.round(many.perS)}/s, ${Math.round(many.cpuUsPerReq)} µs CPU/request`,
         )
       }
     }
@@ -521,23 +602,20 @@ async function main(): Promise<void> {
       { p50_ms: number; p99_ms: number; per_s: number; cpu_us_per_req: number }
     > = {}
     for (const target of targets) {
-      const latencies = results.c1
-        .get(target.name)!
-        .flatMap((m) => m.latenciesMs)
-        .sort((a, b) => a - b)
+      const sorted = latencies.get(target.name)!.sort((a, b) => a - b)
       summary[target.name] = {
-        p50_ms: round3(percentile(latencies, 50)),
-        p99_ms: round3(percentile(latencies, 99)),
-        per_s: Math.round(median(results.cN.get(target.name)!.map((m) => m.perS))),
+        p50_ms: round3(percentile(sorted, 50)),
+        p99_ms: round3(percentile(sorted, 99)),
+        per_s: Math.round(median(throughput.get(target.name)!.map((m) => m.perS))),
         // Server side: the model server's, plus the gateway's where it is in the path.
-        cpu_us_per_req: Math.round(median(results.cN.get(target.name)!.map((m) => m.cpuUsPerReq))),
+        cpu_us_per_req: Math.round(median(throughput.get(target.name)!.map((m) => m.cpuUsPerReq))),
       }
     }
     // Paired within a round: neighbours in time share the machine's load.
     const paired = (name: TargetName, base: TargetName) =>
-      results.cN.has(name) && results.cN.has(base)
+      throughput.has(name) && throughput.has(base)
         ? round3(
-            median(results.cN.get(name)!.map((m, i) => m.perS / results.cN.get(base)![i]!.perS)),
+            median(throughput.get(name)!.map((m, i) => m.perS / throughput.get(base)![i]!.perS)),
           )
         : null
     const added = (name: TargetName, p: 'p50_ms' | 'p99_ms') =>
@@ -582,6 +660,12 @@ async function main(): Promise<void> {
           ? {
               added_p50_ms_proxy: added('bare_proxy', 'p50_ms'),
               added_p99_ms_proxy: added('bare_proxy', 'p99_ms'),
+            }
+          : {}),
+        ...(summary['bytes_proxy']
+          ? {
+              added_p50_ms_bytes_proxy: added('bytes_proxy', 'p50_ms'),
+              added_p99_ms_bytes_proxy: added('bytes_proxy', 'p99_ms'),
             }
           : {}),
         ...(before
@@ -850,4 +934,5 @@ async function countRows(ch: AnalyticsClient, table: string): Promise<number> {
 
 if (values['serve-gateway-without-log']) await serveGatewayWithoutLog()
 else if (values['serve-bare-proxy']) await serveBareProxy()
+else if (values['serve-bytes-proxy']) await serveBytesProxy()
 else await main()

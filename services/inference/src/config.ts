@@ -140,6 +140,8 @@ export const inferenceSettings = z
       .default('durable'),
     /** async mode: records held in memory at most while JetStream is slow or away. */
     ARGMAX_INFERENCE_LOG_BUFFER: envInt({ min: 1, max: 1_000_000 }).default(10_000),
+    /** async mode: how long answered requests' records gather before they are published. */
+    ARGMAX_INFERENCE_LOG_LINGER_MS: envInt({ min: 0, max: 10_000 }).default(10),
     ARGMAX_INFERENCE_MAX_MESSAGE_MB: envInt({ min: 1, max: 2047 }).default(16),
     /** Deadline of one call to a model server. */
     ARGMAX_INFERENCE_TIMEOUT_MS: envInt({ min: 10, max: 600_000 }).default(10_000),
@@ -171,7 +173,11 @@ export const inferenceSettings = z
     modelLoads: env.ARGMAX_INFERENCE_MODEL_LOADS,
     grpc: { host: env.ARGMAX_INFERENCE_GRPC_HOST, port: env.ARGMAX_INFERENCE_GRPC_PORT },
     predictionIdSecret: env.ARGMAX_PREDICTION_ID_SECRET,
-    log: { mode: env.ARGMAX_INFERENCE_LOG_MODE, bufferRecords: env.ARGMAX_INFERENCE_LOG_BUFFER },
+    log: {
+      mode: env.ARGMAX_INFERENCE_LOG_MODE,
+      bufferRecords: env.ARGMAX_INFERENCE_LOG_BUFFER,
+      lingerMs: env.ARGMAX_INFERENCE_LOG_LINGER_MS,
+    },
     maxMessageBytes: env.ARGMAX_INFERENCE_MAX_MESSAGE_MB * MIB,
     timeoutMs: env.ARGMAX_INFERENCE_TIMEOUT_MS,
     merge: {

@@ -141,6 +141,7 @@ export function inferenceService(
         names,
         mode: settings.log.mode,
         bufferRecords: settings.log.bufferRecords,
+        lingerMs: settings.log.lingerMs,
         log: parts.logger,
       })
       const metrics = createGatewayMetrics(

@@ -43,8 +43,9 @@ export type LogMode = 'durable' | 'async'
  *   through the async buffer.
  * - `afterAnswer` (the async mode's path for an answered request; through the async buffer in
  *   either mode): the records are built, encoded and published only once the answer has gone
- *   out, so none of that work delays it. Each call holds a place in the buffer from the moment
- *   it is made (shed at once when the buffer is full), so the loss bound above still holds.
+ *   out, so none of that work delays it — those of the answers within `lingerMs` together.
+ *   Each call holds a place in the buffer from the moment it is made (shed at once when the
+ *   buffer is full), so the loss bound above still holds.
  */
 export interface PredictionLog {
   readonly mode: LogMode
@@ -76,6 +77,8 @@ export interface PredictionLogOptions {
   newId?: () => string
   /** Publish timeout of one message (ms). */
   publishTimeoutMs?: number
+  /** How long answered requests' records gather before they are built and published (ms). */
+  lingerMs?: number
 }
 
 /** Durable mode: messages of one model in flight at once; later records wait and go together. */
@@ -120,6 +123,7 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
   const maxInFlight = options.maxInFlight ?? 4
   const delays = options.retryDelaysMs ?? [100, 250, 500, 1_000, 2_000, 5_000]
   const timeout = options.publishTimeoutMs ?? 5_000
+  const lingerMs = options.lingerMs ?? 10
   let published = 0
   let dropped = 0
   let failedPublishes = 0
@@ -242,9 +246,11 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
 
   /** `afterAnswer` calls waiting for the answer to go out: one place in the buffer each. */
   let later: Array<() => readonly PredictionLogRecord[]> = []
+  let laterTimer: NodeJS.Timeout | undefined
   const buffered = () => queue.length - head + retriedRecords + later.length
 
-  const enqueue = (records: readonly PredictionLogRecord[]) => {
+  /** Queues records (shedding what does not fit); the caller pumps. */
+  const queueUp = (records: readonly PredictionLogRecord[]) => {
     for (const record of records) {
       // In flight counts too: what a crash can lose is at most `bufferRecords` records.
       if (buffered() + inFlightRecords >= options.bufferRecords) {
@@ -253,7 +259,6 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
       }
       queue.push(entryOf(record))
     }
-    pump()
   }
 
   function pump(): void {
@@ -315,21 +320,25 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
   }
 
   /**
-   * Builds and queues what `afterAnswer` deferred. An answer's bytes are written in a native
-   * immediate after the handler returns, and grpc-js's trailers (the end of the answer for the
-   * caller) in a second one, queued by Node's `sendTrailers` with `setImmediate`: running two
-   * immediates later puts this work after both.
+   * Builds and queues what `afterAnswer` held back during the last `lingerMs`, then publishes
+   * it grouped: under light traffic too, one JetStream publish and ack carry several answers'
+   * records instead of one each, and that work runs once per window rather than between one
+   * request and the next (at one request in flight, the next arrives while the last one's
+   * publish is being handled). The answers went out long before.
    */
   const flushLater = () => {
+    clearTimeout(laterTimer)
+    laterTimer = undefined
     const builds = later
     later = []
     for (const build of builds) {
       try {
-        enqueue(build())
+        queueUp(build())
       } catch (error) {
         options.log.warn({ err: error }, 'building a prediction log record failed')
       }
     }
+    pump()
     if (inFlightMessages === 0 && buffered() === 0) drained?.()
   }
 
@@ -341,11 +350,12 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
         return
       }
       later.push(build)
-      if (later.length === 1) setImmediate(() => setImmediate(flushLater))
+      laterTimer ??= setTimeout(flushLater, lingerMs)
     },
     async record(records) {
       if (options.mode === 'async') {
-        enqueue(records)
+        queueUp(records)
+        pump()
         return
       }
       try {
@@ -361,7 +371,8 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
     },
     background(records) {
       if (stopping) return
-      enqueue(records)
+      queueUp(records)
+      pump()
     },
     stats: () => ({
       buffered: buffered(),
@@ -372,6 +383,7 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
     }),
     async stop(timeoutMs = 10_000) {
       stopping = true
+      flushLater()
       if (inFlightMessages === 0 && buffered() === 0) return
       await new Promise<void>((resolve) => {
         drained = resolve

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { connectNats, uniqueName } from '@argmax/testkit'
 import { ensureStreams } from '@argmax/events'
 import {
@@ -292,6 +292,39 @@ describe('async mode', () => {
     expect(logged.map((r) => r.requestId).sort()).toEqual(
       Array.from({ length: 100 }, (_, i) => `l${i}`).sort(),
     )
+    await nc.close()
+  })
+  it('publishes the records of answers that came within its linger together, in one message', async () => {
+    const nc = await connectNats()
+    const prefix = uniqueName('linger')
+    const names: InferenceStreamNames = {
+      ...INFERENCE_STREAM_NAMES,
+      log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${prefix}.log` },
+    }
+    const jsm = await nc.jetstreamManager()
+    await ensureStreams(jsm, [
+      { name: names.log.stream, subjects: [`${prefix}.log.>`], retention: 'limits' },
+    ])
+    const log = createPredictionLog({
+      js: nc.jetstream(),
+      names,
+      mode: 'async',
+      bufferRecords: 100,
+      lingerMs: 500,
+      log: { warn: () => undefined },
+    })
+    // One request at a time, a few milliseconds apart: a quiet gateway's traffic.
+    for (let i = 0; i < 10; i++) {
+      const record = logRecord('movies', `g${i}`)
+      log.afterAnswer(() => [record])
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await vi.waitFor(() => expect(log.stats().published).toBe(10), { timeout: 10_000 })
+    const info = await jsm.streams.info(names.log.stream)
+    expect(info.state.messages).toBe(1)
+    const logged = await recordsIn(nc, names.log.stream)
+    expect(logged.map((r) => r.requestId)).toEqual(Array.from({ length: 10 }, (_, i) => `g${i}`))
+    await log.stop()
     await nc.close()
   })
 })

@@ -330,7 +330,11 @@ export async function startGatewayHarness(
       modelLoads: 'managed',
       grpc: { host: '127.0.0.1', port: 0 },
       predictionIdSecret,
-      log: { mode: options.logMode ?? 'durable', bufferRecords: options.logBuffer ?? 10_000 },
+      log: {
+        mode: options.logMode ?? 'durable',
+        bufferRecords: options.logBuffer ?? 10_000,
+        lingerMs: 10,
+      },
       maxMessageBytes: 1024 * 1024,
       timeoutMs: 10_000,
       merge: { maxRows: 256, inFlight: 8 },
