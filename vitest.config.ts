@@ -19,6 +19,7 @@ export default defineConfig({
           include: ['{shared,services,cli,bench}/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['shared/testkit/src/global-setup.ts'],
+          setupFiles: ['shared/testkit/src/file-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           maxConcurrency: 4,
@@ -37,6 +38,7 @@ export default defineConfig({
           include: ['{shared,services,cli}/**/*.e2e.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['shared/testkit/src/global-setup.ts'],
+          setupFiles: ['shared/testkit/src/file-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           // One file at a time, whatever the cores: each brings up a whole stack of processes.

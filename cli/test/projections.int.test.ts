@@ -121,6 +121,8 @@ describe('argmax projections rebuild', () => {
       ARGMAX_S3_SECRET_ACCESS_KEY: endpoint.secretAccessKey,
       ARGMAX_S3_FORCE_PATH_STYLE: 'true',
     }
+    // Set for the command, then put back as they were: the next file shares this process.
+    const previous = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]))
     Object.assign(process.env, env)
     try {
       await createProgram().parseAsync([
@@ -136,7 +138,10 @@ describe('argmax projections rebuild', () => {
         postgresUrl,
       ])
     } finally {
-      for (const name of Object.keys(env)) delete process.env[name]
+      for (const [name, value] of Object.entries(previous)) {
+        if (value === undefined) delete process.env[name]
+        else process.env[name] = value
+      }
     }
     const pool = createPool(1)
     const { rows } = await pool.query(

@@ -103,9 +103,10 @@ describe('argmax datasets upload against the service', () => {
   })
 
   it('finishes a slow upload with short-lived part URLs, asking for them as it goes', async () => {
-    // Part URLs that live 4 s, and an upload that takes 2.5 s per part: URLs handed out at the
-    // start would have expired long before the last parts.
-    const short = await startHarness({ listen: true, presignExpirySeconds: 4 })
+    // Part URLs that live 3 s, and an upload that takes 1.5 s per part: URLs handed out at the
+    // start would have expired long before the last parts. (The client asks again 2 s before a
+    // URL's end, at least: 3 s leave its PUTs the same second of slack as a longer lifetime.)
+    const short = await startHarness({ listen: true, presignExpirySeconds: 3 })
     try {
       const plain = createDatasetClient({ baseUrl: short.service.url!, token: short.tokens.alice })
       const presigned: number[][] = []
@@ -124,7 +125,7 @@ describe('argmax datasets upload against the service', () => {
         const response = await fetch(url, init)
         if (init?.method === 'PUT') {
           puts.push(response.status)
-          await new Promise((resolve) => setTimeout(resolve, 2_500))
+          await new Promise((resolve) => setTimeout(resolve, 1_500))
         }
         return response
       }

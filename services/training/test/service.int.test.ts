@@ -3,9 +3,10 @@ import { datasetStreamSpec } from '@argmax/dataset-service'
 import { ensureStreams } from '@argmax/events'
 import { describeServiceShell } from '@argmax/service/testing'
 import { connectNats, freshBucket, stackEndpoints, uniqueName } from '@argmax/testkit'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll } from 'vitest'
 import { loadTrainingConfig } from '../src/config.ts'
 import { startTrainingService } from '../src/service.ts'
 
@@ -17,6 +18,17 @@ const datasetStream = uniqueName('DATASET')
 const datasetRoot = uniqueName('ds')
 const registryStream = uniqueName('REGISTRY')
 const registryRoot = uniqueName('rg')
+// The runner's work directory of every service the file starts, removed after it.
+const workDirs: string[] = []
+afterAll(() => {
+  for (const dir of workDirs) rmSync(dir, { recursive: true, force: true })
+})
+
+function workDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'argmax-training-shell-'))
+  workDirs.push(dir)
+  return dir
+}
 
 describeServiceShell({
   service: 'training',
@@ -45,7 +57,7 @@ describeServiceShell({
       ARGMAX_TRAINING_REGISTRY_SUBJECT_ROOT: registryRoot,
       ARGMAX_TRAINING_SCHEMA: uniqueName('training').toLowerCase(),
       ARGMAX_TRAINING_RUN_TOKEN_SECRET: 'a-run-token-secret-for-the-shell-test-0123456789',
-      ARGMAX_TRAINING_WORK_DIR: mkdtempSync(join(tmpdir(), 'argmax-training-shell-')),
+      ARGMAX_TRAINING_WORK_DIR: workDir(),
     }
   },
   requiredSettings: [

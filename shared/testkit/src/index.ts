@@ -3,17 +3,23 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
 import { connect, type NatsConnection } from 'nats'
 import pg from 'pg'
-import { afterAll, inject } from 'vitest'
+import { inject } from 'vitest'
 import { endpointsToEnv, type StackEndpoints } from '@argmax/stack'
 import './provided-context.ts'
 
 export type { StackEndpoints }
 
-/** Closed after the test file: whatever a helper opened for it. */
+/** Closed after the test file (`file-setup.ts`): whatever a helper opened for it. */
 const cleanups: Array<() => Promise<unknown>> = []
-afterAll(async () => {
+
+/**
+ * Closes what the helpers opened since the last call. Called by the setup file after each test
+ * file: an `afterAll` here would be registered once only, for the first file of a process that
+ * keeps its modules between files (the int project's `isolate: false`).
+ */
+export async function closeOpened(): Promise<void> {
   await Promise.allSettled(cleanups.splice(0).map((cleanup) => cleanup()))
-})
+}
 
 export function stackEndpoints(): StackEndpoints {
   return inject('stack')

@@ -67,7 +67,29 @@ export interface TestModels {
   mixed: ModelFile
 }
 
+/**
+ * The models made so far in this process: the generator's output depends on the intercepts
+ * only, and the int project's files share one process, where each file asking python3-onnx for
+ * the same few models again cost half a second of start-up.
+ */
+const made = { linear: new Map<number, ModelFile>(), mixed: undefined as ModelFile | undefined }
+
 export async function writeTestModels(intercepts: number[]): Promise<TestModels> {
+  const missing = intercepts.filter((intercept) => !made.linear.has(intercept))
+  if (missing.length > 0 || !made.mixed) {
+    const generated = await generateTestModels(missing)
+    for (const [intercept, file] of generated.linear) made.linear.set(intercept, file)
+    made.mixed = generated.mixed
+  }
+  // Copies: a test may change its bytes without changing another's.
+  const copy = (file: ModelFile): ModelFile => ({ ...file, bytes: Buffer.from(file.bytes) })
+  return {
+    linear: new Map(intercepts.map((intercept) => [intercept, copy(made.linear.get(intercept)!)])),
+    mixed: copy(made.mixed!),
+  }
+}
+
+async function generateTestModels(intercepts: number[]): Promise<TestModels> {
   const dir = await mkdtemp(join(tmpdir(), 'argmax-test-models-'))
   try {
     await promisify(execFile)(SYSTEM_PYTHON, [generator, dir, ...intercepts.map(String)]).catch(

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process'
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -33,8 +33,12 @@ let signature: ModelSignature
 let sample: SampleLine[]
 let stubs: string
 
+/** Temporary directories of the file, removed after it. */
+const temporary: string[] = []
+
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'argmax-movies-'))
+  temporary.push(dir)
   const data = join(
     dirname(createRequire(import.meta.url).resolve('vega-datasets')),
     '..',
@@ -68,6 +72,7 @@ beforeAll(async () => {
     .map((line) => JSON.parse(line) as SampleLine)
 
   stubs = await mkdtemp(join(tmpdir(), 'argmax-v2-stubs-'))
+  temporary.push(stubs)
   await promisify(execFile)(SYSTEM_PYTHON, [
     '-m',
     'grpc_tools.protoc',
@@ -87,7 +92,10 @@ beforeAll(async () => {
   await h.registry.release('movies', { stable: 1 })
   await h.waitServing('movies')
 }, 300_000)
-afterAll(() => h?.stop())
+afterAll(async () => {
+  await h?.stop()
+  await Promise.all(temporary.map((dir) => rm(dir, { recursive: true, force: true })))
+})
 
 function pythonInfer(request: unknown): Promise<{
   model_version: string

@@ -42,12 +42,22 @@ let sink: ChildProcess | undefined
 beforeAll(async () => {
   httpPort = await freePort()
   tcpPort = await freePort()
-  clickhouse = await startClickhouse({ dataDir, httpPort, tcpPort })
-  const models = await writeTestModels([1])
-  h = await startGatewayHarness({ sink: false })
-  await h.registry.registerVersion('movies', 1, models.linear.get(1)!.bytes, LINEAR_SIGNATURE)
-  await h.registry.release('movies', { stable: 1 })
-  await h.waitServing('movies')
+  // What does not depend on each other starts side by side (each kept as it starts, for
+  // afterAll to stop): the private ClickHouse and the gateway, then the sink process (seconds
+  // of start-up) while the gateway loads its model.
+  const [, models] = await Promise.all([
+    startClickhouse({ dataDir, httpPort, tcpPort }).then((started) => (clickhouse = started)),
+    writeTestModels([1]),
+    startGatewayHarness({ sink: false }).then((started) => (h = started)),
+  ])
+  await Promise.all([
+    startSink().then((started) => (sink = started)),
+    (async () => {
+      await h.registry.registerVersion('movies', 1, models.linear.get(1)!.bytes, LINEAR_SIGNATURE)
+      await h.registry.release('movies', { stable: 1 })
+      await h.waitServing('movies')
+    })(),
+  ])
   reader = createAnalyticsClient(
     {
       url: `http://127.0.0.1:${httpPort}`,
@@ -120,7 +130,6 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number) {
 
 describe('the sink killed mid-batch and ClickHouse killed for 5 s, under load', () => {
   it('leaves every 2xx prediction id in ClickHouse exactly once', async () => {
-    sink = await startSink()
     const answered: string[] = []
     let failed = 0
     let stopped = false
@@ -147,8 +156,8 @@ describe('the sink killed mid-batch and ClickHouse killed for 5 s, under load', 
 
     // The sink writes; kill it while it does, and start another.
     await waitUntil(async () => (await rowsInClickhouse()) > 500, 60_000)
-    sink.kill('SIGKILL')
-    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    sink!.kill('SIGKILL')
+    // Its replacement takes seconds to start: the stream fills meanwhile.
     sink = await startSink()
 
     // ClickHouse dies and stays away for 5 s while requests keep coming and the sink keeps

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,7 +42,10 @@ beforeAll(async () => {
   await h.load('mixed', '3', linearConfig(mixed, MIXED_SIGNATURE))
   await h.load('linear', '1', linearConfig(linear, LINEAR_SIGNATURE))
 })
-afterAll(() => h?.stop())
+afterAll(async () => {
+  await h?.stop()
+  if (stubs) await rm(stubs, { recursive: true, force: true })
+})
 
 interface Tensor {
   name: string

@@ -133,7 +133,7 @@ describe('a restart of the training service mid-run', { timeout: 600_000 }, () =
     }
     service!.kill('SIGKILL')
     await once(service!, 'exit')
-    await new Promise((resolve) => setTimeout(resolve, 2000))
+    // Started again at once: its start-up (seconds) is the time the trainers find no API.
     service = await startService()
 
     const finished = async () => {

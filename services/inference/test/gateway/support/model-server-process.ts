@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -23,6 +23,8 @@ export async function spawnModelServer(options: {
   cacheDir?: string
 }): Promise<ModelServerProcess> {
   const endpoints = stackEndpoints()
+  // A cache of its own unless given one; gone with the process, so runs leave no directories.
+  const cacheDir = options.cacheDir ?? mkdtempSync(join(tmpdir(), 'argmax-ms-'))
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
     env: {
       ...process.env,
@@ -34,12 +36,15 @@ export async function spawnModelServer(options: {
       ARGMAX_JWT_SECRET: options.secret,
       ARGMAX_HTTP_PORT: String(options.httpPort),
       ARGMAX_MODEL_SERVER_GRPC_PORT: String(options.grpcPort),
-      ARGMAX_MODEL_SERVER_CACHE_DIR: options.cacheDir ?? mkdtempSync(join(tmpdir(), 'argmax-ms-')),
+      ARGMAX_MODEL_SERVER_CACHE_DIR: cacheDir,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
+    child.once('exit', (code) => {
+      if (!options.cacheDir) rmSync(cacheDir, { recursive: true, force: true })
+      resolve(code)
+    }),
   )
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
