@@ -79,6 +79,8 @@ function startChild(args: string[], env: NodeJS.ProcessEnv, ready: string): Prom
   // BENCH_CPU_PROF=<dir>: each server process writes a V8 CPU profile there.
   const profile = process.env['BENCH_CPU_PROF']
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []
+  // BENCH_NODE_FLAGS: more flags for every server process (e.g. `--max-semi-space-size=32`).
+  flags.push(...(process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []))
   const child = spawn(process.execPath, [...flags, '--import', 'tsx', ...args], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
