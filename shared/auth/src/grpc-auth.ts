@@ -67,12 +67,18 @@ export function createGrpcAuth(verifier: Verifier, options: GrpcAuthOptions = {}
       opts: GrpcHandlerOptions,
     ) =>
     (call: C, callback: sendUnaryData<Res>) => {
-      authenticate(call, opts)
-        .then((principal) => handler(call, principal))
-        .then(
-          (response) => callback(null, response),
-          (error: unknown) => callback(status(error, call.getPath())),
-        )
+      // One async function rather than a `.then` chain: fewer promises and closures on the
+      // path of every call (the model server's garbage is its main cost after grpc-js).
+      void (async () => {
+        let response: Res
+        try {
+          response = await handler(call, await authenticate(call, opts))
+        } catch (error) {
+          callback(status(error, call.getPath()))
+          return
+        }
+        callback(null, response)
+      })()
     }
   /** Calls that stream back: the handler writes; its end or error ends the call. */
   const streaming =
