@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '@argmax/telemetry'
 import { createPool, stackEndpoints, uniqueName } from '@argmax/testkit'
 import { sql, type Kysely } from 'kysely'
 import { StorageType, type NatsConnection } from 'nats'
-import { afterAll } from 'vitest'
+import { onTestFinished } from 'vitest'
 import { createDatabase, type Database } from '../src/database.ts'
 import { exampleMigrations, type ExampleDB } from '../src/example/index.ts'
 import { silentLogger } from '../src/logger.ts'
@@ -72,7 +72,10 @@ export async function publishEvents(
   return sequences.sort((a, b) => a - b)
 }
 
-/** A fresh schema with the example's tables, destroyed after the file. */
+/**
+ * A fresh schema with the example's tables, its pool closed when the test that asked for it
+ * ends (`onTestFinished`: an `afterAll` registered while a test runs belongs to no suite).
+ */
 export async function exampleDatabase(prefix = 'proj'): Promise<Database<ExampleDB>> {
   const schema = uniqueName(prefix).toLowerCase()
   const database = await createDatabase<ExampleDB>({
@@ -81,7 +84,7 @@ export async function exampleDatabase(prefix = 'proj'): Promise<Database<Example
     poolMax: 4,
     log: silentLogger,
   })
-  afterAll(() => database.destroy())
+  onTestFinished(() => database.destroy())
   await migrateToLatest(database.db, schema, exampleMigrations)
   return database
 }
