@@ -196,11 +196,7 @@ describe('async mode', () => {
 
   it('sheds records beyond the buffer while JetStream cannot take them, counts them, and publishes the rest once it can', async () => {
     const nc = await connectNats()
-    const prefix = uniqueName('shed')
-    const names: InferenceStreamNames = {
-      ...INFERENCE_STREAM_NAMES,
-      log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${prefix}.log` },
-    }
+    const names = logStreamNames('shed')
     const warnings: string[] = []
     const log = createPredictionLog({
       js: nc.jetstream(),
@@ -212,31 +208,15 @@ describe('async mode', () => {
       publishTimeoutMs: 500,
       log: { warn: (_fields, message) => warnings.push(message) },
     })
-    const record = (i: number): PredictionLogRecord => ({
-      requestId: `r${i}`,
-      time: new Date().toISOString(),
-      model: 'movies',
-      version: 1,
-      variant: 'stable',
-      releaseSequence: 1,
-      caller: 'alice',
-      protocol: 'rest',
-      status: 'success',
-      latencyMs: 1,
-      rows: [predictionLogRow(`p${i}`, {}, {})],
-    })
     // No stream captures the subjects yet: every publish fails (no responders) and is retried.
-    for (let i = 0; i < 150; i++) await log.record([record(i)])
+    for (let i = 0; i < 150; i++) await log.record([logRecord('movies', `r${i}`)])
     expect(log.stats().dropped).toBe(50)
     expect(log.stats().buffered + log.stats().inFlight).toBeLessThanOrEqual(100)
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(log.stats().published).toBe(0)
     expect(warnings).toContain('publishing a prediction log record failed; retrying')
 
-    const jsm = await nc.jetstreamManager()
-    await ensureStreams(jsm, [
-      { name: names.log.stream, subjects: [`${prefix}.log.>`], retention: 'limits' },
-    ])
+    await createLogStream(nc, names)
     await log.stop(20_000)
     expect(log.stats()).toMatchObject({ published: 100, dropped: 50, buffered: 0 })
     // Records queued behind others share messages: every kept record is in the stream once.
@@ -247,14 +227,8 @@ describe('async mode', () => {
   })
   it("builds an answered request's records after the answer, holding its place in the buffer from the call", async () => {
     const nc = await connectNats()
-    const prefix = uniqueName('later')
-    const names: InferenceStreamNames = {
-      ...INFERENCE_STREAM_NAMES,
-      log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${prefix}.log` },
-    }
-    await ensureStreams(await nc.jetstreamManager(), [
-      { name: names.log.stream, subjects: [`${prefix}.log.>`], retention: 'limits' },
-    ])
+    const names = logStreamNames('later')
+    await createLogStream(nc, names)
     const log = createPredictionLog({
       js: nc.jetstream(),
       names,
@@ -262,24 +236,11 @@ describe('async mode', () => {
       bufferRecords: 100,
       log: { warn: () => undefined },
     })
-    const record = (i: number): PredictionLogRecord => ({
-      requestId: `l${i}`,
-      time: new Date().toISOString(),
-      model: 'movies',
-      version: 1,
-      variant: 'stable',
-      releaseSequence: 1,
-      caller: 'alice',
-      protocol: 'grpc',
-      status: 'success',
-      latencyMs: 1,
-      rows: [predictionLogRow(`q${i}`, {}, {})],
-    })
     let built = 0
     for (let i = 0; i < 150; i++) {
       log.afterAnswer(() => {
         built++
-        return [record(i)]
+        return [logRecord('movies', `l${i}`)]
       })
     }
     // Nothing is built in the caller's turn; the places are held: 50 shed at once, unbuilt.
@@ -296,15 +257,8 @@ describe('async mode', () => {
   })
   it('publishes the records of answers that came within its linger together, in one message', async () => {
     const nc = await connectNats()
-    const prefix = uniqueName('linger')
-    const names: InferenceStreamNames = {
-      ...INFERENCE_STREAM_NAMES,
-      log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${prefix}.log` },
-    }
-    const jsm = await nc.jetstreamManager()
-    await ensureStreams(jsm, [
-      { name: names.log.stream, subjects: [`${prefix}.log.>`], retention: 'limits' },
-    ])
+    const names = logStreamNames('linger')
+    const jsm = await createLogStream(nc, names)
     const log = createPredictionLog({
       js: nc.jetstream(),
       names,
@@ -332,15 +286,8 @@ describe('async mode', () => {
 describe('durable mode', () => {
   it('resolves each record only once JetStream holds it, grouping concurrent records of a model into fewer messages', async () => {
     const nc = await connectNats()
-    const prefix = uniqueName('group')
-    const names: InferenceStreamNames = {
-      ...INFERENCE_STREAM_NAMES,
-      log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${prefix}.log` },
-    }
-    const jsm = await nc.jetstreamManager()
-    await ensureStreams(jsm, [
-      { name: names.log.stream, subjects: [`${prefix}.log.>`], retention: 'limits' },
-    ])
+    const names = logStreamNames('group')
+    const jsm = await createLogStream(nc, names)
     const log = createPredictionLog({
       js: nc.jetstream(),
       names,
@@ -373,10 +320,7 @@ describe('durable mode', () => {
 
   it('fails every waiting request when JetStream cannot take the records', async () => {
     const nc = await connectNats()
-    const names: InferenceStreamNames = {
-      ...INFERENCE_STREAM_NAMES,
-      log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${uniqueName('none')}.log` },
-    }
+    const names = logStreamNames('none')
     const log = createPredictionLog({
       js: nc.jetstream(),
       names,
@@ -487,6 +431,22 @@ describe('the sink reads grouped messages', () => {
     expect(await written(id)).toEqual(expected(id))
   })
 })
+
+/** Log stream names of a test's own (the stream itself: `createLogStream`). */
+function logStreamNames(prefix: string): InferenceStreamNames {
+  return {
+    ...INFERENCE_STREAM_NAMES,
+    log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${uniqueName(prefix)}.log` },
+  }
+}
+
+async function createLogStream(nc: NatsConnection, names: InferenceStreamNames) {
+  const jsm = await nc.jetstreamManager()
+  await ensureStreams(jsm, [
+    { name: names.log.stream, subjects: [`${names.log.subjectPrefix}.>`], retention: 'limits' },
+  ])
+  return jsm
+}
 
 function logRecord(model: string, requestId: string): PredictionLogRecord {
   return {
