@@ -18,8 +18,8 @@
  *
  * At concurrency 1, the targets taking turns request by request (so each one's latencies come
  * from the same moments of a noisy machine): p50 and p99 latency, and the gateway's added
- * latency (p50 and p99 of the gateway minus those of direct, from all rounds). At `--concurrency`: throughput, each
- * gateway's throughput against direct and durable against logging off (median over rounds of
+ * latency (p50 and p99 of the gateway minus those of direct, from all rounds). At
+ * `--concurrency`: throughput, each gateway's throughput against direct and durable against logging off (median over rounds of
  * the ratio to the round just before it, or of the same round), and the server CPU per request
  * (model server, plus the gateway on its path, from /proc). Rounds alternate the variants after
  * an untimed warm-up.
@@ -303,7 +303,7 @@ function threadCpu(pids: number[]): Map<string, number> {
   return out
 }
 
-/** `total` one-row requests, `concurrency` in flight; requests per second and each latency. */
+/** One one-row ModelInfer request, raw tensors as tritonclient sends them. */
 function oneRowRequest(target: Target, i: number) {
   const x = Buffer.from(new Float32Array([i % 100, 1]).buffer)
   return target.client.call('ModelInfer', {
@@ -491,21 +491,17 @@ async function main(): Promise<void> {
       { name: 'gateway_async', entry: ourMain, env: gatewayEnv('async', 'async') },
       { name: 'gateway_durable', entry: ourMain, env: gatewayEnv('durable', 'durable') },
     ]
-    if (values.gateways.split(',').includes('proxy')) {
+    // The proxies, each only when named: `proxy` (decodes, re-encodes) and `bytes` (passes bytes).
+    for (const [choice, kind] of [
+      ['proxy', 'bare'],
+      ['bytes', 'bytes'],
+    ] as const) {
+      if (!values.gateways.split(',').includes(choice)) continue
       gatewaySpecs.push({
-        name: 'bare_proxy',
+        name: `${kind}_proxy`,
         entry: fileURLToPath(import.meta.url),
-        args: ['--serve-bare-proxy'],
-        ready: 'bare proxy listening',
-        env: { ...common, BENCH_PROXY_UPSTREAM: modelServer.grpc, BENCH_PROXY_TOKEN: admin },
-      })
-    }
-    if (values.gateways.split(',').includes('bytes')) {
-      gatewaySpecs.push({
-        name: 'bytes_proxy',
-        entry: fileURLToPath(import.meta.url),
-        args: ['--serve-bytes-proxy'],
-        ready: 'bytes proxy listening',
+        args: [`--serve-${kind}-proxy`],
+        ready: `${kind} proxy listening`,
         env: { ...common, BENCH_PROXY_UPSTREAM: modelServer.grpc, BENCH_PROXY_TOKEN: admin },
       })
     }
