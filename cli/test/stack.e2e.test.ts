@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { forged } from '@argmax/testkit/forged'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoRoot } from '../src/stack/paths.ts'
 import { freePortBase } from '../src/stack/ports.ts'
@@ -171,7 +172,7 @@ describe('argmax up / status / login / down', () => {
     const login = await run('login', '--role', 'user', '--subject', 'alice', '--print-only')
     expect(login.code, login.stderr).toBe(0)
     const token = login.stdout.trim()
-    const badlySigned = `${token.slice(0, -4)}AAAA`
+    const badlySigned = forged(token)
     expect((await fetch(`${edge}/v1/runs`, { headers: bearer(badlySigned) })).status).toBe(401)
 
     // Training's own answers, reached through the edge with the token accepted.

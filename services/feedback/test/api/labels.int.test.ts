@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { forged } from '@argmax/testkit/forged'
 import {
   classificationSignature,
   eventually,
@@ -84,7 +85,7 @@ describe('ground truth: POST /v1/feedback', () => {
 
   it('refuses forged, malformed and expired ids and wrong types, naming row and field, and records nothing', async () => {
     const [good] = await h.logPredictions('movies', 1, [{ inputs: { budget: 1 }, prediction: 6 }])
-    const forged = good!.slice(0, -4) + (good!.endsWith('AAAA') ? 'BBBB' : 'AAAA')
+    const forgedId = forged(good!)
     const expired = h.predictionId('movies', 1, new Date(h.clock.now().getTime() - 31 * DAY))
     const sent = await h.call<{ errors: Array<{ field: string; message: string }> }>(
       'POST',
@@ -93,7 +94,7 @@ describe('ground truth: POST /v1/feedback', () => {
       {
         labels: [
           { predictionId: good, value: 6 },
-          { predictionId: forged, value: 6 },
+          { predictionId: forgedId, value: 6 },
           { predictionId: 'nope', value: 6 },
           { predictionId: expired, value: 6 },
           { predictionId: h.predictionId('movies', 1), value: 'six' },

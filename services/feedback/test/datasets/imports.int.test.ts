@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { forged } from '@argmax/testkit/forged'
 import type { ImportView } from '../../src/api/contract.ts'
 import { startDataset } from '../support/dataset.ts'
 import { eventually, regressionSignature, startHarness, type Harness } from '../support/harness.ts'
@@ -33,10 +34,10 @@ describe('POST /v1/feedback/imports: labels from an uploaded dataset version', (
       Array.from({ length: 50 }, (_, i) => ({ inputs: { x: i }, prediction: 5 })),
     )
     const [bobs] = await h.logPredictions('other', 1, [{ inputs: { x: 1 }, prediction: 1 }])
-    const forged = ids[0]!.slice(0, -3) + (ids[0]!.endsWith('AAA') ? 'BBB' : 'AAA')
+    const forgedId = forged(ids[0]!)
     const lines = ['prediction_id,true rating,note']
     ids.forEach((id, i) => lines.push(`${id},${(i / 10).toFixed(1)},ok`))
-    lines.push(`${forged},5,forged`) // line 52
+    lines.push(`${forgedId},5,forged`) // line 52
     lines.push(`${ids[1]},five,not a number`) // line 53
     lines.push(`${ids[2]},,blank`) // line 54
     lines.push(`${bobs},3,someone else's model`) // line 55

@@ -6,6 +6,7 @@ import { service as healthService } from 'grpc-health-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { V2Method } from '../../src/model-server/index.ts'
 import { LINEAR_SIGNATURE, writeTestModels } from '@argmax/testkit/onnx-models'
+import { forged } from '@argmax/testkit/forged'
 import {
   fp32Bytes,
   linearConfig,
@@ -73,7 +74,7 @@ describe('authentication and roles', () => {
 
   it('refuses a forged token', async () => {
     const error = await failure(
-      h.grpc.call('ModelInfer', inferRequest, { token: `${h.tokens.admin.slice(0, -2)}xx` }),
+      h.grpc.call('ModelInfer', inferRequest, { token: forged(h.tokens.admin) }),
     )
     expect(error.code).toBe(grpc.status.UNAUTHENTICATED)
   })

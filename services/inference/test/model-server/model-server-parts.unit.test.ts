@@ -11,6 +11,7 @@ import {
 } from '../../src/model-server/index.ts'
 import { identityModel } from '../../src/model-server/onnx/provider-probe.ts'
 import { LINEAR_SIGNATURE } from '@argmax/testkit/onnx-models'
+import { forged } from '@argmax/testkit/forged'
 
 const defaults = { maxBatchSize: 64, maxQueueDelayMicroseconds: 0, instanceCount: 1 }
 const validConfig = {
@@ -140,9 +141,9 @@ describe('cachedVerifier', () => {
     now += 61_000
     await verifier.authenticate(header).catch(() => undefined)
     expect(verifications).toBe(2)
-    const forged = `${token.slice(0, -3)}abc`
-    await expect(verifier.verify(forged)).rejects.toMatchObject({ kind: 'unauthenticated' })
-    await expect(verifier.verify(forged)).rejects.toMatchObject({ kind: 'unauthenticated' })
+    const forgedToken = forged(token)
+    await expect(verifier.verify(forgedToken)).rejects.toMatchObject({ kind: 'unauthenticated' })
+    await expect(verifier.verify(forgedToken)).rejects.toMatchObject({ kind: 'unauthenticated' })
     expect(verifications).toBe(4)
     await expect(verifier.authenticate(undefined)).rejects.toThrow('a bearer token is required')
   })
