@@ -16,8 +16,8 @@ export default tseslint.config(
     },
   },
   {
-    // Plain Node scripts (the demo's helpers): Node's globals, no build step.
-    files: ['scripts/**/*.mjs'],
+    // Plain Node scripts (the demo's helpers, the launcher): Node's globals, no build step.
+    files: ['scripts/**/*.mjs', 'shared/stack/bin/*.mjs'],
     languageOptions: {
       globals: {
         process: 'readonly',

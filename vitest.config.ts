@@ -5,6 +5,11 @@ import { defineConfig } from 'vitest/config'
 // fresh stream / schema / bucket from the kit so files can run in parallel.
 export default defineConfig({
   test: {
+    // A worker per core (vitest's default leaves one core to itself). It lets the two e2e files
+    // run side by side: the demo loop spends most of its time waiting on its canary windows
+    // (~20 % of the CPU), and the stack file runs meanwhile (e2e 305 s → 255 s). The int
+    // project keeps one fork of its own (below).
+    maxWorkers: '100%',
     projects: [
       {
         test: {
@@ -41,9 +46,6 @@ export default defineConfig({
           setupFiles: ['shared/testkit/src/file-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
-          // One file at a time, whatever the cores: each brings up a whole stack of processes.
-          // (`fileParallelism` is a root-only option; a project says it with one fork.)
-          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -83,7 +83,7 @@ import {
 import { createV2Client, type V2Client } from '@argmax/inference-service/model-server'
 import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
 import { runServiceProcess } from '@argmax/service'
-import { endpointsToEnv, startStack, type StackEndpoints } from '@argmax/stack'
+import { endpointsToEnv, launchArgs, startStack, type StackEndpoints } from '@argmax/stack'
 import { createS3Client, ensureBucket } from '@argmax/storage'
 import { connect, type NatsConnection } from 'nats'
 import * as grpc from '@grpc/grpc-js'
@@ -236,7 +236,7 @@ function startChild(
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []
   // BENCH_NODE_FLAGS: more flags for every server process (e.g. `--log-deopt --logfile=…`).
   flags.push(...(process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []))
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', entry, ...args], {
+  const child = spawn(process.execPath, [...flags, ...launchArgs(entry), ...args], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -840,9 +840,9 @@ async function runSink(
     process.execPath,
     [
       ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
-      '--import',
-      'tsx',
-      fileURLToPath(new URL('../services/inference/src/sink-main.ts', import.meta.url)),
+      ...launchArgs(
+        fileURLToPath(new URL('../services/inference/src/sink-main.ts', import.meta.url)),
+      ),
     ],
     {
       env: {

@@ -27,7 +27,7 @@ import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import { createV2Client, type V2Client } from '@argmax/inference-service/model-server'
 import { LINEAR_SIGNATURE, linearExpected, writeTestModels } from '@argmax/testkit/onnx-models'
 import { loadInferenceService } from '@argmax/proto'
-import { freePort, s3Credentials, startS3 } from '@argmax/stack'
+import { freePort, launchArgs, s3Credentials, startS3 } from '@argmax/stack'
 import { createS3Client, ensureBucket } from '@argmax/storage'
 
 const { values } = parseArgs({
@@ -81,7 +81,8 @@ function startChild(args: string[], env: NodeJS.ProcessEnv, ready: string): Prom
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []
   // BENCH_NODE_FLAGS: more flags for every server process (e.g. `--max-semi-space-size=32`).
   flags.push(...(process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []))
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', ...args], {
+  const [entry, ...rest] = args
+  const child = spawn(process.execPath, [...flags, ...launchArgs(entry!), ...rest], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   })

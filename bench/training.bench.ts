@@ -28,7 +28,14 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import { createDatasetClient, type DatasetClient } from '@argmax/dataset-service/client'
-import { freePort, s3Credentials, startNats, startPostgres, startS3 } from '@argmax/stack'
+import {
+  freePort,
+  launchArgs,
+  s3Credentials,
+  startNats,
+  startPostgres,
+  startS3,
+} from '@argmax/stack'
 import { createS3Client, ensureBucket } from '@argmax/storage'
 import {
   createTrainingClient,
@@ -181,7 +188,7 @@ async function main(): Promise<void> {
     const port = await freePort()
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(repoRoot, `services/${name}/src/main.ts`)],
+      launchArgs(join(repoRoot, `services/${name}/src/main.ts`)),
       {
         cwd: repoRoot,
         stdio: ['ignore', 'ignore', 'inherit'],

@@ -19,7 +19,14 @@ import { generateDevSecret, mintDevToken } from '@argmax/auth'
 // The CLI's own upload code, exactly what `argmax datasets upload` runs.
 import { createDatasetClient } from '@argmax/dataset-service/client'
 import { uploadFile } from '../cli/src/datasets/index.ts'
-import { freePort, s3Credentials, startNats, startPostgres, startS3 } from '@argmax/stack'
+import {
+  freePort,
+  launchArgs,
+  s3Credentials,
+  startNats,
+  startPostgres,
+  startS3,
+} from '@argmax/stack'
 import {
   completeMultipartUpload,
   createS3Client,
@@ -167,7 +174,7 @@ async function main(): Promise<void> {
     const port = await freePort()
     const service = spawn(
       process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'services/dataset/src/main.ts')],
+      launchArgs(join(repoRoot, 'services/dataset/src/main.ts')),
       {
         cwd: repoRoot,
         stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { launchArgs } from '@argmax/stack'
 import type { StackPaths } from './paths.ts'
 import { isAlive, stackMarker } from './processes.ts'
 import { readState, type StackState } from './state.ts'
-import { tsxNodeArgs } from './tsx.ts'
 
 export interface BackgroundOptions {
   paths: StackPaths
@@ -53,7 +53,7 @@ export async function startInBackground({
   const logFile = supervisorLogOf(paths)
   const out = openSync(logFile, 'a', 0o600)
   const args = [
-    ...tsxNodeArgs(join(repoRoot, 'cli/src/main.ts')),
+    ...launchArgs(join(repoRoot, 'cli/src/main.ts')),
     'up',
     '--supervise',
     '--data-dir',

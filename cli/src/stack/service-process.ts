@@ -1,9 +1,14 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { PartStartError, spawnServer, waitUntilHealthy, type RunningPart } from '@argmax/stack'
+import {
+  launchArgs,
+  PartStartError,
+  spawnServer,
+  waitUntilHealthy,
+  type RunningPart,
+} from '@argmax/stack'
 import type { ServiceProcess } from './services.ts'
 import { lastLines } from './log-tail.ts'
-import { tsxNodeArgs } from './tsx.ts'
 
 export interface StartServiceOptions {
   service: ServiceProcess
@@ -36,7 +41,7 @@ export async function startService({
       'check out the whole repository',
     )
   }
-  const server = spawnServer(process.execPath, tsxNodeArgs(entry), {
+  const server = spawnServer(process.execPath, launchArgs(entry), {
     logFile,
     cwd: repoRoot,
     env: { ...process.env, ...env },

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { NotFoundError } from '@argmax/errors'
-import { stackEndpoints } from '@argmax/testkit'
+import { launchArgs, stackEndpoints } from '@argmax/testkit'
 import type { NatsConnection } from 'nats'
 import { describe, expect, it } from 'vitest'
 import {
@@ -39,9 +39,7 @@ async function holdInChildProcess(args: {
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      fixture,
+      ...launchArgs(fixture),
       stackEndpoints().natsUrl,
       args.stream,
       args.durable,

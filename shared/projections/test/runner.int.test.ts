@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { NotFoundError } from '@argmax/errors'
 import type { RecordedEvent } from '@argmax/events'
-import { connectNats, stackEndpoints, uniqueName } from '@argmax/testkit'
+import { connectNats, launchArgs, stackEndpoints, uniqueName } from '@argmax/testkit'
 import { createPrometheusMetrics } from '@argmax/telemetry'
 import { describe, expect, it, vi } from 'vitest'
 import { createDatabase } from '../src/database.ts'
@@ -291,7 +291,7 @@ describe('startProjection', () => {
     const { db, schema } = await exampleDatabase()
     const endpoints = stackEndpoints()
     const script = fileURLToPath(new URL('./fixtures/run-projection.main.ts', import.meta.url))
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    const child = spawn(process.execPath, launchArgs(script), {
       cwd: fileURLToPath(new URL('../../..', import.meta.url)),
       env: {
         ...process.env,

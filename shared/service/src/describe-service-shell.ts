@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline'
 import { Writable } from 'node:stream'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import { createLogger } from '@argmax/telemetry'
-import { connectNats, freshSchema, stackEndpoints } from '@argmax/testkit'
+import { connectNats, freshSchema, launchArgs, stackEndpoints } from '@argmax/testkit'
 import { describe, expect, it } from 'vitest'
 import type { Env } from '@argmax/config'
 import { loadShellConfig, type ShellConfig } from './shell-config.ts'
@@ -105,7 +105,7 @@ export function describeServiceShell<Config extends ShellConfig = ShellConfig>(
     })
 
     it('names every missing setting and exits 1', async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', spec.mainFile], {
+      const child = spawn(process.execPath, launchArgs(spec.mainFile), {
         env: { PATH: process.env['PATH'] ?? '' },
       })
       let stderr = ''
@@ -124,7 +124,7 @@ export function describeServiceShell<Config extends ShellConfig = ShellConfig>(
     })
 
     it('runs as a process and shuts down cleanly on SIGTERM', async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', spec.mainFile], {
+      const child = spawn(process.execPath, launchArgs(spec.mainFile), {
         env: { ...process.env, ...(await env()) },
       })
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { createRequire } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
+import { launchArgs } from './launch.ts'
 import { spawnServer, waitUntilHealthy, type RunningPart } from './process.ts'
 
 export interface S3Options {
@@ -25,7 +25,7 @@ export async function startS3({ dataDir, port }: S3Options): Promise<RunningPart
   mkdirSync(directory, { recursive: true })
   const logFile = join(dataDir, 'logs', 's3.log')
   const entry = fileURLToPath(new URL('./s3-server.main.ts', import.meta.url))
-  const server = spawnServer(process.execPath, ['--import', tsxLoader(), entry], {
+  const server = spawnServer(process.execPath, launchArgs(entry), {
     logFile,
     env: { ...process.env, S3_PORT: String(port), S3_DIRECTORY: directory },
   })
@@ -42,9 +42,4 @@ export async function startS3({ dataDir, port }: S3Options): Promise<RunningPart
     logFile,
     stop: () => server.stop(),
   }
-}
-
-/** tsx's loader, resolved from this package so the child runs whatever its cwd. */
-function tsxLoader(): string {
-  return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 }

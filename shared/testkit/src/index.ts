@@ -8,6 +8,8 @@ import { endpointsToEnv, type StackEndpoints } from '@argmax/stack'
 import './provided-context.ts'
 
 export type { StackEndpoints }
+/** How a test runs one of the repository's entry points as a process of its own. */
+export { launchArgs } from '@argmax/stack'
 
 /** Closed after the test file (`file-setup.ts`): whatever a helper opened for it. */
 const cleanups: Array<() => Promise<unknown>> = []

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { stackEndpoints } from '@argmax/testkit'
+import { launchArgs, stackEndpoints } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   MiB,
@@ -22,7 +22,7 @@ function startValidatorProcess(h: Harness): {
   exited: Promise<unknown>
 } {
   const { natsUrl, s3 } = stackEndpoints()
-  const child = spawn(process.execPath, ['--import', 'tsx', validatorMain], {
+  const child = spawn(process.execPath, launchArgs(validatorMain), {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { stackEndpoints } from '@argmax/testkit'
+import { launchArgs, stackEndpoints } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eventually, regressionSignature, startHarness, type Harness } from '../support/harness.ts'
 
@@ -15,7 +15,7 @@ function startSinkProcess(h: Harness): {
   output: string[]
 } {
   const endpoints = stackEndpoints()
-  const child = spawn(process.execPath, ['--import', 'tsx', sinkMain], {
+  const child = spawn(process.execPath, launchArgs(sinkMain), {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -14,7 +14,7 @@ import {
   startClickhouse,
   type RunningPart,
 } from '@argmax/stack'
-import { stackEndpoints } from '@argmax/testkit'
+import { launchArgs, stackEndpoints } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LINEAR_SIGNATURE, writeTestModels } from '@argmax/testkit/onnx-models'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
@@ -78,7 +78,7 @@ afterAll(async () => {
 
 async function startSink(): Promise<ChildProcess> {
   const endpoints = stackEndpoints()
-  const child = spawn(process.execPath, ['--import', 'tsx', sinkMain], {
+  const child = spawn(process.execPath, launchArgs(sinkMain), {
     env: {
       ...process.env,
       ARGMAX_NATS_URL: endpoints.natsUrl,

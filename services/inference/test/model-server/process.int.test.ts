@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
-import { stackEndpoints } from '@argmax/testkit'
+import { launchArgs, stackEndpoints } from '@argmax/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createV2Client } from '../../src/model-server/index.ts'
 
@@ -29,7 +29,7 @@ function environment(extra: Record<string, string> = {}): Record<string, string>
 }
 
 function run(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainFile], { env })
+  const child = spawn(process.execPath, launchArgs(mainFile), { env })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const lines: Record<string, unknown>[] = []

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { stackEndpoints } from '@argmax/testkit'
+import { launchArgs, stackEndpoints } from '@argmax/testkit'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { modelSubject } from '../../src/streams.ts'
 import { TRAINING_FOLLOWER_DURABLE } from '../../src/workers/training-follower.ts'
@@ -28,7 +28,7 @@ interface RegistryProcess {
 
 /** The registry as its own process, started the way a deployment starts it. */
 function startRegistryProcess(setup: Setup, env: Record<string, string> = {}): RegistryProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', registryMain], {
+  const child = spawn(process.execPath, launchArgs(registryMain), {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -12,8 +12,7 @@ export type ServiceRunner = Runner & { stop?(): Promise<void> }
 /**
  * The runner `ARGMAX_TRAINING_RUNNER` names. `local` is built here. `kubernetes` lives in
  * `./kubernetes/` (its own module, with its own settings read from the environment); it is
- * loaded only when configured, so a local installation needs none of its dependencies. The
- * module must export `createKubernetesRunner({ env, logger }): Runner | Promise<Runner>`.
+ * loaded only when configured, so a local installation needs none of its dependencies.
  */
 export async function createRunner(
   settings: TrainingSettings,
@@ -32,17 +31,6 @@ export async function createRunner(
       log: context.logger,
     })
   }
-  const modulePath = new URL('./kubernetes/index.ts', import.meta.url).href
-  let module: { createKubernetesRunner?: (options: object) => Runner | Promise<Runner> }
-  try {
-    module = (await import(modulePath)) as typeof module
-  } catch (error) {
-    throw new Error(
-      `ARGMAX_TRAINING_RUNNER=kubernetes, but the kubernetes runner cannot be loaded from ${modulePath}: ${(error as Error).message}`,
-    )
-  }
-  if (typeof module.createKubernetesRunner !== 'function') {
-    throw new Error(`${modulePath} does not export createKubernetesRunner`)
-  }
-  return module.createKubernetesRunner({ env: context.env, logger: context.logger })
+  const { createKubernetesRunner } = await import('./kubernetes/index.ts')
+  return createKubernetesRunner({ env: context.env, logger: context.logger })
 }

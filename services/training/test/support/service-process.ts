@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { generateDevSecret } from '@argmax/auth'
-import { stackEnv, uniqueName } from '@argmax/testkit'
+import { launchArgs, stackEnv, uniqueName } from '@argmax/testkit'
 import { BUILTIN_TRAIN_PY, DEBIAN_PYTHON } from '../../src/config.ts'
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
@@ -57,7 +57,7 @@ export async function startTrainingProcess(
   url: string,
   env: Record<string, string>,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, launchArgs(MAIN), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { stackEndpoints } from '@argmax/testkit'
+import { launchArgs, stackEndpoints } from '@argmax/testkit'
 
 const main = fileURLToPath(new URL('../../../src/model-server-main.ts', import.meta.url))
 
@@ -25,7 +25,7 @@ export async function spawnModelServer(options: {
   const endpoints = stackEndpoints()
   // A cache of its own unless given one; gone with the process, so runs leave no directories.
   const cacheDir = options.cacheDir ?? mkdtempSync(join(tmpdir(), 'argmax-ms-'))
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+  const child = spawn(process.execPath, launchArgs(main), {
     env: {
       ...process.env,
       ARGMAX_S3_ENDPOINT: endpoints.s3.endpoint,
