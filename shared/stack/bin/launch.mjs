@@ -46,6 +46,7 @@ function currentBuild(entry) {
   const unchanged = Object.entries(current.inputs).every(([file, seen]) => stamp(file) === seen)
   return unchanged ? current.build : undefined
 }
+
 /**
  * Bare imports stay imports, of the file node itself would load from the importing source:
  * resolved there with node's conditions (esbuild's extra `module` condition and `module`
@@ -120,7 +121,11 @@ async function bundle(entry) {
   return buildId
 }
 
-/** Builds replaced more than an hour ago: no process still starting could be loading them. */
+/**
+ * Builds made over an hour ago, other than the current one, are removed. A process loads its
+ * chunks while it starts (the only dynamic imports are made then), so a process still running
+ * from such a build needs none of its files.
+ */
 function forgetOldBuilds(entryDir, keep) {
   for (const name of readdirSync(entryDir)) {
     const path = join(entryDir, name)
