@@ -19,10 +19,10 @@
  * At concurrency 1, the targets taking turns request by request (so each one's latencies come
  * from the same moments of a noisy machine): p50 and p99 latency, and the gateway's added
  * latency (p50 and p99 of the gateway minus those of direct, from all rounds). At
- * `--concurrency`: throughput, each gateway's throughput against direct and durable against logging off (median over rounds of
- * the ratio to the round just before it, or of the same round), and the server CPU per request
- * (model server, plus the gateway on its path, from /proc). Rounds alternate the variants after
- * an untimed warm-up.
+ * `--concurrency`: throughput, each gateway's throughput against direct and durable against
+ * logging off (median over rounds of the ratio to the round just before it, or of the same
+ * round), and the server CPU per request (model server, plus the gateway on its path, from
+ * /proc). Rounds alternate the variants after an untimed warm-up.
  *
  * Then the sink: `--sink-rows` one-row records (what the gateway logs for a one-row request)
  * published to a fresh log stream one per message (the sink's worst case: a quiet gateway's

@@ -6,7 +6,7 @@ import { registerUpCommand } from './commands/up.command.ts'
 
 /**
  * `argmax` with only the commands of the local stack (up, status, down, login). They need none
- * of the API commands' modules, which cost over a second of CPU per process under tsx: main.ts
+ * of the API commands' modules (about 1,000 more modules to load per process): main.ts
  * runs these from this tree alone, and the supervisor `up` starts is one of them.
  */
 export function createStackProgram(): Command {

@@ -4,7 +4,7 @@ import { pathsOf, type StackCommandOptions } from './stack-options.ts'
 
 /**
  * The services' projection declarations pull in most of each service (about 1,500 modules,
- * seconds of start-up under tsx): loaded only when a projections command runs, so every other
+ * seconds of start-up): loaded only when a projections command runs, so every other
  * command (`argmax status`, `down`, `up`…) starts without them.
  */
 const loadServices = () => import('./service-projections.ts')
