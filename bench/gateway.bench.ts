@@ -48,6 +48,7 @@ import {
   readFileSync,
   rmSync,
 } from 'node:fs'
+import http2 from 'node:http2'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -98,6 +99,7 @@ const { values } = parseArgs({
     'serve-gateway-without-log': { type: 'boolean', default: false },
     'serve-bare-proxy': { type: 'boolean', default: false },
     'serve-bytes-proxy': { type: 'boolean', default: false },
+    'serve-h2-proxy': { type: 'boolean', default: false },
     /** Only the sink part (for working on the sink). */
     'sink-only': { type: 'boolean', default: false },
     /** Everything but the sink part (for working on the gateway): no `sink` in the JSON. */
@@ -217,6 +219,55 @@ async function serveBytesProxy(): Promise<void> {
   process.once('SIGTERM', () => server.forceShutdown())
 }
 
+/**
+ * `--serve-h2-proxy`: the floor of any gateway written for Node — no grpc-js at all. A
+ * `node:http2` server hands each stream's frames to one `node:http2` session with the model
+ * server (the request's one gRPC message re-framed with the version appended, the service
+ * token in place of the caller's) and passes the answer's headers, bytes and trailers back.
+ */
+async function serveH2Proxy(): Promise<void> {
+  const upstream = http2.connect(`http://${process.env['BENCH_PROXY_UPSTREAM']!}`)
+  const authorization = `Bearer ${process.env['BENCH_PROXY_TOKEN']!}`
+  const version1 = Buffer.from([(2 << 3) | 2, 1, 0x31]) // field 2 (model_version) = "1"
+  const server = http2.createServer()
+  server.on('stream', (stream, headers) => {
+    const chunks: Buffer[] = []
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+    stream.on('end', () => {
+      // One unary message: a 5-byte prefix (flag, big-endian length), then the protobuf bytes.
+      const message = Buffer.concat([Buffer.concat(chunks).subarray(5), version1])
+      const prefix = Buffer.alloc(5)
+      prefix.writeUInt32BE(message.length, 1)
+      const call = upstream.request({
+        ':method': 'POST',
+        ':path': headers[':path'],
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        authorization,
+      })
+      call.end(Buffer.concat([prefix, message]))
+      call.on('response', (answer) => {
+        const { ':status': status, ...rest } = answer
+        stream.respond({ ':status': status, ...rest }, { waitForTrailers: true })
+      })
+      let trailers: http2.OutgoingHttpHeaders = {}
+      call.on('trailers', (received) => (trailers = received))
+      call.on('data', (chunk: Buffer) => stream.write(chunk))
+      call.on('end', () => {
+        stream.once('wantTrailers', () => stream.sendTrailers(trailers))
+        stream.end()
+      })
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  console.log(JSON.stringify({ msg: 'h2 proxy listening', grpc: `127.0.0.1:${port}` }))
+  process.once('SIGTERM', () => {
+    upstream.close()
+    server.close()
+  })
+}
+
 const MODEL = 'movies'
 const BUCKET = 'argmax-models'
 
@@ -267,6 +318,7 @@ type TargetName =
   | 'gateway_durable_before'
   | 'bare_proxy'
   | 'bytes_proxy'
+  | 'h2_proxy'
 
 interface Target {
   name: TargetName
@@ -491,10 +543,12 @@ async function main(): Promise<void> {
       { name: 'gateway_async', entry: ourMain, env: gatewayEnv('async', 'async') },
       { name: 'gateway_durable', entry: ourMain, env: gatewayEnv('durable', 'durable') },
     ]
-    // The proxies, each only when named: `proxy` (decodes, re-encodes) and `bytes` (passes bytes).
+    // The proxies, each only when named: `proxy` (decodes, re-encodes), `bytes` (passes bytes)
+    // and `h2` (passes frames, no grpc-js).
     for (const [choice, kind] of [
       ['proxy', 'bare'],
       ['bytes', 'bytes'],
+      ['h2', 'h2'],
     ] as const) {
       if (!values.gateways.split(',').includes(choice)) continue
       gatewaySpecs.push({
@@ -508,6 +562,7 @@ async function main(): Promise<void> {
     const chosen = new Set(values.gateways.split(',').map((name) => `gateway_${name.trim()}`))
     chosen.add('bare_proxy')
     chosen.add('bytes_proxy')
+    chosen.add('h2_proxy')
     gatewaySpecs.splice(0, gatewaySpecs.length, ...gatewaySpecs.filter((g) => chosen.has(g.name)))
     const before = process.env['BENCH_GATEWAY_BEFORE']
     if (before) {
@@ -662,6 +717,12 @@ async function main(): Promise<void> {
           ? {
               added_p50_ms_bytes_proxy: added('bytes_proxy', 'p50_ms'),
               added_p99_ms_bytes_proxy: added('bytes_proxy', 'p99_ms'),
+            }
+          : {}),
+        ...(summary['h2_proxy']
+          ? {
+              added_p50_ms_h2_proxy: added('h2_proxy', 'p50_ms'),
+              added_p99_ms_h2_proxy: added('h2_proxy', 'p99_ms'),
             }
           : {}),
         ...(before
@@ -931,4 +992,5 @@ async function countRows(ch: AnalyticsClient, table: string): Promise<number> {
 if (values['serve-gateway-without-log']) await serveGatewayWithoutLog()
 else if (values['serve-bare-proxy']) await serveBareProxy()
 else if (values['serve-bytes-proxy']) await serveBytesProxy()
+else if (values['serve-h2-proxy']) await serveH2Proxy()
 else await main()
