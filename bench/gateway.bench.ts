@@ -326,6 +326,8 @@ interface Target {
   version: string
   /** The processes a request goes through: CPU per request is their sum. */
   pids: number[]
+  /** The gateway's prediction log stream, where it publishes one. */
+  logStream?: string
 }
 
 /** User + system CPU of a process so far, in µs (moves far less with the load than rates). */
@@ -593,11 +595,13 @@ async function main(): Promise<void> {
         spec.args,
       )
       children.push(gateway.child)
+      const logStream = spec.env['ARGMAX_INFERENCE_LOG_STREAM']
       targets.push({
         name: spec.name,
         client: createV2Client(gateway.grpc, { token: user }),
         version: '',
         pids: [gateway.child.pid!, modelServer.child.pid!],
+        ...(logStream && spec.name !== 'gateway_off' ? { logStream } : {}),
       })
     }
     // The gateways load the release on the model server ahead of traffic: wait for it, then
@@ -632,6 +636,14 @@ async function main(): Promise<void> {
     const throughput = new Map(
       targets.map((target) => [target.name, [] as Awaited<ReturnType<typeof round>>[]]),
     )
+    // Messages a gateway's log published per request at `--concurrency` (group commit: the
+    // fewer, the less each request pays for JetStream). Async's last ones may land after its
+    // round: a close count, durable's exact.
+    const logNc = await connect({ servers: endpoints.natsUrl })
+    const jsm = await logNc.jetstreamManager()
+    const logMessages = async (target: Target) =>
+      target.logStream ? (await jsm.streams.info(target.logStream)).state.messages : 0
+    const messagesPerRequest = new Map<string, number[]>()
     await latencyRound(targets, Math.min(total, 500))
     for (const target of targets) await round(target, Math.min(total, 2000), concurrency)
     for (let r = 0; r < rounds; r++) {
@@ -639,18 +651,35 @@ async function main(): Promise<void> {
         latencies.get(name)!.push(...sample)
       }
       for (const target of targets) {
+        const logged = await logMessages(target)
         const many = await round(target, total * 2, concurrency)
         throughput.get(target.name)!.push(many)
+        let perRequest = ''
+        if (target.logStream) {
+          const ratio = ((await logMessages(target)) - logged) / (total * 2)
+          messagesPerRequest.set(target.name, [
+            ...(messagesPerRequest.get(target.name) ?? []),
+            ratio,
+          ])
+          perRequest = `, ${ratio.toFixed(3)} log messages/request`
+        }
         console.error(
-          `round ${r + 1} ${target.name}: c${concurrency} ${Math.round(many.perS)}/s, ${Math.round(many.cpuUsPerReq)} µs CPU/request`,
+          `round ${r + 1} ${target.name}: c${concurrency} ${Math.round(many.perS)}/s, ${Math.round(many.cpuUsPerReq)} µs CPU/request${perRequest}`,
         )
       }
     }
     for (const target of targets) target.client.close()
+    await logNc.close()
 
     const summary: Record<
       string,
-      { p50_ms: number; p99_ms: number; per_s: number; cpu_us_per_req: number }
+      {
+        p50_ms: number
+        p99_ms: number
+        per_s: number
+        cpu_us_per_req: number
+        log_messages_per_req?: number
+      }
     > = {}
     for (const target of targets) {
       const sorted = latencies.get(target.name)!.sort((a, b) => a - b)
@@ -660,6 +689,9 @@ async function main(): Promise<void> {
         per_s: Math.round(median(throughput.get(target.name)!.map((m) => m.perS))),
         // Server side: the model server's, plus the gateway's where it is in the path.
         cpu_us_per_req: Math.round(median(throughput.get(target.name)!.map((m) => m.cpuUsPerReq))),
+        ...(messagesPerRequest.has(target.name)
+          ? { log_messages_per_req: round3(median(messagesPerRequest.get(target.name)!)) }
+          : {}),
       }
     }
     // Paired within a round: neighbours in time share the machine's load.

@@ -22,11 +22,13 @@ export type LogMode = 'durable' | 'async'
  * whose id is also the `Nats-Msg-Id` (JetStream drops a re-sent copy within the duplicate
  * window; the sink keys rows by prediction id beyond it).
  *
- * Records of one model that are ready while earlier ones are still being published go out
+ * Records of one model that are ready in the same round of microtasks (the requests one merged
+ * call to a model server answered), or while earlier ones are still being published, go out
  * together, as one `PredictionsLogged` message of up to 64 KiB (group commit): one JetStream
- * publish and ack, here and in nats-server, instead of one per request. A record with nothing
- * waiting before it is published at once, alone (`PredictionLogged`), so batching adds no wait
- * to a lone request; under load a record waits at most for the publishes already in flight.
+ * publish and ack, here and in nats-server, instead of one per request. A lone record is
+ * published once the microtasks already queued have run, alone (`PredictionLogged`), so
+ * batching adds no timer to a lone request; under load a record waits at most for the
+ * publishes already in flight.
  *
  * - `durable`: `record` resolves once JetStream acknowledged the message holding each record,
  *   so an answer sent after it is logged even if the gateway dies the next instant; a JetStream
@@ -187,7 +189,7 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
     options.js.publish(message.subject, message.bytes, { msgID: message.id, timeout })
 
   // Durable mode: one lane per subject, group commit.
-  const lanes = new Map<string, { waiting: Waiting[]; inFlight: number }>()
+  const lanes = new Map<string, { waiting: Waiting[]; inFlight: number; flushQueued: boolean }>()
 
   const flushLane = (subject: string) => {
     const lane = lanes.get(subject)!
@@ -224,12 +226,22 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
   const commit = (entry: Entry) =>
     new Promise<void>((resolve, reject) => {
       let lane = lanes.get(entry.subject)
-      if (!lane) lanes.set(entry.subject, (lane = { waiting: [], inFlight: 0 }))
+      if (!lane) lanes.set(entry.subject, (lane = { waiting: [], inFlight: 0, flushQueued: false }))
       lane.waiting.push({
         entry,
         settle: (error) => (error === undefined ? resolve() : reject(error)),
       })
-      flushLane(entry.subject)
+      // Flushed once the microtasks queued so far have run: the requests answered by one merged
+      // call to a model server reach this point in the same round of microtasks, so their
+      // records leave in one message rather than the first two alone. A lone request waits for
+      // no timer, only for the microtasks already queued.
+      if (lane.flushQueued) return
+      lane.flushQueued = true
+      const queued = lane
+      queueMicrotask(() => {
+        queued.flushQueued = false
+        flushLane(entry.subject)
+      })
     })
 
   // The async buffer: records queued, messages retried.
