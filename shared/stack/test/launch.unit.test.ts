@@ -52,6 +52,8 @@ describe('launch', () => {
   })
 
   it('builds again when one of the sources changed, and only then', async () => {
+    writeFileSync(helper, `export const stamp: string = 'first'`)
+    expect((await launch()).stamp).toBe('first')
     const first = currentBuild()
     writeFileSync(helper, `export const stamp: string = 'second, a little longer'`)
     expect((await launch()).stamp).toBe('second, a little longer')
