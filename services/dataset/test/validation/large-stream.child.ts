@@ -6,8 +6,15 @@
  */
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { validateAndProfile } from '../../src/validation/index.ts'
+import { validateAndProfile, type ValidationResult } from '../../src/validation/index.ts'
 import { syntheticCsvChunks } from './synthetic-csv.ts'
+
+/** The line this process prints: the stream's size, the validator's result, memory samples. */
+export interface LargeStreamMeasurement {
+  size: number
+  result: ValidationResult
+  samples: { at: number; rss: number; heap: number }[]
+}
 
 const totalBytes = Number(process.argv[2])
 const MB = 1024 * 1024
@@ -19,7 +26,7 @@ for (const chunk of syntheticCsvChunks(totalBytes)) {
   size += chunk.length
 }
 
-const samples: { at: number; rss: number; heap: number }[] = []
+const samples: LargeStreamMeasurement['samples'] = []
 let streamed = 0
 function* sampled(): Generator<Buffer> {
   for (const chunk of syntheticCsvChunks(totalBytes)) {
@@ -37,4 +44,5 @@ const result = await validateAndProfile(Readable.from(sampled()), {
   declaredSize: size,
   declaredSha256: hash.digest('hex'),
 })
-console.log(JSON.stringify({ size, result, samples }))
+const measurement: LargeStreamMeasurement = { size, result, samples }
+console.log(JSON.stringify(measurement))

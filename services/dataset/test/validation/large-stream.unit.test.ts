@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { launchArgs } from '@argmax/testkit'
 import { expect, it } from 'vitest'
-import type { ValidationResult } from '../../src/validation/index.ts'
+import type { LargeStreamMeasurement } from './large-stream.child.ts'
 import { expectOk } from './validation-helpers.ts'
 
 const TOTAL_BYTES = 200 * 1024 * 1024
@@ -20,11 +20,7 @@ it('streams a generated ~200 MB CSV with flat memory', { timeout: 600_000 }, asy
     [...launchArgs(child), String(TOTAL_BYTES)],
     { maxBuffer: 16 * MB },
   )
-  const measured = JSON.parse(stdout) as {
-    size: number
-    result: ValidationResult
-    samples: { at: number; rss: number; heap: number }[]
-  }
+  const measured = JSON.parse(stdout) as LargeStreamMeasurement
   const { size, samples } = measured
   const result = expectOk(measured.result)
   expect(result.size).toBe(size)
