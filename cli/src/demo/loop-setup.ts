@@ -150,6 +150,20 @@ export async function setUpMonitor(
   return id
 }
 
+/**
+ * Round two's retrain is the nightly one (an admin's trigger). The buggy batch makes v2's live
+ * MAE look bad, so the loop's monitor would request a retrain of its own in the middle of it
+ * (its run then finds round two's rollout in progress): from here on it only notifies.
+ */
+export async function monitorNotifiesOnly(
+  feedback: FeedbackClient,
+  monitorId: string,
+  log: (line: string) => void,
+): Promise<void> {
+  await feedback.updateMonitor({ params: { id: monitorId }, body: { retrain: false } })
+  log(`monitor ${monitorId} keeps notifying but requests no more retrains`)
+}
+
 /** The serving version's inputs, once the gateway serves it. */
 export async function servingInputs(
   edge: { edgeUrl: string; token: string },
