@@ -2,13 +2,18 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { PartExit, RunningPart } from '@argmax/stack'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { SupervisedPart, type Clock } from '../src/stack/supervised-part.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'argmax-supervised-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-const logFile = join(dir, 'dataset.log')
-writeFileSync(logFile, 'starting\n{"level":50,"msg":"boom"}\n')
+// A log of its own for each test: a failing restart appends to it, and another test reads its tail.
+let logFile = ''
+let tests = 0
+beforeEach(() => {
+  logFile = join(dir, `dataset-${++tests}.log`)
+  writeFileSync(logFile, 'starting\n{"level":50,"msg":"boom"}\n')
+})
 
 /** A clock whose time moves only when the test says so, running the timers that fall due. */
 class ManualClock implements Clock {
