@@ -59,6 +59,13 @@ describe('raw tensor codec', () => {
     expect(Array.from(values as Float32Array)).toEqual([1.25, -3, 8])
     backing.fill(0)
     expect(Array.from(values as Float32Array)).toEqual([1.25, -3, 8])
+
+    // Larger than Node's pooled buffers, which small tensors are copied into.
+    const wide = Buffer.alloc(8 * 2_000 + 3).subarray(3)
+    for (let i = 0; i < 2_000; i++) wide.writeDoubleLE(i / 3, 8 * i)
+    const many = decodeRaw('x', 'FP64', 2_000, wide) as Float64Array
+    expect(many[1_999]).toBe(1_999 / 3)
+    expect(many.reduce((a, b) => a + b, 0)).toBeCloseTo((1_999 * 2_000) / 6)
   })
 
   it('reads BYTES as 4-byte little-endian lengths followed by UTF-8', () => {

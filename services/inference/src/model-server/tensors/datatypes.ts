@@ -1,7 +1,7 @@
 import { ONNX_TYPE_OF, TENSOR_DATATYPES, type TensorDatatype } from '@argmax/contracts'
 import type { TensorData } from './tensor.ts'
 
-type NumericArrayConstructor =
+export type NumericArrayConstructor =
   | Uint8ArrayConstructor
   | Uint16ArrayConstructor
   | Uint32ArrayConstructor
