@@ -30,7 +30,7 @@ export interface DemoLoopOptions {
   /**
    * Requests of the buggy labelling job's batch in round two. Enough that the candidate learns
    * the bug and its holdout carries it: with 160 (800 labels) it beat v2 by 0.68 % in one run and
-   * failed the 2 % gate; with 480, 29–34 %.
+   * failed the 2 % gate; with 480, by 23–34 % in eight runs.
    */
   buggyRequests: number
   /** The canary's analysis window per step, and the candidate's minimums in it. */
