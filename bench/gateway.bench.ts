@@ -372,10 +372,14 @@ function oneRowRequest(target: Target, i: number) {
   })
 }
 
-/** Throughput and server CPU per request of one target at `concurrency` requests in flight. */
-async function round(target: Target, total: number, concurrency: number) {
+/**
+ * Throughput and server CPU per request of one target at `concurrency` requests in flight, and
+ * nats-server's CPU per request over the same round (what JetStream's side of a log costs).
+ */
+async function round(target: Target, total: number, concurrency: number, natsPid: number) {
   let next = 0
   const cpuBefore = cpuOf(target.pids)
+  const natsBefore = cpuUs(natsPid)
   const threadsBefore = process.env['BENCH_THREAD_CPU'] ? threadCpu(target.pids) : undefined
   const started = performance.now()
   await Promise.all(
@@ -393,7 +397,11 @@ async function round(target: Target, total: number, concurrency: number) {
       `threads ${target.name} c${concurrency}: ${parts.map(([k, v]) => `${k}=${Math.round(v)}`).join(' ')}`,
     )
   }
-  return { perS, cpuUsPerReq: (cpuOf(target.pids) - cpuBefore) / total }
+  return {
+    perS,
+    cpuUsPerReq: (cpuOf(target.pids) - cpuBefore) / total,
+    natsCpuUsPerReq: (cpuUs(natsPid) - natsBefore) / total,
+  }
 }
 
 /**
@@ -645,14 +653,15 @@ async function main(): Promise<void> {
       target.logStream ? (await jsm.streams.info(target.logStream)).state.messages : 0
     const messagesPerRequest = new Map<string, number[]>()
     await latencyRound(targets, Math.min(total, 500))
-    for (const target of targets) await round(target, Math.min(total, 2000), concurrency)
+    const natsPid = stack.parts.find((part) => part.name === 'nats')!.pid
+    for (const target of targets) await round(target, Math.min(total, 2000), concurrency, natsPid)
     for (let r = 0; r < rounds; r++) {
       for (const [name, sample] of await latencyRound(targets, total)) {
         latencies.get(name)!.push(...sample)
       }
       for (const target of targets) {
         const logged = await logMessages(target)
-        const many = await round(target, total * 2, concurrency)
+        const many = await round(target, total * 2, concurrency, natsPid)
         throughput.get(target.name)!.push(many)
         let perRequest = ''
         if (target.logStream) {
@@ -664,7 +673,7 @@ async function main(): Promise<void> {
           perRequest = `, ${ratio.toFixed(3)} log messages/request`
         }
         console.error(
-          `round ${r + 1} ${target.name}: c${concurrency} ${Math.round(many.perS)}/s, ${Math.round(many.cpuUsPerReq)} µs CPU/request${perRequest}`,
+          `round ${r + 1} ${target.name}: c${concurrency} ${Math.round(many.perS)}/s, ${Math.round(many.cpuUsPerReq)} µs CPU/request, nats-server ${Math.round(many.natsCpuUsPerReq)}${perRequest}`,
         )
       }
     }
@@ -678,6 +687,7 @@ async function main(): Promise<void> {
         p99_ms: number
         per_s: number
         cpu_us_per_req: number
+        nats_cpu_us_per_req: number
         log_messages_per_req?: number
       }
     > = {}
@@ -689,6 +699,9 @@ async function main(): Promise<void> {
         per_s: Math.round(median(throughput.get(target.name)!.map((m) => m.perS))),
         // Server side: the model server's, plus the gateway's where it is in the path.
         cpu_us_per_req: Math.round(median(throughput.get(target.name)!.map((m) => m.cpuUsPerReq))),
+        nats_cpu_us_per_req: Math.round(
+          median(throughput.get(target.name)!.map((m) => m.natsCpuUsPerReq)),
+        ),
         ...(messagesPerRequest.has(target.name)
           ? { log_messages_per_req: round3(median(messagesPerRequest.get(target.name)!)) }
           : {}),
@@ -706,10 +719,12 @@ async function main(): Promise<void> {
     console.error(
       `\none-row requests; latency at concurrency 1 (${total} × ${rounds} rounds), throughput at ${concurrency} (median round)`,
     )
-    console.error('target                   p50 ms   p99 ms   req/s   server CPU µs/req')
+    console.error(
+      'target                   p50 ms   p99 ms   req/s   server CPU µs/req   nats-server µs/req',
+    )
     for (const [name, s] of Object.entries(summary)) {
       console.error(
-        `${name.padEnd(23)} ${s.p50_ms.toFixed(3).padStart(7)}  ${s.p99_ms.toFixed(3).padStart(7)}  ${String(s.per_s).padStart(6)}   ${String(s.cpu_us_per_req).padStart(6)}`,
+        `${name.padEnd(23)} ${s.p50_ms.toFixed(3).padStart(7)}  ${s.p99_ms.toFixed(3).padStart(7)}  ${String(s.per_s).padStart(6)}   ${String(s.cpu_us_per_req).padStart(6)}              ${String(s.nats_cpu_us_per_req).padStart(6)}`,
       )
     }
 
