@@ -225,8 +225,8 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
 
   const commit = (entry: Entry) =>
     new Promise<void>((resolve, reject) => {
-      let lane = lanes.get(entry.subject)
-      if (!lane) lanes.set(entry.subject, (lane = { waiting: [], inFlight: 0, flushQueued: false }))
+      const lane = lanes.get(entry.subject) ?? { waiting: [], inFlight: 0, flushQueued: false }
+      lanes.set(entry.subject, lane)
       lane.waiting.push({
         entry,
         settle: (error) => (error === undefined ? resolve() : reject(error)),
@@ -237,9 +237,8 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
       // no timer, only for the microtasks already queued.
       if (lane.flushQueued) return
       lane.flushQueued = true
-      const queued = lane
       queueMicrotask(() => {
-        queued.flushQueued = false
+        lane.flushQueued = false
         flushLane(entry.subject)
       })
     })
