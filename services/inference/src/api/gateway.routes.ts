@@ -12,7 +12,7 @@ import {
   type JsonInferBody,
   type ModelParams,
 } from '../model-server/api/v2.routes.ts'
-import { encodeJsonData } from '../model-server/tensors/json-codec.ts'
+import { encodeJsonTensor } from '../model-server/tensors/json-codec.ts'
 import { assertReady, PREDICTION_IDS_PARAMETER, type GatewayInfo } from './gateway-grpc.handlers.ts'
 import { instancesToInputs, outputRows, type Instance } from './instances.ts'
 
@@ -114,12 +114,7 @@ export async function registerGatewayRoutes(
         model_version: String(result.version),
         id: requestId,
         parameters: { [PREDICTION_IDS_PARAMETER]: result.predictionIds.join(',') },
-        outputs: result.outputs.map((output) => ({
-          name: output.name,
-          datatype: output.datatype,
-          shape: output.shape,
-          data: encodeJsonData(output.datatype, output.data),
-        })),
+        outputs: result.outputs.map(encodeJsonTensor),
       }
     }
     for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {

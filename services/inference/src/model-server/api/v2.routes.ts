@@ -3,7 +3,7 @@ import { ArgmaxError, UnavailableError, toProblem } from '@argmax/errors'
 import { fromFastifyError, sendProblem } from '@argmax/http'
 import type { InferCall } from '../serving/infer-call.ts'
 import type { V2Service } from '../serving/v2-service.ts'
-import { decodeJsonData, encodeJsonData } from '../tensors/json-codec.ts'
+import { decodeJsonData, encodeJsonTensor } from '../tensors/json-codec.ts'
 
 /**
  * The REST form of the v2 protocol (JSON tensors; the binary-data extension is not served):
@@ -118,12 +118,7 @@ export async function registerV2Routes(
         model_name: result.modelName,
         model_version: result.modelVersion,
         ...(result.id ? { id: result.id } : {}),
-        outputs: result.outputs.map((output) => ({
-          name: output.name,
-          datatype: output.datatype,
-          shape: output.shape,
-          data: encodeJsonData(output.datatype, output.data),
-        })),
+        outputs: result.outputs.map(encodeJsonTensor),
       }
     }
 

@@ -1,7 +1,7 @@
 import type { TensorDatatype } from '@argmax/contracts'
 import { ARRAY_OF, isFloating } from './datatypes.ts'
 import { inputError } from './tensor-errors.ts'
-import type { TensorData } from './tensor.ts'
+import type { Tensor, TensorData } from './tensor.ts'
 
 /**
  * The JSON form of v2 REST tensors: `data` as a flat or nested (row-major) array; numbers for
@@ -93,6 +93,16 @@ function integerRange(datatype: TensorDatatype): [number, number] {
       return [0, 4_294_967_295]
     default:
       return [-Infinity, Infinity]
+  }
+}
+
+/** An output tensor as a v2 REST answer carries it (the model server's and the gateway's). */
+export function encodeJsonTensor(tensor: Tensor) {
+  return {
+    name: tensor.name,
+    datatype: tensor.datatype,
+    shape: tensor.shape,
+    data: encodeJsonData(tensor.datatype, tensor.data),
   }
 }
 
