@@ -10,6 +10,7 @@ import './provided-context.ts'
 export type { StackEndpoints }
 /** How a test runs one of the repository's entry points as a process of its own. */
 export { launchArgs } from '@argmax/stack'
+export * from './api-calls.ts'
 
 /** Closed after the test file (`file-setup.ts`): whatever a helper opened for it. */
 const cleanups: Array<() => Promise<unknown>> = []

@@ -1,14 +1,15 @@
 import { listMultipartUploads, type S3Client } from '@argmax/storage'
+import type { ApiAnswer } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { datasetSubject, versionSubject } from '../../src/streams.ts'
 import { createDatasetAs, sha256Hex, startHarness, type Harness } from '../support/harness.ts'
 
-interface Answer<T> {
-  status: number
-  body: T
-}
+type Answer<T> = Pick<ApiAnswer<T>, 'status' | 'body'>
 
-/** A request with an Idempotency-Key (or another raw header value). */
+/**
+ * A request with an Idempotency-Key (or another raw header value); its status and body, which a
+ * repeat must answer again (its headers, such as the date, are its own).
+ */
 async function send<T = Record<string, unknown>>(
   h: Harness,
   url: string,
@@ -16,16 +17,9 @@ async function send<T = Record<string, unknown>>(
   body: unknown,
   key?: string,
 ): Promise<Answer<T>> {
-  const response = await h.service.app.inject({
-    method: 'POST',
-    url,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(key !== undefined ? { 'idempotency-key': key } : {}),
-    },
-    payload: body as object,
-  })
-  return { status: response.statusCode, body: JSON.parse(response.body) as T }
+  const headers: Record<string, string> = key !== undefined ? { 'idempotency-key': key } : {}
+  const { status, body: answer } = await h.call<T>('POST', url, token, body, headers)
+  return { status, body: answer }
 }
 
 /** Counts the CreateMultipartUpload calls a client makes (observing the real calls). */

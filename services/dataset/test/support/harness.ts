@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto'
 import { generateDevSecret, mintDevToken, type Role } from '@argmax/auth'
 import { createLogger } from '@argmax/telemetry'
-import { connectNats, freshBucket, stackEnv, uniqueName } from '@argmax/testkit'
+import {
+  type ApiCall,
+  connectNats,
+  freshBucket,
+  injectedApi,
+  stackEnv,
+  uniqueName,
+} from '@argmax/testkit'
 import { expect } from 'vitest'
 import type { DatasetConfig } from '../../src/config.ts'
 import { datasetTestConfig } from '../../src/testing.ts'
@@ -19,12 +26,7 @@ export interface Harness {
   /** Moves the service's clock (deletion dates, purge cut-offs). */
   clock: { now: () => Date; advance(ms: number): void }
   tokens: Record<'alice' | 'bob' | 'admin' | 'analyst', string>
-  call<T = Record<string, unknown>>(
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    url: string,
-    token: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T; headers: Record<string, unknown> }>
+  call: ApiCall
   stop(): Promise<void>
 }
 
@@ -84,20 +86,7 @@ export async function startHarness(
     config,
     clock,
     tokens,
-    async call(method, url, token, body) {
-      const response = await service.app.inject({
-        method,
-        url,
-        headers: { authorization: `Bearer ${token}` },
-        ...(body !== undefined ? { payload: body as object } : {}),
-      })
-      const text = response.body
-      return {
-        status: response.statusCode,
-        body: (text ? JSON.parse(text) : undefined) as never,
-        headers: response.headers,
-      }
-    },
+    call: injectedApi(service.app),
     stop: () => service.stop(),
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { startDatasetService, type RunningDatasetService } from '@argmax/dataset-service'
 import { datasetTestConfig } from '@argmax/dataset-service/testing'
 import { createLogger } from '@argmax/telemetry'
-import { freshBucket, stackEnv, uniqueName } from '@argmax/testkit'
+import { freshBucket, injectedApi, stackEnv, uniqueName } from '@argmax/testkit'
 import { expect } from 'vitest'
 import { eventually, type Harness } from './harness.ts'
 
@@ -36,19 +36,7 @@ export async function startDataset(h: Harness): Promise<{
     nc: h.nc,
     listen: false,
   })
-  const call: Harness['call'] = async (method, url, token, body, headers = {}) => {
-    const response = await service.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${token}`, ...headers },
-      ...(body !== undefined ? { payload: body as object } : {}),
-    })
-    return {
-      status: response.statusCode,
-      body: (response.body ? JSON.parse(response.body) : undefined) as never,
-      headers: response.headers,
-    }
-  }
+  const call = injectedApi(service.app)
   return {
     service,
     bucket,

@@ -14,9 +14,11 @@ import {
 import { createEventStore, ensureStreams, type EventStore } from '@argmax/events'
 import { createLogger, createPrometheusMetrics } from '@argmax/telemetry'
 import {
+  type ApiCall,
   connectNats,
   freshBucket,
   freshClickhouseDatabase,
+  injectedApi,
   stackEndpoints,
   uniqueName,
 } from '@argmax/testkit'
@@ -57,13 +59,7 @@ export interface Harness {
   secret: string
   tokens: Record<'alice' | 'bob' | 'admin' | 'analyst', string>
   mint(subject: string, roles: Role[]): Promise<string>
-  call<T = Record<string, unknown>>(
-    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
-    url: string,
-    token: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ): Promise<{ status: number; body: T; headers: Record<string, unknown> }>
+  call: ApiCall
   /** Registers a model, a version (signature in S3) and optionally releases it. */
   registerModel(model: ModelSpec): Promise<void>
   release(model: string, release: Release | null, previous?: Release | null): Promise<void>
@@ -196,20 +192,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     secret,
     tokens,
     mint,
-    async call(method, url, token, body, headers = {}) {
-      const response = await service.app.inject({
-        method,
-        url,
-        headers: { authorization: `Bearer ${token}`, ...headers },
-        ...(body !== undefined ? { payload: body as object } : {}),
-      })
-      const text = response.body
-      return {
-        status: response.statusCode,
-        body: (text ? JSON.parse(text) : undefined) as never,
-        headers: response.headers,
-      }
-    },
+    call: injectedApi(service.app),
     async registerModel(spec) {
       const signature = await putJson(
         s3,

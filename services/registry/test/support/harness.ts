@@ -17,9 +17,11 @@ import {
   type AnalyticsClient,
 } from '@argmax/analytics'
 import {
+  type ApiCall,
   connectNats,
   freshBucket,
   freshClickhouseDatabase,
+  injectedApi,
   s3Client,
   stackEndpoints,
   uniqueName,
@@ -36,13 +38,7 @@ export interface Harness extends Setup {
   service: RunningRegistryService
   clock: { now: () => Date; advance(ms: number): void }
   tokens: Record<'alice' | 'bob' | 'admin' | 'analyst', string>
-  call<T = Record<string, unknown>>(
-    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
-    url: string,
-    token: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ): Promise<{ status: number; body: T; headers: Record<string, unknown> }>
+  call: ApiCall
   stop(): Promise<void>
 }
 
@@ -201,20 +197,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     service,
     clock,
     tokens,
-    async call(method, url, token, body, headers) {
-      const response = await service.app.inject({
-        method,
-        url,
-        headers: { authorization: `Bearer ${token}`, ...headers },
-        ...(body !== undefined ? { payload: body as object } : {}),
-      })
-      const text = response.body
-      return {
-        status: response.statusCode,
-        body: (text ? JSON.parse(text) : undefined) as never,
-        headers: response.headers,
-      }
-    },
+    call: injectedApi(service.app),
     async stop() {
       await service.stop()
       await setup.analytics?.close()

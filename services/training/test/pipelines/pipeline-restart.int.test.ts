@@ -8,7 +8,7 @@ import { ensureStreams } from '@argmax/events'
 import type { RunningRegistryService } from '@argmax/registry-service'
 import { createLogger } from '@argmax/telemetry'
 import { freePort } from '@argmax/stack'
-import { connectNats, freshBucket, uniqueName } from '@argmax/testkit'
+import { type ApiCall, connectNats, freshBucket, httpApi, uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PipelineDetails } from '../../src/api/pipelines.contract.ts'
 import { readStream, startDatasetSide, uploadThroughDataset } from '../support/harness.ts'
@@ -30,6 +30,7 @@ describe('a restart of the training service mid-pipeline', { timeout: 600_000 },
   let service: ChildProcess | undefined
   let registry: RunningRegistryService
   let url: string
+  let api: ApiCall
   let alice: string
   let root: string
   let versionId: string
@@ -37,21 +38,6 @@ describe('a restart of the training service mid-pipeline', { timeout: 600_000 },
   let nc: Awaited<ReturnType<typeof connectNats>>
 
   const startService = () => startTrainingProcess(url, env)
-
-  async function api<T>(
-    method: string,
-    path: string,
-    token: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    })
-    const text = await response.text()
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T }
-  }
 
   beforeAll(async () => {
     nc = await connectNats()
@@ -77,6 +63,7 @@ describe('a restart of the training service mid-pipeline', { timeout: 600_000 },
     const { bucket } = await freshBucket('models')
     const port = await freePort()
     url = `http://127.0.0.1:${port}`
+    api = httpApi(url)
     env = trainingProcessEnv({
       port,
       secret,

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import { createLogger } from '@argmax/telemetry'
 import { freePort } from '@argmax/stack'
-import { connectNats, freshBucket, uniqueName } from '@argmax/testkit'
+import { type ApiCall, connectNats, freshBucket, httpApi, uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunDetailView } from '../../src/api/contract.ts'
 import { runSubjects } from '../../src/streams.ts'
@@ -32,26 +32,13 @@ describe('a restart of the training service mid-run', { timeout: 600_000 }, () =
   let env: Record<string, string>
   let service: ChildProcess | undefined
   let url: string
+  let api: ApiCall
   let token: string
   let versionId: string
   let stopDataset: () => Promise<void>
   let nc: Awaited<ReturnType<typeof connectNats>>
 
   const startService = () => startTrainingProcess(url, env)
-
-  async function api<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    })
-    const text = await response.text()
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T }
-  }
 
   beforeAll(async () => {
     nc = await connectNats()
@@ -68,6 +55,7 @@ describe('a restart of the training service mid-run', { timeout: 600_000 }, () =
     const { bucket } = await freshBucket('models')
     const port = await freePort()
     url = `http://127.0.0.1:${port}`
+    api = httpApi(url)
     const foreign = await freshForeignStreams(nc)
     env = trainingProcessEnv({
       port,
@@ -111,10 +99,10 @@ describe('a restart of the training service mid-run', { timeout: 600_000 }, () =
     const ids: string[] = []
     for (const [i, body] of bodies.entries()) {
       // Training's copy of the version may be a moment behind the dataset service's.
-      let response = await api<{ id: string }>('POST', '/v1/runs', { ...body, seed: i })
+      let response = await api<{ id: string }>('POST', '/v1/runs', token, { ...body, seed: i })
       for (let tries = 0; response.status === 404 && tries < 100; tries++) {
         await new Promise((resolve) => setTimeout(resolve, 100))
-        response = await api<{ id: string }>('POST', '/v1/runs', { ...body, seed: i })
+        response = await api<{ id: string }>('POST', '/v1/runs', token, { ...body, seed: i })
       }
       expect(response.status, JSON.stringify(response.body)).toBe(201)
       ids.push(response.body.id)
@@ -122,7 +110,9 @@ describe('a restart of the training service mid-run', { timeout: 600_000 }, () =
     // Two train (two slots), one waits; kill the service while the two are mid-training.
     const deadline = Date.now() + 180_000
     for (;;) {
-      const runs = await Promise.all(ids.map((id) => api<RunDetailView>('GET', `/v1/runs/${id}`)))
+      const runs = await Promise.all(
+        ids.map((id) => api<RunDetailView>('GET', `/v1/runs/${id}`, token)),
+      )
       const midway = runs.filter(
         (r) => r.body.status === 'TRAINING' && (r.body.progress?.iteration ?? 0) >= 60,
       )
@@ -140,7 +130,7 @@ describe('a restart of the training service mid-run', { timeout: 600_000 }, () =
       const end = Date.now() + 300_000
       for (;;) {
         const runs = (
-          await Promise.all(ids.map((id) => api<RunDetailView>('GET', `/v1/runs/${id}`)))
+          await Promise.all(ids.map((id) => api<RunDetailView>('GET', `/v1/runs/${id}`, token)))
         ).map((r) => r.body)
         if (runs.every((r) => ['READY', 'FAILED'].includes(r.status))) return runs
         if (Date.now() > end)

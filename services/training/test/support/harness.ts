@@ -9,7 +9,15 @@ import { datasetTestConfig } from '@argmax/dataset-service/testing'
 import type { RecordedEvent } from '@argmax/events'
 import { decodeRecorded, ensureStreams } from '@argmax/events'
 import { createLogger } from '@argmax/telemetry'
-import { connectNats, freshBucket, stackEndpoints, stackEnv, uniqueName } from '@argmax/testkit'
+import {
+  type ApiCall,
+  connectNats,
+  freshBucket,
+  injectedApi,
+  stackEndpoints,
+  stackEnv,
+  uniqueName,
+} from '@argmax/testkit'
 import type { NatsConnection } from 'nats'
 import { expect } from 'vitest'
 import type { RunDetailView } from '../../src/api/contract.ts'
@@ -83,13 +91,7 @@ export interface TrainingHarness {
   /** Where the scripted trainer reads its modes (write `default`, `<runId>`, `<runId>.<n>`). */
   control: string
   setMode(mode: string, target?: string): void
-  call<T = Record<string, unknown>>(
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-    url: string,
-    token: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ): Promise<{ status: number; body: T; headers: Record<string, unknown> }>
+  call: ApiCall
   /** Uploads rows as a CSV version through the dataset API; waits until training knows it VALIDATED. */
   uploadVersion(
     token: string,
@@ -236,20 +238,7 @@ export async function startTrainingHarness(options: HarnessOptions = {}): Promis
   const tokens = Object.fromEntries(
     await Promise.all((Object.keys(ROLES) as User[]).map(async (u) => [u, await mint(u)] as const)),
   ) as Record<User, string>
-  const call: TrainingHarness['call'] = async (method, url, token, body, headers) => {
-    const response = await training.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${token}`, ...headers },
-      ...(body !== undefined ? { payload: body as object } : {}),
-    })
-    const text = response.body
-    return {
-      status: response.statusCode,
-      body: (text ? JSON.parse(text) : undefined) as never,
-      headers: response.headers,
-    }
-  }
+  const call = injectedApi(training.app)
 
   const harness: TrainingHarness = {
     training,
@@ -333,15 +322,9 @@ export async function uploadThroughDataset(
   bytes: Buffer,
   name: string,
 ): Promise<{ datasetId: string; versionId: string }> {
-  const call = async <T>(method: 'POST' | 'GET', url: string, body?: unknown) => {
-    const response = await dataset.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${token}` },
-      ...(body !== undefined ? { payload: body as object } : {}),
-    })
-    return { status: response.statusCode, body: JSON.parse(response.body) as T }
-  }
+  const api = injectedApi(dataset.app)
+  const call = <T>(method: 'POST' | 'GET', url: string, body?: unknown) =>
+    api<T>(method, url, token, body)
   const created = await call<{ id: string }>('POST', '/v1/datasets', { name })
   expect(created.status).toBe(201)
   const datasetId = created.body.id

@@ -15,9 +15,11 @@ import {
 import { createEventStore, ensureStreams, type EventStore } from '@argmax/events'
 import { createLogger, createPrometheusMetrics, type PrometheusMetrics } from '@argmax/telemetry'
 import {
+  type ApiCall,
   connectNats,
   freshBucket,
   freshClickhouseDatabase,
+  injectedApi,
   stackEndpoints,
   uniqueName,
 } from '@argmax/testkit'
@@ -237,13 +239,7 @@ export interface GatewayHarness {
   clickhouse: AnalyticsClient | undefined
   grpc: V2Client
   grpcAs(token: string): V2Client
-  rest<T = Record<string, unknown>>(
-    method: 'GET' | 'POST',
-    url: string,
-    token: string | null,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ): Promise<{ status: number; body: T; headers: Record<string, unknown> }>
+  rest: ApiCall
   /** Waits until a version serves through the gateway (a metadata + ready probe). */
   waitServing(model: string, version?: number, timeoutMs?: number): Promise<void>
   stop(): Promise<void>
@@ -389,22 +385,7 @@ export async function startGatewayHarness(
     clickhouse,
     grpc,
     grpcAs,
-    async rest(method, url, token, body, headers = {}) {
-      const response = await gateway.app.inject({
-        method,
-        url,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-        ...(body !== undefined ? { payload: body as object } : {}),
-      })
-      const text = response.body
-      let parsed: unknown
-      try {
-        parsed = text ? JSON.parse(text) : undefined
-      } catch {
-        parsed = text
-      }
-      return { status: response.statusCode, body: parsed as never, headers: response.headers }
-    },
+    rest: injectedApi(gateway.app),
     async waitServing(model, version, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs
       const url = version
