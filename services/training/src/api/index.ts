@@ -7,7 +7,6 @@ import { registerRunRoutes } from './runs.routes.ts'
 
 export { trainingRoutes, type TrainingRoutes } from './contract.ts'
 export { JOB_PATHS } from './job.routes.ts'
-export { MIN_POSITION_HEADER } from './read-your-writes.ts'
 
 /** Every `/v1/runs` and `/v1/pipelines` route, on an app built by @argmax/http's createServiceApp. */
 export async function registerTrainingApi(app: FastifyInstance, deps: TrainingDeps): Promise<void> {

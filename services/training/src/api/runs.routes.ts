@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { hasRole } from '@argmax/auth'
-import { idempotencyKeyOf, requestPrincipal, serveRoute } from '@argmax/http'
+import { idempotencyKeyOf, requestedPosition, requestPrincipal, serveRoute } from '@argmax/http'
 import { assertAdmin, listingOwner, readableRun } from '../application/access.ts'
 import { cancelRun } from '../application/cancel-run.ts'
 import { discardDeadLettered, retryDeadLettered } from '../application/dead-letters.ts'
@@ -10,7 +10,6 @@ import { runAt, visibleRun } from '../application/run-views.ts'
 import { submitRun } from '../application/submit-run.ts'
 import { listRuns, metricsHistory } from '../projections/runs.queries.ts'
 import { DEFAULT_PAGE_SIZE, trainingRoutes } from './contract.ts'
-import { requestedPosition } from './read-your-writes.ts'
 
 export function registerRunRoutes(app: FastifyInstance, deps: TrainingDeps): void {
   serveRoute(app, trainingRoutes, 'createRun', async (request, reply) => {
