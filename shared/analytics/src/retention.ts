@@ -31,6 +31,12 @@ export interface RetentionOptions {
   now: () => Date
 }
 
+/**
+ * How long after a process starts its retention first runs: soon, so a retention that runs daily
+ * is still applied by a process restarted more often than that.
+ */
+export const RETENTION_FIRST_RUN_MS = 10_000
+
 export interface ArchivedDay {
   date: string
   rows: number

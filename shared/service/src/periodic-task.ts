@@ -5,9 +5,13 @@ export interface PeriodicTask<Report> {
   stop(): Promise<void>
 }
 
+type LogLine = (fields: Record<string, unknown>, message: string) => void
+
 /**
- * Runs `task` every `intervalMs` (0 = never on its own; `runOnce` still works). Runs never
- * overlap, and a failed run is logged and retried at the next tick. A report is logged only when
+ * Runs `task` every `intervalMs` (0 = never on its own; `runOnce` still works), and once
+ * `firstRunAfterMs` after the start when given (a daily job then also runs soon after every
+ * restart, not only a day later). Runs never overlap, and a failed run is reported through
+ * `warn` (default `log`) and retried at the next tick. A report is logged only when
  * `worthLogging` says it did something, so an idle schedule stays quiet.
  */
 export function schedulePeriodic<Report extends object>(
@@ -16,10 +20,13 @@ export function schedulePeriodic<Report extends object>(
     name: string
     intervalMs: number
     worthLogging: (report: Report) => boolean
-    log?: (fields: Record<string, unknown>, message: string) => void
+    log?: LogLine
+    warn?: LogLine
+    firstRunAfterMs?: number
   },
 ): PeriodicTask<Report> {
   const log = options.log ?? (() => undefined)
+  const warn = options.warn ?? log
   let running: Promise<Report> | undefined
   const runOnce = () => {
     running ??= task().finally(() => {
@@ -27,22 +34,24 @@ export function schedulePeriodic<Report extends object>(
     })
     return running
   }
-  const timer =
-    options.intervalMs > 0
-      ? setInterval(() => {
-          runOnce().then(
-            (report) => {
-              if (options.worthLogging(report)) log({ report }, `${options.name} run`)
-            },
-            (error: unknown) => log({ err: String(error) }, `${options.name} run failed`),
-          )
-        }, options.intervalMs)
-      : undefined
+  const tick = () => {
+    runOnce().then(
+      (report) => {
+        if (options.worthLogging(report)) log({ report }, `${options.name} run`)
+      },
+      (error: unknown) => warn({ err: String(error) }, `${options.name} run failed`),
+    )
+  }
+  const timer = options.intervalMs > 0 ? setInterval(tick, options.intervalMs) : undefined
+  const first =
+    options.firstRunAfterMs !== undefined ? setTimeout(tick, options.firstRunAfterMs) : undefined
   timer?.unref()
+  first?.unref()
   return {
     runOnce,
     async stop() {
-      if (timer) clearInterval(timer)
+      clearInterval(timer)
+      clearTimeout(first)
       await running?.catch(() => undefined)
     },
   }

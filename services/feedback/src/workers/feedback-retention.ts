@@ -2,9 +2,11 @@ import {
   applyRetention,
   clickhouseDate,
   listDays,
+  RETENTION_FIRST_RUN_MS,
   type AnalyticsClient,
   type ArchivedDay,
 } from '@argmax/analytics'
+import { schedulePeriodic, type PeriodicTask } from '@argmax/service'
 import type { S3Client } from '@argmax/storage'
 import type { Logger } from '@argmax/telemetry'
 
@@ -57,30 +59,13 @@ export async function applyFeedbackRetention(options: {
 /** Runs the retention every `intervalMs` (and once shortly after start). */
 export function scheduleFeedbackRetention(
   options: Parameters<typeof applyFeedbackRetention>[0] & { intervalMs: number; logger: Logger },
-): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined
-  const run = () => {
-    running ??= applyFeedbackRetention(options)
-      .then(({ archived, dropped }) => {
-        for (const day of archived)
-          options.logger.info({ ...day }, 'feedback day archived and dropped')
-        if (dropped.length > 0)
-          options.logger.info({ dropped }, 'current labels of archived days dropped')
-      })
-      .catch((error: unknown) =>
-        options.logger.warn({ err: error }, 'feedback retention failed; the next run retries'),
-      )
-      .finally(() => (running = undefined))
-  }
-  const first = setTimeout(run, 10_000)
-  const timer = setInterval(run, options.intervalMs)
-  first.unref()
-  timer.unref()
-  return {
-    async stop() {
-      clearTimeout(first)
-      clearInterval(timer)
-      await running
-    },
-  }
+): PeriodicTask<{ archived: ArchivedDay[]; dropped: string[] }> {
+  return schedulePeriodic(() => applyFeedbackRetention(options), {
+    name: 'feedback retention',
+    intervalMs: options.intervalMs,
+    firstRunAfterMs: RETENTION_FIRST_RUN_MS,
+    worthLogging: (report) => report.archived.length + report.dropped.length > 0,
+    log: (fields, message) => options.logger.info(fields, message),
+    warn: (fields, message) => options.logger.warn(fields, message),
+  })
 }

@@ -1,5 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3'
-import { applyRetention, type AnalyticsClient } from '@argmax/analytics'
+import {
+  applyRetention,
+  RETENTION_FIRST_RUN_MS,
+  type AnalyticsClient,
+  type ArchivedDay,
+} from '@argmax/analytics'
+import { schedulePeriodic, type PeriodicTask } from '@argmax/service'
 
 export interface RetentionScheduleOptions {
   client: AnalyticsClient
@@ -22,37 +28,29 @@ export const PREDICTIONS_ARCHIVE_PREFIX = 'archive'
  * (see @argmax/analytics' applyRetention). Several sinks may run it at once: archiving a day
  * twice writes the same object, dropping it twice is a no-op.
  */
-export function scheduleRetention(options: RetentionScheduleOptions): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined
-  const run = () => {
-    running ??= applyRetention({
-      client: options.client,
-      s3: options.s3,
-      bucket: options.bucket,
-      table: 'predictions',
-      dateColumn: 'date',
-      retentionDays: options.retentionDays,
-      prefix: PREDICTIONS_ARCHIVE_PREFIX,
-      now: options.now,
-    })
-      .then((archived) => {
-        for (const day of archived)
-          options.log.info({ ...day }, 'predictions day archived and dropped')
-      })
-      .catch((error: unknown) =>
-        options.log.warn({ err: error }, 'predictions retention failed; next run retries'),
-      )
-      .finally(() => (running = undefined))
-  }
-  const first = setTimeout(run, 10_000)
-  const timer = setInterval(run, options.intervalMs)
-  first.unref()
-  timer.unref()
-  return {
-    async stop() {
-      clearTimeout(first)
-      clearInterval(timer)
-      await running
+export function scheduleRetention(options: RetentionScheduleOptions): PeriodicTask<{
+  archived: ArchivedDay[]
+}> {
+  return schedulePeriodic(
+    async () => ({
+      archived: await applyRetention({
+        client: options.client,
+        s3: options.s3,
+        bucket: options.bucket,
+        table: 'predictions',
+        dateColumn: 'date',
+        retentionDays: options.retentionDays,
+        prefix: PREDICTIONS_ARCHIVE_PREFIX,
+        now: options.now,
+      }),
+    }),
+    {
+      name: 'predictions retention',
+      intervalMs: options.intervalMs,
+      firstRunAfterMs: RETENTION_FIRST_RUN_MS,
+      worthLogging: (report) => report.archived.length > 0,
+      log: (fields, message) => options.log.info(fields, message),
+      warn: (fields, message) => options.log.warn(fields, message),
     },
-  }
+  )
 }

@@ -1,12 +1,9 @@
+import { schedulePeriodic, type PeriodicTask } from '@argmax/service'
 import type { TrainingDeps } from '../application/dependencies.ts'
 import { archiveFinishedRuns, type ArchiveReport } from '../application/archive-runs.ts'
 import { releaseOrphans } from '../application/quotas.ts'
 
-export interface Housekeeping {
-  /** One pass now (also what the timer calls); concurrent calls share the pass in progress. */
-  runOnce(): Promise<{ archive: ArchiveReport; orphansReleased: string[] }>
-  stop(): Promise<void>
-}
+export type Housekeeping = PeriodicTask<{ archive: ArchiveReport; orphansReleased: string[] }>
 
 /**
  * Every `intervalMs` (0: only when asked): finished runs past the retention are archived to
@@ -17,42 +14,22 @@ export function startHousekeeping(
   deps: TrainingDeps,
   options: { intervalMs: number },
 ): Housekeeping {
-  let running: ReturnType<Housekeeping['runOnce']> | undefined
-  const runOnce = () => {
-    running ??= (async () => {
+  return schedulePeriodic(
+    async () => {
       const orphansReleased = await releaseOrphans(deps)
       const archive = await archiveFinishedRuns(deps)
       return { archive, orphansReleased }
-    })().finally(() => {
-      running = undefined
-    })
-    return running
-  }
-  const timer =
-    options.intervalMs > 0
-      ? setInterval(() => {
-          runOnce().then(
-            (report) => {
-              if (
-                report.archive.archived.length +
-                  report.archive.failures.length +
-                  report.orphansReleased.length >
-                0
-              ) {
-                deps.logger.info({ ...report }, 'training housekeeping')
-              }
-            },
-            (error: unknown) =>
-              deps.logger.warn({ err: String(error) }, 'training housekeeping failed'),
-          )
-        }, options.intervalMs)
-      : undefined
-  timer?.unref()
-  return {
-    runOnce,
-    async stop() {
-      if (timer) clearInterval(timer)
-      await running?.catch(() => undefined)
     },
-  }
+    {
+      name: 'training housekeeping',
+      intervalMs: options.intervalMs,
+      worthLogging: (report) =>
+        report.archive.archived.length +
+          report.archive.failures.length +
+          report.orphansReleased.length >
+        0,
+      log: (fields, message) => deps.logger.info(fields, message),
+      warn: (fields, message) => deps.logger.warn(fields, message),
+    },
+  )
 }
