@@ -9,6 +9,7 @@ import {
   grpcFromResult,
   type GrpcInferRequest,
 } from '../model-server/api/v2-grpc-codec.ts'
+import { modelMetadata } from '../model-server/serving/v2-service.ts'
 
 /** The gateway's v2 server identity (ServerMetadata, `GET /v2`). */
 export interface GatewayInfo {
@@ -59,21 +60,7 @@ export function gatewayGrpcHandlers(
     })),
     ModelMetadata: auth.unary<ModelRequest, unknown>(async (call) => {
       const described = await serving.describe(call.request.name, call.request.version)
-      return {
-        name: call.request.name,
-        versions: described.versions.map(String),
-        platform: 'onnxruntime_onnx',
-        inputs: described.signature.inputs.map(({ name, datatype, shape }) => ({
-          name,
-          datatype,
-          shape,
-        })),
-        outputs: described.signature.outputs.map(({ name, datatype, shape }) => ({
-          name,
-          datatype,
-          shape,
-        })),
-      }
+      return modelMetadata(call.request.name, described.versions, described.signature)
     }),
     ModelInfer: auth.unary<GrpcInferRequest, unknown>(async (call, principal) => {
       const { call: request, raw } = callFromGrpc(call.request)

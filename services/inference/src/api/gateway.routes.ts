@@ -13,6 +13,7 @@ import {
   type ModelParams,
 } from '../model-server/api/v2.routes.ts'
 import { encodeJsonTensor } from '../model-server/tensors/json-codec.ts'
+import { modelMetadata } from '../model-server/serving/v2-service.ts'
 import { assertReady, PREDICTION_IDS_PARAMETER, type GatewayInfo } from './gateway-grpc.handlers.ts'
 import { instancesToInputs, outputRows, type Instance } from './instances.ts'
 
@@ -76,21 +77,7 @@ export async function registerGatewayRoutes(
 
     const metadata = async (request: FastifyRequest<{ Params: ModelParams }>) => {
       const described = await serving.describe(request.params.name, request.params.version)
-      return {
-        name: request.params.name,
-        versions: described.versions.map(String),
-        platform: 'onnxruntime_onnx',
-        inputs: described.signature.inputs.map(({ name, datatype, shape }) => ({
-          name,
-          datatype,
-          shape,
-        })),
-        outputs: described.signature.outputs.map(({ name, datatype, shape }) => ({
-          name,
-          datatype,
-          shape,
-        })),
-      }
+      return modelMetadata(request.params.name, described.versions, described.signature)
     }
     const ready = async (request: FastifyRequest<{ Params: ModelParams }>) => {
       const why = serving.whyNotReady(request.params.name, request.params.version)

@@ -51,6 +51,21 @@ const tensorMetadata = (spec: TensorSpec): TensorMetadata => ({
   shape: spec.shape,
 })
 
+/** A model's v2 metadata: its versions, and inputs and outputs from a version's signature. */
+export function modelMetadata(
+  name: string,
+  versions: readonly (string | number)[],
+  signature: { inputs: readonly TensorSpec[]; outputs: readonly TensorSpec[] },
+): ModelMetadata {
+  return {
+    name,
+    versions: versions.map(String),
+    platform: ONNX_PLATFORM,
+    inputs: signature.inputs.map(tensorMetadata),
+    outputs: signature.outputs.map(tensorMetadata),
+  }
+}
+
 /**
  * The v2 protocol's operations, free of any transport: the gRPC handlers and the REST routes
  * both translate to and from these, so the two forms answer alike.
@@ -91,14 +106,7 @@ export class V2Service {
   /** Metadata of the named version, or of the highest ready one; its inputs/outputs are its signature's. */
   modelMetadata(name: string, version: string): ModelMetadata {
     const served = this.options.repository.resolve(name, version)
-    const { signature } = served.config
-    return {
-      name,
-      versions: this.options.repository.readyVersions(name),
-      platform: ONNX_PLATFORM,
-      inputs: signature.inputs.map(tensorMetadata),
-      outputs: signature.outputs.map(tensorMetadata),
-    }
+    return modelMetadata(name, this.options.repository.readyVersions(name), served.config.signature)
   }
 
   async infer(call: InferCall): Promise<InferResult> {
