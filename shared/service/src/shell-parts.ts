@@ -3,10 +3,10 @@ import {
   createEventStore,
   ensureStreams,
   type EventStore,
+  newEventId,
   type StreamSpec,
   type Upcaster,
 } from '@argmax/events'
-import { newEventId } from '@argmax/events'
 import { createS3Client, ensureBucket, type S3Client, type S3Settings } from '@argmax/storage'
 import type { Logger } from '@argmax/telemetry'
 import { connect, type JetStreamManager, type NatsConnection } from 'nats'

@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError } from '@argmax/errors'
-import { idempotencyKeyOf, requestPrincipal, serveRoute } from '@argmax/http'
+import {
+  idempotencyKeyOf,
+  requestedPosition,
+  requestPrincipal,
+  serveRoute,
+  type WaitForPosition,
+} from '@argmax/http'
 import { listingOwner } from '../application/access.ts'
 import { createDataset } from '../application/create-dataset.ts'
 import { deleteDataset } from '../application/delete-dataset.ts'
@@ -8,7 +14,6 @@ import type { DatasetDeps } from '../application/dependencies.ts'
 import { updateDataset } from '../application/update-dataset.ts'
 import { findDataset, listDatasets } from '../projections/catalog.queries.ts'
 import { DEFAULT_PAGE_SIZE, datasetRoutes } from './contract.ts'
-import { requestedPosition, type WaitForPosition } from '@argmax/http'
 import { visibleDataset } from './read-your-writes.ts'
 
 export function registerDatasetRoutes(

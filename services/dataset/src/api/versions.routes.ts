@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError } from '@argmax/errors'
-import { requestPrincipal, serveRoute } from '@argmax/http'
+import { requestedPosition, requestPrincipal, serveRoute, type WaitForPosition } from '@argmax/http'
 import { assertCanRead } from '../application/access.ts'
 import type { DatasetDeps } from '../application/dependencies.ts'
 import { downloadLink } from '../application/download-link.ts'
 import { accessibleVersion } from '../application/version-access.ts'
 import { findDataset, findVersion, listVersions } from '../projections/catalog.queries.ts'
 import { datasetRoutes } from './contract.ts'
-import { requestedPosition, type WaitForPosition } from '@argmax/http'
 import { visibleDataset } from './read-your-writes.ts'
 
 export function registerVersionRoutes(

@@ -1,17 +1,18 @@
 import type { ModelTask, ReleaseChangedData } from '@argmax/contracts'
 import { REGISTRY_EVENTS } from '@argmax/contracts'
 import {
+  type ConsumerLogger,
+  type DeferredConsumer,
   deterministicUuid,
   handleCommand,
   startConsumer,
-  type ConsumerLogger,
+  whenStreamExists,
 } from '@argmax/events'
 import type { Logger } from '@argmax/telemetry'
 import type { NatsConnection } from 'nats'
 import type { FeedbackDeps } from '../application/dependencies.ts'
 import { defaultRules, monitorDecider } from '../domain/index.ts'
 import { subjects } from '../streams.ts'
-import { whenStreamExists, type DeferredConsumer } from '@argmax/events'
 
 export const DEFAULT_MONITORS_DURABLE = 'feedback-default-monitors'
 

@@ -5,11 +5,16 @@ import {
   writeWhileUnavailable,
   type AnalyticsClient,
 } from '@argmax/analytics'
-import { startBatchConsumer, type ConsumerLogger, type RecordedEvent } from '@argmax/events'
+import {
+  type ConsumerLogger,
+  type DeferredConsumer,
+  type RecordedEvent,
+  startBatchConsumer,
+  whenStreamExists,
+} from '@argmax/events'
 import type { Logger } from '@argmax/telemetry'
 import type { NatsConnection } from 'nats'
 import type { StreamRef } from '../streams.ts'
-import { whenStreamExists, type DeferredConsumer } from '@argmax/events'
 
 export const EVENTS_SINK_DURABLE = 'analytics-domain-events-sink'
 

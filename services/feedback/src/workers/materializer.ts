@@ -1,5 +1,9 @@
-import { startConsumer, type ConsumerLogger, type RunningConsumer } from '@argmax/events'
-import { handleCommand } from '@argmax/events'
+import {
+  type ConsumerLogger,
+  handleCommand,
+  type RunningConsumer,
+  startConsumer,
+} from '@argmax/events'
 import type { NatsConnection } from 'nats'
 import type { FeedbackDeps } from '../application/dependencies.ts'
 import { materializeFeedbackDataset } from '../application/feedback-datasets.ts'

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError } from '@argmax/errors'
-import { requestPrincipal, serveRoute } from '@argmax/http'
+import { requestedPosition, requestPrincipal, serveRoute, type WaitForPosition } from '@argmax/http'
 import { removeAlias, setAlias } from '../application/aliases.ts'
 import type { RegistryDeps } from '../application/dependencies.ts'
 import { aliasHistory, listAliases } from '../projections/catalog.queries.ts'
 import { registryRoutes } from './contract.ts'
-import { requestedPosition, type WaitForPosition } from '@argmax/http'
 import { visibleModel } from './read-your-writes.ts'
 
 export function registerAliasRoutes(

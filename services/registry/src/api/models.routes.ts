@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError } from '@argmax/errors'
-import { idempotencyKeyOf, requestPrincipal, serveRoute } from '@argmax/http'
+import {
+  idempotencyKeyOf,
+  requestedPosition,
+  requestPrincipal,
+  serveRoute,
+  type WaitForPosition,
+} from '@argmax/http'
 import { listingOwner } from '../application/access.ts'
 import { createModel } from '../application/create-model.ts'
 import { deleteModel } from '../application/delete-model.ts'
@@ -9,7 +15,6 @@ import { restoreModel } from '../application/restore-model.ts'
 import { updateModel } from '../application/update-model.ts'
 import { findModel, listModels, refusedRuns } from '../projections/catalog.queries.ts'
 import { DEFAULT_PAGE_SIZE, registryRoutes } from './contract.ts'
-import { requestedPosition, type WaitForPosition } from '@argmax/http'
 import { visibleModel } from './read-your-writes.ts'
 
 export function registerModelRoutes(

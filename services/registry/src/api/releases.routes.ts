@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import { requestPrincipal, serveRoute } from '@argmax/http'
+import { requestedPosition, requestPrincipal, serveRoute, type WaitForPosition } from '@argmax/http'
 import { changeRelease, rollbackRelease } from '../application/change-release.ts'
 import type { RegistryDeps } from '../application/dependencies.ts'
 import { findRelease, releaseHistory } from '../projections/catalog.queries.ts'
 import { registryRoutes } from './contract.ts'
-import { requestedPosition, type WaitForPosition } from '@argmax/http'
 import { visibleModel } from './read-your-writes.ts'
 
 export function registerReleaseRoutes(

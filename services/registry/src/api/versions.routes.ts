@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import type { Principal } from '@argmax/auth'
 import { NotFoundError } from '@argmax/errors'
-import { idempotencyKeyOf, requestPrincipal, serveRoute } from '@argmax/http'
+import {
+  idempotencyKeyOf,
+  requestedPosition,
+  requestPrincipal,
+  serveRoute,
+  type WaitForPosition,
+} from '@argmax/http'
 import { annotateVersion } from '../application/annotate-version.ts'
 import { deleteVersion, restoreVersion } from '../application/delete-version.ts'
 import type { RegistryDeps } from '../application/dependencies.ts'
@@ -19,7 +25,6 @@ import {
   type VersionView,
 } from '../projections/catalog.queries.ts'
 import { registryRoutes } from './contract.ts'
-import { requestedPosition, type WaitForPosition } from '@argmax/http'
 import { visibleModel } from './read-your-writes.ts'
 import { compareVersions } from './version-compare.ts'
 

@@ -1,6 +1,5 @@
-import { assertCanWrite, hasRole, type Principal } from '@argmax/auth'
+import { assertCanWrite, canAccess, hasRole, type Principal } from '@argmax/auth'
 import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } from '@argmax/errors'
-import { canAccess } from '@argmax/auth'
 import { handleCommand, identifyCreate, loadAggregate } from '@argmax/events'
 import type { CreateRunInput } from '../api/contract.ts'
 import {
