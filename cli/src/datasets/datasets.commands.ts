@@ -8,16 +8,13 @@ import { downloadVersion } from './download.ts'
 import { createUploadProgressBar } from './progress-bar.ts'
 import { formatBytes, renderDataset, renderVersion, renderVersions, table } from './render.ts'
 import { uploadFile } from './upload.ts'
+import { commandOutput, type JsonOption } from '../output.ts'
 
 /** What the CLI's main hands every API command (see cli/src/api-context.ts). */
 export interface DatasetCommandContext {
   readonly apiUrl: string
   readonly token: string | undefined
   readonly json: boolean
-}
-
-interface JsonOption {
-  json?: boolean
 }
 
 const MiB = 1024 * 1024
@@ -28,9 +25,7 @@ export function registerDatasetCommands(program: Command, ctx: DatasetCommandCon
     .description('datasets and their versions: create, upload, inspect, download, delete')
   // Creates carry an Idempotency-Key made once per command and reused on the client's retries.
   const api = (): DatasetClient => createDatasetClient({ baseUrl: ctx.apiUrl, token: ctx.token })
-  const asJson = (options: JsonOption) => Boolean(options.json) || ctx.json
-  const print = (options: JsonOption, value: unknown, human: () => string) =>
-    console.log(asJson(options) ? JSON.stringify(value, null, 2) : human())
+  const { asJson, print, printPage } = commandOutput(ctx)
 
   datasets
     .command('create')
@@ -70,13 +65,12 @@ export function registerDatasetCommands(program: Command, ctx: DatasetCommandCon
             cursor: options.cursor,
           },
         })
-        print(options, page, () => {
-          const rows = table(
-            page.items.map((d) => ({ ...d, versions: d.versionCount })),
+        printPage(options, page, (items) =>
+          table(
+            items.map((d) => ({ ...d, versions: d.versionCount })),
             ['id', 'name', 'tags', 'ownerId', 'versions', 'createdAt'],
-          )
-          return page.nextCursor ? `${rows}\n(more: --cursor ${page.nextCursor})` : rows
-        })
+          ),
+        )
       },
     )
 

@@ -10,16 +10,13 @@ import {
   renderVersion,
   renderVersions,
 } from './render.ts'
+import { commandOutput, type JsonOption } from '../output.ts'
 
 /** What the CLI's main hands every API command (see cli/src/api-context.ts). */
 export interface ModelCommandContext {
   readonly apiUrl: string
   readonly token: string | undefined
   readonly json: boolean
-}
-
-interface JsonOption {
-  json?: boolean
 }
 
 const integer = (what: string) => (value: string) => {
@@ -41,9 +38,7 @@ export function registerModelCommands(program: Command, ctx: ModelCommandContext
     .description('models, versions and their metrics, lineage, aliases and releases')
   // Creates carry an Idempotency-Key made once per command and reused on the client's retries.
   const api = (): RegistryClient => createRegistryClient({ baseUrl: ctx.apiUrl, token: ctx.token })
-  const asJson = (options: JsonOption) => Boolean(options.json) || ctx.json
-  const print = (options: JsonOption, value: unknown, human: () => string) =>
-    console.log(asJson(options) ? JSON.stringify(value, null, 2) : human())
+  const { print, printPage } = commandOutput(ctx)
 
   models
     .command('list')
@@ -73,10 +68,7 @@ export function registerModelCommands(program: Command, ctx: ModelCommandContext
             cursor: options.cursor,
           },
         })
-        print(options, page, () => {
-          const rows = renderModels(page.items)
-          return page.nextCursor ? `${rows}\n(more: --cursor ${page.nextCursor})` : rows
-        })
+        printPage(options, page, (items) => renderModels(items))
       },
     )
 

@@ -6,15 +6,12 @@ import {
   type TrainingClient,
 } from '@argmax/training-service/client'
 import { renderPipeline, renderPipelines } from './render.ts'
+import { commandOutput, type JsonOption } from '../output.ts'
 
 export interface PipelineCommandContext {
   readonly apiUrl: string
   readonly token: string | undefined
   readonly json: boolean
-}
-
-interface JsonOption {
-  json?: boolean
 }
 
 const OPERATIONS = {
@@ -36,9 +33,7 @@ export function registerPipelineCommands(program: Command, ctx: PipelineCommandC
       'retrain pipelines: triggers → data → train → evaluate → gate → challenger → rollout',
     )
   const api = (): TrainingClient => createTrainingClient({ baseUrl: ctx.apiUrl, token: ctx.token })
-  const asJson = (options: JsonOption) => Boolean(options.json) || ctx.json
-  const print = (options: JsonOption, value: unknown, human: () => string) =>
-    console.log(asJson(options) ? JSON.stringify(value, null, 2) : human())
+  const { print } = commandOutput(ctx)
 
   pipelines
     .command('list')

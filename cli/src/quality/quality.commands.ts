@@ -2,15 +2,12 @@ import type { Command } from 'commander'
 import { createFeedbackClient, type FeedbackClient } from '@argmax/feedback-service/client'
 import { table } from '../datasets/render.ts'
 import { metricsOf, renderChart, renderDrift, renderQuality } from './render.ts'
+import { commandOutput, type JsonOption } from '../output.ts'
 
 export interface QualityCommandContext {
   readonly apiUrl: string
   readonly token: string | undefined
   readonly json: boolean
-}
-
-interface JsonOption {
-  json?: boolean
 }
 
 const WINDOWS = ['5m', '1h', '1d', 'release'] as const
@@ -30,7 +27,7 @@ function windowOf(value: string): Window {
  */
 export function registerQualityCommands(program: Command, ctx: QualityCommandContext): void {
   const api = (): FeedbackClient => createFeedbackClient({ baseUrl: ctx.apiUrl, token: ctx.token })
-  const asJson = (options: JsonOption) => Boolean(options.json) || ctx.json
+  const { asJson } = commandOutput(ctx)
 
   program
     .command('quality')

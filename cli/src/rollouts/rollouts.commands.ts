@@ -1,15 +1,12 @@
 import type { Command } from 'commander'
 import { createRegistryClient, type RegistryClient } from '@argmax/registry-service/client'
 import { renderRollout, renderRollouts } from './render.ts'
+import { commandOutput, type JsonOption } from '../output.ts'
 
 export interface RolloutCommandContext {
   readonly apiUrl: string
   readonly token: string | undefined
   readonly json: boolean
-}
-
-interface JsonOption {
-  json?: boolean
 }
 
 const positive = (what: string) => (value: string) => {
@@ -48,9 +45,7 @@ export function registerRolloutCommands(program: Command, ctx: RolloutCommandCon
     .command('rollouts')
     .description('canary rollouts: a candidate version against the stable one, step by step')
   const api = (): RegistryClient => createRegistryClient({ baseUrl: ctx.apiUrl, token: ctx.token })
-  const asJson = (options: JsonOption) => Boolean(options.json) || ctx.json
-  const print = (options: JsonOption, value: unknown, human: () => string) =>
-    console.log(asJson(options) ? JSON.stringify(value, null, 2) : human())
+  const { print } = commandOutput(ctx)
 
   rollouts
     .command('list')

@@ -6,16 +6,13 @@ import {
 } from '@argmax/training-service/client'
 import { followRun } from './follow.ts'
 import { renderRun, renderRuns } from './render.ts'
+import { commandOutput, type JsonOption } from '../output.ts'
 
 /** What the CLI's main hands every API command (see cli/src/api-context.ts). */
 export interface RunCommandContext {
   readonly apiUrl: string
   readonly token: string | undefined
   readonly json: boolean
-}
-
-interface JsonOption {
-  json?: boolean
 }
 
 interface CreateOptions extends JsonOption {
@@ -91,9 +88,7 @@ export function registerRunCommands(program: Command, ctx: RunCommandContext): C
     .description('training runs: submit, follow, inspect, cancel, retry')
   // Creates carry an Idempotency-Key made once per command and reused on the client's retries.
   const api = (): TrainingClient => createTrainingClient({ baseUrl: ctx.apiUrl, token: ctx.token })
-  const asJson = (options: JsonOption) => Boolean(options.json) || ctx.json
-  const print = (options: JsonOption, value: unknown, human: () => string) =>
-    console.log(asJson(options) ? JSON.stringify(value, null, 2) : human())
+  const { asJson, print, printPage } = commandOutput(ctx)
   /** Follows to the end; a run that did not end READY makes the command fail. */
   const follow = async (client: TrainingClient, runId: string, options: JsonOption) => {
     const run = await followRun(client, runId, {
@@ -179,10 +174,7 @@ export function registerRunCommands(program: Command, ctx: RunCommandContext): C
                 cursor: options.cursor,
               },
             })
-        print(options, page, () => {
-          const rows = renderRuns(page.items)
-          return page.nextCursor ? `${rows}\n(more: --cursor ${page.nextCursor})` : rows
-        })
+        printPage(options, page, (items) => renderRuns(items))
       },
     )
 
