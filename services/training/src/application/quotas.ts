@@ -1,6 +1,6 @@
 import { hasRole, type Principal } from '@argmax/auth'
 import { ForbiddenError } from '@argmax/errors'
-import { handleCommand, loadAggregate } from '@argmax/events'
+import { handleCommand, loadAggregate, type CommandOptions } from '@argmax/events'
 import type { QuotaView } from '../api/contract.ts'
 import {
   effectiveLimits,
@@ -8,6 +8,7 @@ import {
   quotaUsage,
   runDecider,
   type QuotaLimits,
+  type QuotaCommand,
   type QuotaOverride,
   type QuotaState,
 } from '../domain/index.ts'
@@ -55,16 +56,25 @@ export async function setQuotaOverride(
     const value = body[key]
     if (value !== undefined && value !== null) override[key] = value
   }
-  const outcome = await deps.userQueue.run(userId, () =>
-    handleCommand(
-      deps.store,
-      quotaDecider,
-      quotaSubject(deps.names, userId),
-      { type: 'SetOverride', data: { userId, override, by: principal.subject, now: deps.now() } },
-      { actor: principal },
-    ),
+  const outcome = await onQuota(
+    deps,
+    userId,
+    { type: 'SetOverride', data: { userId, override, by: principal.subject, now: deps.now() } },
+    { actor: principal },
   )
   return viewOf(userId, outcome.state, deps.settings.quotas.user, deps.now())
+}
+
+/** A command on `userId`'s quota, queued behind that user's others: they never race. */
+function onQuota(
+  deps: Pick<Deps, 'store' | 'names' | 'userQueue'>,
+  userId: string,
+  command: QuotaCommand,
+  options: CommandOptions<QuotaState>,
+) {
+  return deps.userQueue.run(userId, () =>
+    handleCommand(deps.store, quotaDecider, quotaSubject(deps.names, userId), command, options),
+  )
 }
 
 function viewOf(userId: string, state: QuotaState, defaults: QuotaLimits, now: Date): QuotaView {
@@ -85,14 +95,11 @@ export async function releaseSlot(
   reason: 'finished' | 'orphaned',
   causationId?: string,
 ): Promise<number> {
-  const outcome = await deps.userQueue.run(userId, () =>
-    handleCommand(
-      deps.store,
-      quotaDecider,
-      quotaSubject(deps.names, userId),
-      { type: 'Release', data: { userId, runId, reason, now: deps.now() } },
-      { actor: 'system:quota', ...(causationId ? { causationId } : {}) },
-    ),
+  const outcome = await onQuota(
+    deps,
+    userId,
+    { type: 'Release', data: { userId, runId, reason, now: deps.now() } },
+    { actor: 'system:quota', ...(causationId ? { causationId } : {}) },
   )
   return outcome.written
 }
@@ -108,14 +115,11 @@ export async function holdSlot(
   reason: 'reconciled' | 'admin_retry',
   causationId?: string,
 ): Promise<number> {
-  const outcome = await deps.userQueue.run(userId, () =>
-    handleCommand(
-      deps.store,
-      quotaDecider,
-      quotaSubject(deps.names, userId),
-      { type: 'AdmitWithoutCounting', data: { userId, runId, reason, now: deps.now() } },
-      { actor: 'system:quota', ...(causationId ? { causationId } : {}) },
-    ),
+  const outcome = await onQuota(
+    deps,
+    userId,
+    { type: 'AdmitWithoutCounting', data: { userId, runId, reason, now: deps.now() } },
+    { actor: 'system:quota', ...(causationId ? { causationId } : {}) },
   )
   return outcome.written
 }
