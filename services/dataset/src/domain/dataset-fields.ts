@@ -1,5 +1,6 @@
 import { ValidationError, type FieldIssue } from '@argmax/errors'
-import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_TAGS, TAG_PATTERN } from './limits.ts'
+import { labelIssues } from '@argmax/contracts'
+import { MAX_NAME_LENGTH } from './limits.ts'
 
 /** The editable fields of a dataset, checked the same way on create and on update. */
 export interface DatasetFields {
@@ -17,25 +18,7 @@ export function datasetFieldIssues(fields: DatasetFields): FieldIssue[] {
       issues.push({ field: 'name', message: `must be at most ${MAX_NAME_LENGTH} characters` })
     }
   }
-  if (fields.description !== undefined && fields.description.length > MAX_DESCRIPTION_LENGTH) {
-    issues.push({
-      field: 'description',
-      message: `must be at most ${MAX_DESCRIPTION_LENGTH} characters`,
-    })
-  }
-  if (fields.tags !== undefined) {
-    if (fields.tags.length > MAX_TAGS) {
-      issues.push({ field: 'tags', message: `at most ${MAX_TAGS} tags` })
-    }
-    fields.tags.forEach((tag, index) => {
-      if (!TAG_PATTERN.test(tag)) {
-        issues.push({
-          field: `tags/${index}`,
-          message: 'letters, digits and . _ : / - only, starting with a letter or digit, ≤ 63',
-        })
-      }
-    })
-  }
+  issues.push(...labelIssues(fields))
   return issues
 }
 

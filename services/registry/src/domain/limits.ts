@@ -2,11 +2,6 @@ import { MODEL_NAME_PATTERN } from '@argmax/contracts'
 
 export { MODEL_NAME_PATTERN }
 
-export const MAX_DESCRIPTION_LENGTH = 10_000
-export const MAX_TAGS = 20
-/** Tags are filterable labels, as for datasets: `team:vision`, `v1.2`, `pii-free`. */
-export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,62}$/
-
 /**
  * Aliases name versions in paths (`/versions/challenger`) next to numbers, so they start with a
  * letter: `3` is always version 3.

@@ -1,11 +1,6 @@
 import { ValidationError, type FieldIssue } from '@argmax/errors'
-import {
-  ALIAS_PATTERN,
-  MAX_DESCRIPTION_LENGTH,
-  MAX_TAGS,
-  MODEL_NAME_PATTERN,
-  TAG_PATTERN,
-} from './limits.ts'
+import { labelIssues } from '@argmax/contracts'
+import { ALIAS_PATTERN, MODEL_NAME_PATTERN } from './limits.ts'
 
 /** The editable fields of a model, checked the same way on create and on update. */
 export interface ModelFields {
@@ -14,26 +9,7 @@ export interface ModelFields {
 }
 
 export function modelFieldIssues(fields: ModelFields): FieldIssue[] {
-  const issues: FieldIssue[] = []
-  if (fields.description !== undefined && fields.description.length > MAX_DESCRIPTION_LENGTH) {
-    issues.push({
-      field: 'description',
-      message: `must be at most ${MAX_DESCRIPTION_LENGTH} characters`,
-    })
-  }
-  if (fields.tags !== undefined) {
-    if (fields.tags.length > MAX_TAGS)
-      issues.push({ field: 'tags', message: `at most ${MAX_TAGS} tags` })
-    fields.tags.forEach((tag, index) => {
-      if (!TAG_PATTERN.test(tag)) {
-        issues.push({
-          field: `tags/${index}`,
-          message: 'letters, digits and . _ : / - only, starting with a letter or digit, ≤ 63',
-        })
-      }
-    })
-  }
-  return issues
+  return labelIssues(fields)
 }
 
 export function assertValidModelFields(fields: ModelFields): void {
