@@ -44,6 +44,10 @@ export class ValidationError extends ArgmaxError {
   static field(field: string, message: string): ValidationError {
     return new ValidationError(`${field}: ${message}`, [{ field, message }])
   }
+  /** Several issues at once, the message naming each (`name: must not be blank; tags/2: …`). */
+  static of(issues: FieldIssue[]): ValidationError {
+    return new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues)
+  }
 }
 
 export class UnauthenticatedError extends ArgmaxError {

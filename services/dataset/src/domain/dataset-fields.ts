@@ -25,7 +25,7 @@ export function datasetFieldIssues(fields: DatasetFields): FieldIssue[] {
 export function assertValidDatasetFields(fields: DatasetFields): void {
   const issues = datasetFieldIssues(fields)
   if (issues.length > 0) {
-    throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues)
+    throw ValidationError.of(issues)
   }
 }
 

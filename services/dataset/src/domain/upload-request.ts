@@ -57,7 +57,7 @@ export function planUpload(
     else plan = planned
   }
   if (issues.length > 0 || !plan) {
-    throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues)
+    throw ValidationError.of(issues)
   }
   const format = request.format as DatasetFormat
   return {

@@ -348,7 +348,7 @@ function assertPartNumbers(parts: UploadedPart[], partCount: number): void {
     }
   })
   if (issues.length > 0) {
-    throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues)
+    throw ValidationError.of(issues)
   }
 }
 
@@ -396,7 +396,7 @@ function assertCompletePartList(parts: UploadedPart[], version: ExistingVersion)
     })
   }
   if (issues.length > 0) {
-    throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues)
+    throw ValidationError.of(issues)
   }
 }
 

@@ -41,6 +41,6 @@ export function normaliseTags(tags: string[]): string[] {
 
 export function throwIssues(issues: FieldIssue[]): void {
   if (issues.length > 0) {
-    throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues)
+    throw ValidationError.of(issues)
   }
 }

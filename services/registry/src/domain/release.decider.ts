@@ -221,7 +221,7 @@ function assertReleaseShape(release: Release): void {
     }
   }
   if (issues.length > 0) {
-    throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues)
+    throw ValidationError.of(issues)
   }
 }
 

@@ -700,7 +700,7 @@ function assertStart(d: {
   }
   if (d.reason.trim() === '') add('reason', 'must say why the candidate is rolled out')
   if (issues.length > 0) {
-    throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues)
+    throw ValidationError.of(issues)
   }
 }
 
