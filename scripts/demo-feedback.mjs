@@ -13,8 +13,9 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { inputsOf } from './demo-rows.mjs'
+import { localStack, sleep, waitServing } from './demo-stack.mjs'
 
 const FILMS = 300
 const MODEL = 'movies'
@@ -25,12 +26,8 @@ if (!moviesFile) {
   console.error('usage: node scripts/demo-feedback.mjs <movies.jsonl>')
   process.exit(64)
 }
-const dataDir = resolve(process.env.ARGMAX_DATA_DIR ?? '.argmax')
-const state = JSON.parse(readFileSync(join(dataDir, 'run', 'state.json'), 'utf8'))
-const token = process.env.ARGMAX_TOKEN || readFileSync(join(dataDir, 'token'), 'utf8').trim()
-const edge = state.edgeUrl
-const auth = { authorization: `Bearer ${token}` }
-const sleep = (ms) => new Promise((done) => setTimeout(done, ms))
+const stack = localStack()
+const { edge, auth } = stack
 
 async function call(method, path, body, headers = {}) {
   const answer = await fetch(`${edge}${path}`, {
@@ -44,15 +41,7 @@ async function call(method, path, body, headers = {}) {
   return json
 }
 
-// The gateway loads a released version on the model servers before it routes to it.
-let ready = false
-for (let i = 0; i < 120 && !ready; i++) {
-  const answer = await fetch(`${edge}/v2/models/${MODEL}/ready`, { headers: auth })
-  ready = answer.status === 200
-  if (answer.status !== 200 && answer.status !== 503) break // unknown model: no use waiting
-  if (!ready) await sleep(500)
-}
-if (!ready) {
+if (!(await waitServing(stack, MODEL))) {
   console.log(
     `The gateway does not serve the ${MODEL} model: no predictions to send ground truth for.`,
   )

@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { inputsOf } from './demo-rows.mjs'
+import { localStack, sleep, waitServing } from './demo-stack.mjs'
 
 const FILMS = 5
 const MODEL = 'movies'
@@ -21,22 +22,10 @@ if (!moviesFile || !workDir) {
   console.error('usage: node scripts/demo-predict.mjs <movies.jsonl> <work dir>')
   process.exit(64)
 }
-const dataDir = resolve(process.env.ARGMAX_DATA_DIR ?? '.argmax')
-const state = JSON.parse(readFileSync(join(dataDir, 'run', 'state.json'), 'utf8'))
-const token = process.env.ARGMAX_TOKEN || readFileSync(join(dataDir, 'token'), 'utf8').trim()
-const edge = state.edgeUrl
-const auth = { authorization: `Bearer ${token}` }
-const sleep = (ms) => new Promise((done) => setTimeout(done, ms))
+const stack = localStack()
+const { edge, auth } = stack
 
-// The gateway loads a released version on the model servers before it routes to it.
-let ready = false
-for (let i = 0; i < 120 && !ready; i++) {
-  const answer = await fetch(`${edge}/v2/models/${MODEL}/ready`, { headers: auth })
-  ready = answer.status === 200
-  if (answer.status !== 200 && answer.status !== 503) break // unknown model: no use waiting
-  if (!ready) await sleep(500)
-}
-if (!ready) {
+if (!(await waitServing(stack, MODEL))) {
   console.log(`The gateway does not serve the ${MODEL} model (no release, or still loading).`)
   process.exit(0)
 }
@@ -87,7 +76,7 @@ films.forEach((film, i) => {
 
 // The sink writes the log to ClickHouse in batches: wait for these ids, read as the analyst.
 const ids = [...grpc.predictions.map((row) => row.predictionId), ...rest.predictionIds]
-const e = state.endpoints
+const e = stack.endpoints
 const query = `SELECT count() FROM ${e.clickhouseDatabase}.inference_log WHERE prediction_id IN (${ids
   .map((id) => `'${id.replace(/[^A-Za-z0-9_.:-]/g, '')}'`)
   .join(', ')})`
