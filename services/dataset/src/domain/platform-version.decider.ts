@@ -1,7 +1,7 @@
 import type { PlatformVersionLineage } from '@argmax/contracts'
 import type { AggregateDecider } from '@argmax/events'
 import { uploadCompletedEventId } from './event-ids.ts'
-import { planUpload, type UploadRequest } from './upload-request.ts'
+import { planUpload, uploadStarted, type UploadRequest } from './upload-request.ts'
 import type { VersionEvent } from './version.events.ts'
 import { versionDecider, type VersionCommand, type VersionState } from './version.decider.ts'
 
@@ -43,19 +43,12 @@ export function decidePlatformVersion(
     {
       type: 'UploadStarted',
       data: {
-        versionId,
-        datasetId,
-        ownerId,
-        fileName: plan.fileName,
-        format: plan.format,
-        size: plan.size,
-        sha256: plan.sha256,
-        partSize: plan.partSize,
-        partCount: plan.partCount,
-        bucket,
-        objectKey: plan.objectKey,
-        s3UploadId: NO_MULTIPART_UPLOAD,
-        startedAt: at,
+        ...uploadStarted(
+          plan,
+          { versionId, datasetId, ownerId },
+          { bucket, s3UploadId: NO_MULTIPART_UPLOAD },
+          at,
+        ),
         lineage,
       },
     },

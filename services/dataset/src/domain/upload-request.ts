@@ -3,6 +3,7 @@ import { defaultPartSize, planParts, type PartPlan } from '@argmax/storage'
 import { sanitizeFileName } from './file-name.ts'
 import { DATASET_FORMATS, MAX_UPLOAD_BYTES, type DatasetFormat } from './limits.ts'
 import { versionObjectKey } from './object-keys.ts'
+import type { UploadStarted } from './version.events.ts'
 
 export interface UploadRequest {
   fileName: string
@@ -67,5 +68,30 @@ export function planUpload(
     sha256,
     objectKey: versionObjectKey(ids.datasetId, ids.versionId, format),
     ...plan,
+  }
+}
+
+/**
+ * The `UploadStarted` of a planned upload: a user's (into its S3 multipart upload) and a version
+ * the platform writes itself record the same plan.
+ */
+export function uploadStarted(
+  plan: PlannedUpload,
+  version: { versionId: string; datasetId: string; ownerId: string },
+  storage: { bucket: string; s3UploadId: string },
+  startedAt: string,
+): UploadStarted['data'] {
+  return {
+    ...version,
+    fileName: plan.fileName,
+    format: plan.format,
+    size: plan.size,
+    sha256: plan.sha256,
+    partSize: plan.partSize,
+    partCount: plan.partCount,
+    bucket: storage.bucket,
+    objectKey: plan.objectKey,
+    s3UploadId: storage.s3UploadId,
+    startedAt,
   }
 }

@@ -9,7 +9,7 @@ import {
   MAX_PARTS_PER_EVENT,
 } from './event-bounds.ts'
 import { uploadCompletedEventId, validationOutcomeEventId } from './event-ids.ts'
-import { planUpload, type UploadRequest } from './upload-request.ts'
+import { planUpload, uploadStarted, type UploadRequest } from './upload-request.ts'
 import {
   VERSION_EVENT_TYPES,
   type UploadAborted,
@@ -112,19 +112,12 @@ export function decideVersion(command: VersionCommand, state: VersionState): Ver
         {
           type: 'UploadStarted',
           data: {
-            versionId,
-            datasetId,
-            ownerId,
-            fileName: plan.fileName,
-            format: plan.format,
-            size: plan.size,
-            sha256: plan.sha256,
-            partSize: plan.partSize,
-            partCount: plan.partCount,
-            bucket,
-            objectKey: plan.objectKey,
-            s3UploadId,
-            startedAt: now.toISOString(),
+            ...uploadStarted(
+              plan,
+              { versionId, datasetId, ownerId },
+              { bucket, s3UploadId },
+              now.toISOString(),
+            ),
             ...(requestHash !== undefined ? { requestHash } : {}),
           },
         },
