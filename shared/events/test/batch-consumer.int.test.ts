@@ -56,6 +56,28 @@ describe('the batch consumer', () => {
     expect(consumer.stats()).toMatchObject({ handled: total, failed: 0, parked: 0 })
   })
 
+  it('makes its durable again when it goes away under it, and carries on', async () => {
+    const { nc, stream, context } = await freshStream()
+    await publishMany(nc, stream, context, 5)
+    const sequences = new Set<number>()
+    const consumer = await startBatchConsumer({
+      nc,
+      stream,
+      durable: 'remade',
+      maxBatch: 100,
+      ...quiet,
+      handleBatch: async (events) => {
+        for (const event of events) sequences.add(event.sequence)
+      },
+    })
+    await waitFor(() => sequences.size === 5)
+    const jsm = await nc.jetstreamManager()
+    await jsm.consumers.delete(stream, 'remade')
+    await publishMany(nc, stream, context, 5)
+    await waitFor(() => sequences.size === 10, 20_000, 'the messages published after the delete')
+    await consumer.stop()
+  })
+
   it('isolates a poison message: the rest is committed once, it is parked, and replays', async () => {
     const { nc, stream, context } = await freshStream()
     await publishMany(nc, stream, context, 200)

@@ -64,6 +64,30 @@ describe('the durable consumer', () => {
     expect(info.config.max_deliver).toBe(5)
   })
 
+  it('makes its durable again when it goes away under it, and carries on', async () => {
+    const { nc, stream, context: ctx } = await freshStream()
+    const store = await seed(nc, things(ctx, 2))
+    const handled: number[] = []
+    const consumer = await startConsumer({
+      nc,
+      stream,
+      durable: 'remade',
+      handler: async (event) => void handled.push(indexOf(event)),
+      ...quiet,
+    })
+    await waitFor(() => handled.length === 2)
+    const jsm = await nc.jetstreamManager()
+    await jsm.consumers.delete(stream, 'remade')
+    await store.append(subjectOf(ctx, 'thing', 'after'), [{ type: 'Made', data: { i: 2 } }], {
+      expectedLastSubjectSequence: 0,
+      meta,
+    })
+    // Made again from the stream's start, as a restarted process would: handlers are idempotent.
+    await waitFor(() => handled.includes(2), 20_000, 'the event appended after the delete')
+    await consumer.stop()
+    expect((await jsm.consumers.info(stream, 'remade')).config.durable_name).toBe('remade')
+  })
+
   it('stop() waits for the handler in progress and acknowledges its event', async () => {
     const { nc, stream, context: ctx } = await freshStream()
     await seed(nc, [subjectOf(ctx, 'thing', 'slow')])

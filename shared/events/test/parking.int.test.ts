@@ -288,4 +288,36 @@ describe('parking', () => {
     await consumer.stop()
     await expect(replayParked(nc, `${stream}.replays.999`)).rejects.toBeInstanceOf(NotFoundError)
   })
+
+  it('makes an attendant whose durable went away again, and replays through it', async () => {
+    const { nc, stream, context } = await freshStream()
+    await seed(nc, things(context, 2))
+    let broken = true
+    const replayed: number[] = []
+    const consumer = await startConsumer({
+      nc,
+      stream,
+      durable: 'mended',
+      maxDeliver: 1,
+      ...quiet,
+      handler: async (event, { replay }) => {
+        if (indexOf(event) === 0) return
+        if (broken) throw new Error('broken')
+        if (replay) replayed.push(indexOf(event))
+      },
+    })
+    const [parked] = await parkedOf(nc, stream, 1)
+    // Gone from under the running consumer (an operator, a restored server): its pull fails,
+    // and the loop makes the durable again before pulling on.
+    const jsm = await nc.jetstreamManager()
+    await jsm.consumers.delete('PARKED_REQUESTS', `${stream}--mended--replays`)
+    broken = false
+    await replayParked(nc, parked!.id)
+    await waitFor(() => replayed.length === 1, 20_000, 'the replay')
+    expect(replayed).toEqual([1])
+    await eventually(async () =>
+      (await listParked(nc, { stream })).length === 0 ? true : undefined,
+    )
+    await consumer.stop()
+  })
 })

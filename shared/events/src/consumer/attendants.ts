@@ -36,29 +36,26 @@ export function startAttendants(runtime: ConsumerRuntime): PullLoop[] {
   const { stream, durable } = runtime.settings
   const advisories = attendantDurable(stream, durable, 'advisories')
   const replays = attendantDurable(stream, durable, 'replays')
-  // Created before the loops pull; should it fail, the loops' pulls fail and are retried.
-  const ready = Promise.all([
-    ensureAttendant(runtime, advisories, maxDeliveriesSubject(stream, durable)),
-    ensureAttendant(runtime, replays, replayRequestSubject(stream, durable)),
-  ]).catch((error: unknown) =>
-    runtime.settings.log.warn(
-      { ...runtime.fields, err: error },
-      'could not create the parking attendants',
-    ),
-  )
   const source = (name: string) => ({ stream: PARKED_REQUESTS_STREAM, durable: name })
+  // Each loop creates its durable before its first pull, and again after a failed one: an
+  // attendant that could not be made at start (JetStream busy) or went away is made again,
+  // rather than leaving this process without parking from advisories or replays.
+  const attendant = (name: string, filterSubject: string) => ({
+    ensure: () => ensureAttendant(runtime, name, filterSubject),
+    ensured: false,
+  })
   return [
     startPullLoop(
       runtime,
       source(advisories),
       (message) => settle(runtime, message, () => parkFromAdvisory(runtime, message)),
-      ready,
+      attendant(advisories, maxDeliveriesSubject(stream, durable)),
     ),
     startPullLoop(
       runtime,
       source(replays),
       (message) => settle(runtime, message, () => replay(runtime, message)),
-      ready,
+      attendant(replays, replayRequestSubject(stream, durable)),
     ),
   ]
 }

@@ -165,8 +165,14 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
   let current: ConsumerMessages | undefined
   const loop = (async () => {
     let failures = 0
+    let ensured = true
     while (!runtime.stopping) {
       try {
+        // Made before the loop; made again after a failed pull, should it have gone away.
+        if (!ensured) {
+          await ensureDurable(runtime.jsm, settings)
+          ensured = true
+        }
         const consumer = await runtime.nc
           .jetstream()
           .consumers.get(settings.stream, settings.durable)
@@ -176,6 +182,9 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
             ? { max_bytes: options.maxPullBytes }
             : { max_messages: maxBatch }),
           expires: settings.idlePullMs,
+          // Left to itself, consume() waits forever on a durable that went away; ended, the
+          // loop below makes the durable again.
+          abort_on_missing_resource: true,
         })
         for (const taker = batchesOf(current, maxBatch, maxWaitMs); ;) {
           const batch = await taker.next()
@@ -189,6 +198,7 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
         }
       } catch (error) {
         if (runtime.stopping) break
+        ensured = false
         failures++
         const pause = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures, 6))
         log.warn({ ...runtime.fields, err: error, retryInMs: pause }, 'pull failed; retrying')

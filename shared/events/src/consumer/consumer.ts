@@ -85,8 +85,11 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     else message.nak(retryDelayAfter(deliveryCount, retryDelaysMs))
   }
 
+  // Made above (a consumer that cannot make its durable does not start); made again by a loop
+  // whose pull fails, should it have gone away.
+  const durable = { ensure: () => ensureDurable(runtime.jsm, settings), ensured: true }
   const loops: PullLoop[] = Array.from({ length: concurrency }, () =>
-    startPullLoop(runtime, settings, onMessage),
+    startPullLoop(runtime, settings, onMessage, durable),
   )
   const attendants = startAttendants(runtime)
   log.info({ ...runtime.fields, concurrency }, 'consumer started')
