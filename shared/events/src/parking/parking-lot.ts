@@ -143,8 +143,16 @@ export async function openParkingLot(
         : filter.durable
           ? `*.${filter.durable}.*`
           : '>'
-      const ids: string[] = []
-      for await (const id of await kv.keys(pattern)) ids.push(id)
+      // The bucket stream's subjects, in one request (paged by nats.js), rather than kv.keys():
+      // that iterates an ordered consumer until a message says nothing is left, and waits on
+      // when none ever does. A deleted entry's subject is still there; `get` skips it.
+      const prefix = `$KV.${PARKED_BUCKET}.`
+      const info = await jsm.streams.info(`KV_${PARKED_BUCKET}`, {
+        subjects_filter: `${prefix}${pattern}`,
+      })
+      const ids = Object.keys(info.state.subjects ?? {}).map((subject) =>
+        subject.slice(prefix.length),
+      )
       const entries: ParkedMessage[] = []
       for (const id of ids) {
         const found = await get(id)
