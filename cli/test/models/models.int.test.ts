@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { LINEAR_SIGNATURE } from '@argmax/testkit/onnx-models'
 // The registry in this process, on a real port, against the test kit's servers.
 import {
-  eventually,
   fakeRun,
+  type Harness,
   publishRun,
+  registeredVersion,
   startHarness,
   testModels,
-  type Harness,
 } from '../../../services/registry/test/support/harness.ts'
 import { parseMetrics, registerModelCommands } from '../../src/models/index.ts'
 
@@ -49,11 +49,7 @@ describe('argmax models against the registry', () => {
         }),
       )
     }
-    await eventually('movies v2', async () =>
-      (await h.call('GET', '/v1/models/movies/versions/2', h.tokens.alice)).status === 200
-        ? true
-        : undefined,
-    )
+    await registeredVersion(h, 'movies', 2, h.tokens.alice)
   })
   afterAll(async () => {
     await h.stop()

@@ -2,13 +2,13 @@ import { Command } from 'commander'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 // The feedback service in this process, on a real port, against the test kit's servers.
 import {
-  eventually,
   regressionSignature,
   startHarness,
   type Harness,
 } from '../../../services/feedback/test/support/harness.ts'
 import type { QualityView } from '@argmax/feedback-service/client'
 import { registerQualityCommands } from '../../src/quality/index.ts'
+import { eventually } from '@argmax/testkit'
 
 const MINUTE = 60_000
 

@@ -2,13 +2,14 @@ import { Command } from 'commander'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 // The registry in this process, on a real port, against the test kit's servers.
 import {
-  eventually,
   fakeRun,
-  publishRun,
-  startHarness,
   type Harness,
+  publishRun,
+  registeredVersion,
+  startHarness,
 } from '../../../services/registry/test/support/harness.ts'
 import { registerRolloutCommands } from '../../src/rollouts/index.ts'
+import { eventually } from '@argmax/testkit'
 
 describe('argmax rollouts against the registry', () => {
   let h: Harness
@@ -33,11 +34,7 @@ describe('argmax rollouts against the registry', () => {
     h = await startHarness({ listen: true, analytics: true })
     for (let i = 0; i < 2; i++)
       await publishRun(h, await fakeRun(h, { model: 'movies', ownerId: 'alice' }))
-    await eventually('movies v2', async () =>
-      (await h.call('GET', '/v1/models/movies/versions/2', h.tokens.alice)).status === 200
-        ? true
-        : undefined,
-    )
+    await registeredVersion(h, 'movies', 2, h.tokens.alice)
     await h.call('PUT', '/v1/models/movies/release', h.tokens.alice, { stable: 1, reason: 'v1' })
   })
   afterAll(() => h.stop())
@@ -84,23 +81,31 @@ describe('argmax rollouts against the registry', () => {
     await expect(
       alice('start', 'movies', '2', '--reason', 'x', '--quality', 'mae', '--min-labels', '5'),
     ).rejects.toThrow('--quality needs --min-labels and --max-degradation')
-    await eventually('the first step', async () => {
-      await h.service.workers.rollouts.runOnce()
-      const details = JSON.parse(await alice('show', 'movies.1', '--json')) as {
-        rollout: { stepStartedAt: string | null }
-      }
-      return details.rollout.stepStartedAt ? true : undefined
-    })
+    await eventually(
+      async () => {
+        await h.service.workers.rollouts.runOnce()
+        const details = JSON.parse(await alice('show', 'movies.1', '--json')) as {
+          rollout: { stepStartedAt: string | null }
+        }
+        return details.rollout.stepStartedAt ? true : undefined
+      },
+      30_000,
+      'the first step',
+    )
     const shown = await alice('show', 'movies.1')
     expect(shown).toContain('rollout movies.1: version 2 against stable 1 — running')
     expect(shown).toContain(
       "each held 300 s and 10 requests, 10 labels; mae at most 10 % worse than the stable's",
     )
     expect(shown).toContain('step 1: 20 % to the candidate')
-    await eventually('the listing', async () => {
-      const listed = await alice('list', '--active')
-      return listed.includes('movies.1') ? listed : undefined
-    })
+    await eventually(
+      async () => {
+        const listed = await alice('list', '--active')
+        return listed.includes('movies.1') ? listed : undefined
+      },
+      30_000,
+      'the listing',
+    )
     await expect(alice('pause', 'movies.1', '--reason', 'mine')).rejects.toThrow(
       /requires one of the roles admin/,
     )

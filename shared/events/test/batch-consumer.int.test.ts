@@ -6,14 +6,8 @@ import {
   startBatchConsumer,
   type RecordedEvent,
 } from '../src/index.ts'
-import {
-  eventually,
-  freshStream,
-  indexOf,
-  publishMany,
-  settledConsumer,
-  waitFor,
-} from './support.ts'
+import { freshStream, indexOf, publishMany, settledConsumer, waitFor } from './support.ts'
+import { eventually } from '@argmax/testkit'
 
 const quiet = { log: silentConsumerLogger }
 

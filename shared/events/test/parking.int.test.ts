@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { NotFoundError } from '@argmax/errors'
-import { launchArgs, stackEndpoints } from '@argmax/testkit'
+import { eventually, launchArgs, stackEndpoints } from '@argmax/testkit'
 import type { NatsConnection } from 'nats'
 import { describe, expect, it } from 'vitest'
 import {
@@ -15,15 +15,7 @@ import {
   type ParkedMessage,
   type RecordedEvent,
 } from '../src/index.ts'
-import {
-  eventually,
-  freshStream,
-  indexOf,
-  seed,
-  settledConsumer,
-  things,
-  waitFor,
-} from './support.ts'
+import { freshStream, indexOf, seed, settledConsumer, things, waitFor } from './support.ts'
 
 const fixture = fileURLToPath(new URL('./fixtures/hold-message.ts', import.meta.url))
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))

@@ -39,21 +39,6 @@ export function waitFor(
   })
 }
 
-/** Polls an async probe until it returns a value other than undefined. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-  what = 'value',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`${what} not reached`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
 /** Appends one `Made` event `{ i }` per subject, in order. */
 export async function seed(nc: NatsConnection, subjects: string[]) {
   const store = createEventStore({ nc })

@@ -11,6 +11,7 @@ export type { StackEndpoints }
 /** How a test runs one of the repository's entry points as a process of its own. */
 export { launchArgs } from '@argmax/stack'
 export * from './api-calls.ts'
+export * from './eventually.ts'
 
 /** Closed after the test file (`file-setup.ts`): whatever a helper opened for it. */
 const cleanups: Array<() => Promise<unknown>> = []

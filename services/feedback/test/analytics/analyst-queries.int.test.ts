@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { stackEndpoints } from '@argmax/testkit'
+import { eventually, stackEndpoints } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MonitorView, QualityView } from '../../src/api/contract.ts'
-import { eventually, regressionSignature, startHarness, type Harness } from '../support/harness.ts'
+import { regressionSignature, startHarness, type Harness } from '../support/harness.ts'
 
 const DOC = fileURLToPath(new URL('../../../../docs/analytics.md', import.meta.url))
 const MINUTE = 60_000

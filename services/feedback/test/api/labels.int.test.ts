@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { forged } from '@argmax/testkit/forged'
 import {
   classificationSignature,
-  eventually,
   regressionSignature,
   startHarness,
   type Harness,
 } from '../support/harness.ts'
+import { eventually } from '@argmax/testkit'
 
 const DAY = 24 * 3600 * 1000
 

@@ -3,7 +3,8 @@ import { parseS3Uri } from '@argmax/contracts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FeedbackDatasetView, PinView } from '../../src/api/contract.ts'
 import { startDataset } from '../support/dataset.ts'
-import { eventually, regressionSignature, startHarness, type Harness } from '../support/harness.ts'
+import { regressionSignature, startHarness, type Harness } from '../support/harness.ts'
+import { eventually } from '@argmax/testkit'
 
 const MINUTE = 60_000
 

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { forged } from '@argmax/testkit/forged'
 import type { ImportView } from '../../src/api/contract.ts'
 import { startDataset } from '../support/dataset.ts'
-import { eventually, regressionSignature, startHarness, type Harness } from '../support/harness.ts'
+import { regressionSignature, startHarness, type Harness } from '../support/harness.ts'
+import { eventually } from '@argmax/testkit'
 
 describe('POST /v1/feedback/imports: labels from an uploaded dataset version', () => {
   let h: Harness

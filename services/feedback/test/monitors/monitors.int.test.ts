@@ -2,8 +2,9 @@ import { createHmac } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MonitorView, RetrainRequestView } from '../../src/api/contract.ts'
 import { defaultMonitorId } from '../../src/workers/default-monitors.ts'
-import { eventually, regressionSignature, startHarness, type Harness } from '../support/harness.ts'
+import { regressionSignature, startHarness, type Harness } from '../support/harness.ts'
 import { startReceiver } from '../support/webhook-receiver.ts'
+import { eventually } from '@argmax/testkit'
 
 const MINUTE = 60_000
 

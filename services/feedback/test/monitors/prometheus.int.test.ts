@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import type { RetrainRequestView } from '../../src/api/contract.ts'
-import { eventually, regressionSignature, startHarness, type Harness } from '../support/harness.ts'
+import { regressionSignature, startHarness, type Harness } from '../support/harness.ts'
 import { DEPLOY, PROMETHEUS_DIR, startMonitoring, type Monitoring } from '../support/monitoring.ts'
+import { eventually } from '@argmax/testkit'
 
 const rules = () =>
   readdirSync(join(PROMETHEUS_DIR, 'rules')).map((f) => join(PROMETHEUS_DIR, 'rules', f))

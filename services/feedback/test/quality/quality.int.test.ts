@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { QualityView } from '../../src/api/contract.ts'
 import {
   classificationSignature,
-  eventually,
   regressionSignature,
   startHarness,
   type Harness,
 } from '../support/harness.ts'
 import { sklearnMetrics, type SklearnInput } from '../support/sklearn.ts'
+import { eventually } from '@argmax/testkit'
 
 const MINUTE = 60_000
 

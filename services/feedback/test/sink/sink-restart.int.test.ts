@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { launchArgs, stackEndpoints } from '@argmax/testkit'
+import { eventually, launchArgs, stackEndpoints } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually, regressionSignature, startHarness, type Harness } from '../support/harness.ts'
+import { regressionSignature, startHarness, type Harness } from '../support/harness.ts'
 
 const sinkMain = fileURLToPath(new URL('../../src/sink-main.ts', import.meta.url))
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url))

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto'
 import { startDatasetService, type RunningDatasetService } from '@argmax/dataset-service'
 import { datasetTestConfig } from '@argmax/dataset-service/testing'
 import { createLogger } from '@argmax/telemetry'
-import { freshBucket, injectedApi, stackEnv, uniqueName } from '@argmax/testkit'
+import { eventually, freshBucket, injectedApi, stackEnv, uniqueName } from '@argmax/testkit'
 import { expect } from 'vitest'
-import { eventually, type Harness } from './harness.ts'
+import { type Harness } from './harness.ts'
 
 /**
  * The real dataset service in this process, on the feedback harness's DATASET stream, NATS

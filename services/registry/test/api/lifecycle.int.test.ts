@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CATALOG_TABLES, catalogProjection, truncateCatalog } from '../../src/projections/index.ts'
 import { modelSubject, releaseSubject } from '../../src/streams.ts'
 import {
-  eventually,
   fakeRun,
   publishRun,
+  registeredVersion,
   startHarness,
   testModels,
   type Harness,
 } from '../support/harness.ts'
+import { eventually } from '@argmax/testkit'
 
 const DAY = 24 * 3600 * 1000
 
@@ -21,12 +22,7 @@ async function registerRun(h: Harness, model: string, ownerId = 'alice', version
   const run = await fakeRun(h, { model, ownerId })
   await publishRun(h, run)
   if (version !== undefined) {
-    await eventually(`${model} v${version}`, async () =>
-      (await h.call('GET', `/v1/models/${model}/versions/${version}`, h.tokens.admin)).status ===
-      200
-        ? true
-        : undefined,
-    )
+    await registeredVersion(h, model, version)
   }
   return run
 }
@@ -166,10 +162,13 @@ describe('the purge', () => {
     expect(await exists(one.succeeded.artifacts.model.uri)).toBe(true)
     const events = await h.store.load(modelSubject(h.names, 'kept'))
     expect(events.at(-1)).toMatchObject({ type: 'ModelVersionPurged', actor: 'system:purge' })
-    await eventually('the version gone from the read model', async () =>
-      (await h.call('GET', '/v1/models/kept/versions/2', h.tokens.alice)).status === 404
-        ? true
-        : undefined,
+    await eventually(
+      async () =>
+        (await h.call('GET', '/v1/models/kept/versions/2', h.tokens.alice)).status === 404
+          ? true
+          : undefined,
+      30_000,
+      'the version gone from the read model',
     )
   })
 
@@ -190,8 +189,13 @@ describe('the purge', () => {
     expect(await exists(run.succeeded.artifacts.signature.uri)).toBe(false)
     expect(await listObjectKeys(h.s3, { bucket: h.bucket, prefix: `models/doomed/` })).toEqual([])
     expect(uploadId).toBeDefined()
-    await eventually('the model gone from the read model', async () =>
-      (await h.call('GET', '/v1/models/doomed', h.tokens.alice)).status === 404 ? true : undefined,
+    await eventually(
+      async () =>
+        (await h.call('GET', '/v1/models/doomed', h.tokens.alice)).status === 404
+          ? true
+          : undefined,
+      30_000,
+      'the model gone from the read model',
     )
     // The name is free again; numbers go on where they stopped.
     await registerRun(h, 'doomed', 'bob', 3)
@@ -231,14 +235,18 @@ describe('bootstrap releases', () => {
     try {
       // No version yet: the entry waits and applies once training registers one.
       await registerRun(first, 'boot', 'alice', 1)
-      const release = await eventually('the bootstrap release', async () => {
-        const answer = await first.call<{
-          release: { stable: number } | null
-          kind: string
-          changedBy: string
-        }>('GET', '/v1/models/boot/release', first.tokens.alice)
-        return answer.body.release ? answer.body : undefined
-      })
+      const release = await eventually(
+        async () => {
+          const answer = await first.call<{
+            release: { stable: number } | null
+            kind: string
+            changedBy: string
+          }>('GET', '/v1/models/boot/release', first.tokens.alice)
+          return answer.body.release ? answer.body : undefined
+        },
+        30_000,
+        'the bootstrap release',
+      )
       expect(release).toMatchObject({
         release: { stable: 1 },
         kind: 'bootstrap',

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually, fakeRun, publishRun, startHarness, type Harness } from '../support/harness.ts'
+import {
+  fakeRun,
+  publishRun,
+  registeredVersion,
+  startHarness,
+  type Harness,
+} from '../support/harness.ts'
 
 interface Problem {
   detail: string
@@ -9,12 +15,7 @@ interface Problem {
 async function registerRuns(h: Harness, model: string, metrics: Array<Record<string, number>>) {
   for (const [index, values] of metrics.entries()) {
     await publishRun(h, await fakeRun(h, { model, ownerId: 'alice', metrics: values }))
-    await eventually(`${model} v${index + 1}`, async () =>
-      (await h.call('GET', `/v1/models/${model}/versions/${index + 1}`, h.tokens.alice)).status ===
-      200
-        ? true
-        : undefined,
-    )
+    await registeredVersion(h, model, index + 1, h.tokens.alice)
   }
 }
 

@@ -7,16 +7,9 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { SYSTEM_PYTHON } from '@argmax/testkit/onnx-models'
 import type { ModelSignature, StoredObject, TrainingRunSucceededData } from '@argmax/contracts'
-import { uniqueName } from '@argmax/testkit'
+import { eventually, uniqueName } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  eventually,
-  publishRun,
-  putBytes,
-  sha256Hex,
-  startHarness,
-  type Harness,
-} from '../support/harness.ts'
+import { publishRun, putBytes, sha256Hex, startHarness, type Harness } from '../support/harness.ts'
 
 const trainPy = fileURLToPath(new URL('../../../training/trainers/train.py', import.meta.url))
 
@@ -107,16 +100,20 @@ describe('a run of the real trainer', () => {
       succeededAt: new Date().toISOString(),
     }
     await publishRun(h, { succeeded })
-    const version = await eventually('version 1', async () => {
-      const answer = await h.call<{
-        version: number
-        signature: ModelSignature
-        metrics: Record<string, number>
-        lineage: { datasetSha256: string }
-        artifacts: Record<string, StoredObject>
-      }>('GET', '/v1/models/movies/versions/1', h.tokens.alice)
-      return answer.status === 200 ? answer.body : undefined
-    })
+    const version = await eventually(
+      async () => {
+        const answer = await h.call<{
+          version: number
+          signature: ModelSignature
+          metrics: Record<string, number>
+          lineage: { datasetSha256: string }
+          artifacts: Record<string, StoredObject>
+        }>('GET', '/v1/models/movies/versions/1', h.tokens.alice)
+        return answer.status === 200 ? answer.body : undefined
+      },
+      30_000,
+      'version 1',
+    )
     expect(version.signature).toEqual(signature)
     expect(version.metrics['rmse']).toBeLessThan(version.metrics['baseline_rmse']!)
     expect(version.lineage.datasetSha256).toBe(dataset.sha256)

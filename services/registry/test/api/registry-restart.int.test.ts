@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { launchArgs, stackEndpoints } from '@argmax/testkit'
+import { eventually, launchArgs, stackEndpoints } from '@argmax/testkit'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { modelSubject } from '../../src/streams.ts'
 import { TRAINING_FOLLOWER_DURABLE } from '../../src/workers/training-follower.ts'
 import { startAckDroppingProxy, type AckDroppingProxy } from '../support/ack-dropping-proxy.ts'
 import {
   devTokens,
-  eventually,
   fakeRun,
   freshSetup,
   publishRun,
@@ -115,10 +114,10 @@ describe('the registry killed in the middle of registering runs', () => {
       const first = startRegistryProcess(setup, { ARGMAX_NATS_URL: proxy.url })
       processes.push(first)
       await eventually(
-        'every run appended by the first process',
         async () =>
           (await registeredRuns(setup, 'unacked')).length === runs.length ? true : undefined,
         60_000,
+        'every run appended by the first process',
       )
       expect(proxy.dropped).toBeGreaterThan(0)
       first.child.kill('SIGKILL')
@@ -130,7 +129,6 @@ describe('the registry killed in the middle of registering runs', () => {
       const url = await second.ready
       const jsm = await setup.nc.jetstreamManager()
       await eventually(
-        'the redeliveries to be handled',
         async () => {
           const info = await jsm.consumers.info(setup.training.stream, TRAINING_FOLLOWER_DURABLE)
           // Deliveries beyond the stream's messages are redeliveries.
@@ -140,6 +138,7 @@ describe('the registry killed in the middle of registering runs', () => {
             : undefined
         },
         60_000,
+        'the redeliveries to be handled',
       )
       const repeated = second.lines.filter((l) => l.includes('run already decided')).length
       expect(repeated).toBeGreaterThanOrEqual(1)
@@ -170,13 +169,13 @@ describe('the registry killed in the middle of registering runs', () => {
       const first = startRegistryProcess(setup)
       processes.push(first)
       await eventually(
-        'the first process to be registering',
         async () =>
           first.lines.filter((l) => l.includes('"registering the run"') && l.includes('backlog'))
             .length >= 5
             ? true
             : undefined,
         60_000,
+        'the first process to be registering',
       )
       first.child.kill('SIGKILL')
       await first.exited
@@ -186,20 +185,20 @@ describe('the registry killed in the middle of registering runs', () => {
       const second = startRegistryProcess(setup)
       processes.push(second)
       await eventually(
-        'every run registered',
         async () =>
           (await registeredRuns(setup, 'backlog')).length >= runs.length ? true : undefined,
         120_000,
+        'every run registered',
       )
       // Nothing more arrives once the backlog and any redelivery are handled.
       const jsm = await setup.nc.jetstreamManager()
       await eventually(
-        'the backlog handled',
         async () => {
           const info = await jsm.consumers.info(setup.training.stream, TRAINING_FOLLOWER_DURABLE)
           return info.num_ack_pending === 0 && info.num_pending === 0 ? info : undefined
         },
         60_000,
+        'the backlog handled',
       )
       expectExactlyOnce(await registeredRuns(setup, 'backlog'), runIds)
       second.child.kill('SIGTERM')

@@ -4,9 +4,9 @@ import { MIXED_SIGNATURE } from '@argmax/testkit/onnx-models'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { releaseSubject } from '../../src/streams.ts'
 import {
-  eventually,
   fakeRun,
   publishRun,
+  registeredVersion,
   startHarness,
   testModels,
   type Harness,
@@ -43,14 +43,7 @@ async function registerVersions(
       ...(kind === 'mixed' ? { onnx: mixed, signature: MIXED_SIGNATURE } : {}),
     })
     await publishRun(h, run)
-    await eventually(`${model} v${index + 1}`, async () => {
-      const answer = await h.call(
-        'GET',
-        `/v1/models/${model}/versions/${index + 1}`,
-        h.tokens.admin,
-      )
-      return answer.status === 200 ? true : undefined
-    })
+    await registeredVersion(h, model, index + 1)
   }
 }
 

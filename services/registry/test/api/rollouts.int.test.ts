@@ -9,7 +9,7 @@ import { rolloutDecider } from '../../src/domain/index.ts'
 import { ROLLOUTS_PRINCIPAL } from '../../src/application/advance-rollout.ts'
 import { startRegistryService } from '../../src/service.ts'
 import { releaseSubject, rolloutSubject } from '../../src/streams.ts'
-import { eventually, startHarness, type Harness } from '../support/harness.ts'
+import { startHarness, type Harness } from '../support/harness.ts'
 import {
   annotationsOf,
   modelWithVersions,
@@ -20,6 +20,7 @@ import {
   traffic,
   type RolloutAnswer,
 } from '../support/rollouts.ts'
+import { eventually } from '@argmax/testkit'
 
 const WINDOW_SECONDS = 600
 
@@ -232,14 +233,18 @@ describe('rollouts', () => {
     expect(shares).toEqual([10, 50, 100])
     expect(await release(h, 'good-canary')).toEqual({ stable: 2 })
     // The read model follows: champion names the new stable version.
-    await eventually('champion on version 2', async () => {
-      const champion = await h.call<{ version: number }>(
-        'GET',
-        '/v1/models/good-canary/versions/champion',
-        h.tokens.alice,
-      )
-      return champion.body.version === 2 ? true : undefined
-    })
+    await eventually(
+      async () => {
+        const champion = await h.call<{ version: number }>(
+          'GET',
+          '/v1/models/good-canary/versions/champion',
+          h.tokens.alice,
+        )
+        return champion.body.version === 2 ? true : undefined
+      },
+      30_000,
+      'champion on version 2',
+    )
     const { body } = await rollout(h, id, h.tokens.alice)
     expect(body.rollout.status).toBe('promoted')
     expect(body.timeline.map((e) => e.type)).toEqual([
@@ -363,14 +368,18 @@ describe('rollouts', () => {
     expect(version.body.annotations).toEqual([])
     expect((await operate(id, 'abort')).status).toBe(409)
     // Listings: Alice sees her rollouts, Bob none.
-    await eventually('the listing', async () => {
-      const list = await h.call<{ items: Array<{ rolloutId: string; status: string }> }>(
-        'GET',
-        '/v1/rollouts?model=operated',
-        h.tokens.alice,
-      )
-      return list.body.items[0]?.status === 'aborted' ? list : undefined
-    })
+    await eventually(
+      async () => {
+        const list = await h.call<{ items: Array<{ rolloutId: string; status: string }> }>(
+          'GET',
+          '/v1/rollouts?model=operated',
+          h.tokens.alice,
+        )
+        return list.body.items[0]?.status === 'aborted' ? list : undefined
+      },
+      30_000,
+      'the listing',
+    )
     const bobs = await h.call<{ items: unknown[] }>('GET', '/v1/rollouts', h.tokens.bob)
     expect(bobs.body.items).toEqual([])
   })

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LINEAR_SIGNATURE } from '@argmax/testkit/onnx-models'
 import { modelSubject } from '../../src/streams.ts'
-import { eventually, fakeRun, publishRun, startHarness, type Harness } from '../support/harness.ts'
+import {
+  fakeRun,
+  publishRun,
+  registeredVersion,
+  startHarness,
+  type Harness,
+} from '../support/harness.ts'
+import { eventually } from '@argmax/testkit'
 
 interface Version {
   version: number
@@ -23,22 +30,23 @@ describe('versions from training runs', () => {
   afterAll(() => h.stop())
 
   const versionOf = (model: string, version: number, token = h.tokens.alice) =>
-    eventually(`${model} version ${version}`, async () => {
-      const answer = await h.call<Version>('GET', `/v1/models/${model}/versions/${version}`, token)
-      return answer.status === 200 ? answer.body : undefined
-    })
+    registeredVersion<Version>(h, model, version, token)
 
   it('a queued run creates its model for the run owner; READY makes version 1 with lineage', async () => {
     const run = await fakeRun(h, { model: 'movies', ownerId: 'alice' })
     await publishRun(h, { queued: run.queued })
-    const model = await eventually('the model', async () => {
-      const answer = await h.call<{ ownerId: string; origin: string; versionCount: number }>(
-        'GET',
-        '/v1/models/movies',
-        h.tokens.alice,
-      )
-      return answer.status === 200 ? answer.body : undefined
-    })
+    const model = await eventually(
+      async () => {
+        const answer = await h.call<{ ownerId: string; origin: string; versionCount: number }>(
+          'GET',
+          '/v1/models/movies',
+          h.tokens.alice,
+        )
+        return answer.status === 200 ? answer.body : undefined
+      },
+      30_000,
+      'the model',
+    )
     expect(model).toMatchObject({ ownerId: 'alice', origin: 'training', versionCount: 0 })
 
     // A retrain's run: the base version, then a feedback dataset read after it as one table.
@@ -101,8 +109,10 @@ describe('versions from training runs', () => {
     const repeatedBefore = h.service.workers.training.handled.repeated
     // The same event again, as a redelivery after a crash between append and ack would give it.
     await publishRun(h, { succeeded: run.succeeded })
-    await eventually('the repeat to be handled', async () =>
-      h.service.workers.training.handled.repeated > repeatedBefore ? true : undefined,
+    await eventually(
+      async () => (h.service.workers.training.handled.repeated > repeatedBefore ? true : undefined),
+      30_000,
+      'the repeat to be handled',
     )
     const second = await fakeRun(h, { model: 'twice', ownerId: 'alice', metrics: { rmse: 0.8 } })
     await publishRun(h, { succeeded: second.succeeded })
@@ -129,12 +139,16 @@ describe('versions from training runs', () => {
 
     const intruder = await fakeRun(h, { model: 'guarded', ownerId: 'bob' })
     await publishRun(h, intruder)
-    const refused = await eventually('the refusal', async () => {
-      const answer = await h.call<{
-        refusedRuns: Array<{ runId: string; reason: string; ownerId: string }>
-      }>('GET', '/v1/models/guarded', h.tokens.alice)
-      return answer.body.refusedRuns.length > 0 ? answer.body.refusedRuns : undefined
-    })
+    const refused = await eventually(
+      async () => {
+        const answer = await h.call<{
+          refusedRuns: Array<{ runId: string; reason: string; ownerId: string }>
+        }>('GET', '/v1/models/guarded', h.tokens.alice)
+        return answer.body.refusedRuns.length > 0 ? answer.body.refusedRuns : undefined
+      },
+      30_000,
+      'the refusal',
+    )
     expect(refused).toEqual([
       expect.objectContaining({
         runId: intruder.succeeded.runId,
@@ -176,16 +190,20 @@ describe('versions from training runs', () => {
       },
     }
     await publishRun(h, { succeeded: missing })
-    const refused = await eventually('the refusal', async () => {
-      const answer = await h.call<{ refusedRuns: Array<{ reason: string; message: string }> }>(
-        'GET',
-        '/v1/models/broken',
-        h.tokens.alice,
-      )
-      return answer.status === 200 && answer.body.refusedRuns.length > 0
-        ? answer.body.refusedRuns
-        : undefined
-    })
+    const refused = await eventually(
+      async () => {
+        const answer = await h.call<{ refusedRuns: Array<{ reason: string; message: string }> }>(
+          'GET',
+          '/v1/models/broken',
+          h.tokens.alice,
+        )
+        return answer.status === 200 && answer.body.refusedRuns.length > 0
+          ? answer.body.refusedRuns
+          : undefined
+      },
+      30_000,
+      'the refusal',
+    )
     expect(refused[0]).toMatchObject({ reason: 'signature_unreadable' })
     expect(refused[0]!.message).toContain('not in storage')
   })

@@ -19,6 +19,7 @@ import {
 import {
   type ApiCall,
   connectNats,
+  eventually,
   freshBucket,
   freshClickhouseDatabase,
   injectedApi,
@@ -315,19 +316,24 @@ export async function publishRun(
   })
 }
 
-/** Polls until `check` passes (the registry follows training asynchronously). */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
+/**
+ * Version `version` of `model` as `token` reads it (an admin's by default), once the read model
+ * has it: the registry registers versions from training's events, asynchronously.
+ */
+export function registeredVersion<T = Record<string, unknown>>(
+  h: Pick<Harness, 'call' | 'tokens'>,
+  model: string,
+  version: number,
+  token: string = h.tokens.admin,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (let attempt = 0; ; attempt++) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, Math.min(250, 20 * (attempt + 1))))
-  }
+  return eventually(
+    async () => {
+      const answer = await h.call<T>('GET', `/v1/models/${model}/versions/${version}`, token)
+      return answer.status === 200 ? answer.body : undefined
+    },
+    30_000,
+    `${model} v${version}`,
+  )
 }
 
 /** The registry's events on a subject, by type. */

@@ -5,7 +5,8 @@ import { loadAggregate } from '@argmax/events'
 import { expect } from 'vitest'
 import { releaseDecider } from '../../src/domain/index.ts'
 import { releaseSubject } from '../../src/streams.ts'
-import { eventually, fakeRun, publishRun, type Harness } from './harness.ts'
+import { fakeRun, publishRun, registeredVersion, type Harness } from './harness.ts'
+import { eventually } from '@argmax/testkit'
 
 /** What rollout tests read from the API. */
 export interface RolloutAnswer {
@@ -25,14 +26,7 @@ export const SECOND = 1000
 export async function modelWithVersions(h: Harness, model: string, owner: string, count: number) {
   for (let index = 0; index < count; index++) {
     await publishRun(h, await fakeRun(h, { model, ownerId: owner }))
-    await eventually(`${model} v${index + 1}`, async () => {
-      const answer = await h.call(
-        'GET',
-        `/v1/models/${model}/versions/${index + 1}`,
-        h.tokens.admin,
-      )
-      return answer.status === 200 ? true : undefined
-    })
+    await registeredVersion(h, model, index + 1)
   }
   const set = await h.call('PUT', `/v1/models/${model}/release`, h.tokens.admin, {
     stable: 1,
@@ -147,21 +141,29 @@ export async function rollout(h: Harness, id: string, token = h.tokens.admin) {
 
 /** A version's annotations once the read model shows at least one. */
 export async function annotationsOf(h: Harness, model: string, version: number) {
-  return eventually(`annotations of ${model} v${version}`, async () => {
-    const answer = await h.call<{ annotations: Array<{ kind: string; text: string }> }>(
-      'GET',
-      `/v1/models/${model}/versions/${version}`,
-      h.tokens.alice,
-    )
-    return answer.body.annotations?.length ? answer.body.annotations : undefined
-  })
+  return eventually(
+    async () => {
+      const answer = await h.call<{ annotations: Array<{ kind: string; text: string }> }>(
+        'GET',
+        `/v1/models/${model}/versions/${version}`,
+        h.tokens.alice,
+      )
+      return answer.body.annotations?.length ? answer.body.annotations : undefined
+    },
+    30_000,
+    `annotations of ${model} v${version}`,
+  )
 }
 
 /** Runs the rollout worker until `check` holds (the projection names new rollouts shortly). */
 export async function tickUntil<T>(h: Harness, what: string, check: () => Promise<T | undefined>) {
-  return eventually(what, async () => {
-    const report = await h.service.workers.rollouts.runOnce()
-    expect(report.failures).toEqual([])
-    return check()
-  })
+  return eventually(
+    async () => {
+      const report = await h.service.workers.rollouts.runOnce()
+      expect(report.failures).toEqual([])
+      return check()
+    },
+    30_000,
+    what,
+  )
 }
