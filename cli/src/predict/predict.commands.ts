@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Command } from 'commander'
 import { createPredictionClient, type PredictionRow } from '@argmax/inference-service/grpc-client'
 import { createInferenceClient, type BatchPredictionView } from '@argmax/inference-service/client'
+import { commandOutput } from '../output.ts'
 import { recordBatches } from './read-records.ts'
 
 /** What the CLI's main hands these commands (see cli/src/api-context.ts). */
@@ -28,6 +29,7 @@ interface PredictOptions {
  * downloaded.
  */
 export function registerPredictCommands(program: Command, ctx: PredictCommandContext): Command {
+  const output = commandOutput(ctx)
   const predict = program
     .command('predict')
     .description('predict with a released model over gRPC: one JSON object of inputs per line')
@@ -42,7 +44,7 @@ export function registerPredictCommands(program: Command, ctx: PredictCommandCon
       if (!input)
         throw new Error("give the rows to predict with --input <file.jsonl> ('-' for stdin)")
       const client = createPredictionClient(ctx.grpcAddress, ctx.token)
-      const asJson = Boolean(options.json) || ctx.json
+      const asJson = output.asJson(options)
       const rows: PredictionRow[] = []
       let version = ''
       try {
@@ -94,7 +96,7 @@ export function registerPredictCommands(program: Command, ctx: PredictCommandCon
         },
       ) => {
         const api = createInferenceClient({ baseUrl: ctx.apiUrl, token: ctx.token })
-        const asJson = Boolean(options.json) || ctx.json
+        const asJson = output.asJson(options)
         let batch: BatchPredictionView = await api.requestBatchPrediction({
           body: {
             model,
