@@ -15,13 +15,12 @@ import {
   type RawDelivery,
 } from './delivery.ts'
 import { ensureDurable } from './durable.ts'
+import { keepPulling } from './pull-loop.ts'
 import { ConsumerRuntime } from './runtime.ts'
 
 const MAX_BATCH_CEILING = 10_000
 /** Spans link to at most this many of a batch's publishers. */
 const MAX_LINKS = 128
-const RETRY_MIN_MS = 250
-const RETRY_MAX_MS = 10_000
 
 interface Item {
   message: JsMsg
@@ -163,51 +162,34 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
   }
 
   let current: ConsumerMessages | undefined
-  const loop = (async () => {
-    let failures = 0
-    let ensured = true
-    while (!runtime.stopping) {
-      try {
-        // Made before the loop; made again after a failed pull, should it have gone away.
-        if (!ensured) {
-          await ensureDurable(runtime.jsm, settings)
-          ensured = true
+  // Made above (a consumer that cannot make its durable does not start); made again by the
+  // loop after a failed pull, should it have gone away.
+  const durable = { ensure: () => ensureDurable(runtime.jsm, settings), ensured: true }
+  const loop = keepPulling(runtime, runtime.fields, durable, async (progressed) => {
+    const consumer = await runtime.nc.jetstream().consumers.get(settings.stream, settings.durable)
+    if (runtime.stopping) return
+    current = await consumer.consume({
+      ...(options.maxPullBytes ? { max_bytes: options.maxPullBytes } : { max_messages: maxBatch }),
+      expires: settings.idlePullMs,
+      // Left to itself, consume() waits forever on a durable that went away; ended, the loop
+      // makes the durable again.
+      abort_on_missing_resource: true,
+    })
+    try {
+      for (const taker = batchesOf(current, maxBatch, maxWaitMs); ;) {
+        const batch = await taker.next()
+        if (!batch) break
+        if (runtime.stopping) {
+          for (const message of batch) message.nak()
+          continue
         }
-        const consumer = await runtime.nc
-          .jetstream()
-          .consumers.get(settings.stream, settings.durable)
-        if (runtime.stopping) break
-        current = await consumer.consume({
-          ...(options.maxPullBytes
-            ? { max_bytes: options.maxPullBytes }
-            : { max_messages: maxBatch }),
-          expires: settings.idlePullMs,
-          // Left to itself, consume() waits forever on a durable that went away; ended, the
-          // loop below makes the durable again.
-          abort_on_missing_resource: true,
-        })
-        for (const taker = batchesOf(current, maxBatch, maxWaitMs); ;) {
-          const batch = await taker.next()
-          if (!batch) break
-          if (runtime.stopping) {
-            for (const message of batch) message.nak()
-            continue
-          }
-          await handle(batch)
-          failures = 0
-        }
-      } catch (error) {
-        if (runtime.stopping) break
-        ensured = false
-        failures++
-        const pause = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures, 6))
-        log.warn({ ...runtime.fields, err: error, retryInMs: pause }, 'pull failed; retrying')
-        await runtime.sleep(pause)
-      } finally {
-        current = undefined
+        await handle(batch)
+        progressed()
       }
+    } finally {
+      current = undefined
     }
-  })()
+  })
   const attendants = startAttendants(runtime)
   log.info({ ...runtime.fields, maxBatch, maxWaitMs }, 'batch consumer started')
 

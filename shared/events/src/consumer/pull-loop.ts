@@ -9,53 +9,80 @@ export interface PullLoop {
   stop(): Promise<void>
 }
 
+/** How a pull loop keeps its durable: `ensure` creates it (or brings it to its spec). */
+export interface KeptDurable {
+  ensure: () => Promise<unknown>
+  /** Made already (before the loop started); otherwise the loop makes it before its first pull. */
+  ensured: boolean
+}
+
+/**
+ * The loop around every pull, until the consumer stops: `pull` gets the consumer, pulls and
+ * hands the messages over, calling `progressed` after each hand-over. A failed pull (server
+ * restarting, connection lost, the durable missing) is logged and retried with a pause that
+ * grows until something progresses, the durable ensured again first: one that went away or
+ * never got made is made again. Nothing here is fatal but stop().
+ */
+export async function keepPulling(
+  runtime: ConsumerRuntime,
+  fields: Record<string, unknown>,
+  durable: KeptDurable,
+  pull: (progressed: () => void) => Promise<void>,
+): Promise<void> {
+  let ensured = durable.ensured
+  let failures = 0
+  while (!runtime.stopping) {
+    try {
+      if (!ensured) {
+        await durable.ensure()
+        ensured = true
+      }
+      await pull(() => {
+        failures = 0
+      })
+    } catch (error) {
+      if (runtime.stopping) break
+      ensured = false
+      failures++
+      const pause = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures, 6))
+      runtime.settings.log.warn(
+        { ...fields, err: error, retryInMs: pause },
+        'pull failed; retrying',
+      )
+      await runtime.sleep(pause)
+    }
+  }
+}
+
 /**
  * Pulls one message at a time from a durable and hands it to `onMessage`, asking for the next
  * only when that resolved — so a message never waits in a local buffer while its ack wait
- * runs. A failed pull (server restarting, connection lost, the durable missing) is logged and
- * retried with a growing pause, the durable ensured again first (`ensure`: created if it went
- * away or never got made); nothing here is fatal but stop().
+ * runs. Retried as `keepPulling` says.
  */
 export function startPullLoop(
   runtime: ConsumerRuntime,
   source: { stream: string; durable: string },
   onMessage: (message: JsMsg) => Promise<void>,
-  durable: { ensure: () => Promise<unknown>; ensured: boolean },
+  durable: KeptDurable,
 ): PullLoop {
-  const { log, idlePullMs } = runtime.settings
   const js = runtime.nc.jetstream()
   let pulling: ConsumerMessages | undefined
-  let failures = 0
 
-  let ensured = durable.ensured
-  const loop = (async () => {
-    while (!runtime.stopping) {
-      try {
-        if (!ensured) {
-          await durable.ensure()
-          ensured = true
-        }
-        const consumer = await js.consumers.get(source.stream, source.durable)
-        if (runtime.stopping) break
-        pulling = await consumer.fetch({ max_messages: 1, expires: idlePullMs })
-        for await (const message of pulling) {
-          // Arrived while stopping: give it straight back rather than start on it.
-          if (runtime.stopping) message.nak()
-          else await onMessage(message)
-        }
-        failures = 0
-      } catch (error) {
-        if (runtime.stopping) break
-        ensured = false
-        failures++
-        const pause = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures, 6))
-        log.warn({ ...source, err: error, retryInMs: pause }, 'pull failed; retrying')
-        await runtime.sleep(pause)
-      } finally {
-        pulling = undefined
+  const loop = keepPulling(runtime, source, durable, async (progressed) => {
+    const consumer = await js.consumers.get(source.stream, source.durable)
+    if (runtime.stopping) return
+    pulling = await consumer.fetch({ max_messages: 1, expires: runtime.settings.idlePullMs })
+    try {
+      for await (const message of pulling) {
+        // Arrived while stopping: give it straight back rather than start on it.
+        if (runtime.stopping) message.nak()
+        else await onMessage(message)
       }
+    } finally {
+      pulling = undefined
     }
-  })()
+    progressed()
+  })
 
   return {
     async stop() {
