@@ -1,8 +1,8 @@
 /**
  * Calling a service's REST API from a test, the one way every harness does it: a bearer token
  * (or none, for the denials), an optional JSON body and headers; the answer's body parsed as
- * JSON (the text as it came when it is not JSON, e.g. the text of /metrics; undefined when
- * empty). Through Fastify's `inject` for a service started in the test's process, or over HTTP
+ * JSON when its content type says JSON (malformed JSON fails the call), the text as it came
+ * otherwise (e.g. /metrics), undefined when empty. Through Fastify's `inject` for a service started in the test's process, or over HTTP
  * for one running as a process of its own.
  */
 export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -42,7 +42,7 @@ export function injectedApi(app: Injectable): ApiCall {
     })
     return {
       status: response.statusCode,
-      body: parsed(response.body) as never,
+      body: parsed(response.body, response.headers['content-type']) as never,
       headers: response.headers,
     }
   }
@@ -62,7 +62,7 @@ export function httpApi(baseUrl: string): ApiCall {
     })
     return {
       status: response.status,
-      body: parsed(await response.text()) as never,
+      body: parsed(await response.text(), response.headers.get('content-type')) as never,
       headers: Object.fromEntries(response.headers),
     }
   }
@@ -72,11 +72,7 @@ function authorization(token: string | null): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {}
 }
 
-function parsed(text: string): unknown {
+function parsed(text: string, contentType: unknown): unknown {
   if (!text) return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
-  }
+  return typeof contentType === 'string' && /[/+]json\b/.test(contentType) ? JSON.parse(text) : text
 }
