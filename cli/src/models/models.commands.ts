@@ -68,7 +68,7 @@ export function registerModelCommands(program: Command, ctx: ModelCommandContext
             cursor: options.cursor,
           },
         })
-        printPage(options, page, (items) => renderModels(items))
+        printPage(options, page, renderModels)
       },
     )
 

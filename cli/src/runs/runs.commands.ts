@@ -174,7 +174,7 @@ export function registerRunCommands(program: Command, ctx: RunCommandContext): C
                 cursor: options.cursor,
               },
             })
-        printPage(options, page, (items) => renderRuns(items))
+        printPage(options, page, renderRuns)
       },
     )
 

@@ -5,8 +5,6 @@ export const DATASET_FORMATS = ['csv', 'jsonl'] as const
 export type DatasetFormat = (typeof DATASET_FORMATS)[number]
 
 export const MAX_NAME_LENGTH = 200
-/** Descriptions and tags: the rules every catalog shares (@argmax/contracts' labels). */
-export { MAX_DESCRIPTION_LENGTH, MAX_TAGS, TAG_PATTERN } from '@argmax/contracts'
 
 /** Purge datasets whose soft delete is older than this (overridable by configuration). */
 export const DEFAULT_RETENTION_DAYS = 90

@@ -1,12 +1,10 @@
 import { encodeEnvelope, type EventEnvelope } from '@argmax/events'
-import type { DatasetColumnSchema } from '@argmax/contracts'
+import { MAX_DESCRIPTION_LENGTH, MAX_TAGS, type DatasetColumnSchema } from '@argmax/contracts'
 import { describe, expect, it } from 'vitest'
 import {
   datasetDecider,
   decideDataset,
-  MAX_DESCRIPTION_LENGTH,
   MAX_NAME_LENGTH,
-  MAX_TAGS,
   MAX_UPLOAD_BYTES,
   MAX_EVENT_DATA_BYTES,
   MAX_INLINE_SCHEMA_BYTES,
