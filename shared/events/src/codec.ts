@@ -1,10 +1,17 @@
 import type { EventEnvelope, RecordedEvent } from './envelope.ts'
+import { mayHoldUnstorableText, storableJson } from './storable-text.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
+/**
+ * The envelope as stored. Text PostgreSQL cannot store (U+0000, a lone surrogate) is written
+ * as U+FFFD, so no event can stop a projection (storable-text.ts); the check is one scan of
+ * the JSON, and the rare event that needs it is encoded a second time.
+ */
 export function encodeEnvelope(envelope: EventEnvelope): Uint8Array {
-  return encoder.encode(JSON.stringify(envelope))
+  const json = JSON.stringify(envelope)
+  return encoder.encode(mayHoldUnstorableText(json) ? JSON.stringify(envelope, storableJson) : json)
 }
 
 /** Raw decode of a stored message; upcasting to the current schema happens on top of this. */

@@ -1,5 +1,6 @@
 export * from './envelope.ts'
 export * from './codec.ts'
+export * from './storable-text.ts'
 export * from './ids.ts'
 export * from './stream-spec.ts'
 export * from './event-store.ts'

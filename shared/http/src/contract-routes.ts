@@ -10,8 +10,10 @@ import type {
   RouteGenericInterface,
   RouteHandlerMethod,
 } from 'fastify'
+import { ValidationError } from '@argmax/errors'
 import { parseIdempotencyKey } from '@argmax/events'
 import { IDEMPOTENCY_KEY_HEADER, type RouteContract, type RouteContracts } from './contract.ts'
+import { unstorableTextIssues } from './text-fields.ts'
 
 /**
  * A handler for one route of a contract: its params, query, body and headers typed from the
@@ -31,7 +33,11 @@ export type ContractHandler<R extends RouteContract> = RouteHandlerMethod<
 
 const stringify = (data: unknown): string => JSON.stringify(data)
 
-/** Serves `routes[name]` with `handler`; the name becomes the OpenAPI operation id. */
+/**
+ * Serves `routes[name]` with `handler`; the name becomes the OpenAPI operation id. Its path,
+ * query and body are refused (400) when a string in them holds text the read models'
+ * PostgreSQL cannot store: U+0000 or a lone surrogate (see text-fields.ts).
+ */
 export function serveRoute<Routes extends RouteContracts, Name extends keyof Routes & string>(
   app: FastifyInstance,
   routes: Routes,
@@ -48,8 +54,18 @@ export function serveRoute<Routes extends RouteContracts, Name extends keyof Rou
       schema,
       ...(route.bodyLimit !== undefined ? { bodyLimit: route.bodyLimit } : {}),
       ...(route.largeAnswers ? { serializerCompiler: () => stringify } : {}),
+      preValidation: refuseUnstorableText,
       handler,
     })
+}
+
+async function refuseUnstorableText(request: FastifyRequest): Promise<void> {
+  const issues = [
+    ...unstorableTextIssues(request.params, 'path'),
+    ...unstorableTextIssues(request.query, 'query'),
+    ...unstorableTextIssues(request.body, ''),
+  ]
+  if (issues.length > 0) throw ValidationError.of(issues)
 }
 
 /**

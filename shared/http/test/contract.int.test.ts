@@ -208,4 +208,28 @@ describe('a typed client from a contract', () => {
     expect(JSON.stringify(create.responses['201'])).toContain('"required":["id","text","tags"]')
     expect(JSON.stringify(create.responses['4XX'])).toContain('application/problem+json')
   })
+
+  it('refuses U+0000 in a path, query or body string before the handler runs, naming each field', async () => {
+    seen['createNote'] = []
+    seen['getNote'] = []
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+    const created = await fetch(`${baseUrl}/v1/notes`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ text: 'a\u0000b' }),
+    })
+    expect(created.status).toBe(400)
+    expect(created.headers.get('content-type')).toContain('application/problem+json')
+    expect(await created.json()).toMatchObject({
+      issues: [{ field: '/text', message: 'must not contain the character U+0000 (NUL)' }],
+    })
+
+    const read = await fetch(`${baseUrl}/v1/notes/n%00?tag=ok&tag=b%00d`, { headers })
+    expect(read.status).toBe(400)
+    expect((await read.json()) as unknown).toMatchObject({
+      issues: [{ field: 'path/noteId' }, { field: 'query/tag/1' }],
+    })
+    expect(seen['createNote']).toEqual([])
+    expect(seen['getNote']).toEqual([])
+  })
 })

@@ -20,6 +20,8 @@ export type IssueCode =
   | 'ragged_row'
   | 'invalid_quoting'
   | 'invalid_utf8'
+  | 'nul_character'
+  | 'lone_surrogate'
   | 'unsupported_line_ending'
   | 'record_too_large'
   | 'invalid_json'

@@ -84,4 +84,36 @@ describe('bad files end REJECTED with a specific reason', () => {
     })
     expect(version.errors[0]).toMatchObject({ code: 'invalid_json', row: 2 })
   })
+
+  // PostgreSQL stores no U+0000 in text or jsonb: a version or a command that carried one into
+  // an event would stop the catalog's projection at that event, for every user.
+  it('a NUL byte, and the catalog goes on answering', async () => {
+    const csv = await rejected(Buffer.from('a\u0000b,c\n1,2\n'))
+    expect(csv.version.errors[0]).toMatchObject({ code: 'nul_character', row: 1 })
+    const jsonl = await rejected(Buffer.from('{"a":"x\\u0000"}\n'), {
+      format: 'jsonl',
+      fileName: 'x.jsonl',
+    })
+    expect(jsonl.version.errors[0]).toMatchObject({ code: 'nul_character', row: 1, column: 'a' })
+    expect(await createDatasetAs(h, h.tokens.alice, 'after-nul')).toBeTruthy()
+  })
+
+  it('refuses U+0000 in a request, naming the field', async () => {
+    const created = await h.call<{ issues: unknown[] }>('POST', '/v1/datasets', h.tokens.alice, {
+      name: 'fine',
+      description: 'a\u0000b',
+    })
+    expect(created.status).toBe(400)
+    expect(created.body.issues).toEqual([
+      { field: '/description', message: 'must not contain the character U+0000 (NUL)' },
+    ])
+    const listed = await h.call<{ items: unknown[] }>(
+      'GET',
+      '/v1/datasets?name=fine',
+      h.tokens.alice,
+    )
+    expect(listed.body.items).toEqual([])
+    const searched = await h.call('GET', '/v1/datasets?name=x%00', h.tokens.alice)
+    expect(searched.status).toBe(400)
+  })
 })

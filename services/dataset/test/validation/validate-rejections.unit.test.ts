@@ -109,6 +109,27 @@ describe('validateAndProfile rejects', () => {
     ])
   })
 
+  it('a NUL byte (valid UTF-8, but not text), naming line, column and file offset', async () => {
+    const head = 'id,name\n1,ann\n2,'
+    const bytes = Buffer.from(`${head}b\u0000o\n3,"c\u0000"\n4,dee\n`)
+    const result = expectFailure(await validate(bytes, 'csv', { chunkSize: 5 }))
+    expect(result.errors).toEqual([
+      {
+        code: 'nul_character',
+        row: 3,
+        column: 'name',
+        message: `line 3 holds a NUL byte (0x00) at file offset ${head.length + 1}, which is not text`,
+      },
+      expect.objectContaining({ code: 'nul_character', row: 4, column: 'name' }),
+    ])
+  })
+
+  it('a NUL byte in the CSV header, and quotes no U+0000 in any issue', async () => {
+    const result = expectFailure(await validate('a\u0000b,c\n1,2\n', 'csv'))
+    expect(result.errors[0]).toMatchObject({ code: 'nul_character', row: 1 })
+    expect(JSON.stringify(result)).not.toContain('\\u0000')
+  })
+
   it('accepts multi-byte characters split across chunks', async () => {
     const csv = 'name,note\nZoë,日本語\n"Ünïcødé, quoted",🙂\n'
     const result = await validate(csv, 'csv', { chunkSize: 1 })
@@ -189,6 +210,39 @@ describe('validateAndProfile rejects', () => {
       ['not_an_object', 5],
     ])
     expect(result.errors[1]!.message).toBe('line 3 is an array, each line must be a JSON object')
+  })
+
+  it('U+0000 or a lone surrogate in a JSON Lines key or string value, and quotes it in no issue', async () => {
+    const lines = [
+      '{"a":"x","b":"\\\\u0000 is only a backslash"}',
+      '{"a":"x\\u0000y"}',
+      '{"a\\u0000":1}',
+      '{"a":"\u0000"}',
+      '{"a":"\\ud800 alone"}',
+      '{"a":"\\ud83d\\ude00 is a pair"}',
+    ]
+    const result = expectFailure(await validate(lines.join('\n'), 'jsonl'))
+    expect(result.errors).toEqual([
+      {
+        code: 'nul_character',
+        row: 2,
+        column: 'a',
+        message: 'line 2 holds the character U+0000 (NUL) in the value of "a", which is not text',
+      },
+      {
+        code: 'nul_character',
+        row: 3,
+        message: 'line 3 holds the character U+0000 (NUL) in a key, which is not text',
+      },
+      expect.objectContaining({ code: 'invalid_json', row: 4 }),
+      {
+        code: 'lone_surrogate',
+        row: 5,
+        column: 'a',
+        message: 'line 5 holds a lone surrogate in the value of "a", which is not text',
+      },
+    ])
+    expect(JSON.stringify(result)).not.toContain('\\u0000')
   })
 
   it('invalid UTF-8 in JSON Lines', async () => {

@@ -6,6 +6,7 @@ import { CarryOver } from '../carry-over.ts'
 import { firstInvalidUtf8Offset } from '../utf8.ts'
 import type { Delimiter } from './delimiter.ts'
 
+const NUL = 0
 const NL = 10
 const CR = 13
 const QUOTE = 34
@@ -44,8 +45,11 @@ export interface CsvSink {
  * Empty lines are skipped (as pandas and csv-parse's skip_empty_lines do).
  *
  * UTF-8 is checked with the native `buffer.isUtf8` over each stretch of complete lines (never
- * splitting a character, since a newline byte cannot occur inside one); only when a stretch
- * fails are its records checked one by one, to name the line and column of the bad bytes.
+ * splitting a character, since a newline byte cannot occur inside one), and so is the absence
+ * of NUL bytes (a native `indexOf`): U+0000 is valid UTF-8, but it is not text, and no column
+ * of the version's schema or profile could store it (PostgreSQL refuses it in text and jsonb).
+ * Only when a stretch fails are its records checked one by one, to name the line and column
+ * of the bad bytes.
  */
 export class CsvSplitter {
   stopped = false
@@ -135,7 +139,9 @@ export class CsvSplitter {
   /** Records of `buf[start, end)`; returns bytes used (less when the last record is cut). */
   private consumeWindow(buf: Buffer, start: number, end: number, final: boolean): number {
     const window = buf.subarray(start, end)
-    if (!isUtf8(window)) return this.consumeSuspect(window, this.offset + start, final)
+    if (!isUtf8(window) || window.indexOf(NUL) !== -1) {
+      return this.consumeSuspect(window, this.offset + start, final)
+    }
     // ASCII is the common case and decodes as Latin-1 several times faster than as UTF-8.
     const text = isAscii(window) ? window.toString('latin1') : window.toString('utf8')
     const used = this.consumeText(text, final)
@@ -191,8 +197,9 @@ export class CsvSplitter {
   }
 
   /**
-   * A stretch that is not all valid UTF-8: cut it into records by bytes, report the invalid
-   * ones (with line, column and file offset) and run the valid ones through the text path.
+   * A stretch that is not all valid UTF-8 or holds a NUL byte: cut it into records by bytes,
+   * report the bad ones (with line, column and file offset) and run the others through the
+   * text path.
    */
   private consumeSuspect(window: Buffer, fileOffset: number, final: boolean): number {
     let pos = 0
@@ -200,12 +207,13 @@ export class CsvSplitter {
       const end = recordEndInBytes(window, pos, final)
       if (end === -1) break
       const record = window.subarray(pos, end)
-      if (isUtf8(record)) {
-        this.consumeText(record.toString('utf8'), true)
-      } else {
-        this.invalidUtf8(record, fileOffset + pos, this.line)
-        this.line += countNewlines(record.toString('latin1'))
-      }
+      const bad = !isUtf8(record)
+        ? this.invalidUtf8(record, fileOffset + pos, this.line)
+        : record.indexOf(NUL) !== -1
+          ? this.nulByte(record, fileOffset + pos, this.line)
+          : false
+      if (bad) this.line += countNewlines(record.toString('latin1'))
+      else this.consumeText(record.toString('utf8'), true)
       pos = end
     }
     return pos
@@ -290,16 +298,32 @@ export class CsvSplitter {
     this.stopped = true
   }
 
-  private invalidUtf8(record: Buffer, fileOffset: number, row: number): void {
+  private invalidUtf8(record: Buffer, fileOffset: number, row: number): true {
     const at = Math.max(0, firstInvalidUtf8Offset(record))
-    const column = this.sink.columnName(fieldIndexAt(record, at, this.delimiter.charCodeAt(0)))
     const byte = record[at]!.toString(16).padStart(2, '0')
     this.sink.issue({
       code: 'invalid_utf8',
       row,
-      ...(column !== undefined ? { column } : {}),
+      ...this.columnAt(record, at),
       message: `line ${row} is not valid UTF-8: byte 0x${byte} at file offset ${fileOffset + at}`,
     })
+    return true
+  }
+
+  private nulByte(record: Buffer, fileOffset: number, row: number): true {
+    const at = record.indexOf(NUL)
+    this.sink.issue({
+      code: 'nul_character',
+      row,
+      ...this.columnAt(record, at),
+      message: `line ${row} holds a NUL byte (0x00) at file offset ${fileOffset + at}, which is not text`,
+    })
+    return true
+  }
+
+  private columnAt(record: Buffer, at: number): { column?: string } {
+    const column = this.sink.columnName(fieldIndexAt(record, at, this.delimiter.charCodeAt(0)))
+    return column !== undefined ? { column } : {}
   }
 
   /** The pending bytes hold no record end within the limit: say why and stop. */

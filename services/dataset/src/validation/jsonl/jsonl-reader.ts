@@ -140,6 +140,22 @@ export class JsonlReader implements FormatReader {
       })
       return
     }
+    // JSON Lines are valid UTF-8, so U+0000 and lone surrogates come only as escapes
+    // (`\u0000`, `\ud800`): the text tells whether to look at the values.
+    if (MAY_HOLD_UNSTORABLE.test(text)) {
+      const found = unstorableTextIn(value as Record<string, unknown>)
+      if (found !== undefined) {
+        const what =
+          found.code === 'nul_character' ? 'the character U+0000 (NUL)' : 'a lone surrogate'
+        this.issues.add({
+          code: found.code,
+          row,
+          ...(found.inKey ? {} : { column: found.key }),
+          message: `line ${row} holds ${what} in ${found.inKey ? 'a key' : `the value of "${found.key}"`}, which is not text`,
+        })
+        return
+      }
+    }
     if (this.issues.count > 0) return
     const refused = this.profiler.addJsonRow(value as Record<string, unknown>, row)
     if (refused !== undefined) {
@@ -163,4 +179,28 @@ export class JsonlReader implements FormatReader {
       message: `line ${this.line} is not valid UTF-8: byte 0x${byte} at file offset ${this.offset + start + at}`,
     })
   }
+}
+
+const MAY_HOLD_UNSTORABLE = /\\u(0000|[dD][89a-fA-F])/
+
+/**
+ * The first top-level key or string value that PostgreSQL could not store in the version's
+ * schema or profile (nested values are profiled as their JSON text, where such characters are
+ * escaped).
+ */
+function unstorableTextIn(
+  record: Record<string, unknown>,
+): { key: string; inKey: boolean; code: 'nul_character' | 'lone_surrogate' } | undefined {
+  for (const key in record) {
+    const value = record[key]
+    for (const [text, inKey] of [
+      [key, true],
+      [value, false],
+    ] as const) {
+      if (typeof text !== 'string') continue
+      if (text.includes('\u0000')) return { key, inKey, code: 'nul_character' }
+      if (!text.isWellFormed()) return { key, inKey, code: 'lone_surrogate' }
+    }
+  }
+  return undefined
 }
