@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -86,6 +87,45 @@ describe('the local edge', () => {
       body,
     })
     expect(await response.json()).toMatchObject({
+      service: 'dataset',
+      bodyLength: body.length,
+      bodySha256: createHash('sha256').update(body).digest('hex'),
+    })
+  })
+
+  it('passes a body sent after 100 Continue, as curl sends bodies over 1 MiB', async () => {
+    const body = randomBytes(2 << 20)
+    const { port } = new URL(edgeUrl)
+    const answer = await new Promise<{ status: number; text: string; continued: boolean }>(
+      (resolve, reject) => {
+        let continued = false
+        const request = httpRequest({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/v1/datasets/d1/import',
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-length': body.length,
+            expect: '100-continue',
+          },
+        })
+        request.on('continue', () => {
+          continued = true
+          request.end(body)
+        })
+        request.on('response', (response) => {
+          let text = ''
+          response.setEncoding('utf8')
+          response.on('data', (chunk: string) => (text += chunk))
+          response.on('end', () => resolve({ status: response.statusCode!, text, continued }))
+        })
+        request.on('error', reject)
+      },
+    )
+    expect(answer.continued).toBe(true)
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.text)).toMatchObject({
       service: 'dataset',
       bodyLength: body.length,
       bodySha256: createHash('sha256').update(body).digest('hex'),

@@ -43,7 +43,9 @@ export async function createEdge({
       )
     }
     return reply.from(`${upstreams[service]}${request.url}`, {
-      rewriteRequestHeaders: (req, headers) => ({
+      rewriteRequestHeaders: (req, { expect: _answeredHere, ...headers }) => ({
+        // `Expect: 100-continue` (curl sends it with bodies over 1 MiB) is answered by the
+        // edge's own HTTP server before the body comes; undici refuses to forward it.
         ...headers,
         'x-forwarded-for': req.ip,
         'x-forwarded-host': req.headers.host ?? '',
