@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { IncomingMessage } from 'node:http'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import { authPlugin, type Verifier } from '@argmax/auth'
 import { ArgmaxError, asArgmaxError } from '@argmax/errors'
 import { fromFastifyError } from './fastify-errors.ts'
@@ -57,6 +58,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   registerRequestTracing(app, options.service)
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    if (reply.statusCode === 413) lingerAfterRefusal(request.raw, reply)
   })
 
   app.setErrorHandler((error, request, reply) => {
@@ -95,4 +97,24 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
     ...(options.metrics ? { metrics: options.metrics } : {}),
   })
   return app
+}
+
+/** How long the rest of a refused body is read and dropped before the connection is closed. */
+const LINGER_AFTER_REFUSAL_MS = 5_000
+
+/**
+ * After a 413 the client may still be sending the body it announced. Closing the connection
+ * at once (fastify asks for `Connection: close`) resets it, and a client that reads the answer
+ * only once it has sent everything (Python's http.client and requests, fetch at times) sees a
+ * broken pipe instead of the 413. So the connection stays open while the rest of the body is
+ * read and dropped, nothing kept, as nginx's lingering close does; a client still sending
+ * after LINGER_AFTER_REFUSAL_MS is cut off.
+ */
+function lingerAfterRefusal(raw: IncomingMessage, reply: FastifyReply): void {
+  if (raw.complete) return
+  reply.removeHeader('connection')
+  const cutOff = setTimeout(() => raw.socket.destroy(), LINGER_AFTER_REFUSAL_MS).unref()
+  raw.once('end', () => clearTimeout(cutOff))
+  raw.once('close', () => clearTimeout(cutOff))
+  raw.resume()
 }

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -115,6 +116,52 @@ describe('the service shell on a real socket', () => {
     })
     expect(handlerCalls).toBe(before)
   })
+
+  it('answers 413 also to a client that sends the whole body before it reads (as Python does)', async () => {
+    const token = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 60 })
+    const before = handlerCalls
+    const body = Buffer.alloc(8 * 1024 * 1024, 'x')
+    const { port } = new URL(baseUrl)
+    // Python's http.client: headers and the whole body written, then the answer read. A
+    // connection closed on it while it writes is a broken pipe, and it never sees the 413.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const statusLine = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1')
+        socket.pause()
+        let answer = ''
+        socket.on('error', reject)
+        socket.on('data', (chunk: Buffer) => {
+          answer += chunk.toString()
+          if (answer.includes('\r\n')) {
+            resolve(answer.split('\r\n')[0]!)
+            socket.destroy()
+          }
+        })
+        socket.write(
+          `POST /datasets HTTP/1.1\r\nhost: argmax\r\nauthorization: Bearer ${token}\r\n` +
+            `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+        )
+        socket.write(body, (error) => (error ? reject(error) : socket.resume()))
+      })
+      expect(statusLine).toBe('HTTP/1.1 413 Payload Too Large')
+    }
+    expect(handlerCalls).toBe(before)
+  })
+
+  it('closes a refused connection whose client sends nothing more, after its linger', async () => {
+    const { port } = new URL(baseUrl)
+    const socket = connect(Number(port), '127.0.0.1')
+    let answer = ''
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()))
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+    socket.write(
+      `POST /datasets HTTP/1.1\r\nhost: argmax\r\ncontent-type: application/json\r\n` +
+        `authorization: Bearer ${await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 60 })}\r\n` +
+        `content-length: ${50 * 1024 * 1024}\r\n\r\n`,
+    )
+    await closed
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 413 Payload Too Large')
+  }, 20_000)
 
   it('continues the caller’s trace: handler logs carry the incoming trace id', async () => {
     const token = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 60 })
