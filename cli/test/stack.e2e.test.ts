@@ -10,6 +10,7 @@ import { repoRoot } from '../src/stack/paths.ts'
 import { freePortBase } from '../src/stack/ports.ts'
 import { isAlive } from '../src/stack/processes.ts'
 import type { StackState } from '../src/stack/state.ts'
+import { hostileRequests, judge, type OpenApiDocument } from './support/hostile-requests.ts'
 
 /**
  * The whole local platform through its public surface: the `argmax` command and the edge.
@@ -189,6 +190,45 @@ describe('argmax up / status / login / down', () => {
     // No service owns this path: the edge answers itself.
     const nowhere = await fetch(`${edge}/v9/nothing`, { headers: bearer(token) })
     expect(nowhere.status).toBe(404)
+  })
+
+  it('answers hostile requests to every operation of every service as a refusal, never a 500, and no read model stops', async () => {
+    const token = async (role: string) =>
+      (
+        await run('login', '--role', role, '--subject', `hostile-${role}`, '--print-only')
+      ).stdout.trim()
+    const tokens = { admin: await token('admin'), analyst: await token('analyst') }
+    // Over every route's body limit (the largest is 16 MiB).
+    const oversized = 'x'.repeat(30 << 20)
+    const unsound: string[] = []
+    let sent = 0
+    for (const part of readState().processes.filter((p) => p.kind === 'service')) {
+      const document = (await (await fetch(`${part.url}/docs/json`)).json()) as OpenApiDocument
+      for (const request of hostileRequests(part.url, document, tokens, oversized)) {
+        sent++
+        const { what, method, url, headers, body } = request
+        const answer = await fetch(url, { method, headers, ...(body ? { body } : {}) }).then(
+          async (response) => {
+            await response.arrayBuffer()
+            return {
+              status: response.status,
+              contentType: response.headers.get('content-type') ?? '',
+              retryAfter: response.headers.get('retry-after'),
+            }
+          },
+          (error: unknown) => ({ status: 0, contentType: String(error), retryAfter: null }),
+        )
+        const wrong = judge(request, answer)
+        if (wrong) unsound.push(`${part.name} ${method} ${url.slice(0, 120)} (${what}): ${wrong}`)
+      }
+    }
+    expect(sent).toBeGreaterThan(1_000)
+    expect(unsound).toEqual([])
+    // Nothing above was written where a projection would stop on it.
+    for (const path of ['/v1/datasets', '/v1/runs', '/v1/models', '/v1/monitors']) {
+      const answer = await fetch(`${edge}${path}`, { headers: bearer(tokens.admin) })
+      expect(answer.status, `${path}: ${await answer.clone().text()}`).toBe(200)
+    }
   })
 
   it('stores a login for the other commands', async () => {
