@@ -31,11 +31,21 @@ export function toGrpcStatus(thrown: unknown): Partial<StatusObject> & { code: s
   const issues = error instanceof ValidationError ? error.issues : error.details['errors']
   if (Array.isArray(issues)) {
     for (const issue of issues as Array<{ field: string; message: string }>) {
-      metadata.add('argmax-field', `${issue.field}: ${issue.message}`)
+      metadata.add('argmax-field', percentEncoded(`${issue.field}: ${issue.message}`))
     }
   }
   if ('retryAfterSeconds' in error.details) {
     metadata.add('retry-after', String(error.details['retryAfterSeconds']))
   }
   return { code: codeByKind[error.kind], details: error.message, metadata }
+}
+
+/**
+ * An ASCII metadata value may hold only printable ASCII: grpc-js throws on anything else (a
+ * `≥` in a message, an input named `Título`), and the call would never be answered. So the
+ * value is written by gRPC's own rule for `grpc-message`: printable ASCII but `%` as it is,
+ * everything else percent-encoded UTF-8 (`decodeURIComponent` reads it back).
+ */
+export function percentEncoded(text: string): string {
+  return text.replace(/[^\x20-\x24\x26-\x7e]+/g, (run) => encodeURIComponent(run.toWellFormed()))
 }

@@ -43,6 +43,21 @@ describe('the error vocabulary', () => {
     ])
   })
 
+  it('percent-encodes what is not printable ASCII in field metadata, as grpc-message is', () => {
+    const error = ValidationError.of([
+      { field: 'inputs/Título', message: 'shape [-1] must hold whole numbers ≥ 0 (100%)' },
+      { field: 'inputs/x', message: 'a lone \ud800' },
+    ])
+    const values = toGrpcStatus(error).metadata!.get('argmax-field') as string[]
+    expect(values).toEqual([
+      'inputs/T%C3%ADtulo: shape [-1] must hold whole numbers %E2%89%A5 0 (100%25)',
+      'inputs/x: a lone %EF%BF%BD',
+    ])
+    expect(decodeURIComponent(values[0]!)).toBe(
+      'inputs/Título: shape [-1] must hold whole numbers ≥ 0 (100%)',
+    )
+  })
+
   it('carries Retry-After and the details of an error', () => {
     const limited = new RateLimitedError('quota', 42)
     expect(toProblem(limited)).toMatchObject({ retryAfterSeconds: 42 })

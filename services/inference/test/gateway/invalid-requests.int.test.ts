@@ -257,6 +257,31 @@ describe('invalid requests never reach a model server', () => {
         status.INVALID_ARGUMENT,
         'inputs/x2: datatype is FP64; the model takes FP32',
       ],
+      // Messages and names beyond ASCII: grpc-js refuses them in metadata as they are, and
+      // the call was never answered (the process saw an unhandled error).
+      [
+        {
+          model_name: 'linear',
+          inputs: [
+            { name: 'x1', datatype: 'FP32', shape: [-1], contents: { fp32_contents: [1] } },
+            { name: 'x2', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } },
+          ],
+        },
+        status.INVALID_ARGUMENT,
+        'inputs/x1: shape [-1] must hold whole numbers ≥ 0',
+      ],
+      [
+        {
+          model_name: 'linear',
+          inputs: [
+            { name: 'x1', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } },
+            { name: 'x2', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } },
+            { name: 'Título', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } },
+          ],
+        },
+        status.INVALID_ARGUMENT,
+        'inputs/Título',
+      ],
       [{ model_name: 'nope', inputs: [] }, status.NOT_FOUND, 'model nope not found'],
       [
         {
@@ -277,7 +302,8 @@ describe('invalid requests never reach a model server', () => {
       expect(failure.code, message).toBe(code)
       expect(failure.details).toContain(message)
       if (code === status.INVALID_ARGUMENT) {
-        expect(failure.metadata!.get('argmax-field').join('\n')).toContain(message)
+        const fields = failure.metadata!.get('argmax-field') as string[]
+        expect(fields.map((field) => decodeURIComponent(field)).join('\n')).toContain(message)
       }
     }
     expect(await inferCalls()).toBe(before)
