@@ -113,7 +113,8 @@ const LINGER_AFTER_REFUSAL_MS = 5_000
 function lingerAfterRefusal(raw: IncomingMessage, reply: FastifyReply): void {
   if (raw.complete) return
   reply.removeHeader('connection')
-  const cutOff = setTimeout(() => raw.socket.destroy(), LINGER_AFTER_REFUSAL_MS).unref()
+  // Destroying the unfinished request closes its connection (and works on an injected one).
+  const cutOff = setTimeout(() => raw.destroy(), LINGER_AFTER_REFUSAL_MS).unref()
   raw.once('end', () => clearTimeout(cutOff))
   raw.once('close', () => clearTimeout(cutOff))
   raw.resume()
