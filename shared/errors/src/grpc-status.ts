@@ -46,6 +46,6 @@ export function toGrpcStatus(thrown: unknown): Partial<StatusObject> & { code: s
  * value is written by gRPC's own rule for `grpc-message`: printable ASCII but `%` as it is,
  * everything else percent-encoded UTF-8 (`decodeURIComponent` reads it back).
  */
-export function percentEncoded(text: string): string {
+function percentEncoded(text: string): string {
   return text.replace(/[^\x20-\x24\x26-\x7e]+/g, (run) => encodeURIComponent(run.toWellFormed()))
 }

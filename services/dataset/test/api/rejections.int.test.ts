@@ -90,11 +90,13 @@ describe('bad files end REJECTED with a specific reason', () => {
   it('a NUL byte, and the catalog goes on answering', async () => {
     const csv = await rejected(Buffer.from('a\u0000b,c\n1,2\n'))
     expect(csv.version.errors[0]).toMatchObject({ code: 'nul_character', row: 1 })
-    const jsonl = await rejected(Buffer.from('{"a":"x\\u0000"}\n'), {
+    // The second line's parse error quotes it, NUL and all: the store writes U+FFFD instead.
+    const jsonl = await rejected(Buffer.from('{"a":"x\\u0000"}\n{"b":\u0000}\n'), {
       format: 'jsonl',
       fileName: 'x.jsonl',
     })
     expect(jsonl.version.errors[0]).toMatchObject({ code: 'nul_character', row: 1, column: 'a' })
+    expect(jsonl.version.errors[1]).toMatchObject({ code: 'invalid_json', row: 2 })
     expect(await createDatasetAs(h, h.tokens.alice, 'after-nul')).toBeTruthy()
   })
 
