@@ -192,7 +192,7 @@ describe('argmax up / status / login / down', () => {
     expect(nowhere.status).toBe(404)
   })
 
-  it('answers hostile requests to every operation of every service as a refusal, never a 500, and no read model stops', async () => {
+  it('answers hostile requests to every operation of every service without a 500, refusing what it must, and no read model stops', async () => {
     const token = async (role: string) =>
       (
         await run('login', '--role', role, '--subject', `hostile-${role}`, '--print-only')

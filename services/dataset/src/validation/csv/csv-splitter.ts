@@ -207,13 +207,13 @@ export class CsvSplitter {
       const end = recordEndInBytes(window, pos, final)
       if (end === -1) break
       const record = window.subarray(pos, end)
-      const bad = !isUtf8(record)
-        ? this.invalidUtf8(record, fileOffset + pos, this.line)
-        : record.indexOf(NUL) !== -1
-          ? this.nulByte(record, fileOffset + pos, this.line)
-          : false
-      if (bad) this.line += countNewlines(record.toString('latin1'))
-      else this.consumeText(record.toString('utf8'), true)
+      if (isUtf8(record) && record.indexOf(NUL) === -1) {
+        this.consumeText(record.toString('utf8'), true)
+      } else {
+        if (!isUtf8(record)) this.invalidUtf8(record, fileOffset + pos, this.line)
+        else this.nulByte(record, fileOffset + pos, this.line)
+        this.line += countNewlines(record.toString('latin1'))
+      }
       pos = end
     }
     return pos
@@ -298,7 +298,7 @@ export class CsvSplitter {
     this.stopped = true
   }
 
-  private invalidUtf8(record: Buffer, fileOffset: number, row: number): true {
+  private invalidUtf8(record: Buffer, fileOffset: number, row: number): void {
     const at = Math.max(0, firstInvalidUtf8Offset(record))
     const byte = record[at]!.toString(16).padStart(2, '0')
     this.sink.issue({
@@ -307,10 +307,9 @@ export class CsvSplitter {
       ...this.columnAt(record, at),
       message: `line ${row} is not valid UTF-8: byte 0x${byte} at file offset ${fileOffset + at}`,
     })
-    return true
   }
 
-  private nulByte(record: Buffer, fileOffset: number, row: number): true {
+  private nulByte(record: Buffer, fileOffset: number, row: number): void {
     const at = record.indexOf(NUL)
     this.sink.issue({
       code: 'nul_character',
@@ -318,7 +317,6 @@ export class CsvSplitter {
       ...this.columnAt(record, at),
       message: `line ${row} holds a NUL byte (0x00) at file offset ${fileOffset + at}, which is not text`,
     })
-    return true
   }
 
   private columnAt(record: Buffer, at: number): { column?: string } {
