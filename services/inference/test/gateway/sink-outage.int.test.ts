@@ -1,10 +1,8 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { createAnalyticsClient, type AnalyticsClient } from '@argmax/analytics'
 import {
@@ -14,10 +12,10 @@ import {
   startClickhouse,
   type RunningPart,
 } from '@argmax/stack'
-import { launchArgs, stackEndpoints } from '@argmax/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LINEAR_SIGNATURE, writeTestModels } from '@argmax/testkit/onnx-models'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
+import { spawnSink } from './support/sink-process.ts'
 
 /**
  * The exactly-once promise under the failures it is for: a private ClickHouse (SIGKILLed and
@@ -30,7 +28,6 @@ import { startGatewayHarness, type GatewayHarness } from './support/gateway-harn
  * test rather than a minute later; 10 s is still above the 5 s backoff step, so a batch waiting
  * for ClickHouse keeps its claim as it does with the default.
  */
-const sinkMain = fileURLToPath(new URL('../../src/sink-main.ts', import.meta.url))
 const dataDir = mkdtempSync(join(tmpdir(), 'argmax-sink-outage-'))
 let httpPort: number
 let tcpPort: number
@@ -76,42 +73,23 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-async function startSink(): Promise<ChildProcess> {
-  const endpoints = stackEndpoints()
-  const child = spawn(process.execPath, launchArgs(sinkMain), {
+function startSink(): Promise<ChildProcess> {
+  return spawnSink({
+    clickhouse: {
+      url: `http://127.0.0.1:${httpPort}`,
+      user: clickhouseCredentials.writer.user,
+      password: clickhouseCredentials.writer.password,
+      database: clickhouseDatabase,
+    },
+    bucket: h.bucket,
+    names: h.names,
     env: {
-      ...process.env,
-      ARGMAX_NATS_URL: endpoints.natsUrl,
-      ARGMAX_S3_ENDPOINT: endpoints.s3.endpoint,
-      ARGMAX_S3_REGION: endpoints.s3.region,
-      ARGMAX_S3_ACCESS_KEY_ID: endpoints.s3.accessKeyId,
-      ARGMAX_S3_SECRET_ACCESS_KEY: endpoints.s3.secretAccessKey,
-      ARGMAX_S3_FORCE_PATH_STYLE: 'true',
-      ARGMAX_CLICKHOUSE_URL: `http://127.0.0.1:${httpPort}`,
-      ARGMAX_CLICKHOUSE_USER: clickhouseCredentials.writer.user,
-      ARGMAX_CLICKHOUSE_PASSWORD: clickhouseCredentials.writer.password,
-      ARGMAX_CLICKHOUSE_DATABASE: clickhouseDatabase,
-      ARGMAX_ANALYTICS_BUCKET: h.bucket,
-      ARGMAX_INFERENCE_LOG_STREAM: h.names.log.stream,
-      ARGMAX_INFERENCE_LOG_SUBJECT_PREFIX: h.names.log.subjectPrefix,
-      ARGMAX_INFERENCE_STREAM: h.names.batch.stream,
-      ARGMAX_INFERENCE_SUBJECT_PREFIX: h.names.batch.subjectPrefix,
       // Small batches, so a kill lands between an INSERT and its acks often.
       ARGMAX_INFERENCE_SINK_MAX_BATCH: '200',
       ARGMAX_INFERENCE_SINK_MAX_WAIT_MS: '20',
       ARGMAX_INFERENCE_SINK_ACK_WAIT_SECONDS: '10',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.includes('"inference-sink service ready"')) resolve()
-    })
-    child.once('exit', (code) => reject(new Error(`sink exited ${code}: ${stderr}`)))
-  })
-  return child
 }
 
 async function rowsInClickhouse(): Promise<number> {
