@@ -165,12 +165,12 @@ async function killedUnderLoad(
       const counts = new Map(rows.map((row) => [row.prediction_id, Number(row.n)]))
       return { answered, failed, counts }
     } finally {
-      sink.kill('SIGKILL')
+      await sink.kill('SIGKILL')
       await reader.close()
     }
   } finally {
     client.close()
-    gateway.child.kill('SIGKILL')
+    await gateway.kill('SIGKILL')
   }
 }
 

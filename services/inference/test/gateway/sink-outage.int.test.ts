@@ -1,4 +1,4 @@
-import { execFile, type ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,6 +15,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LINEAR_SIGNATURE, writeTestModels } from '@argmax/testkit/onnx-models'
 import { startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
+import type { ServiceProcess } from './support/service-process.ts'
 import { spawnSink } from './support/sink-process.ts'
 
 /**
@@ -34,7 +35,7 @@ let tcpPort: number
 let clickhouse: RunningPart
 let h: GatewayHarness
 let reader: AnalyticsClient
-let sink: ChildProcess | undefined
+let sink: ServiceProcess<true> | undefined
 
 beforeAll(async () => {
   httpPort = await freePort()
@@ -66,14 +67,14 @@ beforeAll(async () => {
 }, 180_000)
 
 afterAll(async () => {
-  sink?.kill('SIGKILL')
+  await sink?.kill('SIGKILL')
   await h?.stop()
   await reader?.close()
   await clickhouse?.stop()
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-function startSink(): Promise<ChildProcess> {
+function startSink(): Promise<ServiceProcess<true>> {
   return spawnSink({
     clickhouse: {
       url: `http://127.0.0.1:${httpPort}`,
@@ -134,7 +135,7 @@ describe('the sink killed mid-batch and ClickHouse killed for 5 s, under load', 
 
     // The sink writes; kill it while it does, and start another.
     await waitUntil(async () => (await rowsInClickhouse()) > 500, 60_000)
-    sink!.kill('SIGKILL')
+    await sink!.kill('SIGKILL')
     // Its replacement takes seconds to start: the stream fills meanwhile.
     sink = await startSink()
 

@@ -1,54 +1,34 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { endpointsToEnv } from '@argmax/stack'
-import { launchArgs, stackEndpoints } from '@argmax/testkit'
+import { stackEnv } from '@argmax/testkit'
+import { spawnServiceProcess, type ServiceProcess } from './service-process.ts'
 
 const main = fileURLToPath(new URL('../../../src/main.ts', import.meta.url))
 
-export interface GatewayProcess {
-  /** The gateway's gRPC address (`host:port`). */
+export interface GatewayProcess extends ServiceProcess<string> {
+  /** The gRPC address it bound (`host:port`). */
   grpc: string
-  child: ChildProcess
-  exited: Promise<number | null>
-  kill(signal?: NodeJS.Signals): Promise<void>
 }
 
 /**
- * The inference service's `main.ts` as its own process, as `argmax up` and Kubernetes run it,
- * on the test kit's servers; `env` adds or overrides its settings (stream names, secrets, the
- * model servers). Resolves once it says it is ready, with the gRPC address it bound.
+ * The inference service's `main.ts` as its own process on the test kit's servers; `env` adds or
+ * overrides its settings (stream names, secrets, the model servers). Resolves once it says it is
+ * ready.
  */
 export async function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, launchArgs(main), {
-    env: {
+  let grpc: string | undefined
+  const gateway = await spawnServiceProcess(
+    main,
+    {
       ...process.env,
-      ...endpointsToEnv(stackEndpoints()),
+      ...stackEnv(),
       ARGMAX_HTTP_PORT: '0',
       ARGMAX_INFERENCE_GRPC_PORT: '0',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const grpc = await new Promise<string>((resolve, reject) => {
-    let address: string | undefined
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; grpc?: string }
-      if (entry.msg === 'inference gateway gRPC listening') address = entry.grpc
-      if (entry.msg === 'inference service ready' && address) resolve(address)
-    })
-    void exited.then((code) => reject(new Error(`the gateway exited ${code}: ${stderr}`)))
-  })
-  return {
-    grpc,
-    child,
-    exited,
-    async kill(signal = 'SIGKILL') {
-      child.kill(signal)
-      await exited
+    (line) => {
+      if (line.msg === 'inference gateway gRPC listening') grpc = line['grpc'] as string
+      return line.msg === 'inference service ready' ? grpc : undefined
     },
-  }
+  )
+  return { ...gateway, grpc: gateway.ready }
 }
