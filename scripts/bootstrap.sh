@@ -12,6 +12,8 @@ command -v nats-server >/dev/null || missing+=(nats-server)
 [ -x /usr/sbin/clickhouse-server ] || missing+=(clickhouse-server)
 command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+# As root, PostgreSQL runs as the postgres user; setfacl lets it reach a checkout in /root.
+command -v setfacl >/dev/null || missing+=(acl)
 command -v kubectl >/dev/null || missing+=(kubernetes-client)
 # Monitoring: feedback's alerting rules are checked with promtool and its tests run a real
 # Prometheus scraping the services and a real Alertmanager delivering to feedback's webhook.

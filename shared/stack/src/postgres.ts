@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import {
   chmodSync,
   chownSync,
@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import pg from 'pg'
 import { spawnServer, waitUntilHealthy, PartStartError, type RunningPart } from './process.ts'
 import { postgresBinDir } from './system-packages.ts'
@@ -20,6 +20,8 @@ export interface PostgresOptions {
   port: number
   /** Trade durability for speed: for throwaway test clusters only. */
   ephemeral?: boolean
+  /** Where to say what was changed on the machine to let the server reach its data. */
+  log?: (line: string) => void
 }
 
 export const postgresCredentials = { user: 'argmax', password: 'argmax', database: 'argmax' }
@@ -33,6 +35,7 @@ export async function startPostgres({
   dataDir,
   port,
   ephemeral = false,
+  log = () => undefined,
 }: PostgresOptions): Promise<RunningPart> {
   const bin = postgresBinDir()
   const clusterDir = join(dataDir, 'postgres')
@@ -40,7 +43,10 @@ export async function startPostgres({
   const owner = osUserForPostgres()
   // The server runs as another OS user: it must be able to traverse into its cluster dir.
   mkdirSync(dataDir, { recursive: true })
-  if (owner) chmodSync(dataDir, statSync(dataDir).mode | 0o711)
+  if (owner) {
+    chmodSync(dataDir, statSync(dataDir).mode | 0o711)
+    letPostgresReach(dataDir, owner, log)
+  }
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) initCluster(bin, clusterDir, owner)
   const settings = [
     ['listen_addresses', '127.0.0.1'],
@@ -99,14 +105,76 @@ export async function startPostgres({
   }
 }
 
-function osUserForPostgres(): { uid: number; gid: number } | undefined {
+interface OsUser {
+  uid: number
+  gid: number
+}
+
+function osUserForPostgres(): OsUser | undefined {
   if (process.getuid?.() !== 0) return undefined
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim())
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim())
   return { uid, gid }
 }
 
-function initCluster(bin: string, clusterDir: string, owner?: { uid: number; gid: number }): void {
+/**
+ * PostgreSQL reaches its cluster by path, so as the `postgres` user it must be able to pass
+ * through every directory above the data dir. A checkout in root's home does not allow that
+ * (/root is 0700). Rather than open such a directory to every user (`chmod o+x`), give the
+ * `postgres` user alone passage through it with an ACL entry (`setfacl -m u:postgres:x`),
+ * as one would by hand, and say so.
+ */
+function letPostgresReach(dataDir: string, owner: OsUser, log: (line: string) => void): void {
+  const dir = resolve(dataDir)
+  if (canPass(dir, owner)) return
+  const blocked = ancestors(dir).filter((ancestor) => !passableByMode(ancestor, owner))
+  for (const ancestor of blocked) {
+    try {
+      execFileSync('setfacl', ['-m', 'u:postgres:x', ancestor], { stdio: 'pipe' })
+      log(
+        `let the postgres user pass through ${ancestor} (setfacl -m u:postgres:x) to reach ${dir}`,
+      )
+    } catch (error) {
+      const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim() || String(error)
+      throw new PartStartError(
+        'postgres',
+        `the postgres user cannot reach ${dir}: ${ancestor} does not let it pass, and granting it failed (${stderr})`,
+        `use a data dir (--data-dir) that every user may pass through to, e.g. /var/lib/argmax, or run: apt-get install acl && setfacl -m u:postgres:x ${ancestor}`,
+      )
+    }
+  }
+  if (!canPass(dir, owner)) {
+    throw new PartStartError(
+      'postgres',
+      `the postgres user cannot reach ${dir}`,
+      'use a data dir (--data-dir) that every user may pass through to, e.g. /var/lib/argmax',
+    )
+  }
+}
+
+/** Whether `user` may pass through `dir` and all above it: the kernel's answer, ACLs included. */
+function canPass(dir: string, user: OsUser): boolean {
+  return spawnSync('test', ['-x', dir], { uid: user.uid, gid: user.gid }).status === 0
+}
+
+/** Whether the mode bits alone let `user` pass (an ACL may let it pass where these do not). */
+function passableByMode(dir: string, user: OsUser): boolean {
+  const { mode, uid, gid } = statSync(dir)
+  if (uid === user.uid) return (mode & 0o100) !== 0
+  if (gid === user.gid) return (mode & 0o010) !== 0
+  return (mode & 0o001) !== 0
+}
+
+/** `/a/b/c` → `/`, `/a`, `/a/b`. */
+function ancestors(dir: string): string[] {
+  const above: string[] = []
+  for (let parent = dirname(dir); ; parent = dirname(parent)) {
+    above.unshift(parent)
+    if (dirname(parent) === parent) return above
+  }
+}
+
+function initCluster(bin: string, clusterDir: string, owner?: OsUser): void {
   mkdirSync(clusterDir, { recursive: true, mode: 0o700 })
   if (owner) chownSync(clusterDir, owner.uid, owner.gid)
   // initdb runs as the cluster's owner, so the password file must be readable by it.

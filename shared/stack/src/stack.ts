@@ -45,13 +45,20 @@ export function startInfraPart(
     dataDir,
     ports,
     ephemeral = false,
-  }: { dataDir: string; ports: StackPorts; ephemeral?: boolean },
+    log,
+  }: {
+    dataDir: string
+    ports: StackPorts
+    ephemeral?: boolean
+    /** Where a part says what it changed on the machine to start. */
+    log?: (line: string) => void
+  },
 ): Promise<RunningPart> {
   switch (name) {
     case 'nats':
       return startNats({ dataDir, port: ports.nats, monitorPort: ports.natsMonitor })
     case 'postgres':
-      return startPostgres({ dataDir, port: ports.postgres, ephemeral })
+      return startPostgres({ dataDir, port: ports.postgres, ephemeral, ...(log ? { log } : {}) })
     case 'clickhouse':
       return startClickhouse({
         dataDir,
@@ -87,7 +94,9 @@ export async function startStack({
     s3: ports.s3 ?? (await freePort()),
   }
   const results = await Promise.allSettled(
-    infraPartNames.map((name) => startInfraPart(name, { dataDir, ports: resolved, ephemeral })),
+    infraPartNames.map((name) =>
+      startInfraPart(name, { dataDir, ports: resolved, ephemeral, log }),
+    ),
   )
   const parts = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []))

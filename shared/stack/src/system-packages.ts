@@ -1,12 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
-/** The Debian packages the embedded stack runs, and the binary that proves each is there. */
+/**
+ * The Debian packages the embedded stack runs, and the binary that proves each is there. As
+ * root, PostgreSQL runs as the `postgres` user, which `setfacl` may have to let through to a
+ * data dir in root's home (see postgres.ts).
+ */
 export const systemPackages = [
   { pkg: 'nats-server', binary: '/usr/sbin/nats-server' },
   { pkg: 'clickhouse-server', binary: '/usr/sbin/clickhouse-server' },
   { pkg: 'clickhouse-client', binary: '/usr/bin/clickhouse-client' },
   { pkg: 'postgresql', binary: `${postgresBinDir()}/postgres` },
+  { pkg: 'acl', binary: '/usr/bin/setfacl', onlyAsRoot: true },
 ] as const
 
 export function postgresBinDir(): string {
@@ -18,7 +23,11 @@ export function postgresBinDir(): string {
 }
 
 export function missingSystemPackages(): string[] {
-  return systemPackages.filter(({ binary }) => !existsSync(binary)).map(({ pkg }) => pkg)
+  const root = process.getuid?.() === 0
+  return systemPackages
+    .filter((entry) => root || !('onlyAsRoot' in entry))
+    .filter(({ binary }) => !existsSync(binary))
+    .map(({ pkg }) => pkg)
 }
 
 /**
