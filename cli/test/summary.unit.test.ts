@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ProcessHealth } from '../src/stack/health.ts'
 import { portsFromBase } from '../src/stack/ports.ts'
@@ -136,5 +140,27 @@ describe('formatReadySummary', () => {
     expect(text).toContain('http://127.0.0.1:30010/docs')
     expect(text).toContain('/tmp/x/.argmax/logs/')
     expect(text).toContain('eyJ.token')
+  })
+
+  it('names the token file so a shell reads it back, from a directory with a space and a quote in its name', () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), "it's mine ")), '.argmax')
+    mkdirSync(dataDir)
+    writeFileSync(join(dataDir, 'token'), 'eyJ.stored')
+    const state: StackState = {
+      version: 1,
+      supervisorPid: 7,
+      dataDir,
+      status: 'ready',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      ports: portsFromBase(30_000),
+      edgeUrl: 'http://127.0.0.1:30000',
+      processes: [],
+    }
+    try {
+      const word = /\$\(cat (.+)\)"/.exec(formatReadySummary(state, 'eyJ.token', '12h'))![1]!
+      expect(execFileSync('/bin/sh', ['-c', `cat ${word}`]).toString()).toBe('eyJ.stored')
+    } finally {
+      rmSync(dirname(dataDir), { recursive: true, force: true })
+    }
   })
 })

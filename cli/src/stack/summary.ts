@@ -51,8 +51,13 @@ export function formatReadySummary(
     `Dev admin token (valid ${tokenTtl}; 'argmax login' mints others):`,
     adminToken,
     '',
-    `Try: curl -H "authorization: Bearer $(cat ${state.dataDir}/token)" ${state.edgeUrl}/v1/datasets`,
+    `Try: curl -H "authorization: Bearer $(cat ${shellWord(`${state.dataDir}/token`)})" ${state.edgeUrl}/v1/datasets`,
   ].join('\n')
+}
+
+/** A path as one word a POSIX shell reads back unchanged (a checkout may have spaces in it). */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`
 }
 
 /**
