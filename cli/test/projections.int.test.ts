@@ -9,11 +9,17 @@ import {
   type DatasetEvent,
   type VersionEvent,
 } from '@argmax/dataset-service'
+import {
+  TRAINING_STREAM_NAMES,
+  quotaSubject,
+  trainingStreamSpecs,
+  type QuotaEvent,
+} from '@argmax/training-service'
 import { describe, expect, it } from 'vitest'
 import { createProgram } from '../src/program.ts'
 
-// The only test that uses the dataset service's real stream and schema names: the command
-// under test rebuilds exactly those.
+// The only test that uses the dataset and training services' real stream and schema names: the
+// command under test rebuilds exactly those.
 describe('argmax projections rebuild', () => {
   it('replays the dataset stream into the catalog, even on an empty schema', async () => {
     const { natsUrl, postgresUrl } = stackEndpoints()
@@ -149,6 +155,50 @@ describe('argmax projections rebuild', () => {
       [versionId],
     )
     expect(rows).toEqual([{ profile }])
+  })
+
+  it("rebuilds the training service's read models too", async () => {
+    const { natsUrl, postgresUrl } = stackEndpoints()
+    const nc = await connectNats()
+    await ensureStreams(
+      await nc.jetstreamManager(),
+      trainingStreamSpecs(TRAINING_STREAM_NAMES, 1, 7),
+    )
+    const override: QuotaEvent = {
+      type: 'QuotaOverrideSet',
+      data: {
+        userId: 'carol',
+        override: { concurrent: 3 },
+        by: 'root',
+        setAt: '2026-11-23T00:00:00.000Z',
+      },
+    }
+    await createEventStore({ nc }).append(
+      quotaSubject(TRAINING_STREAM_NAMES, 'carol'),
+      [override],
+      {
+        expectedLastSubjectSequence: 0,
+        meta: { actor: 'root' },
+      },
+    )
+
+    await createProgram().parseAsync([
+      'node',
+      'argmax',
+      'projections',
+      'rebuild',
+      'training',
+      'training-quotas',
+      '--nats-url',
+      natsUrl,
+      '--postgres-url',
+      postgresUrl,
+    ])
+    const pool = createPool(1)
+    const { rows } = await pool.query(
+      'select user_id, override, set_by from training.quota_overrides',
+    )
+    expect(rows).toEqual([{ user_id: 'carol', override: { concurrent: 3 }, set_by: 'root' }])
   })
 
   it('names the projections a service has when asked for one it lacks', async () => {

@@ -6,8 +6,10 @@ import {
 import { s3Settings, type S3Settings } from '@argmax/config'
 import { datasetProjections, jsonDocumentReader } from '@argmax/dataset-service'
 import { createS3Client } from '@argmax/storage'
-// The projections entry only: the service's index would load ONNX Runtime into the CLI.
+// The projections entries only: the services' indexes would load ONNX Runtime, the Kubernetes
+// client and the runners into the CLI.
 import { registryProjections } from '@argmax/registry-service/projections'
+import { trainingProjections } from '@argmax/training-service/projections'
 import { feedbackProjections } from '@argmax/feedback-service'
 import { createLogger } from '@argmax/telemetry'
 
@@ -47,7 +49,10 @@ function entryOf<DB>(
   }
 }
 
-/** Every service that has projections; the others join as their read models land. */
+/**
+ * Every service that has projections. Inference has none: it holds the registry's releases in
+ * memory and reads its batch predictions from their events.
+ */
 export const servicesWithProjections: Record<string, ServiceEntry> = {
   dataset: entryOf(({ s3 }) =>
     datasetProjections(
@@ -60,6 +65,7 @@ export const servicesWithProjections: Record<string, ServiceEntry> = {
           },
     ),
   ),
+  training: entryOf(() => trainingProjections),
   registry: entryOf(() => registryProjections),
   feedback: entryOf(() => feedbackProjections),
 }
