@@ -1,2 +1,0 @@
-export * from './onnx-session.ts'
-export * from './provider-probe.ts'
