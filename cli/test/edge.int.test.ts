@@ -140,11 +140,25 @@ describe('the local edge', () => {
     expect((await fetch(`${edgeUrl}/healthz`)).status).toBe(200)
   })
 
+  it('answers headers over the limit with 431 problem+json, as the services do', async () => {
+    const response = await fetch(`${edgeUrl}/v1/datasets`, {
+      headers: { 'x-big': 'a'.repeat(20_000) },
+    })
+    expect(response.status).toBe(431)
+    expect(response.headers.get('content-type')).toBe('application/problem+json')
+    expect(await response.json()).toMatchObject({
+      status: 431,
+      title: 'Request Header Fields Too Large',
+    })
+  })
+
   it('answers 503 problem+json naming the service when it is down', async () => {
     await upstreams.get('feedback')!.close()
     const response = await fetch(`${edgeUrl}/v1/feedback`)
     expect(response.status).toBe(503)
     expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/)
+    // An infrastructure failure, like every 503 of the platform: the client may try again.
+    expect(response.headers.get('retry-after')).toMatch(/^\d+$/)
     expect((await response.json()) as { detail: string }).toMatchObject({
       detail: expect.stringContaining('feedback'),
     })

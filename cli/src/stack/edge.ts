@@ -1,5 +1,6 @@
 import replyFrom from '@fastify/reply-from'
-import { NotFoundError, UnavailableError, toProblem, type ArgmaxError } from '@argmax/errors'
+import { NotFoundError, UnavailableError } from '@argmax/errors'
+import { answerClientError, sendProblem } from '@argmax/http/problems'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { routeFor } from './edge-routes.ts'
 import type { ServiceName } from './services.ts'
@@ -21,7 +22,11 @@ export async function createEdge({
   upstreams,
   timeoutMs = 300_000,
 }: EdgeOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, return503OnClosing: true })
+  const app = Fastify({
+    logger: false,
+    return503OnClosing: true,
+    clientErrorHandler: answerClientError,
+  })
   await app.register(replyFrom, {
     undici: { connections: 64, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
     // Bodies are forwarded as the raw stream; never re-serialised (the default JSON-encodes).
@@ -62,9 +67,4 @@ export async function createEdge({
     })
   })
   return app
-}
-
-function sendProblem(reply: FastifyReply, error: ArgmaxError): FastifyReply {
-  const problem = toProblem(error, reply.request.url)
-  return reply.code(problem.status).type('application/problem+json').send(problem)
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import { authPlugin, type Verifier } from '@argmax/auth'
 import { ArgmaxError, asArgmaxError } from '@argmax/errors'
+import { answerClientError } from './client-errors.ts'
 import { fromFastifyError } from './fastify-errors.ts'
 import { registerOperationalRoutes } from './health.routes.ts'
 import { registerOpenApi } from './openapi.ts'
@@ -53,6 +54,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
     // Report every invalid field at once rather than the first one, and refuse unknown fields
     // (`additionalProperties: false`) instead of silently dropping them: bad input is named.
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
+    // What Node's parser refuses (oversized headers, a malformed request) is a problem too.
+    clientErrorHandler: answerClientError,
   })
 
   registerRequestTracing(app, options.service)

@@ -163,6 +163,41 @@ describe('the service shell on a real socket', () => {
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 413 Payload Too Large')
   }, 20_000)
 
+  it("answers what Node's HTTP parser refuses as problem+json: oversized headers, a malformed request", async () => {
+    const { port } = new URL(baseUrl)
+    const exchange = (text: string) =>
+      new Promise<{ head: string; body: unknown }>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1')
+        let answer = ''
+        socket.on('error', reject)
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString()))
+        socket.on('close', () => {
+          const [head, body] = answer.split('\r\n\r\n')
+          resolve({ head: head!, body: JSON.parse(body!) })
+        })
+        socket.write(text)
+      })
+
+    const oversized = await exchange(
+      `GET /datasets HTTP/1.1\r\nhost: argmax\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    )
+    expect(oversized.head).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/)
+    expect(oversized.head).toContain('Content-Type: application/problem+json')
+    expect(oversized.body).toEqual({
+      type: 'about:blank',
+      title: 'Request Header Fields Too Large',
+      status: 431,
+      detail: expect.stringMatching(/^the request line and headers exceed \d+ bytes$/),
+    })
+
+    const malformed = await exchange('GET /datasets HTTP/1.1\r\nno colon here\r\n\r\n')
+    expect(malformed.head).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/)
+    expect(malformed.body).toMatchObject({
+      status: 400,
+      detail: expect.stringMatching(/^not a valid HTTP request \(HPE_/),
+    })
+  })
+
   it('continues the caller’s trace: handler logs carry the incoming trace id', async () => {
     const token = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 60 })
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
