@@ -1,6 +1,6 @@
 import replyFrom from '@fastify/reply-from'
 import { NotFoundError, UnavailableError } from '@argmax/errors'
-import { answerClientError, sendProblem } from '@argmax/http/problems'
+import { answerClientError, refuseWhileClosing, sendProblem } from '@argmax/http/problems'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { routeFor } from './edge-routes.ts'
 import type { ServiceName } from './services.ts'
@@ -24,9 +24,10 @@ export async function createEdge({
 }: EdgeOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
-    return503OnClosing: true,
+    return503OnClosing: false,
     clientErrorHandler: answerClientError,
   })
+  refuseWhileClosing(app, 'edge')
   await app.register(replyFrom, {
     undici: { connections: 64, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
     // Bodies are forwarded as the raw stream; never re-serialised (the default JSON-encodes).

@@ -1,6 +1,8 @@
 import { STATUS_CODES, maxHeaderSize } from 'node:http'
 import type { Socket } from 'node:net'
-import { httpProblem, PROBLEM_CONTENT_TYPE } from './send-problem.ts'
+import type { FastifyInstance } from 'fastify'
+import { UnavailableError } from '@argmax/errors'
+import { httpProblem, PROBLEM_CONTENT_TYPE, sendProblem } from './send-problem.ts'
 
 /**
  * The answer to a request Node's HTTP parser refused before any route saw it — headers (with
@@ -31,4 +33,28 @@ function clientErrorProblem(error: NodeJS.ErrnoException): [number, string] {
     default:
       return [400, `not a valid HTTP request (${error.code ?? error.message})`]
   }
+}
+
+/**
+ * While an app closes (a rolling deploy, `argmax down`), a request that still arrives on a
+ * kept-alive connection is answered 503 problem+json with `Retry-After` and `Connection:
+ * close` — what every unavailable dependency answers — instead of fastify's own 503 without
+ * either (set `return503OnClosing: false` with it). In-flight requests finish as usual.
+ */
+export function refuseWhileClosing(app: FastifyInstance, service: string): void {
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return
+    reply.header('connection', 'close')
+    return sendProblem(
+      reply,
+      new UnavailableError(`${service} is shutting down; try again in a moment`, {
+        dependency: service,
+        retryAfterSeconds: 1,
+      }),
+    )
+  })
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import { authPlugin, type Verifier } from '@argmax/auth'
 import { ArgmaxError, asArgmaxError } from '@argmax/errors'
-import { answerClientError } from './client-errors.ts'
+import { answerClientError, refuseWhileClosing } from './client-errors.ts'
 import { fromFastifyError } from './fastify-errors.ts'
 import { registerOperationalRoutes } from './health.routes.ts'
 import { registerOpenApi } from './openapi.ts'
@@ -56,7 +56,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
     // What Node's parser refuses (oversized headers, a malformed request) is a problem too.
     clientErrorHandler: answerClientError,
+    return503OnClosing: false,
   })
+  refuseWhileClosing(app, options.service)
 
   registerRequestTracing(app, options.service)
   app.addHook('onSend', async (request, reply) => {

@@ -198,6 +198,56 @@ describe('the service shell on a real socket', () => {
     })
   })
 
+  it('answers a request that arrives while it closes with 503 and Retry-After, after finishing the one in flight', async () => {
+    let entered: () => void = () => undefined
+    const inHandler = new Promise<void>((resolve) => (entered = resolve))
+    let finish: () => void = () => undefined
+    const finished = new Promise<void>((resolve) => (finish = resolve))
+    const closing = await createServiceApp({
+      service: 'draining',
+      logger: createLogger({ service: 'draining', level: 'silent' }),
+      verifier: createVerifier({ mode: 'hs256', secret }),
+      ready: async () => true,
+      publicPaths: ['/slow'],
+    })
+    closing.get('/slow', async () => {
+      entered()
+      await finished
+      return { done: true }
+    })
+    // The refusal is sent (Node holds it until the answer before it has gone) before the first
+    // request is let go.
+    let refused: () => void = () => undefined
+    const refusal = new Promise<void>((resolve) => (refused = resolve))
+    closing.addHook('onSend', async (_request, reply) => {
+      if (reply.statusCode === 503) refused()
+    })
+    const { port } = new URL(await listen(closing, { host: '127.0.0.1', port: 0 }))
+    const socket = connect(Number(port), '127.0.0.1')
+    let answer = ''
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()))
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+    // The first request is in its handler when the app begins to close; the second comes on the
+    // same kept-alive connection after that, as a client's next request would.
+    socket.write('GET /slow HTTP/1.1\r\nhost: argmax\r\n\r\n')
+    await inHandler
+    const closed = closing.close()
+    // The server stops listening once its preClose hooks have run: from then on it is closing.
+    while (closing.server.listening) await new Promise((resolve) => setImmediate(resolve))
+    socket.write('GET /slow HTTP/1.1\r\nhost: argmax\r\n\r\n')
+    await refusal
+    finish()
+    await ended
+    await closed
+    const [first, second] = answer.split(/(?=HTTP\/1\.1 )/)
+    expect(first).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+    expect(first).toContain('{"done":true}')
+    expect(second).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/)
+    expect(second).toMatch(/\r\nretry-after: 1\r\n/i)
+    expect(second).toMatch(/\r\ncontent-type: application\/problem\+json/i)
+    expect(second).toContain('draining is shutting down')
+  }, 15_000)
+
   it('continues the caller’s trace: handler logs carry the incoming trace id', async () => {
     const token = await mintDevToken({ secret, subject: 'alice', roles: ['user'], ttl: 60 })
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
