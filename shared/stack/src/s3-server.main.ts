@@ -1,6 +1,7 @@
 // Entry point of the local S3 endpoint process (see s3.ts).
 import S3rver from 's3rver'
 import { multipartUploadsExtension, type Middleware } from './s3rver-multipart.ts'
+import { readAfterWrite, type FilesystemStore } from './s3rver-read-after-write.ts'
 
 const port = Number(process.env['S3_PORT'])
 const directory = process.env['S3_DIRECTORY']
@@ -9,6 +10,7 @@ if (!port || !directory) {
   process.exit(1)
 }
 const server = new S3rver({ port, address: '127.0.0.1', directory, silent: true })
+readAfterWrite((server as unknown as { store: FilesystemStore }).store)
 // s3rver is a Koa app: ahead of its own routes, answer the multipart calls it lacks.
 ;(server as unknown as { middleware: Middleware[] }).middleware.unshift(
   multipartUploadsExtension(directory),
