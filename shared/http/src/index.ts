@@ -1,7 +1,7 @@
 export { requestPrincipal } from '@argmax/auth'
 export * from './service-app.ts'
 export * from './send-problem.ts'
-export * from './client-errors.ts'
+export * from './early-refusals.ts'
 export * from './fastify-errors.ts'
 export * from './readiness.ts'
 export * from './listen.ts'

@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify'
 import { UnavailableError } from '@argmax/errors'
 import { httpProblem, PROBLEM_CONTENT_TYPE, sendProblem } from './send-problem.ts'
 
+// Refusals that come before any route runs — Node's parser's, and a closing app's — answered
+// as problem+json like every other, where fastify would write answers of its own.
+
 /**
  * The answer to a request Node's HTTP parser refused before any route saw it — headers (with
  * the URL) over the limit, a malformed request, one that took too long to arrive — as the same
