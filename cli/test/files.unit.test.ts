@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SignJWT } from 'jose'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createApiContext } from '../src/api-context.ts'
 import { hasUsableToken, storeToken } from '../src/auth/token-file.ts'
 import { ensureDevSecret, readDevSecret } from '../src/stack/dev-secret.ts'
@@ -10,7 +10,16 @@ import { resolveDataDir, stackPaths } from '../src/stack/paths.ts'
 import { portsFromBase } from '../src/stack/ports.ts'
 import { readState, writeState, type StackState } from '../src/stack/state.ts'
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'argmax-cli-'))
+// Each test's own directory, all removed at the end (runs used to leave them in /tmp).
+const made: string[] = []
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'argmax-cli-'))
+  made.push(dir)
+  return dir
+}
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true })
+})
 const secret = 'x'.repeat(43)
 
 describe('dev secret', () => {

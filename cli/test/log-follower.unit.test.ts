@@ -1,12 +1,15 @@
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { LogFollower } from '../src/stack/log-follower.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'argmax-log-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('LogFollower', () => {
   it('passes on only what is appended after it was created, once', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'argmax-log-')), 'supervisor.log')
+    const file = join(dir, 'supervisor.log')
     writeFileSync(file, 'from an earlier run\n')
     const seen: string[] = []
     const follower = new LogFollower(file, (text) => seen.push(text))
@@ -20,7 +23,7 @@ describe('LogFollower', () => {
   })
 
   it('waits for a file that does not exist yet', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'argmax-log-')), 'later.log')
+    const file = join(dir, 'later.log')
     const seen: string[] = []
     const follower = new LogFollower(file, (text) => seen.push(text))
     follower.drain()

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
@@ -24,7 +24,10 @@ beforeAll(async () => {
   await h.waitServing('movies')
   await h.waitServing('movies', 2)
 })
-afterAll(() => h?.stop())
+afterAll(async () => {
+  await h?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
 
 async function run(...args: string[]): Promise<string> {
   const lines: string[] = []
