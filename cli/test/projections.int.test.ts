@@ -157,7 +157,7 @@ describe('argmax projections rebuild', () => {
     expect(rows).toEqual([{ profile }])
   })
 
-  it("rebuilds the training service's read models too", async () => {
+  it("rebuilds the training service's read models too (training-quotas)", async () => {
     const { natsUrl, postgresUrl } = stackEndpoints()
     const nc = await connectNats()
     await ensureStreams(

@@ -49,10 +49,11 @@ export function refuseWhileClosing(app: FastifyInstance, service: string): void 
   app.addHook('preClose', async () => {
     closing = true
   })
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return
+  // A callback hook, not an async one: every request passes here, and most only need `done`.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done()
     reply.header('connection', 'close')
-    return sendProblem(
+    sendProblem(
       reply,
       new UnavailableError(`${service} is shutting down; try again in a moment`, {
         dependency: service,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -36,8 +37,14 @@ describe('the private PostgreSQL cluster', () => {
         expect(said).toEqual([
           `let the postgres user pass through ${home} (setfacl -m u:postgres:x) to reach ${dataDir}`,
         ])
-        // Nobody else was let in: the directory's mode still gives others nothing.
+        // Nobody else was let in: the directory's mode still gives others nothing, and its
+        // ACL names the postgres user alone.
         expect(statSync(home).mode & 0o007).toBe(0)
+        const named = execFileSync('getfacl', ['--omit-header', home])
+          .toString()
+          .split('\n')
+          .filter((entry) => /^user:[^:]+:/.test(entry))
+        expect(named).toEqual(['user:postgres:--x'])
 
         // The data survives, and a second start has nothing more to change.
         said.length = 0

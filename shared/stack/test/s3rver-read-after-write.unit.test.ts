@@ -6,7 +6,7 @@ import { Readable, Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { writeHashed } from '../src/s3rver-read-after-write.ts'
 
-describe("the local S3 endpoint's writes", () => {
+describe("writeHashed, which the local S3 endpoint's writes go through", () => {
   it('answer only once the file has taken every byte, however slowly it writes', async () => {
     const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(16 * 1024, i))
     let written = 0

@@ -2,6 +2,7 @@ import { createAnalyticsClient, type AnalyticsClient } from '@argmax/analytics'
 import { generateDevSecret, mintDevToken } from '@argmax/auth'
 import {
   connectNats,
+  eventually,
   freshBucket,
   freshClickhouseDatabase,
   stackEndpoints,
@@ -33,6 +34,8 @@ import { spawnSink } from './support/sink-process.ts'
 const secret = generateDevSecret()
 const LOG_BUFFER = 500
 const CALLERS = 8
+/** Predictions answered before the kill. */
+const ANSWERS = 1_000
 let nc: NatsConnection
 let registry: FakeRegistry
 let modelServer: TestModelServer
@@ -59,28 +62,21 @@ afterAll(async () => {
   await nc?.drain()
 })
 
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+/** Waits until `check` says yes; `eventually` polls until it returns a value. */
+const until = (check: () => Promise<boolean>, what: string) =>
+  eventually(async () => ((await check()) ? true : undefined), 60_000, what)
 
 interface InferAnswer {
   parameters: Record<string, { string_param: string }>
 }
 
 /**
- * Starts a gateway in `mode`, keeps CALLERS callers sending two-row requests over gRPC until
- * `answers` predictions came back, SIGKILLs the gateway with the calls in flight, then has a
- * sink write its log (`env`: more gateway settings). Returns the ids callers got and how often each is in ClickHouse.
+ * Starts a gateway in `mode` (`env`: more of its settings), keeps CALLERS callers sending
+ * two-row requests over gRPC until ANSWERS predictions came back, SIGKILLs the gateway with
+ * the calls in flight, then has a sink write its log. Returns the ids callers got, the calls
+ * that failed, and how often each id is in ClickHouse.
  */
-async function killedUnderLoad(
-  mode: 'durable' | 'async',
-  answers: number,
-  env: Record<string, string> = {},
-) {
+async function killedUnderLoad(mode: 'durable' | 'async', env: Record<string, string> = {}) {
   const prefix = uniqueName('inf')
   const names: Pick<InferenceStreamNames, 'log' | 'batch'> = {
     log: { stream: uniqueName('INFERENCE_LOG'), subjectPrefix: `${prefix}.log` },
@@ -107,7 +103,7 @@ async function killedUnderLoad(
   })
   const client = createV2Client(gateway.grpc, { token })
   try {
-    await waitUntil(
+    await until(
       async () =>
         (await client.call<{ ready: boolean }>('ModelReady', { name: 'movies', version: '' }))
           .ready,
@@ -136,7 +132,7 @@ async function killedUnderLoad(
         }
       }
     })
-    await waitUntil(async () => answered.length >= answers, `${answers} predictions answered`)
+    await until(async () => answered.length >= ANSWERS, `${ANSWERS} predictions answered`)
     // No new calls from here: the kill lands on the ones in flight.
     stopping = true
     await gateway.kill('SIGKILL')
@@ -155,7 +151,7 @@ async function killedUnderLoad(
     try {
       // Every message the log holds is written once the sink's consumer has nothing left.
       const jsm = await nc.jetstreamManager()
-      await waitUntil(async () => {
+      await until(async () => {
         const info = await jsm.consumers.info(names.log.stream, PREDICTION_SINK_DURABLE)
         return info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq > 0
       }, 'the sink has written the whole log')
@@ -176,7 +172,7 @@ async function killedUnderLoad(
 
 describe('a gateway killed under load', () => {
   it('in durable mode: every prediction id a caller got is in ClickHouse exactly once', async () => {
-    const { answered, failed, counts } = await killedUnderLoad('durable', 1_000)
+    const { answered, failed, counts } = await killedUnderLoad('durable')
     expect(new Set(answered).size).toBe(answered.length)
     // The calls in flight at the kill fail; none sent after it (the callers stopped).
     expect(failed).toBeLessThanOrEqual(CALLERS)
@@ -190,7 +186,7 @@ describe('a gateway killed under load', () => {
   it('in async mode: loses at most the log buffer, and writes nothing twice', async () => {
     // Records linger 100 ms before they are published (10 by default), so the kill finds some
     // answered and not yet in the log: the bound is tested, not just the happy end.
-    const { answered, failed, counts } = await killedUnderLoad('async', 1_000, {
+    const { answered, failed, counts } = await killedUnderLoad('async', {
       ARGMAX_INFERENCE_LOG_LINGER_MS: '100',
     })
     expect(failed).toBeLessThanOrEqual(CALLERS)

@@ -35,7 +35,7 @@ let tcpPort: number
 let clickhouse: RunningPart
 let h: GatewayHarness
 let reader: AnalyticsClient
-let sink: ServiceProcess<true> | undefined
+let sink: ServiceProcess | undefined
 
 beforeAll(async () => {
   httpPort = await freePort()
@@ -74,7 +74,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-function startSink(): Promise<ServiceProcess<true>> {
+function startSink(): Promise<ServiceProcess> {
   return spawnSink({
     clickhouse: {
       url: `http://127.0.0.1:${httpPort}`,

@@ -4,7 +4,7 @@ import { spawnServiceProcess, type ServiceProcess } from './service-process.ts'
 
 const main = fileURLToPath(new URL('../../../src/main.ts', import.meta.url))
 
-export interface GatewayProcess extends ServiceProcess<string> {
+export interface GatewayProcess extends ServiceProcess {
   /** The gRPC address it bound (`host:port`). */
   grpc: string
 }
@@ -27,8 +27,8 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
     },
     (line) => {
       if (line.msg === 'inference gateway gRPC listening') grpc = line['grpc'] as string
-      return line.msg === 'inference service ready' ? grpc : undefined
+      return line.msg === 'inference service ready' && grpc !== undefined
     },
   )
-  return { ...gateway, grpc: gateway.ready }
+  return { ...gateway, grpc: grpc! }
 }

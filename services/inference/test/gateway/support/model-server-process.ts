@@ -7,7 +7,7 @@ import { spawnServiceProcess, type ServiceProcess } from './service-process.ts'
 
 const main = fileURLToPath(new URL('../../../src/model-server-main.ts', import.meta.url))
 
-export interface ModelServerProcess extends ServiceProcess<true> {
+export interface ModelServerProcess extends ServiceProcess {
   address: string
 }
 
@@ -34,7 +34,7 @@ export async function spawnModelServer(options: {
         ARGMAX_MODEL_SERVER_GRPC_PORT: String(options.grpcPort),
         ARGMAX_MODEL_SERVER_CACHE_DIR: cacheDir,
       },
-      (line) => (line.msg === 'model-server service ready' ? true : undefined),
+      (line) => line.msg === 'model-server service ready',
     )
     void server.exited.then(removeCache)
     return { ...server, address: `127.0.0.1:${options.grpcPort}` }

@@ -2,24 +2,23 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { launchArgs } from '@argmax/testkit'
 
-export interface ServiceProcess<Ready> {
+export interface ServiceProcess {
   child: ChildProcess
-  /** What `ready` made of the log line that said the process was ready. */
-  ready: Ready
   exited: Promise<number | null>
   kill(signal?: NodeJS.Signals): Promise<void>
 }
 
 /**
  * One of this package's entry points as its own process, as `argmax up` and Kubernetes run
- * them. Resolves once `ready` returns something for one of its JSON log lines (it sees every
- * line in order, so it may keep state); rejects, with the process's stderr, if it exits first.
+ * them. Resolves once `isReady` says yes to one of its JSON log lines (it sees every line in
+ * order, so it may note what earlier ones said); rejects, with the process's stderr, if it
+ * exits first.
  */
-export async function spawnServiceProcess<Ready>(
+export async function spawnServiceProcess(
   entry: string,
   env: NodeJS.ProcessEnv,
-  ready: (line: { msg?: string } & Record<string, unknown>) => Ready | undefined,
-): Promise<ServiceProcess<Ready>> {
+  isReady: (line: { msg?: string } & Record<string, unknown>) => boolean,
+): Promise<ServiceProcess> {
   const child = spawn(process.execPath, launchArgs(entry), {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,7 +26,7 @@ export async function spawnServiceProcess<Ready>(
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const value = await new Promise<Ready>((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let entry: { msg?: string } & Record<string, unknown>
       try {
@@ -35,14 +34,12 @@ export async function spawnServiceProcess<Ready>(
       } catch {
         return // not a log line
       }
-      const made = ready(entry)
-      if (made !== undefined) resolve(made)
+      if (isReady(entry)) resolve()
     })
     void exited.then((code) => reject(new Error(`${entry} exited ${code}: ${stderr}`)))
   })
   return {
     child,
-    ready: value,
     exited,
     async kill(signal = 'SIGKILL') {
       child.kill(signal)

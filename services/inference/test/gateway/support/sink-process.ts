@@ -18,7 +18,7 @@ export interface SinkProcessOptions {
  * `sink-main.ts` as its own process on the test kit's NATS and S3 and the given ClickHouse;
  * resolves once it is ready.
  */
-export function spawnSink(options: SinkProcessOptions): Promise<ServiceProcess<true>> {
+export function spawnSink(options: SinkProcessOptions): Promise<ServiceProcess> {
   return spawnServiceProcess(
     sinkMain,
     {
@@ -35,6 +35,6 @@ export function spawnSink(options: SinkProcessOptions): Promise<ServiceProcess<t
       ARGMAX_INFERENCE_SUBJECT_PREFIX: options.names.batch.subjectPrefix,
       ...options.env,
     },
-    (line) => (line.msg === 'inference-sink service ready' ? true : undefined),
+    (line) => line.msg === 'inference-sink service ready',
   )
 }
