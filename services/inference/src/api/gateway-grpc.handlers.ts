@@ -28,6 +28,12 @@ interface ModelRequest {
 export const PREDICTION_IDS_PARAMETER = 'prediction_ids'
 
 /**
+ * The v2 extensions the gateway serves, reported on both protocols as Triton does (binary tensor
+ * data is REST's). Not the model repository: loading is the registry's release, not a call.
+ */
+export const GATEWAY_EXTENSIONS = ['binary_tensor_data']
+
+/**
  * `inference.GRPCInferenceService` on the gateway: what a stock Triton or KServe client calls.
  * ModelInfer routes by the release (or the `model_version` it names) and answers with the
  * prediction ids in `parameters.prediction_ids` (a string_param, ids comma-separated in row
@@ -53,7 +59,7 @@ export function gatewayGrpcHandlers(
     ServerMetadata: auth.unary(async () => ({
       name: info.name,
       version: info.version,
-      extensions: [],
+      extensions: GATEWAY_EXTENSIONS,
     })),
     ModelReady: auth.unary<ModelRequest, { ready: boolean }>(async (call) => ({
       ready: serving.isServing(call.request.name, call.request.version),

@@ -1,20 +1,26 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { requestPrincipal } from '@argmax/auth'
 import { NotFoundError, UnavailableError } from '@argmax/errors'
 import { fromFastifyError } from '@argmax/http'
 import type { Predictor, PredictResult } from '../application/predict.ts'
 import type { ServingState } from '../application/serving-state.ts'
+import { sendV2Problem } from '../model-server/api/v2.routes.ts'
+import { acceptInferBodies, binaryPartOf } from '../model-server/api/v2-rest-body.ts'
 import {
-  callFromJson,
+  callFromRest,
   inferBody,
   modelParams,
-  sendV2Problem,
+  sendInferAnswer,
   type JsonInferBody,
   type ModelParams,
-} from '../model-server/api/v2.routes.ts'
-import { encodeJsonTensor } from '../model-server/tensors/json-codec.ts'
+} from '../model-server/api/v2-rest-codec.ts'
 import { modelMetadata } from '../model-server/serving/v2-service.ts'
-import { assertReady, PREDICTION_IDS_PARAMETER, type GatewayInfo } from './gateway-grpc.handlers.ts'
+import {
+  assertReady,
+  GATEWAY_EXTENSIONS,
+  PREDICTION_IDS_PARAMETER,
+  type GatewayInfo,
+} from './gateway-grpc.handlers.ts'
 import { instancesToInputs, outputRows, type Instance } from './instances.ts'
 
 /**
@@ -23,7 +29,8 @@ import { instancesToInputs, outputRows, type Instance } from './instances.ts'
  *   GET  /v2                                          server metadata
  *   GET  /v2/models/{name}[/versions/{version}]       metadata (the release's stable version)
  *   GET  /v2/models/{name}[/versions/{version}]/ready
- *   POST /v2/models/{name}[/versions/{version}]/infer JSON tensors; prediction ids in
+ *   POST /v2/models/{name}[/versions/{version}]/infer JSON or binary tensors (Triton's binary
+ *                                                     tensor data extension); prediction ids in
  *                                                     `parameters.prediction_ids` (comma-separated)
  *   POST /v1/models/{name}:predict[?version=N]        {"instances": [{column: value}, …]} →
  *        {model, version, requestId, predictions: [...], predictionIds: [...], outputs?: {...}}
@@ -72,7 +79,7 @@ export async function registerGatewayRoutes(
     v2.get('/v2', { schema: { tags, summary: 'Server metadata' } }, async () => ({
       name: info.name,
       version: info.version,
-      extensions: [],
+      extensions: GATEWAY_EXTENSIONS,
     }))
 
     const metadata = async (request: FastifyRequest<{ Params: ModelParams }>) => {
@@ -84,8 +91,11 @@ export async function registerGatewayRoutes(
       if (why !== undefined) throw new UnavailableError(why, { retryAfterSeconds: 1 })
       return { name: request.params.name, ready: true }
     }
-    const infer = async (request: FastifyRequest<{ Params: ModelParams; Body: JsonInferBody }>) => {
-      const call = callFromJson(request.params, request.body)
+    const infer = async (
+      request: FastifyRequest<{ Params: ModelParams; Body: JsonInferBody }>,
+      reply: FastifyReply,
+    ) => {
+      const call = callFromRest(request.params, request.body, binaryPartOf(request))
       const requestId = call.id || request.id
       const result = await predictor.predict({
         model: request.params.name,
@@ -96,13 +106,13 @@ export async function registerGatewayRoutes(
         inputs: call.inputs,
         outputs: call.outputs,
       })
-      return {
+      const head = {
         model_name: result.model,
         model_version: String(result.version),
         id: requestId,
         parameters: { [PREDICTION_IDS_PARAMETER]: result.predictionIds.join(',') },
-        outputs: result.outputs.map(encodeJsonTensor),
       }
+      return sendInferAnswer(reply, request.body, head, result.outputs)
     }
     for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
       v2.get<{ Params: ModelParams }>(
@@ -115,15 +125,26 @@ export async function registerGatewayRoutes(
         { schema: { tags, summary: 'Model readiness', params: modelParams } },
         ready,
       )
-      v2.post<{ Params: ModelParams; Body: JsonInferBody }>(
-        `${prefix}/infer`,
-        {
-          bodyLimit,
-          schema: { tags, summary: 'Inference (KServe v2)', params: modelParams, body: inferBody },
-        },
-        infer,
-      )
     }
+    // Infer bodies are read by their own parser (binary tensor data); the rest keep the default.
+    await v2.register(async (inference) => {
+      acceptInferBodies(inference, bodyLimit)
+      for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+        inference.post<{ Params: ModelParams; Body: JsonInferBody }>(
+          `${prefix}/infer`,
+          {
+            bodyLimit,
+            schema: {
+              tags,
+              summary: 'Inference (KServe v2)',
+              params: modelParams,
+              body: inferBody,
+            },
+          },
+          infer,
+        )
+      }
+    })
 
     // `:predict` is a literal after the name: a regex bounds the parameter, `::` is a colon.
     v2.post<{ Params: { name: string }; Querystring: { version?: string }; Body: PredictBody }>(

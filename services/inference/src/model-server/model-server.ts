@@ -97,7 +97,11 @@ export async function startModelServer(deps: ModelServerDependencies): Promise<R
     const service = new V2Service({
       repository,
       metrics,
-      info: { name: settings.name, version: deps.version, extensions: ['model_repository'] },
+      info: {
+        name: settings.name,
+        version: deps.version,
+        extensions: ['model_repository', 'binary_tensor_data'],
+      },
       batchingDefaults: settings.batching,
       now: monotonicNow,
     })

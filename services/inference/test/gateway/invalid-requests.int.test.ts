@@ -1,6 +1,8 @@
+import { gzipSync } from 'node:zlib'
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LINEAR_SIGNATURE, MIXED_SIGNATURE, writeTestModels } from '@argmax/testkit/onnx-models'
+import { tritonRequest } from '../model-server/support/triton-http.ts'
 import { fp32Bytes, startGatewayHarness, type GatewayHarness } from './support/gateway-harness.ts'
 
 let h: GatewayHarness
@@ -209,6 +211,70 @@ describe('invalid requests never reach a model server', () => {
       },
     )
     expect(malformed.status).toBe(400)
+    expect(await inferCalls()).toBe(before)
+  })
+
+  it('REST v2 binary tensor data: each body that does not add up is refused, never forwarded', async () => {
+    const before = await inferCalls()
+    const { body, headers } = tritonRequest([
+      { name: 'x1', datatype: 'FP32', shape: [2], bytes: fp32Bytes([1, 2]) },
+      { name: 'x2', datatype: 'FP32', shape: [2], bytes: fp32Bytes([3, Number.NaN]) },
+    ])
+    const limit = h.config.inference.maxMessageBytes
+    const cases: Array<[string, Buffer, Record<string, string>, number, string]> = [
+      [
+        'a NaN in a binary non-nullable input',
+        body,
+        headers,
+        400,
+        'inputs/x2: row 1 is missing (NaN/null) but the input is not nullable',
+      ],
+      [
+        'binary data cut short',
+        body.subarray(0, body.byteLength - 1),
+        headers,
+        400,
+        'inputs/x2: declares binary_data_size 8 but only 7 bytes of binary data remain',
+      ],
+      [
+        'a JSON length past the body',
+        body,
+        { 'inference-header-content-length': '99999' },
+        400,
+        'header/inference-header-content-length: is "99999"',
+      ],
+      [
+        'a JSON length that cuts the JSON',
+        body,
+        { 'inference-header-content-length': '10' },
+        400,
+        'body: its first 10 bytes (inference-header-content-length) are not valid JSON',
+      ],
+      [
+        'a gzip body that inflates past the limit',
+        gzipSync(Buffer.alloc(limit + 1)),
+        { 'content-encoding': 'gzip' },
+        413,
+        `inflates past the limit of ${limit} bytes`,
+      ],
+      [
+        'a body over the limit, binary',
+        Buffer.alloc(limit + 1),
+        headers,
+        413,
+        `the limit is ${limit} bytes`,
+      ],
+    ]
+    for (const [name, payload, extraHeaders, expected, message] of cases) {
+      const answer = await h.gateway.app.inject({
+        method: 'POST',
+        url: '/v2/models/linear/infer',
+        headers: { authorization: `Bearer ${h.tokens.alice}`, ...extraHeaders },
+        payload,
+      })
+      expect(answer.statusCode, name).toBe(expected)
+      expect(answer.json<{ detail: string }>().detail, name).toContain(message)
+    }
     expect(await inferCalls()).toBe(before)
   })
 

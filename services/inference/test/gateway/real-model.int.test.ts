@@ -19,7 +19,10 @@ import { startGatewayHarness, type GatewayHarness } from './support/gateway-harn
  * Python client generated from the public v2 proto — as tritonclient talks.
  */
 const trainPy = fileURLToPath(new URL('../../../training/trainers/train.py', import.meta.url))
-const clientScript = fileURLToPath(new URL('../model-server/support/v2_client.py', import.meta.url))
+const grpcClient = fileURLToPath(new URL('../model-server/support/v2_client.py', import.meta.url))
+const httpClient = fileURLToPath(
+  new URL('../model-server/support/triton_http_client.py', import.meta.url),
+)
 
 interface SampleLine {
   row: number
@@ -82,7 +85,7 @@ beforeAll(async () => {
     INFERENCE_PROTO_PATH,
   ])
 
-  h = await startGatewayHarness()
+  h = await startGatewayHarness({ listen: true })
   await h.registry.registerVersion(
     'movies',
     1,
@@ -97,19 +100,24 @@ afterAll(async () => {
   await Promise.all(temporary.map((dir) => rm(dir, { recursive: true, force: true })))
 })
 
-function pythonInfer(request: unknown): Promise<{
+interface PythonAnswer {
   model_version: string
   id: string
   parameters: { prediction_ids: string }
   outputs: { name: string; shape: number[]; data: number[] }[]
-}> {
+}
+
+/** The generated gRPC client's answer (`v2_client.py`). */
+const grpcInfer = (request: unknown) =>
+  runPython([grpcClient, stubs, h.gateway.workers.grpc.address, h.tokens.alice], request)
+
+/** The answer of a client that talks REST as tritonclient.http does (`triton_http_client.py`). */
+const httpInfer = (request: unknown) =>
+  runPython([httpClient, h.gateway.url!, h.tokens.alice], request)
+
+function runPython(args: string[], request: unknown): Promise<PythonAnswer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(SYSTEM_PYTHON, [
-      clientScript,
-      stubs,
-      h.gateway.workers.grpc.address,
-      h.tokens.alice,
-    ])
+    const child = spawn(SYSTEM_PYTHON, args)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -159,7 +167,7 @@ describe('the gateway with a model the built-in trainer made', () => {
   it('answers a Python client generated from the public proto exactly as the REST form', async () => {
     const lines = sample.slice(0, 25)
     const inputs = tensorsOf(lines)
-    const python = await pythonInfer({
+    const python = await grpcInfer({
       model_name: 'movies',
       model_version: '',
       id: 'py-1',
@@ -180,6 +188,26 @@ describe('the gateway with a model the built-in trainer made', () => {
     expect(rest.body.parameters.prediction_ids.split(',')).toHaveLength(lines.length)
     lines.forEach((line, i) =>
       expect(python.outputs[0]!.data[i]).toBeCloseTo(line.outputs.predictions, 4),
+    )
+  })
+})
+
+describe('the gateway and a tritonclient.http-style client (binary tensors, no Content-Type)', () => {
+  it("answers the trainer's predictions, as over gRPC", async () => {
+    const lines = sample.slice(0, 25)
+    const request = {
+      model_name: 'movies',
+      model_version: '1',
+      id: 'http-1',
+      inputs: tensorsOf(lines),
+    }
+    const [http, grpc] = await Promise.all([httpInfer(request), grpcInfer(request)])
+    expect(http.outputs).toEqual(grpc.outputs)
+    expect(http.model_version).toBe('1')
+    expect(http.id).toBe('http-1')
+    expect(http.parameters.prediction_ids.split(',')).toHaveLength(lines.length)
+    lines.forEach((line, i) =>
+      expect(http.outputs[0]!.data[i]).toBeCloseTo(line.outputs.predictions, 4),
     )
   })
 })

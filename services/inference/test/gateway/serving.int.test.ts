@@ -168,6 +168,9 @@ describe('the gateway serves a release', () => {
     })
     expect(grpc.inputs.map((i) => i.name)).toEqual(['x1', 'x2'])
     expect(await h.grpc.call('ServerReady', {})).toEqual({ ready: true })
+    const server = await h.rest('GET', '/v2', h.tokens.analyst)
+    expect(server.body).toMatchObject({ extensions: ['binary_tensor_data'] })
+    expect(await h.grpc.call('ServerMetadata', {})).toEqual(server.body)
     expect(await h.grpc.call('ModelReady', { name: 'movies', version: '' })).toEqual({
       ready: true,
     })

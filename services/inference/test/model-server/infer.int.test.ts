@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib'
 import { status, type ServiceError } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -15,6 +16,7 @@ import {
   startHarness,
   type Harness,
 } from './support/harness.ts'
+import { readTritonAnswer, tritonRequest, type BinaryInput } from './support/triton-http.ts'
 
 let h: Harness
 
@@ -337,7 +339,7 @@ describe('the REST form gives the same answers as gRPC', () => {
     expect(await (await h.rest('/v2')).json()).toEqual({
       name: 'argmax-model-server',
       version: '0.1.0',
-      extensions: ['model_repository'],
+      extensions: ['model_repository', 'binary_tensor_data'],
     })
     const metadata = await (await h.rest('/v2/models/mixed/versions/7')).json()
     expect(metadata).toEqual({
@@ -402,5 +404,191 @@ describe('the REST form gives the same answers as gRPC', () => {
       detail: 'model nope not found',
       error: 'model nope not found',
     })
+  })
+})
+
+describe("the REST form takes Triton's binary tensor data extension, as tritonclient.http sends it", () => {
+  const linearInputs = (a = x1, b = x2): BinaryInput[] => [
+    { name: 'x1', datatype: 'FP32', shape: [a.length], bytes: fp32Bytes(a) },
+    { name: 'x2', datatype: 'FP32', shape: [b.length], bytes: fp32Bytes(b) },
+  ]
+  const post = (path: string, body: Buffer, headers: Record<string, string>) =>
+    h.rest(path, { method: 'POST', body: new Uint8Array(body), headers })
+  const problemOf = async (answer: Response) => {
+    expect(answer.status).toBe(400)
+    const problem = (await answer.json()) as { errors: unknown[]; error: string; detail: string }
+    expect(problem.error).toBe(problem.detail)
+    return problem.errors
+  }
+
+  it('answers binary inputs with binary outputs when no output is named (no Content-Type)', async () => {
+    const request = tritonRequest(linearInputs(), { id: 'bin-1' })
+    const answer = await post('/v2/models/linear/versions/1/infer', request.body, request.headers)
+    expect(answer.status).toBe(200)
+    expect(answer.headers.get('content-type')).toBe('application/octet-stream')
+    const body = Buffer.from(await answer.arrayBuffer())
+    const result = readTritonAnswer(body, answer.headers.get('inference-header-content-length'))
+    expect(result.json).toEqual({
+      model_name: 'linear',
+      model_version: '1',
+      id: 'bin-1',
+      outputs: [
+        { name: 'y', datatype: 'FP32', shape: [3, 1], parameters: { binary_data_size: 12 } },
+      ],
+    })
+    expect(readFp32(result.binary.get('y')!)).toEqual(expected(0.5))
+    const grpc = await infer(rawLinear('1'))
+    expect(result.binary.get('y')).toEqual(Buffer.from(grpc.raw_output_contents[0]!))
+  })
+
+  it('mixes binary and JSON inputs and answers JSON outputs when asked', async () => {
+    const genre = ['Drama', 'Comedy', 'Wéstern']
+    const budget = [10, Number.NaN, 3]
+    const json = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          { name: 'genre', datatype: 'BYTES', shape: [3], parameters: { binary_data_size: 0 } },
+          { name: 'budget', datatype: 'FP32', shape: [3], data: [10, null, 3] },
+        ],
+        outputs: [{ name: 'rating', parameters: { binary_data: false } }],
+        parameters: { binary_data_output: true },
+      }).replace('"binary_data_size":0', `"binary_data_size":${bytesElements(genre).byteLength}`),
+    )
+    const answer = await post(
+      '/v2/models/mixed/infer',
+      Buffer.concat([json, bytesElements(genre)]),
+      {
+        'content-type': 'application/octet-stream',
+        'inference-header-content-length': String(json.byteLength),
+      },
+    )
+    expect(answer.status).toBe(200)
+    expect(answer.headers.get('inference-header-content-length')).toBeNull()
+    const body = (await answer.json()) as { outputs: { name: string; data: number[] }[] }
+    expect(body.outputs).toEqual([
+      {
+        name: 'rating',
+        datatype: 'FP32',
+        shape: [3, 1],
+        data: genre.map((g, i) => mixedExpected(g, budget[i]!)),
+      },
+    ])
+  })
+
+  it("inflates a gzip or deflate body (tritonclient's request_compression_algorithm)", async () => {
+    const request = tritonRequest(linearInputs())
+    const answer = await post('/v2/models/linear/versions/2/infer', gzipSync(request.body), {
+      ...request.headers,
+      'content-encoding': 'gzip',
+    })
+    expect(answer.status).toBe(200)
+    const body = Buffer.from(await answer.arrayBuffer())
+    const result = readTritonAnswer(body, answer.headers.get('inference-header-content-length'))
+    expect(readFp32(result.binary.get('y')!)).toEqual(expected(100))
+
+    const brotli = await post('/v2/models/linear/infer', request.body, {
+      ...request.headers,
+      'content-encoding': 'br',
+    })
+    expect(brotli.status).toBe(415)
+    expect(((await brotli.json()) as { detail: string }).detail).toBe(
+      'Content-Encoding br is not supported; send gzip, deflate or identity',
+    )
+  })
+
+  it('refuses binary data that does not add up, naming the input or header', async () => {
+    const { body, headers } = tritonRequest(linearInputs())
+    const url = '/v2/models/linear/versions/1/infer'
+    const jsonLength = Number(headers['inference-header-content-length'])
+
+    expect(
+      await problemOf(await post(url, body.subarray(0, body.byteLength - 4), headers)),
+    ).toEqual([
+      {
+        field: 'inputs/x2',
+        message: 'declares binary_data_size 12 but only 8 bytes of binary data remain',
+      },
+    ])
+    expect(
+      await problemOf(await post(url, Buffer.concat([body, Buffer.alloc(3)]), headers)),
+    ).toEqual([
+      {
+        field: 'body',
+        message:
+          "holds 3 bytes of binary data beyond what the inputs' binary_data_size declare (24)",
+      },
+    ])
+    expect(await problemOf(await post(url, body.subarray(0, jsonLength), {}))).toEqual([
+      {
+        field: 'inputs/x1',
+        message:
+          'declares binary_data_size 12 but the request has no binary data (its JSON length goes in the inference-header-content-length header)',
+      },
+    ])
+    expect(
+      await problemOf(
+        await post(url, body, { 'inference-header-content-length': String(body.byteLength + 1) }),
+      ),
+    ).toEqual([
+      {
+        field: 'header/inference-header-content-length',
+        message: `is "${body.byteLength + 1}"; it must give the length of the JSON request in bytes, from 1 to the body's ${body.byteLength}`,
+      },
+    ])
+
+    const odd = tritonRequest([
+      { name: 'x1', datatype: 'FP32', shape: [3], bytes: fp32Bytes(x1).subarray(0, 11) },
+      { name: 'x2', datatype: 'FP32', shape: [3], bytes: fp32Bytes(x2) },
+    ])
+    expect(await problemOf(await post(url, odd.body, odd.headers))).toEqual([
+      { field: 'inputs/x1', message: 'raw contents hold 11 bytes; 3 FP32 elements need 12' },
+    ])
+
+    const both = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          {
+            name: 'x1',
+            datatype: 'FP32',
+            shape: [1],
+            data: [1],
+            parameters: { binary_data_size: 4 },
+          },
+          { name: 'x2', datatype: 'FP32', shape: [1] },
+        ],
+      }),
+    )
+    expect(
+      await problemOf(
+        await post(url, Buffer.concat([both, fp32Bytes([1])]), {
+          'inference-header-content-length': String(both.byteLength),
+        }),
+      ),
+    ).toEqual([
+      { field: 'inputs/x1', message: 'has both data and parameters.binary_data_size; send one' },
+    ])
+
+    const neither = JSON.stringify({
+      inputs: [
+        { name: 'x1', datatype: 'FP32', shape: [1], data: [1] },
+        { name: 'x2', datatype: 'FP32', shape: [1] },
+      ],
+    })
+    expect(await problemOf(await post(url, Buffer.from(neither), {}))).toEqual([
+      { field: 'inputs/x2', message: 'needs data, or parameters.binary_data_size and binary data' },
+    ])
+
+    const typed = JSON.stringify({
+      inputs: [
+        { name: 'x1', datatype: 'FP32', shape: [1], parameters: { binary_data_size: 'four' } },
+      ],
+      parameters: { binary_data_output: 'yes' },
+    })
+    expect(await problemOf(await post(url, Buffer.from(typed), {}))).toEqual(
+      expect.arrayContaining([
+        { field: '/inputs/0/parameters/binary_data_size', message: 'must be integer' },
+        { field: '/parameters/binary_data_output', message: 'must be boolean' },
+      ]),
+    )
   })
 })

@@ -1,12 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ArgmaxError, UnavailableError, toProblem } from '@argmax/errors'
 import { fromFastifyError, sendProblem } from '@argmax/http'
-import type { InferCall } from '../serving/infer-call.ts'
 import type { V2Service } from '../serving/v2-service.ts'
-import { decodeJsonData, encodeJsonTensor } from '../tensors/json-codec.ts'
+import { acceptInferBodies, binaryPartOf } from './v2-rest-body.ts'
+import {
+  callFromRest,
+  inferBody,
+  modelParams,
+  sendInferAnswer,
+  type JsonInferBody,
+  type ModelParams,
+} from './v2-rest-codec.ts'
 
 /**
- * The REST form of the v2 protocol (JSON tensors; the binary-data extension is not served):
+ * The REST form of the v2 protocol (JSON tensors and Triton's binary tensor data extension):
  *   GET  /v2/health/live | /v2/health/ready
  *   GET  /v2                                          server metadata
  *   GET  /v2/models/{name}[/versions/{version}]       model metadata
@@ -15,65 +22,6 @@ import { decodeJsonData, encodeJsonTensor } from '../tensors/json-codec.ts'
  * Refusals are problem+json that also carry v2's `error` member, so v2 REST clients read the
  * message where they expect it. Not ready and unavailable answers are 503 with Retry-After.
  */
-
-export interface ModelParams {
-  name: string
-  version?: string
-}
-
-export interface JsonInferBody {
-  id?: string
-  parameters?: Record<string, unknown>
-  inputs: {
-    name: string
-    shape: number[]
-    datatype: string
-    parameters?: Record<string, unknown>
-    data: unknown
-  }[]
-  outputs?: { name: string; parameters?: Record<string, unknown> }[]
-}
-
-export const modelParams = {
-  type: 'object',
-  required: ['name'],
-  properties: { name: { type: 'string', minLength: 1 }, version: { type: 'string' } },
-} as const
-
-export const inferBody = {
-  type: 'object',
-  required: ['inputs'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string' },
-    parameters: { type: 'object' },
-    inputs: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        required: ['name', 'shape', 'datatype', 'data'],
-        additionalProperties: false,
-        properties: {
-          name: { type: 'string' },
-          shape: { type: 'array', items: { type: 'integer', minimum: 0 } },
-          datatype: { type: 'string' },
-          parameters: { type: 'object' },
-          data: {},
-        },
-      },
-    },
-    outputs: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['name'],
-        additionalProperties: false,
-        properties: { name: { type: 'string' }, parameters: { type: 'object' } },
-      },
-    },
-  },
-} as const
 
 const tags = ['v2']
 
@@ -112,14 +60,18 @@ export async function registerV2Routes(
       }
       return { name, ready: true }
     }
-    const infer = async (request: FastifyRequest<{ Params: ModelParams; Body: JsonInferBody }>) => {
-      const result = await service.infer(callFromJson(request.params, request.body))
-      return {
+    const infer = async (
+      request: FastifyRequest<{ Params: ModelParams; Body: JsonInferBody }>,
+      reply: FastifyReply,
+    ) => {
+      const call = callFromRest(request.params, request.body, binaryPartOf(request))
+      const result = await service.infer(call)
+      const head = {
         model_name: result.modelName,
         model_version: result.modelVersion,
         ...(result.id ? { id: result.id } : {}),
-        outputs: result.outputs.map(encodeJsonTensor),
       }
+      return sendInferAnswer(reply, request.body, head, result.outputs)
     }
 
     for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
@@ -133,28 +85,19 @@ export async function registerV2Routes(
         { schema: { tags, summary: 'Model readiness', params: modelParams } },
         ready,
       )
-      v2.post<{ Params: ModelParams; Body: JsonInferBody }>(
-        `${prefix}/infer`,
-        { schema: { tags, summary: 'Inference', params: modelParams, body: inferBody } },
-        infer,
-      )
     }
+    // Infer bodies are read by their own parser (binary tensor data); the rest keep the default.
+    await v2.register(async (inference) => {
+      acceptInferBodies(inference, options.bodyLimit)
+      for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+        inference.post<{ Params: ModelParams; Body: JsonInferBody }>(
+          `${prefix}/infer`,
+          { schema: { tags, summary: 'Inference', params: modelParams, body: inferBody } },
+          infer,
+        )
+      }
+    })
   })
-}
-
-export function callFromJson(params: ModelParams, body: JsonInferBody): InferCall {
-  return {
-    modelName: params.name,
-    modelVersion: params.version ?? '',
-    id: body.id ?? '',
-    inputs: body.inputs.map((input) => ({
-      name: input.name,
-      datatype: input.datatype,
-      shape: input.shape,
-      values: (datatype, count) => decodeJsonData(input.name, datatype, count, input.data),
-    })),
-    outputs: (body.outputs ?? []).map((output) => output.name),
-  }
 }
 
 export function sendV2Problem(request: FastifyRequest, reply: FastifyReply, error: unknown) {

@@ -141,7 +141,10 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       const { token = tokens.admin, ...rest } = init
       const headers = new Headers(rest.headers)
       if (token !== null) headers.set('authorization', `Bearer ${token}`)
-      if (rest.body !== undefined) headers.set('content-type', 'application/json')
+      // A string body is JSON unless the test says otherwise; a binary body goes as it is.
+      if (typeof rest.body === 'string' && !headers.has('content-type')) {
+        headers.set('content-type', 'application/json')
+      }
       return fetch(`${server.url}${path}`, { ...rest, headers })
     },
     async stop() {
