@@ -9,6 +9,8 @@ import {
   grpcFromResult,
   type GrpcInferRequest,
 } from '../model-server/api/v2-grpc-codec.ts'
+import type { RestRepository } from '../model-server/api/v2-repository.routes.ts'
+import type { RepositoryParameters } from '../model-server/repository/load-config.ts'
 import { modelMetadata } from '../model-server/serving/v2-service.ts'
 
 /** The gateway's v2 server identity (ServerMetadata, `GET /v2`). */
@@ -17,6 +19,11 @@ export interface GatewayInfo {
   version: string
   /** Registry caught up and at least one model server answering. */
   ready(): boolean
+}
+
+interface RepositoryRequest {
+  model_name: string
+  parameters: RepositoryParameters
 }
 
 interface ModelRequest {
@@ -48,11 +55,7 @@ export function gatewayGrpcHandlers(
   auth: GrpcAuth,
 ): UntypedServiceImplementation {
   const admin = { roles: ['admin' as const] }
-  const refuse = async () => {
-    throw new IllegalStateError(
-      'the gateway serves what the registry releases: change the release in the registry (load and unload go to model servers)',
-    )
-  }
+  const repository = gatewayRepository(serving)
   return {
     ServerLive: auth.unary(async () => ({ live: true })),
     ServerReady: auth.unary(async () => ({ ready: info.ready() })),
@@ -95,14 +98,39 @@ export function gatewayGrpcHandlers(
         },
       }
     }),
-    RepositoryIndex: auth.unary(
-      async () => ({
-        models: serving.index().map((entry) => ({ ...entry, version: String(entry.version) })),
-      }),
+    RepositoryIndex: auth.unary<{ ready: boolean }, unknown>(
+      async (call) => ({ models: repository.index(call.request.ready) }),
       admin,
     ),
-    RepositoryModelLoad: auth.unary(refuse, admin),
-    RepositoryModelUnload: auth.unary(refuse, admin),
+    RepositoryModelLoad: auth.unary<RepositoryRequest, unknown>(
+      (call) => repository.load(call.request.model_name, call.request.parameters),
+      admin,
+    ),
+    RepositoryModelUnload: auth.unary<RepositoryRequest, unknown>(
+      (call) => repository.unload(call.request.model_name, call.request.parameters),
+      admin,
+    ),
+  }
+}
+
+/**
+ * The gateway's repository extension, for gRPC and REST: the index of what serves, by release;
+ * loads and unloads refused, since releases decide what serves.
+ */
+export function gatewayRepository(serving: ServingState): RestRepository {
+  const refuse = async () => {
+    throw new IllegalStateError(
+      'the gateway serves what the registry releases: change the release in the registry (load and unload go to model servers)',
+    )
+  }
+  return {
+    index: (readyOnly) =>
+      serving
+        .index()
+        .filter((entry) => !readyOnly || entry.state === 'READY')
+        .map((entry) => ({ ...entry, version: String(entry.version) })),
+    load: refuse,
+    unload: refuse,
   }
 }
 

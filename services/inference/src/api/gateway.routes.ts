@@ -5,7 +5,7 @@ import { fromFastifyError } from '@argmax/http'
 import type { Predictor, PredictResult } from '../application/predict.ts'
 import type { ServingState } from '../application/serving-state.ts'
 import { sendV2Problem } from '../model-server/api/v2.routes.ts'
-import { acceptInferBodies, binaryPartOf } from '../model-server/api/v2-rest-body.ts'
+import { acceptV2Bodies, binaryPartOf } from '../model-server/api/v2-rest-body.ts'
 import {
   callFromRest,
   inferBody,
@@ -15,8 +15,10 @@ import {
   type ModelParams,
 } from '../model-server/api/v2-rest-codec.ts'
 import { modelMetadata } from '../model-server/serving/v2-service.ts'
+import { registerRepositoryRoutes } from '../model-server/api/v2-repository.routes.ts'
 import {
   assertReady,
+  gatewayRepository,
   GATEWAY_EXTENSIONS,
   PREDICTION_IDS_PARAMETER,
   type GatewayInfo,
@@ -32,6 +34,8 @@ import { instancesToInputs, outputRows, type Instance } from './instances.ts'
  *   POST /v2/models/{name}[/versions/{version}]/infer JSON or binary tensors (Triton's binary
  *                                                     tensor data extension); prediction ids in
  *                                                     `parameters.prediction_ids` (comma-separated)
+ *   POST /v2/repository/index                       what serves, by release (admins); load and
+ *                                                     unload are refused: releases decide
  *   POST /v1/models/{name}:predict[?version=N]        {"instances": [{column: value}, …]} →
  *        {model, version, requestId, predictions: [...], predictionIds: [...], outputs?: {...}}
  * Every body larger than ARGMAX_INFERENCE_MAX_MESSAGE_MB is refused (413) before it is read.
@@ -126,11 +130,12 @@ export async function registerGatewayRoutes(
         ready,
       )
     }
-    // Infer bodies are read by their own parser (binary tensor data); the rest keep the default.
-    await v2.register(async (inference) => {
-      acceptInferBodies(inference, bodyLimit)
+    // v2 POST bodies are read by their own parser (any content type; binary tensor data).
+    await v2.register(async (posts) => {
+      acceptV2Bodies(posts, bodyLimit)
+      registerRepositoryRoutes(posts, gatewayRepository(serving))
       for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
-        inference.post<{ Params: ModelParams; Body: JsonInferBody }>(
+        posts.post<{ Params: ModelParams; Body: JsonInferBody }>(
           `${prefix}/infer`,
           {
             bodyLimit,

@@ -248,6 +248,20 @@ describe('the gateway serves a release', () => {
     expect(index.models).toContainEqual(
       expect.objectContaining({ name: 'movies', version: '1', state: 'READY' }),
     )
+
+    // The REST form alike, as tritonclient.http calls it (no Content-Type).
+    const restIndex = await h.rest('POST', '/v2/repository/index', h.tokens.admin)
+    expect(restIndex.status).toBe(200)
+    expect(restIndex.body).toEqual(index.models)
+    const load = await h.rest<{ detail: string }>(
+      'POST',
+      '/v2/repository/models/movies/load',
+      h.tokens.admin,
+      Buffer.from(JSON.stringify({ parameters: { version: '1' } })),
+    )
+    expect(load.status).toBe(409)
+    expect(load.body.detail).toMatch(/^the gateway serves what the registry releases/)
+    expect((await h.rest('POST', '/v2/repository/index', h.tokens.alice)).status).toBe(403)
   })
 
   it('records every answered request in INFERENCE_LOG before answering (durable mode)', async () => {

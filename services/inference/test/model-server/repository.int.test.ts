@@ -250,3 +250,80 @@ describe('the model repository over gRPC', () => {
     expect(await index()).not.toContainEqual(expect.objectContaining({ name: 'bad' }))
   })
 })
+
+describe('the model repository over REST, as tritonclient.http calls it', () => {
+  /** tritonclient posts its bodies without a Content-Type; the index with an empty one. */
+  const post = (path: string, body?: unknown, token?: string) =>
+    h.rest(path, {
+      method: 'POST',
+      body:
+        body === undefined ? new Uint8Array(0) : new Uint8Array(Buffer.from(JSON.stringify(body))),
+      ...(token ? { token } : {}),
+    })
+
+  it('loads a version, lists it, and unloads every version of the model', async () => {
+    const artifact = await h.upload('rest/4/model.onnx', models.linear.get(0.5)!.bytes)
+    const load = await post('/v2/repository/models/rest/load', {
+      parameters: { version: 4, config: JSON.stringify(linearConfig(artifact, LINEAR_SIGNATURE)) },
+    })
+    expect(load.status).toBe(200)
+    expect(await load.text()).toBe('')
+    // `config` may also be the object itself.
+    const five = await post('/v2/repository/models/rest/load', {
+      parameters: { version: '5', config: linearConfig(artifact, LINEAR_SIGNATURE) },
+    })
+    expect(five.status).toBe(200)
+
+    const listed = await post('/v2/repository/index')
+    expect(listed.status).toBe(200)
+    const entries = (await listed.json()) as unknown[]
+    expect(entries).toContainEqual({ name: 'rest', version: '4', state: 'READY', reason: '' })
+    expect(entries).toContainEqual({ name: 'rest', version: '5', state: 'READY', reason: '' })
+    expect(entries).toEqual(await index())
+    expect(await (await post('/v2/repository/index', { ready: true })).json()).toEqual(
+      await index(true),
+    )
+
+    // tritonclient.http's unload_model sends its unload_dependents flag; no version: all go.
+    const unload = await post('/v2/repository/models/rest/unload', {
+      parameters: { unload_dependents: false },
+    })
+    expect(unload.status).toBe(200)
+    expect(await index()).not.toContainEqual(expect.objectContaining({ name: 'rest' }))
+  })
+
+  it('refuses malformed loads naming the field, and anyone but an admin', async () => {
+    const problem = async (answer: Response) => ({
+      status: answer.status,
+      detail: ((await answer.json()) as { detail: string }).detail,
+    })
+    expect(
+      await problem(
+        await post('/v2/repository/models/bad/load', {
+          parameters: { version: 'one', config: '{}' },
+        }),
+      ),
+    ).toEqual({ status: 400, detail: 'parameters/version: must be a positive integer, got "one"' })
+    expect(
+      await problem(await post('/v2/repository/models/bad/load', { parameters: { version: [1] } })),
+    ).toEqual({
+      status: 400,
+      detail: 'parameters/version: must be a string, an integer or a boolean',
+    })
+    expect(
+      await problem(await post('/v2/repository/models/bad/load', { parameters: { version: 1 } })),
+    ).toMatchObject({
+      status: 400,
+      detail: expect.stringMatching(/^parameters\/config: is required/),
+    })
+    expect(await problem(await post('/v2/repository/models/bad/load', { version: 1 }))).toEqual({
+      status: 400,
+      detail: 'invalid request: /version is not allowed',
+    })
+    const user = await post('/v2/repository/index', undefined, h.tokens.user)
+    expect(user.status).toBe(403)
+    const anonymous = await h.rest('/v2/repository/index', { method: 'POST', token: null })
+    expect(anonymous.status).toBe(401)
+    expect(await index()).not.toContainEqual(expect.objectContaining({ name: 'bad' }))
+  })
+})

@@ -30,10 +30,11 @@ const EMPTY = Buffer.alloc(0)
 const inflaters = { gzip: promisify(gunzip), deflate: promisify(inflate) }
 
 /**
- * Replaces the scope's body parsers with the v2 inference reader, for every content type and
- * for none. Register it inside the plugin that holds the infer routes only.
+ * Replaces the scope's body parsers with the v2 reader, for every content type and for none:
+ * Triton's clients post without a Content-Type (inference, and the repository extension's
+ * index, load and unload). Register it inside the plugin that holds the v2 POST routes.
  */
-export function acceptInferBodies(app: FastifyInstance, bodyLimit: number): void {
+export function acceptV2Bodies(app: FastifyInstance, bodyLimit: number): void {
   const parseJson = app.getDefaultJsonParser('error', 'error')
   const read = async (request: FastifyRequest, received: Buffer) => {
     const body = await decoded(request, received, bodyLimit)

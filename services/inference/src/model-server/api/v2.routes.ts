@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ArgmaxError, UnavailableError, toProblem } from '@argmax/errors'
 import { fromFastifyError, sendProblem } from '@argmax/http'
 import type { V2Service } from '../serving/v2-service.ts'
-import { acceptInferBodies, binaryPartOf } from './v2-rest-body.ts'
+import { registerRepositoryRoutes } from './v2-repository.routes.ts'
+import { acceptV2Bodies, binaryPartOf } from './v2-rest-body.ts'
 import {
   callFromRest,
   inferBody,
@@ -19,6 +20,7 @@ import {
  *   GET  /v2/models/{name}[/versions/{version}]       model metadata
  *   GET  /v2/models/{name}[/versions/{version}]/ready
  *   POST /v2/models/{name}[/versions/{version}]/infer
+ *   POST /v2/repository/index | /v2/repository/models/{name}/load|unload   (admins)
  * Refusals are problem+json that also carry v2's `error` member, so v2 REST clients read the
  * message where they expect it. Not ready and unavailable answers are 503 with Retry-After.
  */
@@ -86,11 +88,12 @@ export async function registerV2Routes(
         ready,
       )
     }
-    // Infer bodies are read by their own parser (binary tensor data); the rest keep the default.
-    await v2.register(async (inference) => {
-      acceptInferBodies(inference, options.bodyLimit)
+    // POST bodies are read by their own parser (any content type; binary tensor data).
+    await v2.register(async (posts) => {
+      acceptV2Bodies(posts, options.bodyLimit)
+      registerRepositoryRoutes(posts, service)
       for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
-        inference.post<{ Params: ModelParams; Body: JsonInferBody }>(
+        posts.post<{ Params: ModelParams; Body: JsonInferBody }>(
           `${prefix}/infer`,
           { schema: { tags, summary: 'Inference', params: modelParams, body: inferBody } },
           infer,
