@@ -13,11 +13,11 @@ v2_client.py prints it.
 import http.client
 import json
 import math
-import struct
 import sys
 from urllib.parse import quote, urlsplit
 
 import numpy as np
+from v2_bytes import deserialize_bytes, serialize_bytes
 
 NUMPY_OF = {"FP32": np.float32, "FP64": np.float64, "INT64": np.int64, "INT32": np.int32, "BOOL": np.bool_}
 
@@ -29,27 +29,13 @@ def as_numpy(tensor):
     return np.array(data, dtype=NUMPY_OF[tensor["datatype"]]).reshape(tensor["shape"])
 
 
-def serialize_byte_tensor(array):
-    """tritonclient.utils.serialize_byte_tensor: each element after its 4-byte LE length."""
-    return b"".join(struct.pack("<I", len(item)) + item for item in array.flatten(order="C"))
-
-
-def deserialize_bytes_tensor(raw):
-    values, offset = [], 0
-    while offset < len(raw):
-        (length,) = struct.unpack_from("<I", raw, offset)
-        values.append(raw[offset + 4 : offset + 4 + length].decode("utf-8"))
-        offset += 4 + length
-    return values
-
-
 def main():
     base, token = sys.argv[1:3]
     spec = json.load(sys.stdin)
     tensors, blobs = [], []
     for tensor in spec["inputs"]:
         array = as_numpy(tensor)
-        raw = serialize_byte_tensor(array) if tensor["datatype"] == "BYTES" else array.tobytes()
+        raw = serialize_bytes(array.flatten(order="C")) if tensor["datatype"] == "BYTES" else array.tobytes()
         blobs.append(raw)
         tensors.append(
             {
@@ -90,7 +76,7 @@ def main():
         raw = buffer[offset : offset + size]
         offset += size
         if output["datatype"] == "BYTES":
-            data = deserialize_bytes_tensor(raw)
+            data = deserialize_bytes(raw)
         else:
             values = np.frombuffer(raw, dtype=NUMPY_OF[output["datatype"]]).reshape(output["shape"])
             data = [None if isinstance(v, float) and math.isnan(v) else v for v in values.flatten().tolist()]

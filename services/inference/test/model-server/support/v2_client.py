@@ -11,6 +11,8 @@ import math
 import struct
 import sys
 
+from v2_bytes import deserialize_bytes, serialize_bytes
+
 sys.path.insert(0, sys.argv[1])
 import grpc  # noqa: E402
 import grpc_predict_v2_pb2 as pb  # noqa: E402
@@ -21,11 +23,7 @@ def serialize(datatype, data):
     if datatype == "FP32":
         return struct.pack(f"<{len(data)}f", *[math.nan if v is None else v for v in data])
     if datatype == "BYTES":
-        out = b""
-        for value in data:
-            encoded = value.encode("utf-8")
-            out += struct.pack("<I", len(encoded)) + encoded
-        return out
+        return serialize_bytes([value.encode("utf-8") for value in data])
     raise ValueError(f"unsupported datatype {datatype}")
 
 
@@ -33,12 +31,7 @@ def deserialize(datatype, raw):
     if datatype == "FP32":
         return [None if math.isnan(v) else v for v in struct.unpack(f"<{len(raw) // 4}f", raw)]
     if datatype == "BYTES":
-        values, offset = [], 0
-        while offset < len(raw):
-            (length,) = struct.unpack_from("<I", raw, offset)
-            values.append(raw[offset + 4 : offset + 4 + length].decode("utf-8"))
-            offset += 4 + length
-        return values
+        return deserialize_bytes(raw)
     raise ValueError(f"unsupported datatype {datatype}")
 
 
