@@ -98,6 +98,16 @@ const restCases: Array<[string, string, unknown, number, string]> = [
     'outputs/z: is not an output of this model',
   ],
   [
+    "Triton's classification extension asked of an output",
+    'linear',
+    {
+      inputs: [fp32('x1', [1]), fp32('x2', [1])],
+      outputs: [{ name: 'y', parameters: { classification: 2 } }],
+    },
+    400,
+    "outputs/y: asks for classification (Triton's classification extension), which is not served",
+  ],
+  [
     'unknown category in a non-nullable input',
     'mixed',
     {
@@ -347,6 +357,18 @@ describe('invalid requests never reach a model server', () => {
         },
         status.INVALID_ARGUMENT,
         'inputs/Título',
+      ],
+      [
+        {
+          model_name: 'linear',
+          inputs: [
+            { name: 'x1', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } },
+            { name: 'x2', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } },
+          ],
+          outputs: [{ name: 'y', parameters: { classification: { int64_param: 2 } } }],
+        },
+        status.INVALID_ARGUMENT,
+        "outputs/y: asks for classification (Triton's classification extension)",
       ],
       [{ model_name: 'nope', inputs: [] }, status.NOT_FOUND, 'model nope not found'],
       [

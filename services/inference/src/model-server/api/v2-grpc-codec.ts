@@ -7,7 +7,12 @@ import {
   type TensorContents,
 } from '../tensors/typed-contents-codec.ts'
 import { inputError } from '../tensors/tensor-errors.ts'
-import type { InferCall, InferResult, WireInput } from '../serving/infer-call.ts'
+import {
+  outputNames,
+  type InferCall,
+  type InferResult,
+  type WireInput,
+} from '../serving/infer-call.ts'
 
 /** `ModelInferRequest` as `@argmax/proto` decodes it (defaults filled, int64 as strings). */
 export interface GrpcInferRequest {
@@ -20,7 +25,7 @@ export interface GrpcInferRequest {
     shape: (string | number)[]
     contents?: TensorContents | null
   }[]
-  outputs: { name: string }[]
+  outputs: { name: string; parameters?: Record<string, unknown> }[]
   raw_input_contents: Uint8Array[]
 }
 
@@ -78,7 +83,7 @@ export function callFromGrpc(request: GrpcInferRequest): { call: InferCall; raw:
       modelVersion: request.model_version,
       id: request.id,
       inputs,
-      outputs: request.outputs.map((output) => output.name),
+      outputs: outputNames(request.outputs),
     },
     raw: useRaw,
   }

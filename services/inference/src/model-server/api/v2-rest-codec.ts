@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import { ValidationError } from '@argmax/errors'
-import type { InferCall, WireInput } from '../serving/infer-call.ts'
+import { outputNames, type InferCall, type WireInput } from '../serving/infer-call.ts'
 import { decodeJsonData, encodeJsonTensor } from '../tensors/json-codec.ts'
 import { decodeRaw, encodeRaw } from '../tensors/raw-codec.ts'
 import { inputError } from '../tensors/tensor-errors.ts'
@@ -128,7 +128,7 @@ export function callFromRest(params: ModelParams, body: JsonInferBody, binary: B
     modelVersion: params.version ?? '',
     id: body.id ?? '',
     inputs,
-    outputs: (body.outputs ?? []).map((output) => output.name),
+    outputs: outputNames(body.outputs ?? []),
   }
 }
 

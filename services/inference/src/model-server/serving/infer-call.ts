@@ -1,4 +1,5 @@
 import type { TensorDatatype } from '@argmax/contracts'
+import { ValidationError } from '@argmax/errors'
 import type { Tensor, TensorData } from '../tensors/tensor.ts'
 
 /**
@@ -30,4 +31,23 @@ export interface InferResult {
   modelVersion: string
   id: string
   outputs: Tensor[]
+}
+
+/**
+ * The outputs a request asks for, by name. An output asking for Triton's classification
+ * extension (its `classification` parameter: the top classes as labels) is refused by name
+ * rather than answered in a shape it did not ask for: this server does not serve it.
+ */
+export function outputNames(
+  outputs: readonly { name: string; parameters?: Record<string, unknown> | null }[],
+): string[] {
+  return outputs.map((output) => {
+    if (output.parameters?.['classification'] !== undefined) {
+      throw ValidationError.field(
+        `outputs/${output.name}`,
+        "asks for classification (Triton's classification extension), which is not served; ask for the output itself",
+      )
+    }
+    return output.name
+  })
 }
