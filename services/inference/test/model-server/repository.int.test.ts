@@ -247,6 +247,18 @@ describe('the model repository over gRPC', () => {
       }),
     )
     expect(noConfig.details).toMatch(/^parameters\/config: is required/)
+    const unknown = await failure(
+      h.grpc.call('RepositoryModelLoad', {
+        model_name: 'bad',
+        parameters: {
+          version: { string_param: '1' },
+          'file:1/model.onnx': { bytes_param: 'AA==' },
+        },
+      }),
+    )
+    expect(unknown.details).toBe(
+      'parameters/file:1/model.onnx: is not a parameter of this call (it takes version, config)',
+    )
     expect(await index()).not.toContainEqual(expect.objectContaining({ name: 'bad' }))
   })
 })
@@ -319,6 +331,14 @@ describe('the model repository over REST, as tritonclient.http calls it', () => 
     expect(await problem(await post('/v2/repository/models/bad/load', { version: 1 }))).toEqual({
       status: 400,
       detail: 'invalid request: /version is not allowed',
+    })
+    // A misspelt parameter is refused by name: ignored, it would unload every version.
+    expect(
+      await problem(await post('/v2/repository/models/bad/unload', { parameters: { verison: 1 } })),
+    ).toEqual({
+      status: 400,
+      detail:
+        'parameters/verison: is not a parameter of this call (it takes version, unload_dependents)',
     })
     const user = await post('/v2/repository/index', undefined, h.tokens.user)
     expect(user.status).toBe(403)

@@ -118,6 +118,23 @@ function parameterText(parameter: RepositoryParameter): string | undefined {
   }
 }
 
+/**
+ * Refuses the parameters a load or unload does not take, naming each, rather than ignoring
+ * them: a misspelt `version` would otherwise unload every version of the model.
+ */
+export function onlyParameters(parameters: RepositoryParameters, takes: readonly string[]): void {
+  const unknown = Object.keys(parameters).filter((key) => !takes.includes(key))
+  if (unknown.length === 0) return
+  const issues = unknown.map((key) => ({
+    field: `parameters/${key}`,
+    message: `is not a parameter of this call (it takes ${takes.join(', ')})`,
+  }))
+  throw new ValidationError(
+    issues.map((issue) => `${issue.field}: ${issue.message}`).join('; '),
+    issues,
+  )
+}
+
 /** `parameters.version` of a load or unload; undefined when absent (an unload of every version). */
 export function versionParameter(parameters: RepositoryParameters): string | undefined {
   const parameter = parameters['version']

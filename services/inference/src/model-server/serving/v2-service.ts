@@ -3,6 +3,7 @@ import { UnavailableError, ValidationError } from '@argmax/errors'
 import type { ModelServerMetrics } from '../metrics.ts'
 import {
   configParameter,
+  onlyParameters,
   parseModelName,
   versionParameter,
   type BatchingDefaults,
@@ -134,6 +135,7 @@ export class V2Service {
   /** RepositoryModelLoad: `parameters.version` and `parameters.config` (see load-config.ts). */
   async load(name: string, parameters: RepositoryParameters): Promise<void> {
     parseModelName(name)
+    onlyParameters(parameters, ['version', 'config'])
     const version = versionParameter(parameters)
     if (version === undefined) {
       throw ValidationError.field('parameters/version', 'is required: the version to load')
@@ -142,9 +144,14 @@ export class V2Service {
     await this.options.repository.load(name, version, config)
   }
 
-  /** RepositoryModelUnload: one version with `parameters.version`, else every version. */
+  /**
+   * RepositoryModelUnload: one version with `parameters.version`, else every version. Triton's
+   * `unload_dependents` (tritonclient sends it) is taken and changes nothing: no version here
+   * depends on another.
+   */
   async unload(name: string, parameters: RepositoryParameters): Promise<void> {
     parseModelName(name)
+    onlyParameters(parameters, ['version', 'unload_dependents'])
     await this.options.repository.unload(name, versionParameter(parameters))
   }
 
