@@ -1,4 +1,3 @@
 export * from './datasets.commands.ts'
 export * from './upload.ts'
 export * from './download.ts'
-export * from './file-hash.ts'

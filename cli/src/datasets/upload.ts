@@ -2,7 +2,7 @@ import { open, stat } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
 import pRetry, { AbortError } from 'p-retry'
 import type { DatasetClient, UploadView } from '@argmax/dataset-service/client'
-import { sha256OfFile } from './file-hash.ts'
+import { sha256OfFile } from '@argmax/storage/hashing'
 import { createPartRecorder } from './part-recorder.ts'
 import { createPartUrls, type PartUrls } from './part-urls.ts'
 

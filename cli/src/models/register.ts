@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { ModelSignature } from '@argmax/contracts'
 import { ApiError, type RegistryClient, type VersionView } from '@argmax/registry-service/client'
-import { sha256OfFile } from '../datasets/file-hash.ts'
+import { sha256OfFile } from '@argmax/storage/hashing'
 
 export interface RegisterOptions {
   api: RegistryClient

@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import type { Principal } from '@argmax/auth'
 import { s3Uri } from '@argmax/contracts'
 import {
@@ -14,7 +11,7 @@ import {
   ValidationError,
 } from '@argmax/errors'
 import { handleCommand, loadAggregate } from '@argmax/events'
-import { deletePrefix, headObject, openObjectStream } from '@argmax/storage'
+import { deletePrefix, headObject, openObjectStream, pipeHashed } from '@argmax/storage'
 import {
   modelDecider,
   uploadDecider,
@@ -181,19 +178,11 @@ async function download(
   path: string,
 ): Promise<{ sha256: string; size: number }> {
   const { body } = await openObjectStream(deps.s3, ref)
-  const hash = createHash('sha256')
-  let size = 0
-  const limit = deps.maxModelBytes
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      size += chunk.length
-      if (size > limit) return callback(new PayloadTooLargeError('file', limit, size))
-      hash.update(chunk)
-      callback(null, chunk)
-    },
+  const maxBytes = deps.maxModelBytes
+  return pipeHashed(body, createWriteStream(path), {
+    maxBytes,
+    tooLarge: (size) => new PayloadTooLargeError('file', maxBytes, size),
   })
-  await pipeline(body, meter, createWriteStream(path))
-  return { sha256: hash.digest('hex'), size }
 }
 
 /** Aborts an upload in progress; its file (if any) is deleted. */

@@ -1,11 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
 import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Transform, type Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import type { Readable } from 'node:stream'
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { httpStatusOfS3Error, isNotFound } from '@argmax/storage'
+import { httpStatusOfS3Error, isNotFound, pipeHashed, sha256OfFile } from '@argmax/storage'
 import { formatArtifactUri, type ArtifactLocation } from './artifact-uri.ts'
 import { sleep as realSleep, withRetries, type RetryPolicy } from './retry.ts'
 
@@ -97,7 +96,7 @@ export async function createArtifactCache(options: ArtifactCacheOptions): Promis
       () => undefined,
     )
     if (size === undefined) return false
-    const actual = await hashFile(path)
+    const actual = await sha256OfFile(path)
     if (actual === sha256) {
       const now = new Date()
       await utimes(path, now, now)
@@ -179,31 +178,14 @@ async function downloadTo(
       `${uri} is ${declared} bytes; the model server accepts artifacts up to ${options.maxArtifactBytes}`,
     )
   }
-  const hash = createHash('sha256')
-  let size = 0
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      size += chunk.byteLength
-      if (size > options.maxArtifactBytes) {
-        done(
-          new ArtifactUnavailableError(
-            `${uri} exceeds the model server's artifact limit of ${options.maxArtifactBytes} bytes`,
-          ),
-        )
-        return
-      }
-      hash.update(chunk)
-      done(null, chunk)
-    },
+  const maxBytes = options.maxArtifactBytes
+  return pipeHashed(response.Body as Readable, createWriteStream(path), {
+    maxBytes,
+    tooLarge: () =>
+      new ArtifactUnavailableError(
+        `${uri} exceeds the model server's artifact limit of ${maxBytes} bytes`,
+      ),
   })
-  await pipeline(response.Body as Readable, hashing, createWriteStream(path))
-  return { sha256: hash.digest('hex'), size }
-}
-
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
 }
 
 /** Removes the least recently used artifacts until the cache fits, sparing those in use. */
