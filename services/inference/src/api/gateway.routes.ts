@@ -34,8 +34,8 @@ import { instancesToInputs, outputRows, type Instance } from './instances.ts'
  *   POST /v2/models/{name}[/versions/{version}]/infer JSON or binary tensors (Triton's binary
  *                                                     tensor data extension); prediction ids in
  *                                                     `parameters.prediction_ids` (comma-separated)
- *   POST /v2/repository/index                       what serves, by release (admins); load and
- *                                                     unload are refused: releases decide
+ *   POST /v2/repository/index                         what serves, by release (admins); loads
+ *                                                     and unloads are refused: releases decide
  *   POST /v1/models/{name}:predict[?version=N]        {"instances": [{column: value}, …]} →
  *        {model, version, requestId, predictions: [...], predictionIds: [...], outputs?: {...}}
  * Every body larger than ARGMAX_INFERENCE_MAX_MESSAGE_MB is refused (413) before it is read.

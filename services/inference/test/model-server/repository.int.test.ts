@@ -342,6 +342,9 @@ describe('the model repository over REST, as tritonclient.http calls it', () => 
     })
     const user = await post('/v2/repository/index', undefined, h.tokens.user)
     expect(user.status).toBe(403)
+    // Refused before its body is looked at.
+    const userMalformed = await post('/v2/repository/models/bad/load', { x: 1 }, h.tokens.user)
+    expect(userMalformed.status).toBe(403)
     const anonymous = await h.rest('/v2/repository/index', { method: 'POST', token: null })
     expect(anonymous.status).toBe(401)
     expect(await index()).not.toContainEqual(expect.objectContaining({ name: 'bad' }))

@@ -38,11 +38,14 @@ const modelBody = {
 } as const
 
 export function registerRepositoryRoutes(v2: FastifyInstance, repository: RestRepository): void {
-  const asAdmin = (request: FastifyRequest) => requireRole(requestPrincipal(request), 'admin')
+  // Before the body is validated: a caller who may not call learns nothing of the body's rules.
+  const preValidation = async (request: FastifyRequest) =>
+    requireRole(requestPrincipal(request), 'admin')
 
   v2.post<{ Body: { ready?: boolean } | undefined }>(
     '/v2/repository/index',
     {
+      preValidation,
       schema: {
         tags,
         summary: 'The versions this server holds, and their states',
@@ -53,19 +56,16 @@ export function registerRepositoryRoutes(v2: FastifyInstance, repository: RestRe
         },
       },
     },
-    async (request) => {
-      asAdmin(request)
-      return repository.index(request.body?.ready === true)
-    },
+    async (request) => repository.index(request.body?.ready === true),
   )
   for (const action of ['load', 'unload'] as const) {
     v2.post<ModelRequest>(
       `/v2/repository/models/:name/${action}`,
       {
+        preValidation,
         schema: { tags, summary: `${action} a model version`, params: nameParams, body: modelBody },
       },
       async (request, reply) => {
-        asAdmin(request)
         const parameters = repositoryParameters(request.body?.parameters ?? {})
         await repository[action](request.params.name, parameters)
         // Triton answers a load or unload with an empty 200.
