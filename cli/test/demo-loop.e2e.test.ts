@@ -2,9 +2,11 @@ import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { SYSTEM_PYTHON } from '@argmax/testkit/onnx-models'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DemoLoopResult } from '../src/demo/loop.ts'
 import { queryAsAnalyst } from '../src/demo/lineage.ts'
+import { loadFilms, MODEL } from '../src/demo/world.ts'
 import { repoRoot } from '../src/stack/paths.ts'
 import { freePortBase } from '../src/stack/ports.ts'
 import type { StackState } from '../src/stack/state.ts'
@@ -16,6 +18,16 @@ import type { StackState } from '../src/stack/state.ts'
  * requests of that canary saw it, counted in ClickHouse's prediction log by version.
  */
 const argmax = join(repoRoot, 'cli/bin/argmax')
+const tritonHttpClient = join(
+  repoRoot,
+  'services/inference/test/model-server/support/triton_http_client.py',
+)
+
+interface TritonAnswer {
+  model_version: string
+  parameters: { prediction_ids: string }
+  outputs: { name: string; data: number[] }[]
+}
 const dataDir = mkdtempSync(join(tmpdir(), 'argmax-demo-loop-'))
 // The platform's loops at a pace for a test run (the services read these at start-up).
 const env = {
@@ -141,6 +153,74 @@ describe('argmax demo loop', () => {
     // deviations above it happen by chance less than once in 30,000 runs.
     const bound = 0.1 * total + 4 * Math.sqrt(total * 0.1 * 0.9)
     expect(bad).toBeLessThanOrEqual(bound)
+  })
+
+  it('answers a client talking REST as tritonclient.http does, through the edge, as :predict does, and logs it', async () => {
+    const state = JSON.parse(readFileSync(join(dataDir, 'run/state.json'), 'utf8')) as StackState
+    const e = state.endpoints!
+    const token = (
+      await run(['login', '--role', 'user', '--subject', 'triton', '--print-only'], 60_000)
+    ).stdout.trim()
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+    const signature = (await (
+      await fetch(`${state.edgeUrl}/v2/models/${MODEL}`, { headers })
+    ).json()) as { inputs: { name: string; datatype: string }[] }
+    const films = loadFilms().slice(0, 5)
+    // What the trainer reads as missing: NaN (null) for numbers, "" for categories.
+    const inputs = signature.inputs.map((spec) => ({
+      name: spec.name,
+      datatype: spec.datatype,
+      shape: [films.length],
+      data: films.map((film) =>
+        spec.datatype === 'BYTES' ? String(film[spec.name] ?? '') : (film[spec.name] ?? null),
+      ),
+    }))
+    const triton = await new Promise<TritonAnswer>((resolve, reject) => {
+      const child = execFile(
+        SYSTEM_PYTHON,
+        [tritonHttpClient, state.edgeUrl, token],
+        { timeout: 60_000 },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+      )
+      child.stdin!.end(JSON.stringify({ model_name: MODEL, model_version: '', id: 'e2e', inputs }))
+    })
+    const records = (await (
+      await fetch(`${state.edgeUrl}/v1/models/${MODEL}:predict`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          instances: films.map((film) =>
+            Object.fromEntries(
+              signature.inputs.map((spec) => [spec.name, film[spec.name] ?? null]),
+            ),
+          ),
+        }),
+      })
+    ).json()) as { version: number; predictions: number[] }
+    expect(triton.model_version).toBe(String(records.version))
+    triton.outputs[0]!.data.forEach((value, i) =>
+      expect(value).toBeCloseTo(records.predictions[i]!, 5),
+    )
+    // Its predictions are in the analysts' table, once each.
+    const ids = triton.parameters.prediction_ids.split(',')
+    expect(ids).toHaveLength(films.length)
+    let logged: Record<string, unknown>[] = []
+    for (let attempt = 0; attempt < 60 && logged.length < ids.length; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 500))
+      logged = await queryAsAnalyst(
+        {
+          clickhouseUrl: e.clickhouseUrl,
+          user: e.clickhouseAnalystUser,
+          password: e.clickhouseAnalystPassword,
+        },
+        `SELECT prediction_id, count() AS copies FROM ${e.clickhouseDatabase}.inference_log
+         WHERE model = '${MODEL}' AND prediction_id IN (${ids.map((id) => `'${id}'`).join(',')})
+         GROUP BY prediction_id`,
+      )
+    }
+    expect(logged.map((row) => row['prediction_id']).sort()).toEqual([...ids].sort())
+    expect(logged.every((row) => Number(row['copies']) === 1)).toBe(true)
   })
 
   it('ends with the lineage in SQL over domain_events, read as the analyst', () => {
