@@ -444,24 +444,26 @@ describe("the REST form takes Triton's binary tensor data extension, as tritoncl
   it('mixes binary and JSON inputs and answers JSON outputs when asked', async () => {
     const genre = ['Drama', 'Comedy', 'Wéstern']
     const budget = [10, Number.NaN, 3]
+    const genreBytes = bytesElements(genre)
     const json = Buffer.from(
       JSON.stringify({
         inputs: [
-          { name: 'genre', datatype: 'BYTES', shape: [3], parameters: { binary_data_size: 0 } },
+          {
+            name: 'genre',
+            datatype: 'BYTES',
+            shape: [3],
+            parameters: { binary_data_size: genreBytes.byteLength },
+          },
           { name: 'budget', datatype: 'FP32', shape: [3], data: [10, null, 3] },
         ],
         outputs: [{ name: 'rating', parameters: { binary_data: false } }],
         parameters: { binary_data_output: true },
-      }).replace('"binary_data_size":0', `"binary_data_size":${bytesElements(genre).byteLength}`),
+      }),
     )
-    const answer = await post(
-      '/v2/models/mixed/infer',
-      Buffer.concat([json, bytesElements(genre)]),
-      {
-        'content-type': 'application/octet-stream',
-        'inference-header-content-length': String(json.byteLength),
-      },
-    )
+    const answer = await post('/v2/models/mixed/infer', Buffer.concat([json, genreBytes]), {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(json.byteLength),
+    })
     expect(answer.status).toBe(200)
     expect(answer.headers.get('inference-header-content-length')).toBeNull()
     const body = (await answer.json()) as { outputs: { name: string; data: number[] }[] }
