@@ -231,6 +231,24 @@ describe('argmax up / status / login / down', () => {
     }
   })
 
+  it("exposes every service's and model server's metrics as promtool (Prometheus' own checker) accepts them", async () => {
+    const parts = readState().processes.filter((p) => p.kind === 'service' && p.url)
+    expect(parts.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['inference', 'model-server-1']),
+    )
+    for (const part of parts) {
+      const metrics = await (await fetch(`${part.url}/metrics`)).text()
+      expect(metrics, part.name).toMatch(/^# HELP /m)
+      const checked = await new Promise<{ code: number; output: string }>((resolve) => {
+        const child = execFile('promtool', ['check', 'metrics'], (error, stdout, stderr) =>
+          resolve({ code: error ? 1 : 0, output: stdout + stderr }),
+        )
+        child.stdin!.end(metrics)
+      })
+      expect(checked, part.name).toEqual({ code: 0, output: '' })
+    }
+  })
+
   it('stores a login for the other commands', async () => {
     const login = await run('login', '--role', 'admin', '--subject', 'ops')
     expect(login.code, login.stderr).toBe(0)
