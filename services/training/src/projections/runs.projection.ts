@@ -88,20 +88,13 @@ export async function applyRunEvent(db: Db, recorded: RecordedEvent): Promise<vo
     }
     case 'TrainingAttemptFailed': {
       const d = event.data
-      const failure = {
-        reason: d.reason,
-        message: d.message,
-        logTail: d.logTail,
-        attempt: d.attempt,
-        exitCode: d.exitCode ?? null,
-      }
       const result = await update({
         status: 'PENDING',
         queue_priority: d.retry.priority,
         waiting_since: d.retry.notBefore,
         not_before: d.retry.notBefore,
         attempt_started_at: null,
-        failure: JSON.stringify(failure),
+        failure: failureJson(d),
       })
       if (Number(result.numUpdatedRows) > 0)
         await endAttempt(db, runId, d.attempt, d.failedAt, 'retried', d)
@@ -109,18 +102,11 @@ export async function applyRunEvent(db: Db, recorded: RecordedEvent): Promise<vo
     }
     case 'TrainingRunFailed': {
       const d = event.data
-      const failure = {
-        reason: d.reason,
-        message: d.message,
-        logTail: d.logTail,
-        attempt: d.attempt,
-        exitCode: d.exitCode ?? null,
-      }
       const result = await update({
         status: 'FAILED',
         finished_at: d.failedAt,
         attempt_started_at: null,
-        failure: JSON.stringify(failure),
+        failure: failureJson(d),
       })
       if (Number(result.numUpdatedRows) > 0 && d.attempt > 0) {
         await endAttempt(db, runId, d.attempt, d.failedAt, 'failed', d)
@@ -129,18 +115,10 @@ export async function applyRunEvent(db: Db, recorded: RecordedEvent): Promise<vo
     }
     case 'TrainingRunDeadLettered': {
       const d = event.data
-      const failure = {
-        reason: 'max_attempts',
-        lastReason: d.lastReason,
-        message: d.message,
-        logTail: d.logTail,
-        attempt: d.attempt,
-        exitCode: d.exitCode ?? null,
-      }
       const result = await update({
         status: 'DEAD_LETTERED',
         attempt_started_at: null,
-        failure: JSON.stringify(failure),
+        failure: failureJson({ ...d, reason: 'max_attempts' }),
       })
       if (Number(result.numUpdatedRows) > 0) {
         await endAttempt(db, runId, d.attempt, d.deadLetteredAt, 'dead_lettered', {
@@ -152,23 +130,22 @@ export async function applyRunEvent(db: Db, recorded: RecordedEvent): Promise<vo
     }
     case 'TrainingRunCancelled': {
       const d = event.data
-      const failure = {
-        reason: 'cancelled',
-        message: `cancelled by ${d.by}`,
-        logTail: '',
-        attempt: d.attempt ?? 0,
-        exitCode: null,
-      }
+      const message = `cancelled by ${d.by}`
       const result = await update({
         status: 'CANCELLED',
         finished_at: d.cancelledAt,
         attempt_started_at: null,
-        failure: JSON.stringify(failure),
+        failure: failureJson({
+          reason: 'cancelled',
+          message,
+          logTail: '',
+          attempt: d.attempt ?? 0,
+        }),
       })
       if (Number(result.numUpdatedRows) > 0 && d.attempt !== null) {
         await endAttempt(db, runId, d.attempt, d.cancelledAt, 'cancelled', {
           reason: 'cancelled',
-          message: failure.message,
+          message,
         })
       }
       return
@@ -218,6 +195,26 @@ export async function applyRunEvent(db: Db, recorded: RecordedEvent): Promise<vo
       return
     }
   }
+}
+
+/** The `failure` column: why a run is not (or no longer) running, as the run view shows it. */
+function failureJson(failure: {
+  reason: string
+  lastReason?: string
+  message: string
+  logTail: string
+  attempt: number
+  exitCode?: number
+}): string {
+  const { reason, lastReason, message, logTail, attempt, exitCode } = failure
+  return JSON.stringify({
+    reason,
+    ...(lastReason !== undefined ? { lastReason } : {}),
+    message,
+    logTail,
+    attempt,
+    exitCode: exitCode ?? null,
+  })
 }
 
 async function endAttempt(
