@@ -10,7 +10,7 @@ export interface DatabaseOptions {
   /** The service's own schema: every unqualified table name resolves in it, and only in it. */
   schema: string
   poolMax?: number
-  /** The service's logger: a dropped idle connection and listener failures are logged. */
+  /** The service's logger: a dropped connection and listener failures are logged. */
   log: ProjectionLogger
 }
 
@@ -39,8 +39,21 @@ export async function createDatabase<DB>(options: DatabaseOptions): Promise<Data
     max: options.poolMax ?? 10,
   }
   const pool = new pg.Pool(config)
-  // An idle connection dropped by the server must not crash the process; the pool replaces it.
-  pool.on('error', (error) => log.error({ err: error, schema }, 'idle postgres connection failed'))
+  // A connection the server drops (a restart, a failover, an administrator) must not end the
+  // process. pg reports a dead socket as the client's 'error'; pg-pool hears it, as the pool's
+  // 'error', only while the client is idle. So every client gets a listener of its own, which
+  // also covers a client a query holds: that query fails with the error, and the pool discards
+  // the client when it comes back. The pool's own event is then heard here already.
+  pool.on('connect', (client) => {
+    let failed = false
+    client.on('error', (error) => {
+      // The server's error, then the socket's end: one failure, logged once.
+      if (failed) return
+      failed = true
+      log.error({ err: error, schema }, 'postgres connection failed')
+    })
+  })
+  pool.on('error', () => undefined)
   try {
     await createSchemaIfMissing(pool, schema)
   } catch (error) {

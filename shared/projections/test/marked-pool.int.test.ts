@@ -45,3 +45,48 @@ describe("the database's failures name PostgreSQL", () => {
     }
   })
 })
+
+describe('a connection PostgreSQL drops while a query holds it', () => {
+  it('fails what held it and nothing else: no uncaught error, logged once, the pool serves on', async () => {
+    const { schema } = await freshSchema('dropped')
+    const logged: string[] = []
+    const log = { ...silentLogger, error: (_: unknown, message: string) => logged.push(message) }
+    const database = await createDatabase({
+      connectionString: stackEndpoints().postgresUrl,
+      schema,
+      log,
+    })
+    // pg emits a dead socket as the client's 'error'; pg-pool listens only while it is idle.
+    const uncaught: unknown[] = []
+    const onUncaught = (error: unknown) => uncaught.push(error)
+    process.on('uncaughtException', onUncaught)
+    const admin = createPool(1)
+    try {
+      const failure = await database.db
+        .connection()
+        .execute(async (connection) => {
+          const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(
+            connection,
+          )
+          // Terminated between two queries: the socket closes while the connection is held.
+          await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid])
+          await new Promise((resolve) => setTimeout(resolve, 300))
+          return sql`select 1`.execute(connection)
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+      expect(failure).toBeInstanceOf(Error)
+      expect(classifyInfrastructureError(failure)).toMatchObject({ dependency: 'postgres' })
+      expect(uncaught).toEqual([])
+      expect(logged).toEqual(['postgres connection failed'])
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(database.db)
+      expect(rows).toEqual([{ one: 1 }])
+    } finally {
+      process.off('uncaughtException', onUncaught)
+      await admin.end()
+      await database.destroy()
+    }
+  })
+})
