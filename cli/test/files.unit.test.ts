@@ -7,8 +7,8 @@ import { createApiContext } from '../src/api-context.ts'
 import { hasUsableToken, storeToken } from '../src/auth/token-file.ts'
 import { ensureDevSecret, readDevSecret } from '../src/stack/dev-secret.ts'
 import { resolveDataDir, stackPaths } from '../src/stack/paths.ts'
-import { portsFromBase } from '../src/stack/ports.ts'
-import { readState, writeState, type StackState } from '../src/stack/state.ts'
+import { readState, writeState } from '../src/stack/state.ts'
+import { readyStackState } from './support/stack-state.ts'
 
 // Each test's own directory, all removed at the end (runs used to leave them in /tmp).
 const made: string[] = []
@@ -64,16 +64,7 @@ describe('state file', () => {
   it('round-trips and reads a torn file as no stack', () => {
     const file = join(tempDir(), 'run', 'state.json')
     expect(readState(file)).toBeUndefined()
-    const state: StackState = {
-      version: 1,
-      supervisorPid: 1,
-      dataDir: '/d',
-      status: 'ready',
-      startedAt: '2026-01-01T00:00:00.000Z',
-      ports: portsFromBase(30_000),
-      edgeUrl: 'http://127.0.0.1:30000',
-      processes: [],
-    }
+    const state = readyStackState('/d')
     writeState(file, state)
     expect(readState(file)).toEqual(state)
     writeFileSync(file, readFileSync(file, 'utf8').slice(0, 20))
@@ -96,16 +87,7 @@ describe('paths and API context', () => {
     expect(ctx.token).toBeUndefined()
     expect(ctx.json).toBe(false)
 
-    writeState(paths.stateFile, {
-      version: 1,
-      supervisorPid: 1,
-      dataDir,
-      status: 'ready',
-      startedAt: '2026-01-01T00:00:00.000Z',
-      ports: portsFromBase(30_000),
-      edgeUrl: 'http://127.0.0.1:30000',
-      processes: [],
-    })
+    writeState(paths.stateFile, readyStackState(dataDir))
     storeToken(paths.tokenFile, 'stored-token')
     expect(ctx.apiUrl).toBe('http://127.0.0.1:30000')
     expect(ctx.token).toBe('stored-token')

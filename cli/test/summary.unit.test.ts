@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ProcessHealth } from '../src/stack/health.ts'
-import { portsFromBase } from '../src/stack/ports.ts'
-import type { StackState } from '../src/stack/state.ts'
 import { formatReadySummary, formatStatusTable } from '../src/stack/summary.ts'
+import { readyStackState } from './support/stack-state.ts'
 
 const health = (name: string, ready: boolean, detail?: string): ProcessHealth => ({
   name,
@@ -107,14 +106,7 @@ describe('formatStatusTable', () => {
 
 describe('formatReadySummary', () => {
   it('prints every endpoint, the data dir and the token', () => {
-    const state: StackState = {
-      version: 1,
-      supervisorPid: 7,
-      dataDir: '/tmp/x/.argmax',
-      status: 'ready',
-      startedAt: '2026-01-01T00:00:00.000Z',
-      ports: portsFromBase(30_000),
-      edgeUrl: 'http://127.0.0.1:30000',
+    const state = readyStackState('/tmp/x/.argmax', {
       processes: [
         {
           name: 'nats',
@@ -133,7 +125,7 @@ describe('formatReadySummary', () => {
           logFile: 'l',
         },
       ],
-    }
+    })
     const text = formatReadySummary(state, 'eyJ.token', '12h')
     expect(text).toContain('http://127.0.0.1:30000')
     expect(text).toContain('nats://127.0.0.1:30001')
@@ -146,16 +138,7 @@ describe('formatReadySummary', () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), "it's mine ")), '.argmax')
     mkdirSync(dataDir)
     writeFileSync(join(dataDir, 'token'), 'eyJ.stored')
-    const state: StackState = {
-      version: 1,
-      supervisorPid: 7,
-      dataDir,
-      status: 'ready',
-      startedAt: '2026-01-01T00:00:00.000Z',
-      ports: portsFromBase(30_000),
-      edgeUrl: 'http://127.0.0.1:30000',
-      processes: [],
-    }
+    const state = readyStackState(dataDir)
     try {
       const word = /\$\(cat (.+)\)"/.exec(formatReadySummary(state, 'eyJ.token', '12h'))![1]!
       expect(execFileSync('/bin/sh', ['-c', `cat ${word}`]).toString()).toBe('eyJ.stored')

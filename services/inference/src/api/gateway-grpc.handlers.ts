@@ -9,7 +9,7 @@ import {
   grpcFromResult,
   type GrpcInferRequest,
 } from '../model-server/api/v2-grpc-codec.ts'
-import type { RestRepository } from '../model-server/api/v2-repository.routes.ts'
+import type { RepositoryExtension } from '../model-server/api/v2-repository.routes.ts'
 import type { RepositoryParameters } from '../model-server/repository/load-config.ts'
 import { modelMetadata } from '../model-server/serving/v2-service.ts'
 
@@ -117,7 +117,7 @@ export function gatewayGrpcHandlers(
  * The gateway's repository extension, for gRPC and REST: the index of what serves, by release;
  * loads and unloads refused, since releases decide what serves.
  */
-export function gatewayRepository(serving: ServingState): RestRepository {
+export function gatewayRepository(serving: ServingState): RepositoryExtension {
   const refuse = async () => {
     throw new IllegalStateError(
       'the gateway serves what the registry releases: change the release in the registry (load and unload go to model servers)',

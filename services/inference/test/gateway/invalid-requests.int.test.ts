@@ -224,7 +224,7 @@ describe('invalid requests never reach a model server', () => {
     expect(await inferCalls()).toBe(before)
   })
 
-  it('REST v2 binary tensor data: each body that does not add up is refused, never forwarded', async () => {
+  it('REST v2 binary tensor data: each malformed or oversized binary body is refused, never forwarded', async () => {
     const before = await inferCalls()
     const { body, headers } = tritonRequest([
       { name: 'x1', datatype: 'FP32', shape: [2], bytes: fp32Bytes([1, 2]) },

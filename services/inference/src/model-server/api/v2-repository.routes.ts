@@ -12,7 +12,8 @@ import type { RepositoryParameter, RepositoryParameters } from '../repository/lo
  * Parameters are JSON values where gRPC has typed ones: a string, an integer or a boolean
  * (`config` may also be the JSON object itself). Admins only, as over gRPC.
  */
-export interface RestRepository {
+/** What serves the extension over either protocol: a model server's V2Service, the gateway's. */
+export interface RepositoryExtension {
   index(
     readyOnly: boolean,
   ): readonly { name: string; version: string; state: string; reason: string }[]
@@ -37,7 +38,10 @@ const modelBody = {
   properties: { parameters: { type: 'object' } },
 } as const
 
-export function registerRepositoryRoutes(v2: FastifyInstance, repository: RestRepository): void {
+export function registerRepositoryRoutes(
+  v2: FastifyInstance,
+  repository: RepositoryExtension,
+): void {
   // Before the body is validated: a caller who may not call learns nothing of the body's rules.
   const preValidation = async (request: FastifyRequest) =>
     requireRole(requestPrincipal(request), 'admin')
