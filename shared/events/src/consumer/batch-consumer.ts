@@ -15,7 +15,7 @@ import {
   type RawDelivery,
 } from './delivery.ts'
 import { ensureDurable } from './durable.ts'
-import { keepPulling } from './pull-loop.ts'
+import { endPull, keepPulling } from './pull-loop.ts'
 import { ConsumerRuntime } from './runtime.ts'
 
 const MAX_BATCH_CEILING = 10_000
@@ -195,7 +195,7 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
 
   const pulling = {
     async stop() {
-      current?.stop()
+      if (current) await endPull(current)
       await loop
     },
   }

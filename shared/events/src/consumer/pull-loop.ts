@@ -1,8 +1,10 @@
-import type { ConsumerMessages, JsMsg } from 'nats'
+import type { ConsumerMessages, JsMsg, Subscription } from 'nats'
 import type { ConsumerRuntime } from './runtime.ts'
 
 const RETRY_MIN_MS = 250
 const RETRY_MAX_MS = 10_000
+/** How long a stop waits for the messages already on the wire; past it they wait out their ack wait. */
+const DRAIN_MS = 2_000
 
 export interface PullLoop {
   /** Ends the pull in progress; resolves once the message in hand is settled. */
@@ -86,8 +88,28 @@ export function startPullLoop(
 
   return {
     async stop() {
-      pulling?.stop()
+      if (pulling) await endPull(pulling)
       await loop
     },
   }
+}
+
+/**
+ * Ends a pull without losing what is on its way. JetStream counts a message as delivered when
+ * it sends it; stopping the iterator unsubscribes at once, so a message the server sent before
+ * it heard of that was dropped here and sat out its whole ack wait before anyone else got it.
+ * Draining the pull's subscription lets those arrive (the loop, stopping, hands them back with
+ * a nak) and ends the iterator behind them. nats.js keeps that subscription on the iterator
+ * and ends the iterator itself when it is drained.
+ */
+export async function endPull(messages: ConsumerMessages): Promise<void> {
+  const { sub } = messages as ConsumerMessages & { sub?: Subscription }
+  if (sub && !sub.isClosed()) {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_MS)))
+    // Rejected when the connection is closed already: nothing more can arrive then.
+    await Promise.race([sub.drain().catch(() => undefined), late])
+    clearTimeout(timer)
+  }
+  messages.stop()
 }
