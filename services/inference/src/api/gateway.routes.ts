@@ -23,7 +23,12 @@ import {
   PREDICTION_IDS_PARAMETER,
   type GatewayInfo,
 } from './gateway-grpc.handlers.ts'
-import { instancesToInputs, outputRows, type Instance } from './instances.ts'
+import {
+  instancesToInputs,
+  outputRows,
+  type Instance,
+  type PositionalInstance,
+} from './instances.ts'
 
 /**
  * The gateway's REST API:
@@ -36,7 +41,8 @@ import { instancesToInputs, outputRows, type Instance } from './instances.ts'
  *                                                     `parameters.prediction_ids` (comma-separated)
  *   POST /v2/repository/index                         what serves, by release (admins); loads
  *                                                     and unloads are refused: releases decide
- *   POST /v1/models/{name}:predict[?version=N]        {"instances": [{column: value}, …]} →
+ *   POST /v1/models/{name}:predict[?version=N]        {"instances": [{column: value}, …]} (or
+ *                                                     lists of values in input order) →
  *        {model, version, requestId, predictions: [...], predictionIds: [...], outputs?: {...}}
  * Every body larger than ARGMAX_INFERENCE_MAX_MESSAGE_MB is refused (413) before it is read.
  * Refusals are problem+json with v2's `error` member too; 503s carry Retry-After.
@@ -49,7 +55,7 @@ export interface GatewayRoutesOptions {
 }
 
 interface PredictBody {
-  instances: Instance[]
+  instances: Array<Instance | PositionalInstance>
 }
 
 const predictBody = {
@@ -57,7 +63,8 @@ const predictBody = {
   required: ['instances'],
   additionalProperties: false,
   properties: {
-    instances: { type: 'array', minItems: 1, items: { type: 'object' } },
+    // Records, or KServe v1's positional lists (values in the signature's input order).
+    instances: { type: 'array', minItems: 1, items: { type: ['object', 'array'] } },
     parameters: { type: 'object' },
   },
 } as const
@@ -158,7 +165,8 @@ export async function registerGatewayRoutes(
         bodyLimit,
         schema: {
           tags,
-          summary: 'Predict from records: {"instances": [{column: value}]}',
+          summary:
+            'Predict from records: {"instances": [{column: value}]}, or lists of values in input order',
           params: {
             type: 'object',
             required: ['name'],

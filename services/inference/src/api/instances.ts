@@ -8,34 +8,24 @@ import { elementCount, type Tensor } from '../model-server/tensors/tensor.ts'
 /**
  * Record-shaped requests (`POST /v1/models/{name}:predict`, batch predictions, the CLI's JSON
  * Lines) as v2 tensors: one tensor per input of the signature, each row's value taken from the
- * record's key of that name. A key that is absent or null is a missing value — NaN in a
- * floating-point input, `""` in a BYTES one (how the built-in trainers' graphs read missing
- * categories); the signature's checks then refuse it where the input is not nullable. Booleans
- * are 1/0 in numeric inputs. Keys the model does not take are refused, naming the record.
+ * record's key of that name. A row may also be a list of values in the signature's input order
+ * (KServe v1's positional instances, as in `{"instances": [[6.8, 2.8, 4.8, 1.4]]}`). A key that
+ * is absent or null is a missing value — NaN in a floating-point input, `""` in a BYTES one
+ * (how the built-in trainers' graphs read missing categories); the signature's checks then
+ * refuse it where the input is not nullable. Booleans are 1/0 in numeric inputs. Keys the model
+ * does not take, and lists of the wrong length, are refused, naming the row.
  */
 export type Instance = Record<string, unknown>
+/** A row in KServe v1's positional form: the inputs' values in the signature's order. */
+export type PositionalInstance = readonly unknown[]
 
 export function instancesToInputs(
   signature: ModelSignature,
-  instances: readonly Instance[],
+  instances: readonly (Instance | PositionalInstance)[],
 ): WireInput[] {
   const issues: FieldIssue[] = []
-  const known = new Set(signature.inputs.map((spec) => spec.name))
-  instances.forEach((instance, row) => {
-    if (typeof instance !== 'object' || instance === null || Array.isArray(instance)) {
-      issues.push({ field: `instances/${row}`, message: 'must be an object of input name → value' })
-      return
-    }
-    for (const key of Object.keys(instance)) {
-      if (!known.has(key)) {
-        issues.push({
-          field: `instances/${row}/${key}`,
-          message: `is not an input of this model (its inputs: ${signature.inputs.map((s) => s.name).join(', ')})`,
-        })
-      }
-    }
-  })
-  const inputs = signature.inputs.map((spec) => columnInput(spec, instances, issues))
+  const records = instances.map((instance, row) => asRecord(signature, instance, row, issues))
+  const inputs = signature.inputs.map((spec) => columnInput(spec, records, issues))
   if (issues.length > 0) {
     throw new ValidationError(
       `invalid instances: ${issues
@@ -48,17 +38,54 @@ export function instancesToInputs(
   return inputs
 }
 
+/** One row as input name → value; undefined (with its issue noted) when it is neither form. */
+function asRecord(
+  signature: ModelSignature,
+  instance: unknown,
+  row: number,
+  issues: FieldIssue[],
+): Record<string, unknown> | undefined {
+  const names = signature.inputs.map((spec) => spec.name)
+  if (Array.isArray(instance)) {
+    if (instance.length === names.length) {
+      return Object.fromEntries(names.map((name, i) => [name, instance[i]]))
+    }
+    issues.push({
+      field: `instances/${row}`,
+      message: `has ${instance.length} value${instance.length === 1 ? '' : 's'}; this model takes ${names.length}, in this order: ${names.join(', ')}`,
+    })
+    return undefined
+  }
+  if (typeof instance !== 'object' || instance === null) {
+    issues.push({
+      field: `instances/${row}`,
+      message: 'must be an object of input name → value, or a list of values in input order',
+    })
+    return undefined
+  }
+  const known = new Set(names)
+  for (const key of Object.keys(instance)) {
+    if (!known.has(key)) {
+      issues.push({
+        field: `instances/${row}/${key}`,
+        message: `is not an input of this model (its inputs: ${names.join(', ')})`,
+      })
+    }
+  }
+  return instance as Record<string, unknown>
+}
+
 function columnInput(
   spec: TensorSpec,
-  instances: readonly Instance[],
+  records: readonly (Record<string, unknown> | undefined)[],
   issues: FieldIssue[],
 ): WireInput {
   const width =
     spec.shape.length > 1 ? elementCount(spec.shape.slice(1).map((d) => (d < 0 ? 1 : d))) : 1
   const values: unknown[] = []
-  instances.forEach((instance, row) => {
-    const value =
-      typeof instance === 'object' && instance !== null ? instance[spec.name] : undefined
+  records.forEach((record, row) => {
+    if (record === undefined) return // refused already, with its issue
+    const value = record[spec.name]
     if (width === 1 || spec.shape.length === 1) {
       values.push(cell(spec, value, `instances/${row}/${spec.name}`, issues))
     } else if (!Array.isArray(value) || value.length !== width) {
@@ -73,7 +100,7 @@ function columnInput(
     }
   })
   const shape =
-    spec.shape.length === 1 ? [instances.length] : [instances.length, ...spec.shape.slice(1)]
+    spec.shape.length === 1 ? [records.length] : [records.length, ...spec.shape.slice(1)]
   return {
     name: spec.name,
     datatype: spec.datatype,

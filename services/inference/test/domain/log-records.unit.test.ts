@@ -249,6 +249,19 @@ describe('record-shaped requests', () => {
     expect(Array.from(inputs[1]!.values('FP32', 3) as Float32Array)).toEqual([12, Number.NaN, 1])
   })
 
+  it("take KServe v1's positional rows in the signature's input order, next to records", () => {
+    const inputs = instancesToInputs(MIXED_SIGNATURE, [['Drama', 12], [null, null], { budget: 3 }])
+    expect(inputs[0]!.values('BYTES', 3)).toEqual(['Drama', '', ''])
+    expect(Array.from(inputs[1]!.values('FP32', 3) as Float32Array)).toEqual([12, Number.NaN, 3])
+    expect(() =>
+      instancesToInputs(MIXED_SIGNATURE, [['Drama'], ['Drama', 1, 2], 7 as never]),
+    ).toThrow(
+      'invalid instances: instances/0: has 1 value; this model takes 2, in this order: genre, budget; ' +
+        'instances/1: has 3 values; this model takes 2, in this order: genre, budget; ' +
+        'instances/2: must be an object of input name → value, or a list of values in input order',
+    )
+  })
+
   it('name every bad record and key at once', () => {
     expect(() => instancesToInputs(MIXED_SIGNATURE, [{ genre: 5, budget: 'x', other: 1 }])).toThrow(
       /instances\/0\/other: is not an input of this model.*instances\/0\/genre: is 5; the input takes text.*instances\/0\/budget: is "x"; the input takes a number/,

@@ -177,7 +177,18 @@ describe('invalid requests never reach a model server', () => {
       [{ x1: 1 }],
       'inputs/x2: row 0 is missing (NaN/null) but the input is not nullable',
     ],
-    ['a record that is not an object', [[1, 2]], '/instances/0 must be object'],
+    [
+      'a list of values of the wrong length',
+      [[1, 2], [1]],
+      'instances/1: has 1 value; this model takes 2, in this order: x1, x2',
+    ],
+    // A bare value is a list of one (Fastify's schema coercion; TF Serving's row form for a
+    // model of one input): this model takes two.
+    [
+      'a bare value for a model of two inputs',
+      [5],
+      'instances/0: has 1 value; this model takes 2, in this order: x1, x2',
+    ],
   ])(':predict: %s', async (_case, instances, message) => {
     const before = await inferCalls()
     const answer = await h.rest<{ detail: string }>(

@@ -131,6 +131,22 @@ describe('the gateway serves a release', () => {
     expect(answer.body.predictionIds).toHaveLength(3)
   })
 
+  it("takes KServe v1's positional instances on :predict, in the signature's input order", async () => {
+    const answer = await h.rest<{ predictions: number[] }>(
+      'POST',
+      '/v1/models/movies:predict',
+      h.tokens.bob,
+      // The canonical KServe v1 body: rows as lists, here mixed with a record.
+      { instances: [[2, 1], [null, 5], { x2: 0, x1: 4 }] },
+    )
+    expect(answer.status).toBe(200)
+    expect(answer.body.predictions).toEqual([
+      linearExpected(2, 1, 1),
+      linearExpected(Number.NaN, 5, 1),
+      linearExpected(4, 0, 1),
+    ])
+  })
+
   it('serves a version the path pins, loading it on demand', async () => {
     const url = '/v2/models/movies/versions/3/infer'
     const body = { inputs: v2Inputs([1], [1]) }
