@@ -5,7 +5,7 @@ import type { Command } from 'commander'
 import { createPredictionClient, type PredictionRow } from '@argmax/inference-service/grpc-client'
 import { createInferenceClient, type BatchPredictionView } from '@argmax/inference-service/client'
 import { commandOutput } from '../output.ts'
-import { recordBatches } from './read-records.ts'
+import { recordBatches, recordFormatOf } from './read-records.ts'
 
 /** What the CLI's main hands these commands (see cli/src/api-context.ts). */
 export interface PredictCommandContext {
@@ -17,14 +17,16 @@ export interface PredictCommandContext {
 
 interface PredictOptions {
   input?: string
+  format?: string
   version?: string
   batchSize: number
   json?: boolean
 }
 
 /**
- * `argmax predict <model> --input rows.jsonl`: predictions over the gateway's gRPC port (the
- * KServe v2 protocol), each row with its prediction id — what feedback takes labels for.
+ * `argmax predict <model> --input rows.jsonl|rows.csv`: predictions over the gateway's gRPC port
+ * (the KServe v2 protocol), each row with its prediction id — what feedback takes labels for. A
+ * CSV file is read as batch predictions read one: the model's inputs only, typed by its signature.
  * `argmax predict batch …`: a batch prediction over a dataset version, waited for and
  * downloaded.
  */
@@ -32,26 +34,36 @@ export function registerPredictCommands(program: Command, ctx: PredictCommandCon
   const output = commandOutput(ctx)
   const predict = program
     .command('predict')
-    .description('predict with a released model over gRPC: one JSON object of inputs per line')
+    .description(
+      'predict with a released model over gRPC: JSON Lines of input name → value, or CSV',
+    )
     .argument('<model>', 'the model name')
     // Checked in the action: a required option here would be demanded of `predict batch` too.
-    .option('-i, --input <file>', 'JSON Lines of input name → value (- for stdin); required')
+    .option(
+      '-i, --input <file>',
+      'the rows: JSON Lines, or CSV with a header (- for stdin); required',
+    )
+    .option('--format <format>', 'csv or jsonl (default: csv for a .csv file, else jsonl)')
     .option('--version <version>', 'a version instead of the release (pins it)')
     .option('--batch-size <rows>', 'rows per request', (v) => Number(v), 500)
     .option('--json', 'print JSON')
     .action(async (model: string, options: PredictOptions) => {
       const input = options.input
       if (!input)
-        throw new Error("give the rows to predict with --input <file.jsonl> ('-' for stdin)")
+        throw new Error(
+          "give the rows to predict with --input <file.jsonl|file.csv> ('-' for stdin)",
+        )
+      const format = recordFormatOf(input, options.format)
       const client = createPredictionClient(ctx.grpcAddress, ctx.token)
       const asJson = output.asJson(options)
       const rows: PredictionRow[] = []
       let version = ''
       try {
-        for await (const batch of recordBatches(input, options.batchSize)) {
+        for await (const batch of recordBatches(input, options.batchSize, format)) {
           const answer = await client.predict(model, batch, {
             ...(options.version ? { version: options.version } : {}),
             firstRow: rows.length,
+            fromCsv: format === 'csv',
           })
           version = answer.version
           rows.push(...answer.rows)

@@ -75,6 +75,41 @@ describe('argmax predict', () => {
     expect(human).toMatch(/^1\t11\tp1_/m)
   })
 
+  it('predicts a CSV file as batch predictions read one: its inputs typed, other columns left out', async () => {
+    const input = join(dir, 'films.csv')
+    // A dataset's file: the target column is not an input; an empty cell is missing.
+    writeFileSync(input, ['title,x2,x1,target', 'a,2,1,7.5', 'b,3,,6', '', 'c,0,5,8'].join('\n'))
+    const csv = JSON.parse(await run('predict', 'movies', '--input', input, '--json')) as {
+      predictions: Array<{ row: number; prediction: number }>
+    }
+    expect(csv.predictions.map((p) => [p.row, p.prediction])).toEqual([
+      [0, linearExpected(1, 2, 1)],
+      [1, linearExpected(Number.NaN, 3, 1)],
+      [2, linearExpected(5, 0, 1)],
+    ])
+    // Named by --format when the file's name does not say it (stdin, say).
+    const named = join(dir, 'films.txt')
+    writeFileSync(named, 'x1,x2\n1,2\n')
+    const text = JSON.parse(
+      await run('predict', 'movies', '--input', named, '--format', 'csv', '--json'),
+    ) as { predictions: Array<{ prediction: number }> }
+    expect(text.predictions.map((p) => p.prediction)).toEqual([linearExpected(1, 2, 1)])
+
+    const ragged = join(dir, 'ragged.csv')
+    writeFileSync(ragged, 'x1,x2\n1,2\n3\n')
+    await expect(run('predict', 'movies', '--input', ragged)).rejects.toThrow(
+      new RegExp(`^${ragged}: Invalid Record Length: .* on line 3`),
+    )
+    const wordy = join(dir, 'wordy.csv')
+    writeFileSync(wordy, 'x1,x2\nhigh,2\n')
+    await expect(run('predict', 'movies', '--input', wordy)).rejects.toThrow(
+      /instances\/0\/x1: is "high"; the input takes a number/,
+    )
+    await expect(run('predict', 'movies', '--input', wordy, '--format', 'xml')).rejects.toThrow(
+      '--format must be csv or jsonl, not "xml"',
+    )
+  })
+
   it('says which line of the file is not a record, and what the gateway refused', async () => {
     const bad = join(dir, 'bad.jsonl')
     writeFileSync(bad, '{"x1": 1, "x2": 2}\n[1, 2]\n')

@@ -1,5 +1,5 @@
 import type { ModelSignature, TensorDatatype } from '@argmax/contracts'
-import { instancesToInputs, outputRows, type Instance } from './api/instances.ts'
+import { instancesToInputs, outputRows, recordFromCsv, type Instance } from './api/instances.ts'
 import { createV2Client, type V2Client } from './model-server/api/v2-client.ts'
 import { decodeRaw, encodeRaw } from './model-server/tensors/raw-codec.ts'
 import { elementCount } from './model-server/tensors/tensor.ts'
@@ -18,10 +18,14 @@ export interface PredictionRow {
 }
 
 export interface PredictionClient {
+  /**
+   * `fromCsv`: the records are CSV rows, every value text, read as batch predictions read CSV
+   * (`recordFromCsv`: the model's inputs only, typed by its signature).
+   */
   predict(
     model: string,
     records: readonly Instance[],
-    options?: { version?: string; firstRow?: number },
+    options?: { version?: string; firstRow?: number; fromCsv?: boolean },
   ): Promise<{ version: string; rows: PredictionRow[] }>
   close(): void
 }
@@ -79,7 +83,11 @@ export function createPredictionClient(
     async predict(model, records, options = {}) {
       const version = options.version ?? ''
       const signature = await signatureOf(model, version)
-      const inputs = instancesToInputs(signature, records)
+      const fromCsv = options.fromCsv ? recordFromCsv(signature) : undefined
+      const inputs = instancesToInputs(
+        signature,
+        fromCsv ? records.map((record) => fromCsv(record as Record<string, string>)) : records,
+      )
       const tensors = inputs.map((input) => {
         const count = elementCount(input.shape.map(Number))
         return { input, data: input.values(input.datatype as TensorDatatype, count) }

@@ -38,6 +38,32 @@ export function instancesToInputs(
   return inputs
 }
 
+/**
+ * A CSV row (every value text) as a record for `signature`, as batch predictions and
+ * `argmax predict` read CSV: only the model's inputs (a dataset's file holds more columns, its
+ * target say); an empty cell is missing; in a numeric input `true`/`false` are booleans and
+ * anything numeric a number, else the text stays (for the signature's checks to refuse by name).
+ */
+export function recordFromCsv(
+  signature: ModelSignature,
+): (row: Record<string, string>) => Instance {
+  const wanted = new Set(signature.inputs.map((spec) => spec.name))
+  const numeric = new Set(
+    signature.inputs.filter((spec) => spec.datatype !== 'BYTES').map((spec) => spec.name),
+  )
+  return (row) => {
+    const instance: Instance = {}
+    for (const [key, text] of Object.entries(row)) {
+      if (!wanted.has(key)) continue
+      if (text === '') instance[key] = null
+      else if (!numeric.has(key)) instance[key] = text
+      else if (text === 'true' || text === 'false') instance[key] = text === 'true'
+      else instance[key] = Number.isNaN(Number(text)) ? text : Number(text)
+    }
+    return instance
+  }
+}
+
 /** One row as input name → value; undefined (with its issue noted) when it is neither form. */
 function asRecord(
   signature: ModelSignature,

@@ -14,7 +14,7 @@ import {
   type RunningConsumer,
 } from '@argmax/events'
 import type { NatsConnection } from 'nats'
-import { instancesToInputs, outputRows, type Instance } from '../api/instances.ts'
+import { instancesToInputs, outputRows, recordFromCsv, type Instance } from '../api/instances.ts'
 import { checkRequest } from '../application/check-inputs.ts'
 import type { Forwarder } from '../application/forwarder.ts'
 import { logRows, splitRecords } from '../application/log-records.ts'
@@ -372,17 +372,9 @@ async function* readRows(
     }
     return
   }
-  const numeric = new Set(signature.inputs.filter((s) => s.datatype !== 'BYTES').map((s) => s.name))
+  const fromCsv = recordFromCsv(signature)
   const parser = source.pipe(parseCsv({ columns: true, bom: true, relax_column_count: true }))
   for await (const record of parser as AsyncIterable<Record<string, string>>) {
-    const instance: Instance = {}
-    for (const [key, text] of Object.entries(record)) {
-      if (!wanted.has(key)) continue
-      if (text === '') instance[key] = null
-      else if (!numeric.has(key)) instance[key] = text
-      else if (text === 'true' || text === 'false') instance[key] = text === 'true'
-      else instance[key] = Number.isNaN(Number(text)) ? text : Number(text)
-    }
-    yield { row: row++, instance }
+    yield { row: row++, instance: fromCsv(record) }
   }
 }
