@@ -20,6 +20,7 @@ describe('the v2 inference service definition', () => {
         'ServerMetadata',
         'ModelMetadata',
         'ModelInfer',
+        'ModelConfig',
         'RepositoryIndex',
         'RepositoryModelLoad',
         'RepositoryModelUnload',

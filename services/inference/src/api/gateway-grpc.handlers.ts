@@ -11,6 +11,7 @@ import {
 } from '../model-server/api/v2-grpc-codec.ts'
 import type { RepositoryExtension } from '../model-server/api/v2-repository.routes.ts'
 import type { RepositoryParameters } from '../model-server/repository/load-config.ts'
+import { tritonModelConfig } from '../model-server/serving/model-config.ts'
 import { modelMetadata } from '../model-server/serving/v2-service.ts'
 
 /** The gateway's v2 server identity (ServerMetadata, `GET /v2`). */
@@ -70,6 +71,10 @@ export function gatewayGrpcHandlers(
     ModelMetadata: auth.unary<ModelRequest, unknown>(async (call) => {
       const described = await serving.describe(call.request.name, call.request.version)
       return modelMetadata(call.request.name, described.versions, described.signature)
+    }),
+    ModelConfig: auth.unary<ModelRequest, unknown>(async (call) => {
+      const described = await serving.describe(call.request.name, call.request.version)
+      return { config: tritonModelConfig(call.request.name, described.signature) }
     }),
     ModelInfer: auth.unary<GrpcInferRequest, unknown>(async (call, principal) => {
       const { call: request, raw } = callFromGrpc(call.request)

@@ -14,6 +14,7 @@ import {
   type JsonInferBody,
   type ModelParams,
 } from '../model-server/api/v2-rest-codec.ts'
+import { tritonModelConfig } from '../model-server/serving/model-config.ts'
 import { modelMetadata } from '../model-server/serving/v2-service.ts'
 import { registerRepositoryRoutes } from '../model-server/api/v2-repository.routes.ts'
 import {
@@ -36,6 +37,7 @@ import {
  *   GET  /v2                                          server metadata
  *   GET  /v2/models/{name}[/versions/{version}]       metadata (the release's stable version)
  *   GET  /v2/models/{name}[/versions/{version}]/ready
+ *   GET  /v2/models/{name}[/versions/{version}]/config  Triton's model configuration
  *   POST /v2/models/{name}[/versions/{version}]/infer JSON or binary tensors (Triton's binary
  *                                                     tensor data extension); prediction ids in
  *                                                     `parameters.prediction_ids` (comma-separated)
@@ -135,6 +137,14 @@ export async function registerGatewayRoutes(
         `${prefix}/ready`,
         { schema: { tags, summary: 'Model readiness', params: modelParams } },
         ready,
+      )
+      v2.get<{ Params: ModelParams }>(
+        `${prefix}/config`,
+        { schema: { tags, summary: "Model configuration (Triton's)", params: modelParams } },
+        async (request) => {
+          const described = await serving.describe(request.params.name, request.params.version)
+          return tritonModelConfig(request.params.name, described.signature)
+        },
       )
     }
     // v2 POST bodies are read by their own parser (any content type; binary tensor data).

@@ -192,6 +192,41 @@ describe('the gateway serves a release', () => {
     })
   })
 
+  it("reports Triton's model configuration over REST and gRPC alike (get_model_config)", async () => {
+    const expected = {
+      name: 'movies',
+      platform: 'onnxruntime_onnx',
+      backend: 'onnxruntime',
+      // Whole shapes, rows dimension included: what a request sends (model-config.ts).
+      max_batch_size: 0,
+      input: [
+        { name: 'x1', data_type: 'TYPE_FP32', dims: [-1] },
+        { name: 'x2', data_type: 'TYPE_FP32', dims: [-1] },
+      ],
+      output: [{ name: 'y', data_type: 'TYPE_FP32', dims: [-1, 1] }],
+    }
+    const rest = await h.rest('GET', '/v2/models/movies/config', h.tokens.analyst)
+    expect(rest.status).toBe(200)
+    expect(rest.body).toEqual(expected)
+    const pinned = await h.rest('GET', '/v2/models/movies/versions/1/config', h.tokens.analyst)
+    expect(pinned.body).toEqual(expected)
+    // int64 dims decode as decimal strings (`@argmax/proto`); the values are the same.
+    const grpc = await h.grpc.call<{ config: typeof expected }>('ModelConfig', {
+      name: 'movies',
+      version: '',
+    })
+    expect({
+      ...grpc.config,
+      input: grpc.config.input.map((i) => ({ ...i, dims: i.dims.map(Number) })),
+      output: grpc.config.output.map((o) => ({ ...o, dims: o.dims.map(Number) })),
+    }).toEqual(expected)
+    expect((await h.rest('GET', '/v2/models/nope/config', h.tokens.analyst)).status).toBe(404)
+    await expect(h.grpc.call('ModelConfig', { name: 'nope', version: '' })).rejects.toMatchObject({
+      code: status.NOT_FOUND,
+    })
+    expect((await h.rest('GET', '/v2/models/movies/config', null)).status).toBe(401)
+  })
+
   it('refuses unknown models and versions (404 / NOT_FOUND) and models without a release (503 / UNAVAILABLE)', async () => {
     const unknown = await h.rest('POST', '/v2/models/nope/infer', h.tokens.alice, {
       inputs: v2Inputs([1], [1]),

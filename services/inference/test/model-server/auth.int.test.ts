@@ -51,6 +51,7 @@ const requests: Record<V2Method, Record<string, unknown>> = {
   ServerMetadata: {},
   ModelMetadata: { name: 'linear', version: '1' },
   ModelInfer: inferRequest,
+  ModelConfig: { name: 'linear', version: '1' },
   RepositoryIndex: {},
   RepositoryModelLoad: {
     model_name: 'linear',
@@ -96,7 +97,7 @@ describe('authentication and roles', () => {
     },
   )
 
-  it('lets every platform role infer, read metadata and readiness', async () => {
+  it('lets every platform role infer, read metadata, configuration and readiness', async () => {
     for (const role of ['user', 'internal', 'analyst', 'admin'] as const) {
       const options = { token: h.tokens[role] }
       await expect(h.grpc.call('ModelInfer', inferRequest, options)).resolves.toMatchObject({
@@ -108,6 +109,9 @@ describe('authentication and roles', () => {
       ).resolves.toMatchObject({
         name: 'linear',
       })
+      await expect(
+        h.grpc.call('ModelConfig', requests.ModelConfig, options),
+      ).resolves.toMatchObject({ config: { name: 'linear' } })
       await expect(h.grpc.call('ServerReady', {}, options)).resolves.toEqual({ ready: true })
     }
   })

@@ -363,6 +363,32 @@ describe('the REST form gives the same answers as gRPC', () => {
     })
   })
 
+  it("reports Triton's model configuration of a version over REST and gRPC (BYTES is TYPE_STRING)", async () => {
+    const expected = {
+      name: 'mixed',
+      platform: 'onnxruntime_onnx',
+      backend: 'onnxruntime',
+      max_batch_size: 0,
+      input: [
+        { name: 'genre', data_type: 'TYPE_STRING', dims: [-1] },
+        { name: 'budget', data_type: 'TYPE_FP32', dims: [-1] },
+      ],
+      output: [{ name: 'rating', data_type: 'TYPE_FP32', dims: [-1, 1] }],
+    }
+    expect(await (await h.rest('/v2/models/mixed/versions/7/config')).json()).toEqual(expected)
+    expect(await (await h.rest('/v2/models/mixed/config')).json()).toEqual(expected)
+    const grpc = await h.grpc.call<{ config: { input: { data_type: string; dims: string[] }[] } }>(
+      'ModelConfig',
+      { name: 'mixed', version: '7' },
+    )
+    expect(grpc.config).toMatchObject({ name: 'mixed', max_batch_size: 0, backend: 'onnxruntime' })
+    expect(grpc.config.input.map((i) => [i.data_type, i.dims.map(Number)])).toEqual([
+      ['TYPE_STRING', [-1]],
+      ['TYPE_FP32', [-1]],
+    ])
+    expect((await h.rest('/v2/models/mixed/versions/99/config')).status).toBe(404)
+  })
+
   it('refuses with problem+json that names the input and carries v2 `error`', async () => {
     const bad = await h.rest('/v2/models/linear/versions/1/infer', {
       method: 'POST',

@@ -8,6 +8,7 @@ export type V2Method =
   | 'ServerMetadata'
   | 'ModelMetadata'
   | 'ModelInfer'
+  | 'ModelConfig'
   | 'RepositoryIndex'
   | 'RepositoryModelLoad'
   | 'RepositoryModelUnload'

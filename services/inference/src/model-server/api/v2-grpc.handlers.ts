@@ -33,6 +33,9 @@ export function v2GrpcHandlers(service: V2Service, auth: GrpcAuth): UntypedServi
     ModelMetadata: auth.unary<ModelRequest, unknown>(async (call) =>
       service.modelMetadata(call.request.name, call.request.version),
     ),
+    ModelConfig: auth.unary<ModelRequest, unknown>(async (call) => ({
+      config: service.modelConfig(call.request.name, call.request.version),
+    })),
     ModelInfer: auth.unary<GrpcInferRequest, unknown>(async (call) => {
       const { call: inferCall, raw } = callFromGrpc(call.request)
       return grpcFromResult(await service.infer(inferCall), raw)

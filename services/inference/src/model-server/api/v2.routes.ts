@@ -19,6 +19,7 @@ import {
  *   GET  /v2                                          server metadata
  *   GET  /v2/models/{name}[/versions/{version}]       model metadata
  *   GET  /v2/models/{name}[/versions/{version}]/ready
+ *   GET  /v2/models/{name}[/versions/{version}]/config  Triton's model configuration
  *   POST /v2/models/{name}[/versions/{version}]/infer
  *   POST /v2/repository/index | /v2/repository/models/{name}/load|unload   (admins)
  * Refusals are problem+json that also carry v2's `error` member, so v2 REST clients read the
@@ -86,6 +87,11 @@ export async function registerV2Routes(
         `${prefix}/ready`,
         { schema: { tags, summary: 'Model readiness', params: modelParams } },
         ready,
+      )
+      v2.get<{ Params: ModelParams }>(
+        `${prefix}/config`,
+        { schema: { tags, summary: "Model configuration (Triton's)", params: modelParams } },
+        async (request) => service.modelConfig(request.params.name, request.params.version ?? ''),
       )
     }
     // POST bodies are read by their own parser (any content type; binary tensor data).

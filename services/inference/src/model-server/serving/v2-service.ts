@@ -11,11 +11,9 @@ import {
 } from '../repository/load-config.ts'
 import type { IndexEntry, ModelRepository } from '../repository/model-repository.ts'
 import type { InferCall, InferResult } from './infer-call.ts'
+import { ONNX_PLATFORM, tritonModelConfig, type TritonModelConfig } from './model-config.ts'
 import { prepareInputs, requestedOutputs } from './prepare-inputs.ts'
 import type { ServedVersion } from './served-version.ts'
-
-/** Triton's platform name for ONNX models, what v2 clients expect in model metadata. */
-export const ONNX_PLATFORM = 'onnxruntime_onnx'
 
 export interface ServerInfo {
   name: string
@@ -108,6 +106,11 @@ export class V2Service {
   modelMetadata(name: string, version: string): ModelMetadata {
     const served = this.options.repository.resolve(name, version)
     return modelMetadata(name, this.options.repository.readyVersions(name), served.config.signature)
+  }
+
+  /** Triton's configuration of the named version, or of the highest ready one (model-config.ts). */
+  modelConfig(name: string, version: string): TritonModelConfig {
+    return tritonModelConfig(name, this.options.repository.resolve(name, version).config.signature)
   }
 
   async infer(call: InferCall): Promise<InferResult> {
