@@ -71,6 +71,8 @@ export function registerPredictCommands(program: Command, ctx: PredictCommandCon
       } finally {
         client.close()
       }
+      // Nothing was sent, so there is no version to report either.
+      if (rows.length === 0) throw new Error(`${input}: no rows to predict`)
       if (asJson) {
         console.log(JSON.stringify({ model, version, predictions: rows }, null, 2))
         return

@@ -105,6 +105,11 @@ describe('argmax predict', () => {
     await expect(run('predict', 'movies', '--input', wordy)).rejects.toThrow(
       /instances\/0\/x1: is "high"; the input takes a number/,
     )
+    const headerOnly = join(dir, 'header-only.csv')
+    writeFileSync(headerOnly, 'x1,x2\n')
+    await expect(run('predict', 'movies', '--input', headerOnly)).rejects.toThrow(
+      `${headerOnly}: no rows to predict`,
+    )
     await expect(run('predict', 'movies', '--input', wordy, '--format', 'xml')).rejects.toThrow(
       '--format must be csv or jsonl, not "xml"',
     )
