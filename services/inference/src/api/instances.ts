@@ -6,8 +6,8 @@ import { decodeJsonData } from '../model-server/tensors/json-codec.ts'
 import { elementCount, type Tensor } from '../model-server/tensors/tensor.ts'
 
 /**
- * Record-shaped requests (`POST /v1/models/{name}:predict`, batch predictions, the CLI's JSON
- * Lines) as v2 tensors: one tensor per input of the signature, each row's value taken from the
+ * Record-shaped requests (`POST /v1/models/{name}:predict`, batch predictions, `argmax
+ * predict`) as v2 tensors: one tensor per input of the signature, each row's value taken from the
  * record's key of that name. A row may also be a list of values in the signature's input order
  * (KServe v1's positional instances, as in `{"instances": [[6.8, 2.8, 4.8, 1.4]]}`). A key that
  * is absent or null is a missing value — NaN in a floating-point input, `""` in a BYTES one
