@@ -107,9 +107,12 @@ interface PythonAnswer {
   outputs: { name: string; shape: number[]; data: number[] }[]
 }
 
-/** The generated gRPC client's answer (`v2_client.py`). */
-const grpcInfer = (request: unknown) =>
-  runPython([grpcClient, stubs, h.gateway.workers.grpc.address, h.tokens.alice], request)
+/** The generated gRPC client's answer (`v2_client.py`), its messages compressed when asked. */
+const grpcInfer = (request: unknown, compression: 'gzip' | 'deflate' | '' = '') =>
+  runPython(
+    [grpcClient, stubs, h.gateway.workers.grpc.address, h.tokens.alice, compression],
+    request,
+  )
 
 /** The answer of a client that talks REST as tritonclient.http does (`triton_http_client.py`). */
 const httpInfer = (request: unknown) =>
@@ -189,6 +192,17 @@ describe('the gateway with a model the built-in trainer made', () => {
     lines.forEach((line, i) =>
       expect(python.outputs[0]!.data[i]).toBeCloseTo(line.outputs.predictions, 4),
     )
+  })
+
+  it("takes the client's compressed messages (gzip, deflate) and answers as to plain ones", async () => {
+    const request = { model_name: 'movies', model_version: '1', inputs: tensorsOf(sample) }
+    const [plain, gzip, deflate] = await Promise.all([
+      grpcInfer(request),
+      grpcInfer(request, 'gzip'),
+      grpcInfer(request, 'deflate'),
+    ])
+    expect(gzip.outputs).toEqual(plain.outputs)
+    expect(deflate.outputs).toEqual(plain.outputs)
   })
 })
 

@@ -2,7 +2,9 @@
 grpc_predict_v2.proto, inputs sent as raw_input_contents (little-endian; BYTES elements each
 after a 4-byte little-endian length), outputs read from raw_output_contents.
 
-Usage: python3 v2_client.py STUBS_DIR ADDRESS TOKEN < request.json > response.json
+Usage: python3 v2_client.py STUBS_DIR ADDRESS TOKEN [gzip|deflate] < request.json > response.json
+(the optional last argument compresses every message the channel sends, as grpcio's
+`compression` channel setting and tritonclient.grpc's `compression_algorithm` do)
 request.json: {"model_name", "model_version", "inputs": [{"name", "datatype", "shape", "data"}]}
 (null in FP32 data is NaN). The response lists each output's name, datatype, shape and data.
 """
@@ -42,6 +44,11 @@ def parameter(value):
 
 def main():
     stubs, address, token = sys.argv[1:4]
+    compression = {
+        "": grpc.Compression.NoCompression,
+        "gzip": grpc.Compression.Gzip,
+        "deflate": grpc.Compression.Deflate,
+    }[sys.argv[4] if len(sys.argv) > 4 else ""]
     spec = json.load(sys.stdin)
     request = pb.ModelInferRequest(
         model_name=spec["model_name"], model_version=spec["model_version"], id=spec.get("id", "")
@@ -49,7 +56,7 @@ def main():
     for tensor in spec["inputs"]:
         request.inputs.add(name=tensor["name"], datatype=tensor["datatype"], shape=tensor["shape"])
         request.raw_input_contents.append(serialize(tensor["datatype"], tensor["data"]))
-    with grpc.insecure_channel(address) as channel:
+    with grpc.insecure_channel(address, compression=compression) as channel:
         stub = pb_grpc.GRPCInferenceServiceStub(channel)
         response = stub.ModelInfer(request, metadata=(("authorization", f"Bearer {token}"),), timeout=30)
     answer = {
