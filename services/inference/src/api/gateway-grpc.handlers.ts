@@ -57,6 +57,7 @@ export function gatewayGrpcHandlers(
 ): UntypedServiceImplementation {
   const admin = { roles: ['admin' as const] }
   const repository = gatewayRepository(serving)
+  const models = gatewayModels(serving)
   return {
     ServerLive: auth.unary(async () => ({ live: true })),
     ServerReady: auth.unary(async () => ({ ready: info.ready() })),
@@ -68,14 +69,12 @@ export function gatewayGrpcHandlers(
     ModelReady: auth.unary<ModelRequest, { ready: boolean }>(async (call) => ({
       ready: serving.isServing(call.request.name, call.request.version),
     })),
-    ModelMetadata: auth.unary<ModelRequest, unknown>(async (call) => {
-      const described = await serving.describe(call.request.name, call.request.version)
-      return modelMetadata(call.request.name, described.versions, described.signature)
-    }),
-    ModelConfig: auth.unary<ModelRequest, unknown>(async (call) => {
-      const described = await serving.describe(call.request.name, call.request.version)
-      return { config: tritonModelConfig(call.request.name, described.signature) }
-    }),
+    ModelMetadata: auth.unary<ModelRequest, unknown>((call) =>
+      models.metadata(call.request.name, call.request.version),
+    ),
+    ModelConfig: auth.unary<ModelRequest, unknown>(async (call) => ({
+      config: await models.config(call.request.name, call.request.version),
+    })),
     ModelInfer: auth.unary<GrpcInferRequest, unknown>(async (call, principal) => {
       const { call: request, raw } = callFromGrpc(call.request)
       const requestId = request.id || newEventId()
@@ -115,6 +114,22 @@ export function gatewayGrpcHandlers(
       (call) => repository.unload(call.request.model_name, call.request.parameters),
       admin,
     ),
+  }
+}
+
+/**
+ * A model's metadata and Triton configuration on the gateway, for gRPC and REST: from the
+ * signature of the version named, or of the release's stable one.
+ */
+export function gatewayModels(serving: ServingState) {
+  return {
+    async metadata(name: string, version: string | undefined) {
+      const described = await serving.describe(name, version)
+      return modelMetadata(name, described.versions, described.signature)
+    },
+    async config(name: string, version: string | undefined) {
+      return tritonModelConfig(name, (await serving.describe(name, version)).signature)
+    },
   }
 }
 

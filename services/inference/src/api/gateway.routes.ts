@@ -1,24 +1,16 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { requestPrincipal } from '@argmax/auth'
 import { NotFoundError, UnavailableError } from '@argmax/errors'
 import { fromFastifyError } from '@argmax/http'
 import type { Predictor, PredictResult } from '../application/predict.ts'
 import type { ServingState } from '../application/serving-state.ts'
 import { sendV2Problem } from '../model-server/api/v2.routes.ts'
-import { acceptV2Bodies, binaryPartOf } from '../model-server/api/v2-rest-body.ts'
-import {
-  callFromRest,
-  inferBody,
-  modelParams,
-  sendInferAnswer,
-  type JsonInferBody,
-  type ModelParams,
-} from '../model-server/api/v2-rest-codec.ts'
-import { tritonModelConfig } from '../model-server/serving/model-config.ts'
-import { modelMetadata } from '../model-server/serving/v2-service.ts'
-import { registerRepositoryRoutes } from '../model-server/api/v2-repository.routes.ts'
+import { registerV2ModelRoutes } from '../model-server/api/v2-model.routes.ts'
+import { binaryPartOf } from '../model-server/api/v2-rest-body.ts'
+import { callFromRest, sendInferAnswer } from '../model-server/api/v2-rest-codec.ts'
 import {
   assertReady,
+  gatewayModels,
   gatewayRepository,
   GATEWAY_EXTENSIONS,
   PREDICTION_IDS_PARAMETER,
@@ -95,77 +87,38 @@ export async function registerGatewayRoutes(
       extensions: GATEWAY_EXTENSIONS,
     }))
 
-    const metadata = async (request: FastifyRequest<{ Params: ModelParams }>) => {
-      const described = await serving.describe(request.params.name, request.params.version)
-      return modelMetadata(request.params.name, described.versions, described.signature)
-    }
-    const ready = async (request: FastifyRequest<{ Params: ModelParams }>) => {
-      const why = serving.whyNotReady(request.params.name, request.params.version)
-      if (why !== undefined) throw new UnavailableError(why, { retryAfterSeconds: 1 })
-      return { name: request.params.name, ready: true }
-    }
-    const infer = async (
-      request: FastifyRequest<{ Params: ModelParams; Body: JsonInferBody }>,
-      reply: FastifyReply,
-    ) => {
-      const call = callFromRest(request.params, request.body, binaryPartOf(request))
-      const requestId = call.id || request.id
-      const result = await predictor.predict({
-        model: request.params.name,
-        version: request.params.version,
-        requestId,
-        principal: requestPrincipal(request),
-        protocol: 'rest',
-        inputs: call.inputs,
-        outputs: call.outputs,
-      })
-      const head = {
-        model_name: result.model,
-        model_version: String(result.version),
-        id: requestId,
-        parameters: { [PREDICTION_IDS_PARAMETER]: result.predictionIds.join(',') },
-      }
-      return sendInferAnswer(reply, request.body, head, result.outputs)
-    }
-    for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
-      v2.get<{ Params: ModelParams }>(
-        prefix,
-        { schema: { tags, summary: 'Model metadata', params: modelParams } },
-        metadata,
-      )
-      v2.get<{ Params: ModelParams }>(
-        `${prefix}/ready`,
-        { schema: { tags, summary: 'Model readiness', params: modelParams } },
-        ready,
-      )
-      v2.get<{ Params: ModelParams }>(
-        `${prefix}/config`,
-        { schema: { tags, summary: "Model configuration (Triton's)", params: modelParams } },
-        async (request) => {
-          const described = await serving.describe(request.params.name, request.params.version)
-          return tritonModelConfig(request.params.name, described.signature)
-        },
-      )
-    }
-    // v2 POST bodies are read by their own parser (any content type; binary tensor data).
-    await v2.register(async (posts) => {
-      acceptV2Bodies(posts, bodyLimit)
-      registerRepositoryRoutes(posts, gatewayRepository(serving))
-      for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
-        posts.post<{ Params: ModelParams; Body: JsonInferBody }>(
-          `${prefix}/infer`,
-          {
-            bodyLimit,
-            schema: {
-              tags,
-              summary: 'Inference (KServe v2)',
-              params: modelParams,
-              body: inferBody,
-            },
-          },
-          infer,
-        )
-      }
+    const models = gatewayModels(serving)
+    await registerV2ModelRoutes(v2, {
+      tags,
+      bodyLimit,
+      repository: gatewayRepository(serving),
+      metadata: ({ name, version }) => models.metadata(name, version),
+      ready: ({ name, version }) => {
+        const why = serving.whyNotReady(name, version)
+        if (why !== undefined) throw new UnavailableError(why, { retryAfterSeconds: 1 })
+        return { name, ready: true }
+      },
+      config: ({ name, version }) => models.config(name, version),
+      async infer(request, reply) {
+        const call = callFromRest(request.params, request.body, binaryPartOf(request))
+        const requestId = call.id || request.id
+        const result = await predictor.predict({
+          model: request.params.name,
+          version: request.params.version,
+          requestId,
+          principal: requestPrincipal(request),
+          protocol: 'rest',
+          inputs: call.inputs,
+          outputs: call.outputs,
+        })
+        const head = {
+          model_name: result.model,
+          model_version: String(result.version),
+          id: requestId,
+          parameters: { [PREDICTION_IDS_PARAMETER]: result.predictionIds.join(',') },
+        }
+        return sendInferAnswer(reply, request.body, head, result.outputs)
+      },
     })
 
     // `:predict` is a literal after the name: a regex bounds the parameter, `::` is a colon.

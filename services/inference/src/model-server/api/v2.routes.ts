@@ -2,16 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ArgmaxError, UnavailableError, toProblem } from '@argmax/errors'
 import { fromFastifyError, sendProblem } from '@argmax/http'
 import type { V2Service } from '../serving/v2-service.ts'
-import { registerRepositoryRoutes } from './v2-repository.routes.ts'
-import { acceptV2Bodies, binaryPartOf } from './v2-rest-body.ts'
-import {
-  callFromRest,
-  inferBody,
-  modelParams,
-  sendInferAnswer,
-  type JsonInferBody,
-  type ModelParams,
-} from './v2-rest-codec.ts'
+import { registerV2ModelRoutes } from './v2-model.routes.ts'
+import { binaryPartOf } from './v2-rest-body.ts'
+import { callFromRest, sendInferAnswer } from './v2-rest-codec.ts'
 
 /**
  * The REST form of the v2 protocol (JSON tensors and Triton's binary tensor data extension):
@@ -49,62 +42,33 @@ export async function registerV2Routes(
       service.serverMetadata(),
     )
 
-    const metadata = async (request: FastifyRequest<{ Params: ModelParams }>) =>
-      service.modelMetadata(request.params.name, request.params.version ?? '')
-    const ready = async (request: FastifyRequest<{ Params: ModelParams }>) => {
-      const { name, version = '' } = request.params
-      if (!service.modelReady(name, version)) {
-        throw new UnavailableError(
-          version
-            ? `version ${version} of model ${name} is loading`
-            : `model ${name} has no ready version`,
-          { retryAfterSeconds: 1 },
-        )
-      }
-      return { name, ready: true }
-    }
-    const infer = async (
-      request: FastifyRequest<{ Params: ModelParams; Body: JsonInferBody }>,
-      reply: FastifyReply,
-    ) => {
-      const call = callFromRest(request.params, request.body, binaryPartOf(request))
-      const result = await service.infer(call)
-      const head = {
-        model_name: result.modelName,
-        model_version: result.modelVersion,
-        ...(result.id ? { id: result.id } : {}),
-      }
-      return sendInferAnswer(reply, request.body, head, result.outputs)
-    }
-
-    for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
-      v2.get<{ Params: ModelParams }>(
-        prefix,
-        { schema: { tags, summary: 'Model metadata', params: modelParams } },
-        metadata,
-      )
-      v2.get<{ Params: ModelParams }>(
-        `${prefix}/ready`,
-        { schema: { tags, summary: 'Model readiness', params: modelParams } },
-        ready,
-      )
-      v2.get<{ Params: ModelParams }>(
-        `${prefix}/config`,
-        { schema: { tags, summary: "Model configuration (Triton's)", params: modelParams } },
-        async (request) => service.modelConfig(request.params.name, request.params.version ?? ''),
-      )
-    }
-    // POST bodies are read by their own parser (any content type; binary tensor data).
-    await v2.register(async (posts) => {
-      acceptV2Bodies(posts, options.bodyLimit)
-      registerRepositoryRoutes(posts, service)
-      for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
-        posts.post<{ Params: ModelParams; Body: JsonInferBody }>(
-          `${prefix}/infer`,
-          { schema: { tags, summary: 'Inference', params: modelParams, body: inferBody } },
-          infer,
-        )
-      }
+    await registerV2ModelRoutes(v2, {
+      tags,
+      bodyLimit: options.bodyLimit,
+      repository: service,
+      metadata: ({ name, version = '' }) => service.modelMetadata(name, version),
+      ready: ({ name, version = '' }) => {
+        if (!service.modelReady(name, version)) {
+          throw new UnavailableError(
+            version
+              ? `version ${version} of model ${name} is loading`
+              : `model ${name} has no ready version`,
+            { retryAfterSeconds: 1 },
+          )
+        }
+        return { name, ready: true }
+      },
+      config: ({ name, version = '' }) => service.modelConfig(name, version),
+      async infer(request, reply) {
+        const call = callFromRest(request.params, request.body, binaryPartOf(request))
+        const result = await service.infer(call)
+        const head = {
+          model_name: result.modelName,
+          model_version: result.modelVersion,
+          ...(result.id ? { id: result.id } : {}),
+        }
+        return sendInferAnswer(reply, request.body, head, result.outputs)
+      },
     })
   })
 }
